@@ -1,0 +1,186 @@
+"""The ``assistant`` command: thin wrappers over the public API (``index``, ``ask``, ``serve``, ``eval``).
+
+Heavy libraries are imported inside the commands, so ``assistant --help`` answers fast.
+Every :class:`~assistant.errors.AssistantError` is printed as one line with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Answer questions from your documents, citing the exact passages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 1):
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn):
+    """Turn expected errors into one line on stderr and exit code 1 (2 for a bad question file)."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from assistant.errors import AssistantError, EvalError
+
+        try:
+            return fn(*args, **kwargs)
+        except EvalError as err:
+            _fail(str(err), 2)
+        except AssistantError as err:
+            _fail(str(err), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+def _settings(**overrides):
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:
+        first = err.errors()[0]
+        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+
+
+def _assistant(settings, progress: bool = True):
+    from assistant.core import Assistant
+
+    return Assistant.from_settings(settings, progress=progress)
+
+
+@app.command()
+@friendly
+def index(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md documents (default: settings).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a new index even if nothing changed.")] = False,
+):
+    """Index documents: clean -> passages -> embeddings -> Chroma. A no-op when nothing changed."""
+    from assistant.core import Assistant
+
+    settings = _settings(documents=paths or None)
+    assistant = Assistant.from_settings(settings, ensure_index=False)
+    report = assistant.index(rebuild=rebuild)
+    b = report.build
+    verb = f"built ({report.reason})" if report.rebuilt else "up to date"
+    typer.echo(f"index {verb}: {len(b.documents)} documents, {b.n_passages} passages in {report.seconds:.1f} s")
+
+
+def _print_answer(answer) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    console.print(escape(answer.text), highlight=False)
+    cites = answer.citations or answer.related
+    if cites:
+        console.print("\n[bold]Sources[/bold]" if answer.citations else "\n[bold]Related passages (not an answer)[/bold]")
+    for c in cites:
+        p = c.passage
+        label = f"[{c.n}]" if answer.citations else "-"
+        console.print(f"{escape(label)} {escape(p.title)} ({escape(p.doc_id)}, lines {p.line_start}-{p.line_end}, score {c.score:.2f})", highlight=False)
+        for s, e in c.highlights:
+            console.print(f"    [yellow]{escape(' '.join(p.text[s - p.start : e - p.start].split()))}[/yellow]", highlight=False)
+
+
+@app.command()
+@friendly
+def ask(
+    question: Annotated[str, typer.Argument(help="The question; '-' reads it from standard input.")],
+    history: Annotated[Optional[list[str]], typer.Option("--history", help="An earlier user turn (repeatable, oldest first).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+):
+    """Answer one question with cited passages."""
+    if question == "-":
+        question = sys.stdin.read()
+    from assistant.core import clean_question
+
+    settings = _settings()
+    clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
+    answer = _assistant(settings, progress=not as_json).ask(question, history or ())
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="TCP port (default 7860).")] = None,
+):
+    """Serve the chat at http://HOST:PORT, building the index first if needed."""
+    settings = _settings(host=host, port=port)
+    assistant = _assistant(settings)
+    from ui.app import launch
+
+    typer.echo(f"serving the chat at http://{settings.host}:{settings.port}")
+    launch(assistant, settings.host, settings.port)
+
+
+@app.command("eval")
+@friendly
+def eval_(
+    questions: Annotated[Optional[Path], typer.Option(help="JSONL question set (default seeds/questions.jsonl).")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here.")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
+    fail_under: Annotated[
+        Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE floor (repeatable); replaces the default for METRIC.")
+    ] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="An earlier JSON report to compare with.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
+):
+    """Run the question set, print per-question results and a summary; exit 1 below the thresholds, 2 on a bad file."""
+    from assistant import evaluation as ev
+    from assistant.errors import EvalError
+
+    settings = _settings()
+    floors = dict(settings.eval.fail_under)
+    ceilings = dict(settings.eval.fail_over)
+    for item in fail_under or []:
+        name, value = ev.parse_threshold(item)
+        (floors if ev.HIGHER_IS_BETTER[name] else ceilings)[name] = value
+    base = None
+    if baseline:
+        try:
+            base = json.loads(baseline.read_text(encoding="utf-8"))["summary"]
+        except (OSError, ValueError, KeyError) as err:
+            raise EvalError(f"Cannot read baseline report {baseline}: {err}") from None
+    assistant = _assistant(settings, progress=False)
+    qs = ev.load_questions(questions or settings.eval.questions, assistant.documents())
+    result = ev.run_eval(assistant, qs)
+    from assistant.eval_report import print_report, write_html
+
+    print_report(result, floors, ceilings, base, per_question=not quiet)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    if html:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(write_html(result, {d.doc_id: d for d in assistant.documents()}), encoding="utf-8")
+    failures = ev.check_thresholds(result.summary, floors, ceilings)
+    if failures:
+        for f in failures:
+            typer.secho(f"FAIL {f}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.secho("eval passed all thresholds", fg=typer.colors.GREEN)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,137 @@
+"""The public API: :class:`Assistant` answers a question with cited passages."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Sequence
+
+from assistant.answerer import ExtractiveAnswerer
+from assistant.errors import QuestionError
+from assistant.retriever import PassageRetriever, retrieval_query
+from assistant.settings import Settings
+from assistant.types import Answer
+from index.chunking import ChunkingConfig
+from index.embedder import SentenceTransformerEmbedder
+from index.pipeline import IndexReport, build_index
+from index.store import ChromaStore
+from index.types import Document
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Normalise a question (Unicode NFC, control characters removed, whitespace folded).
+
+    Raises:
+        QuestionError: it is empty after cleaning, or longer than ``max_chars`` characters.
+    """
+    if not isinstance(question, str):
+        raise QuestionError("The question must be text.")
+    text = unicodedata.normalize("NFC", question)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("Please type a question, for example: Who is Japan's chief negotiator?")
+    if len(text) > max_chars:
+        raise QuestionError(f"The question is {len(text):,} characters long; please keep it under {max_chars:,}.")
+    return text
+
+
+class Assistant:
+    """Answers questions from the indexed documents, citing exact spans.
+
+    Build one with :meth:`from_settings`; then call :meth:`ask`. Thread-safe for concurrent
+    ``ask`` calls (the model and store are only read).
+    """
+
+    def __init__(self, settings: Settings, store: ChromaStore, embedder: SentenceTransformerEmbedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = PassageRetriever(
+            store=store,
+            embedder=embedder,
+            mode=settings.retrieval_mode,
+            k=settings.top_k,
+            candidates=settings.candidate_sentences,
+        )
+        self.answerer = ExtractiveAnswerer(abstain_below=settings.abstain_below, max_sentences=settings.max_answer_sentences)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
+        """Open the store (and, with ``ensure_index``, build or refresh the index first).
+
+        Raises:
+            DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
+        """
+        settings = settings or Settings()
+        store = open_store(settings)
+        embedder = SentenceTransformerEmbedder(settings.model_path)
+        assistant = cls(settings, store, embedder)
+        if ensure_index:
+            assistant.last_index_report = assistant.index(progress=progress)
+        store.open()
+        assistant.retriever.refresh()
+        return assistant
+
+    last_index_report: IndexReport | None = None
+
+    def index(self, paths: Sequence | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
+        """Index ``paths`` (default ``settings.documents``); a no-op when nothing changed."""
+        report = build_index(
+            paths or self.settings.documents,
+            self.store,
+            self.embedder,
+            ChunkingConfig(max_chars=self.settings.chunk_max_chars),
+            rebuild=rebuild,
+            progress=progress,
+        )
+        self.store.open(report.build)
+        self.retriever.refresh()
+        return report
+
+    def documents(self) -> list[Document]:
+        """The indexed documents, sorted by id."""
+        return self.store.documents()
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer ``question`` from the documents.
+
+        Args:
+            question: The user's question (at most ``settings.max_question_chars`` characters).
+            history: Earlier user turns of the conversation, oldest first; used to resolve
+                follow-ups such as "What did she say?".
+
+        Returns:
+            An :class:`Answer`; ``abstained`` is True when the documents do not answer.
+
+        Raises:
+            QuestionError: empty or over-long question (the message is a user-facing hint).
+            StoreError: the store failed.
+        """
+        t0 = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        history = [clean_question(h, self.settings.max_question_chars) for h in history if h and h.strip()]
+        query = retrieval_query(question, history)
+        t1 = time.perf_counter()
+        q = self.embedder.embed([query])[0]
+        t2 = time.perf_counter()
+        retrieved = self.retriever.search(query, q)
+        t3 = time.perf_counter()
+        draft = self.answerer.answer(retrieved)
+        t4 = time.perf_counter()
+        ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
+        return Answer(
+            question=question,
+            text=draft.text,
+            citations=draft.citations,
+            abstained=draft.abstained,
+            related=draft.related,
+            timings_ms={"embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)},
+        )
+
+
+def open_store(settings: Settings) -> ChromaStore:
+    """The store the settings point at: a Chroma server if ``chroma_url`` is set, else ``store_path``."""
+    if settings.chroma_url:
+        return ChromaStore(url=settings.chroma_url)
+    return ChromaStore(path=settings.store_path)

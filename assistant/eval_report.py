@@ -1,0 +1,153 @@
+"""Human-readable eval output: a rich table in the terminal and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from assistant.evaluation import HIGHER_IS_BETTER, EvalReport, compare
+from index.types import Document
+
+_SHOWN = ["hit@1", "hit@3", "mrr", "evidence_recall", "citation_precision", "answer_match", "abstention_accuracy", "false_abstention", "cited_chars@3"]
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)
+
+
+def print_report(report: EvalReport, floors: dict, ceilings: dict, baseline: dict | None = None, per_question: bool = True) -> None:
+    """Print per-question rows (misses first), the summary with thresholds, tags and baseline deltas."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if per_question:
+        t = Table(title="Questions (misses first)", show_lines=False)
+        for col in ("id", "ok", "tags", "question", "hit@1", "mrr", "prec", "abst", "answer"):
+            t.add_column(col, overflow="fold")
+        for r in sorted(report.results, key=lambda r: (r.passed, r.question.id)):
+            m = r.metrics
+            t.add_row(
+                r.question.id,
+                "✓" if r.passed else "✗",
+                ",".join(r.question.tags),
+                r.question.question[:70],
+                _fmt(m.get("hit@1")),
+                _fmt(m.get("mrr")),
+                _fmt(m.get("citation_precision")),
+                "yes" if m.get("abstained") else "",
+                (r.error or (r.answer.text if r.answer else ""))[:90],
+            )
+        console.print(t)
+    s = Table(title=f"Summary ({report.summary['n_questions']} questions, {report.summary['n_answerable']} answerable)")
+    for col in ("metric", "value", "threshold"):
+        s.add_column(col)
+    for name in HIGHER_IS_BETTER:
+        limit = f">= {floors[name]}" if name in floors else (f"<= {ceilings[name]}" if name in ceilings else "")
+        s.add_row(name, _fmt(report.summary.get(name)), limit)
+    console.print(s)
+    tags = Table(title="By tag")
+    tags.add_column("tag")
+    tags.add_column("n")
+    for name in _SHOWN:
+        tags.add_column(name)
+    for tag, summ in report.by_tag.items():
+        tags.add_row(tag, str(summ["n_questions"]), *(_fmt(summ.get(n)) for n in _SHOWN))
+    console.print(tags)
+    if baseline:
+        b = Table(title="Against baseline")
+        for col in ("metric", "baseline", "now", "change"):
+            b.add_column(col)
+        for name, old, new, delta, improved in compare(report.summary, baseline):
+            colour = "green" if improved else ("red" if delta else "")
+            b.add_row(name, _fmt(old), _fmt(new), f"[{colour}]{delta:+.3f}[/{colour}]" if colour else f"{delta:+.3f}")
+        console.print(b)
+
+
+def _bar_chart(report: EvalReport) -> str:
+    """Inline SVG: hit@1, MRR and citation precision per tag (abstention accuracy for unanswerable tags)."""
+    metrics = ["hit@1", "mrr", "citation_precision", "abstention_accuracy"]
+    colours = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"]
+    tags = list(report.by_tag)
+    bw, gap, h = 12, 18, 160
+    width = max(300, len(tags) * (len(metrics) * bw + gap) + 60)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + 60}" role="img" aria-label="metrics by tag">']
+    parts.append(f'<line x1="30" y1="{h}" x2="{width}" y2="{h}" stroke="#888"/>')
+    for i, tag in enumerate(tags):
+        x0 = 40 + i * (len(metrics) * bw + gap)
+        for j, m in enumerate(metrics):
+            v = report.by_tag[tag].get(m)
+            if v is None or v != v:  # None or NaN: not applicable to this tag
+                continue
+            bh = max(1, v * (h - 10))
+            parts.append(
+                f'<rect x="{x0 + j * bw}" y="{h - bh:.1f}" width="{bw - 2}" height="{bh:.1f}" fill="{colours[j]}"><title>{html.escape(tag)} {m} = {v:.3f}</title></rect>'
+            )
+        parts.append(f'<text x="{x0}" y="{h + 14}" font-size="10" transform="rotate(30 {x0} {h + 14})">{html.escape(tag)}</text>')
+    for j, m in enumerate(metrics):
+        parts.append(f'<rect x="{40 + j * 140}" y="{h + 42}" width="10" height="10" fill="{colours[j]}"/><text x="{54 + j * 140}" y="{h + 51}" font-size="11">{m}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _context(doc: Document, spans: list[tuple[int, int, str]], pad: int = 240) -> str:
+    """Escaped document text around ``spans`` (start, end, css class), each wrapped in a span."""
+    if not spans:
+        return ""
+    lo = max(0, min(s for s, _, _ in spans) - pad)
+    hi = min(len(doc.text), max(e for _, e, _ in spans) + pad)
+    marks = [0] * (hi - lo)
+    for s, e, cls in spans:
+        bit = 1 if cls == "cite" else 2
+        for i in range(max(s, lo), min(e, hi)):
+            marks[i - lo] |= bit
+    out, i = [], lo
+    names = {0: None, 1: "cite", 2: "evid", 3: "cite evid"}
+    while i < hi:
+        j = i
+        while j < hi and marks[j - lo] == marks[i - lo]:
+            j += 1
+        chunk = html.escape(doc.text[i:j])
+        cls = names[marks[i - lo]]
+        out.append(f'<span class="{cls}">{chunk}</span>' if cls else chunk)
+        i = j
+    return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(doc.text) else "")
+
+
+def write_html(report: EvalReport, documents: dict[str, Document]) -> str:
+    """A self-contained page (no external resources): summary, chart by tag, every question with
+    its cited spans highlighted in context, misses first."""
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in report.summary.items())
+    cards = []
+    for r in sorted(report.results, key=lambda r: (r.passed, r.question.id)):
+        q, a = r.question, r.answer
+        by_doc: dict[str, list] = {}
+        for c in a.citations if a else ():
+            by_doc.setdefault(c.passage.doc_id, []).append((c.passage.start, c.passage.end, "cite"))
+        for e in q.evidence:
+            by_doc.setdefault(e.doc_id, []).append((e.start, e.end, "evid"))
+        ctx = "".join(f'<div class="ctx">{_context(documents[d], spans)}</div>' for d, spans in by_doc.items() if d in documents)
+        metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in r.metrics.items() if v is not None)
+        cards.append(
+            f'<section class="q {"pass" if r.passed else "miss"}"><h3>{html.escape(q.id)} {"✓" if r.passed else "✗ miss"} '
+            f'<small>{html.escape(", ".join(q.tags))}</small></h3>'
+            f"<p><b>Q:</b> {html.escape(q.question)}</p>"
+            + (f"<p><b>History:</b> {html.escape(' / '.join(q.history))}</p>" if q.history else "")
+            + f"<p><b>A:</b> {html.escape(r.error or (a.text if a else ''))}</p>"
+            f"<p><b>Expected:</b> {html.escape(q.answer or ('(abstain)' if not q.answerable else ''))}</p>"
+            f'<p class="m">{html.escape(metrics)}</p>{ctx}</section>'
+        )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evaluation report</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:auto;padding:1em}}
+table{{border-collapse:collapse}}td{{border:1px solid #ccc;padding:2px 8px}}
+.q{{border:1px solid #ddd;border-radius:6px;padding:6px 12px;margin:10px 0}}.miss{{border-color:#d33}}
+.ctx{{white-space:pre-wrap;background:#fafafa;padding:6px;font-size:.9em}}
+.cite{{background:#ffe58a}}.evid{{text-decoration:underline 2px #2a7}}.m{{font-size:.8em;color:#555}}</style></head><body>
+<h1>Evaluation report</h1><p>Cited spans are <span class="cite">highlighted</span>; expected evidence is <span class="evid">underlined</span>.</p>
+<h2>Summary</h2><table>{rows}</table><h2>By tag</h2>{_bar_chart(report)}
+<script type="application/json" id="by-tag">{html.escape(json.dumps(report.by_tag))}</script>
+<h2>Questions (misses first)</h2>{"".join(cards)}</body></html>"""

@@ -1,0 +1,34 @@
+"""Indexing: documents -> cleaned text -> passages -> embeddings -> Chroma vector store.
+
+Public API: :func:`build_index`, :class:`ChromaStore`, :class:`SentenceTransformerEmbedder`,
+:class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
+Nothing here imports ``assistant`` or ``ui``.
+"""
+
+from index.chunking import ChunkingConfig, chunk_document, split_sentences
+from index.embedder import MODEL_NAME, SentenceTransformerEmbedder
+from index.errors import AssistantError, DocumentsError, ModelError, StoreError
+from index.loader import load_documents
+from index.pipeline import IndexReport, build_index
+from index.store import BuildInfo, ChromaStore
+from index.types import Document, Passage, Span
+
+__all__ = [
+    "AssistantError",
+    "BuildInfo",
+    "ChromaStore",
+    "ChunkingConfig",
+    "Document",
+    "DocumentsError",
+    "IndexReport",
+    "MODEL_NAME",
+    "ModelError",
+    "Passage",
+    "SentenceTransformerEmbedder",
+    "Span",
+    "StoreError",
+    "build_index",
+    "chunk_document",
+    "load_documents",
+    "split_sentences",
+]

@@ -1,0 +1,74 @@
+"""The data types that carry a document through indexing: Document -> Sentence spans -> Passage.
+
+All offsets are **character** offsets (Python ``str`` indices, i.e. Unicode code points)
+into ``Document.text``, half-open ``[start, end)``. All line numbers are 1-based lines of the
+source file; because cleaning only ever removes a trailing block (see ``index.loader``),
+``Document.text`` is a prefix of the file's text and both coordinate systems agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+"""A half-open ``(start, end)`` character span into a document's text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One source document after cleaning.
+
+    Attributes:
+        doc_id: Stable id: the file's path relative to the indexed folder, POSIX style
+            (``"japan-us-reset.txt"``). It survives edits of the file's content.
+        title: First non-empty line of the text (Markdown ``#`` marks removed).
+        text: The stored text: the file's text with the trailing comment-widget lines cut off.
+        source: Absolute path of the file it came from.
+        sha256: Hex SHA-256 of ``text`` encoded as UTF-8; changes whenever the content does.
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    source: str
+    sha256: str
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of the character at ``offset`` (``0 <= offset <= len(text)``)."""
+        return self.text.count("\n", 0, offset) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrievable chunk of one document: whole sentences, never a cut quotation.
+
+    Invariant: ``text == document.text[start:end]`` for the document ``doc_id``.
+
+    Attributes:
+        passage_id: ``sha1(doc_id, text, occurrence)`` in hex (first 20 chars), where
+            ``occurrence`` counts earlier passages of the same document with identical
+            text; re-chunking the same text yields the same ids, and a repeated paragraph
+            still gets distinct ids.
+        doc_id: Id of the document it belongs to.
+        text: The passage text, exactly as in the document.
+        start, end: Character span into the document text (half-open).
+        line_start, line_end: 1-based first and last source line of the span.
+        sentences: Absolute character spans of the sentences in the passage, in order;
+            they lie within ``[start, end)`` and never overlap.
+        title: Title of the document, repeated here so a retrieved passage can be shown
+            without another lookup.
+    """
+
+    passage_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    sentences: tuple[Span, ...] = field(default_factory=tuple)
+    title: str = ""
+
+    def sentence_texts(self) -> list[str]:
+        """The text of each sentence in ``sentences``, in order."""
+        return [self.text[s - self.start : e - self.start] for s, e in self.sentences]

@@ -1,0 +1,99 @@
+"""The Gradio chat app. It is handed an :class:`assistant.Assistant` and uses only its public API."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from assistant import Assistant, AssistantError  # noqa: E402
+from ui.render import CSS, answer_markdown, sources_html  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Who is Japan's chief negotiator?",
+    "How much did Colby want Japan to spend on defence?",
+    "Who is Yuki Tatsumi?",
+    "What did Ishiba say about dependence on the US?",
+]
+"""Example questions shown under the chat."""
+
+THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+)
+"""Default theme with system fonts only: nothing is fetched from a font CDN."""
+
+
+def answer_json(assistant: Assistant, question: str, history: list[str] | None = None) -> dict:
+    """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``."""
+    try:
+        return assistant.ask(question, history or ()).to_dict()
+    except AssistantError as err:
+        return {"question": question, "error": str(err)}
+    except Exception:  # never a traceback to the user
+        log.exception("ask failed")
+        return {"question": question, "error": "Something went wrong while answering; please try again."}
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The chat UI: conversation on the left, sources of the latest answer on the right.
+
+    It also exposes the named API endpoint ``/ask`` (``gradio_client``:
+    ``client.predict(question, history, api_name="/ask")``) returning the JSON dict of
+    :meth:`assistant.Answer.to_dict`.
+    """
+
+    def respond(message: str, chat: list, asked: list[str]):
+        chat = list(chat or [])
+        asked = list(asked or [])
+        shown = html.escape(message or "")
+        try:
+            answer = assistant.ask(message or "", asked)
+        except AssistantError as err:
+            chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": html.escape(str(err))}]
+            return "", chat, asked, gr.update()
+        except Exception:
+            log.exception("ask failed")
+            chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": "Something went wrong; please try again."}]
+            return "", chat, asked, gr.update()
+        chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": answer_markdown(answer)}]
+        return "", chat, asked + [answer.question], sources_html(answer)
+
+    def clear():
+        return [], [], sources_html(None)
+
+    with gr.Blocks(title="Cited assistant", analytics_enabled=False) as demo:
+        gr.Markdown("### Ask the documents\nAnswers quote the documents and cite the exact passage; when they do not say, the assistant says so.")
+        asked = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, feedback_options=None, elem_id="chat")
+                box = gr.Textbox(label="Question", placeholder="Ask about the documents…", max_lines=4, elem_id="question")
+                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", elem_id="ask")
+                    reset = gr.Button("New conversation")
+                gr.Examples(EXAMPLES, inputs=box)
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None), elem_id="sources")
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", concurrency_limit=None)
+        reset.click(clear, None, [chat, asked, sources], api_visibility="private")
+
+        api_q = gr.Textbox(visible=False)
+        api_h = gr.JSON(visible=False)
+        api_out = gr.JSON(visible=False)
+        gr.Button(visible=False).click(
+            lambda q, h: answer_json(assistant, q, h), [api_q, api_h], api_out, api_name="ask", concurrency_limit=None
+        )
+    return demo
+
+
+def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **kwargs) -> None:
+    """Serve :func:`build_app` on ``host:port`` (blocks until stopped)."""
+    build_app(assistant).launch(server_name=host, server_port=port, theme=THEME, css=CSS, footer_links=["api"], **kwargs)

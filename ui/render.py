@@ -1,0 +1,74 @@
+"""HTML rendering of answers and their cited passages. Every piece of user or document text is escaped."""
+
+from __future__ import annotations
+
+import html
+
+from assistant.types import Answer, Citation
+
+CSS = """
+.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 0 0 8px; }
+.sources .meta { font-size: 0.85em; opacity: 0.8; margin-bottom: 4px; }
+.sources .passage { white-space: pre-wrap; line-height: 1.45; }
+.sources mark { background: #ffe58a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.sources .related { opacity: 0.85; }
+.sources .hint { opacity: 0.75; font-style: italic; }
+"""
+"""Styles for :func:`sources_html` (no external fonts or assets)."""
+
+
+def highlighted_passage(c: Citation) -> str:
+    """The passage text as escaped HTML with the supporting sentences wrapped in ``<mark>``."""
+    p = c.passage
+    out, pos = [], p.start
+    for start, end in sorted(c.highlights):
+        start, end = max(start, pos), min(end, p.end)
+        if start >= end:
+            continue
+        out.append(html.escape(p.text[pos - p.start : start - p.start]))
+        out.append(f"<mark>{html.escape(p.text[start - p.start : end - p.start])}</mark>")
+        pos = end
+    out.append(html.escape(p.text[pos - p.start :]))
+    return "".join(out)
+
+
+def _lines(c: Citation) -> str:
+    p = c.passage
+    return f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}–{p.line_end}"
+
+
+def citation_html(c: Citation, label: str) -> str:
+    """One source card: ``label`` (e.g. ``[1]``), document title and id, lines, highlighted passage."""
+    p = c.passage
+    return (
+        f'<div class="source" data-n="{c.n}"><div class="meta"><b>{html.escape(label)}</b> '
+        f"{html.escape(p.title)} · <code>{html.escape(p.doc_id)}</code> · {_lines(c)} · score {c.score:.2f}</div>"
+        f'<div class="passage">{highlighted_passage(c)}</div></div>'
+    )
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel for ``answer``: its citations, or, when it abstained, related passages."""
+    if answer is None:
+        return '<div class="sources"><p class="hint">Sources of the latest answer appear here.</p></div>'
+    if answer.citations:
+        cards = "".join(citation_html(c, f"[{c.n}]") for c in answer.citations)
+        return f'<div class="sources"><h4>Sources</h4>{cards}</div>'
+    if answer.related:
+        cards = "".join(citation_html(c, "related") for c in answer.related)
+        return (
+            '<div class="sources"><h4>Related passages</h4><p class="hint">These are the closest passages; '
+            f'they do not answer the question.</p><div class="related">{cards}</div></div>'
+        )
+    return '<div class="sources"><p class="hint">No sources.</p></div>'
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message for ``answer``: escaped answer text plus a one-line list of its sources."""
+    text = html.escape(answer.text)
+    if answer.citations:
+        refs = "; ".join(f"[{c.n}] {html.escape(c.passage.title)}, {_lines(c)}" for c in answer.citations)
+        text += f"\n\n<small>Sources: {refs}</small>"
+    elif answer.abstained and answer.related:
+        text += "\n\n<small>See the related passages beside the chat.</small>"
+    return text
