@@ -53,12 +53,17 @@ class Assistant:
             mode=settings.retrieval_mode,
             k=settings.top_k,
             candidates=settings.candidate_sentences,
+            fusion=settings.fusion,
+            bm25_weight=settings.bm25_weight,
         )
         self.answerer = ExtractiveAnswerer(abstain_below=settings.abstain_below, max_sentences=settings.max_answer_sentences)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
-        """Open the store (and, with ``ensure_index``, build or refresh the index first).
+        """Open the store; with ``ensure_index``, build or refresh the index first.
+
+        Without ``ensure_index`` nothing is read until the first question, which raises
+        :class:`~index.errors.StoreError` if there is no index.
 
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
@@ -69,8 +74,6 @@ class Assistant:
         assistant = cls(settings, store, embedder)
         if ensure_index:
             assistant.last_index_report = assistant.index(progress=progress)
-        store.open()
-        assistant.retriever.refresh()
         return assistant
 
     last_index_report: IndexReport | None = None

@@ -6,8 +6,9 @@ Retrieval works at the **sentence** level, where the evidence is, and returns pa
   (Chroma query on the build's sentence collection);
 * bm25: BM25 (Robertson & Zaragoza 2009; ``bm25s`` with Snowball stemming and English
   stop words) over the same sentences, held in memory;
-* hybrid: both lists fused by reciprocal rank fusion, ``sum 1 / (60 + rank)`` (Cormack,
-  Clarke & Büttcher, SIGIR 2009; 60 is their constant).
+* hybrid: both lists fused, either by reciprocal rank fusion, ``sum w / (60 + rank)``
+  (Cormack, Clarke & Büttcher, SIGIR 2009; 60 is their constant), or by a weighted sum
+  ``cosine + w * bm25 / max(bm25)`` (``fusion="convex"``), where ``w`` is ``bm25_weight``.
 
 A passage ranks by its best sentence. Every sentence of a returned passage also gets its
 cosine similarity to the question (from stored sentence embeddings), which the answerer uses
@@ -119,6 +120,7 @@ class PassageRetriever(BaseRetriever):
         embedder: The same model the index was built with.
         mode: ``"dense"``, ``"bm25"`` or ``"hybrid"``.
         k: Passages returned. candidates: Sentences taken from each ranker before fusion.
+        fusion: ``"rrf"`` or ``"convex"`` (see module docstring). bm25_weight: BM25's weight in fusion.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -128,6 +130,8 @@ class PassageRetriever(BaseRetriever):
     mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
     k: int = 5
     candidates: int = 30
+    bm25_weight: float = 1.0
+    fusion: Literal["rrf", "convex"] = "rrf"
 
     _passages: dict[str, Passage] = PrivateAttr(default_factory=dict)
     _sentence_ids: list[str] = PrivateAttr(default_factory=list)
@@ -155,16 +159,15 @@ class PassageRetriever(BaseRetriever):
             self.refresh()
         embedder: Embedder = self.embedder
         q = query_embedding if query_embedding is not None else embedder.embed([query])[0]
-        fused: dict[str, float] = {}
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
         if self.mode in ("dense", "hybrid"):
-            for rank, (sid, sim) in enumerate(self.store.query_sentences(q, self.candidates), start=1):
-                fused[sid] = fused.get(sid, 0.0) + (1.0 / (RRF_K + rank) if self.mode == "hybrid" else sim)
+            dense = self.store.query_sentences(q, self.candidates)
         if self.mode in ("bm25", "hybrid") and self._bm25 is not None:
             hits = self._bm25.search(query, self.candidates)
             top = hits[0][1] if hits else 1.0
-            for rank, (idx, score) in enumerate(hits, start=1):
-                sid = self._sentence_ids[idx]
-                fused[sid] = fused.get(sid, 0.0) + (1.0 / (RRF_K + rank) if self.mode == "hybrid" else score / top)
+            lexical = [(self._sentence_ids[i], score / top) for i, score in hits]
+        fused = self._fuse(dense, lexical)
         best: dict[str, float] = {}
         for sid, score in fused.items():
             pid = sid.rsplit(":", 1)[0]
@@ -181,6 +184,16 @@ class PassageRetriever(BaseRetriever):
             )
             out.append(RetrievedPassage(passage=p, rank=rank, score=best[p.passage_id], sentences=sentences))
         return out
+
+    def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]]) -> dict[str, float]:
+        """Fuse the dense and BM25 sentence rankings into one score per sentence id (higher is better)."""
+        fused: dict[str, float] = {}
+        weights = {"dense": 1.0, "bm25": self.bm25_weight}
+        for name, hits in (("dense", dense), ("bm25", lexical)):
+            for rank, (sid, score) in enumerate(hits, start=1):
+                part = 1.0 / (RRF_K + rank) if self.fusion == "rrf" else score
+                fused[sid] = fused.get(sid, 0.0) + weights[name] * part
+        return fused
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
         return [

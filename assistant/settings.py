@@ -29,20 +29,20 @@ def _default_documents() -> list[Path]:
 
 
 DEFAULT_FAIL_UNDER: dict[str, float] = {
-    "hit@1": 0.80,
-    "hit@3": 0.90,
-    "mrr": 0.85,
-    "evidence_recall": 0.70,
-    "citation_precision": 0.60,
-    "answer_match": 0.70,
-    "abstention_accuracy": 0.70,
+    "hit@1": 0.72,
+    "hit@3": 0.77,
+    "mrr": 0.75,
+    "evidence_recall": 0.74,
+    "citation_precision": 0.63,
+    "answer_match": 0.67,
+    "abstention_accuracy": 0.62,
 }
 """The CI gate: ``assistant eval`` exits 1 when an overall metric is below its floor here.
 Kept just under what the shipped question set reaches (see the README's evaluation section),
 so a regression fails CI. ``false_abstention`` and ``cited_chars@3`` are ceilings, in
 :data:`DEFAULT_FAIL_OVER`."""
 
-DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.15, "cited_chars@3": 900.0}
+DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.14, "cited_chars@3": 560.0}
 """Ceilings of the CI gate (lower is better for these metrics)."""
 
 
@@ -86,7 +86,15 @@ class Settings(BaseSettings):
     )
     chunk_max_chars: int = Field(default=500, ge=100, le=4000, description="Passage size limit (characters).")
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
-        default="hybrid", description="Sentence retrieval: embeddings, BM25 keywords, or both fused by RRF."
+        default="hybrid", description="Sentence retrieval: embeddings, BM25 keywords, or both fused (see fusion)."
+    )
+    fusion: Literal["rrf", "convex"] = Field(
+        default="convex",
+        description="How hybrid mode fuses the two rankings: reciprocal rank fusion, or a weighted sum of "
+        "cosine similarity and max-normalised BM25 (measured better on seeds/questions.jsonl; see README).",
+    )
+    bm25_weight: float = Field(
+        default=2.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking relative to the dense one in fusion (ratio)."
     )
     candidate_sentences: int = Field(
         default=30, ge=1, le=500, description="Sentences fetched per retriever before fusion (count)."

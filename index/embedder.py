@@ -96,6 +96,9 @@ class SentenceTransformerEmbedder:
         if self._verify:
             verify_weights(self.model_dir)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the weight-loading bar is noise on every start
 
         try:
             return SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)

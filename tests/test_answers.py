@@ -1,0 +1,96 @@
+"""End-to-end answers from the real model and store: right sentence first, schema, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.answerer import ABSTAIN_TEXT
+from assistant.errors import QuestionError
+
+FIVE = [
+    ("Who is Japan's chief negotiator?", "Near-weekly visits to Washington by Japan’s chief negotiator, Ryosei Akazawa", "Ryosei Akazawa"),
+    ("When are the upper house elections?", "It could lose its majority in the upper house after elections on July 20.", "July 20"),
+    ("Who is Yuki Tatsumi?", "according to Yuki Tatsumi, director of the Japan programme", "Stimson Center"),
+    ("What did Trump say in his 1987 interview with Larry King?", "In a now famous 1987 interview with Larry King", "ripping off"),
+    ("What share of the Japanese public supports the alliance?", "Green points to polls showing that 90 per cent", "90 per cent"),
+]
+
+
+@pytest.mark.parametrize("question, sentence, phrase", FIVE)
+def test_cites_the_right_sentence_first(assistant, article, question, sentence, phrase):
+    answer = assistant.ask(question)
+    assert not answer.abstained
+    first = answer.citations[0]
+    start = article.text.index(sentence)
+    # The first citation's passage contains the sentence and highlights it.
+    assert first.passage.start <= start < first.passage.end
+    assert any(s <= start < e for s, e in first.highlights)
+    assert phrase.lower() in answer.text.lower()
+    assert answer.text.index("[1]") > 0
+
+
+def test_json_schema_and_markers(assistant, article):
+    d = assistant.ask("Who is Japan's chief negotiator?").to_dict()
+    json.dumps(d)  # JSON-able
+    assert set(d) >= {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert isinstance(d["abstained"], bool) and d["timings_ms"]["total"] > 0
+    markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", d["answer"])})
+    assert markers == [c["n"] for c in d["citations"]] == list(range(1, len(d["citations"]) + 1))
+    for c in d["citations"]:
+        assert set(c) == {"n", "doc_id", "title", "start", "end", "line_start", "line_end", "text", "highlights", "score"}
+        assert article.text[c["start"] : c["end"]] == c["text"]
+        lines = article.text.splitlines()
+        assert lines[c["line_start"] - 1] in c["text"] and lines[c["line_end"] - 1] in c["text"]
+        for s, e in c["highlights"]:
+            assert c["start"] <= s < e <= c["end"]
+        assert -1.0 <= c["score"] <= 1.0
+
+
+def test_abstains_on_an_unrelated_question(assistant):
+    answer = assistant.ask("What is a good recipe for banana bread?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT
+    assert answer.citations == () and "[" not in answer.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_gets_a_hint(assistant, question):
+    with pytest.raises(QuestionError, match="Please type a question"):
+        assistant.ask(question)
+
+
+def test_over_long_question_is_refused(assistant):
+    with pytest.raises(QuestionError, match="under 2,000"):
+        assistant.ask("why " * 600)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["<img src=x onerror=alert(1)> Who is Japan's chief negotiator?", "Who is Japan’s chief negotiator?\u200b\u0000", "日本の首席交渉官は誰ですか?"],
+)
+def test_odd_input_is_answered_or_abstained_without_error(assistant, question):
+    answer = assistant.ask(question)
+    assert isinstance(answer.abstained, bool)
+
+
+def test_follow_up_question_is_resolved_against_history():
+    from assistant.retriever import retrieval_query
+
+    assert retrieval_query("What did she say about Abe?", ["Who is Yuki Tatsumi?"]) == "Who is Yuki Tatsumi? What did she say about Abe?"
+    assert retrieval_query("Who is Ken Jimbo?", ["Who is Yuki Tatsumi?"]) == "Who is Ken Jimbo?"
+    assert retrieval_query("What did she say?", []) == "What did she say?"
+
+
+def test_follow_up_cites_the_person_from_history(assistant):
+    alone = assistant.ask("What did she say about Abe?")
+    follow_up = assistant.ask("What did she say about Abe?", history=["Who is Yuki Tatsumi?"])
+    assert not follow_up.abstained
+    assert "Tatsumi" in " ".join(c.passage.text for c in follow_up.citations)
+    assert [c.passage.passage_id for c in alone.citations] != [c.passage.passage_id for c in follow_up.citations]
+
+
+def test_langchain_retriever_interface(assistant, article):
+    docs = assistant.retriever.invoke("Who is Japan's chief negotiator?")
+    assert docs and all(article.text[d.metadata["start"] : d.metadata["end"]] == d.page_content for d in docs)

@@ -1,0 +1,108 @@
+"""Evaluation: metric definitions on hand-made cases, and the CLI gate's exit codes on the real index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.evaluation import EvalQuestion, EvidenceSpan, covers, load_questions, percentile, question_metrics
+from assistant.errors import EvalError
+from assistant.types import Answer, Citation
+from index.types import Passage
+
+runner = CliRunner()
+
+
+def _cite(n, start, end, doc="d"):
+    return Citation(n, Passage(f"p{n}", doc, "x" * (end - start), start, end, 1, 1), ((start, end),), 0.5)
+
+
+def test_covers_needs_min_overlap():
+    e = EvidenceSpan("q" * 100, "d", 100, 200)
+    assert covers("d", 175, 300, e)  # 25 characters of overlap
+    assert not covers("d", 176, 300, e)  # 24
+    assert not covers("other", 100, 200, e)
+    short = EvidenceSpan("q" * 10, "d", 100, 110)
+    assert covers("d", 0, 110, short) and not covers("d", 0, 109, short)
+
+
+def test_question_metrics_ranks_and_precision():
+    q = EvalQuestion("q", "?", (), (EvidenceSpan("a" * 50, "d", 100, 150), EvidenceSpan("b" * 50, "d", 500, 550)), "foo", (), 1)
+    answer = Answer("?", "It says Foo. [1] [2]", (_cite(1, 0, 90), _cite(2, 90, 160), _cite(3, 480, 560)), False)
+    m = question_metrics(q, answer, k=5)
+    assert m["hit@1"] == 0.0 and m["hit@3"] == 1.0 and m["mrr"] == 0.5
+    assert m["evidence_recall"] == 1.0 and m["citation_precision"] == pytest.approx(2 / 3)
+    assert m["answer_match"] == 1.0 and m["cited_chars@3"] == 90 + 70 + 80
+
+
+def test_unanswerable_metrics():
+    q = EvalQuestion("q", "?", (), (), "", (), 1)
+    assert question_metrics(q, Answer("?", "no", (), True), 5) == {"abstained": 1.0, "n_citations": 0.0}
+
+
+def test_percentile_nearest_rank():
+    assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile([5, 1, 3, 2, 4], 95) == 5 and percentile([], 50) == 0.0
+
+
+def test_loading_checks_quotes_with_line_numbers(tmp_path, article):
+    f = tmp_path / "q.jsonl"
+    good = {"id": "a", "question": "?", "evidence": ["chief negotiator,   Ryosei\nAkazawa"], "extra": 1}
+    bad = {"id": "b", "question": "?", "evidence": ["This sentence is not in the article."]}
+    f.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    with pytest.raises(EvalError, match=r"q.jsonl:2: evidence quote not found"):
+        load_questions(f, [article])
+    f.write_text(json.dumps(good) + "\n", encoding="utf-8")
+    (q,) = load_questions(f, [article])
+    start = article.text.index("chief negotiator, Ryosei Akazawa")
+    assert (q.evidence[0].start, q.evidence[0].end) == (start, start + len("chief negotiator, Ryosei Akazawa"))
+
+
+def test_shipped_question_set_loads(article):
+    from assistant.settings import Settings
+
+    qs = load_questions(Settings().eval.questions, [article])
+    assert len(qs) >= 60
+    assert sum(not q.answerable for q in qs) >= 10 and sum(bool(q.history) for q in qs) >= 6
+
+
+def test_eval_passes_its_gate_and_writes_reports(assistant, tmp_path):
+    report, page = tmp_path / "r.json", tmp_path / "r.html"
+    result = runner.invoke(app, ["eval", "--report", str(report), "--html", str(page), "--quiet"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["summary"]["n_questions"] >= 60 and data["questions"][0]["metrics"]
+    html = page.read_text(encoding="utf-8")
+    assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
+    again = runner.invoke(app, ["eval", "--baseline", str(report), "--quiet"])
+    assert again.exit_code == 0 and "Against baseline" in again.output
+
+
+def test_eval_exits_1_with_a_broken_retriever(assistant, monkeypatch):
+    from assistant.retriever import PassageRetriever
+
+    original = PassageRetriever.search
+
+    def broken(self, query, query_embedding=None):
+        return list(reversed(original(self, query, query_embedding)))[:1]  # the worst of the top k only
+
+    monkeypatch.setattr(PassageRetriever, "search", broken)
+    result = runner.invoke(app, ["eval", "--quiet"])
+    assert result.exit_code == 1
+    assert "FAIL hit@1" in result.stderr
+
+
+def test_eval_exits_2_on_a_missing_quote(assistant, tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text(json.dumps({"id": "x", "question": "?", "evidence": ["Not in the article at all."]}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", "--questions", str(f)])
+    assert result.exit_code == 2 and "q.jsonl:1" in result.stderr
+
+
+def test_fail_under_override(assistant):
+    result = runner.invoke(app, ["eval", "--quiet", "--fail-under", "hit@1=0.999"])
+    assert result.exit_code == 1
+    result = runner.invoke(app, ["eval", "--quiet", "--fail-under", "nonsense=1"])
+    assert result.exit_code == 2
