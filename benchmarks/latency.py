@@ -1,0 +1,66 @@
+"""Cold start of `assistant ask` and warm per-question latency, with a same-run baseline.
+
+Usage::
+
+    python benchmarks/latency.py [--rounds 3] [--cold 3]
+
+* cold: wall time of ``assistant ask QUESTION --json`` in a fresh process (index already
+  built), median of ``--cold`` runs, in seconds; its baseline is ``python -c "import torch"``
+  in the same run, since importing torch dominates any cold start here.
+* warm: ``Assistant.ask`` over every question of the shipped set, ``--rounds`` times, p50/p95
+  in ms; its baseline is the query embedding alone (``embedder.embed([question])``), measured
+  interleaved in the same process, so the ratio shows what retrieval and answering add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+
+def _ms(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold", type=int, default=3)
+    args = parser.parse_args()
+
+    from assistant.core import Assistant
+    from assistant.evaluation import load_questions, percentile
+    from assistant.settings import Settings
+
+    settings = Settings()
+    assistant = Assistant.from_settings(settings, progress=False)
+    questions = load_questions(settings.eval.questions, assistant.documents())
+    for q in questions[:5]:
+        assistant.ask(q.question, q.history)
+    asks, embeds = [], []
+    for _ in range(args.rounds):
+        for q in questions:
+            embeds.append(_ms(lambda: assistant.embedder.embed([q.question])))
+            asks.append(_ms(lambda: assistant.ask(q.question, q.history)))
+    print(f"warm ask     p50 {percentile(asks, 50):6.1f} ms  p95 {percentile(asks, 95):6.1f} ms  (n={len(asks)})")
+    print(f"embed only   p50 {percentile(embeds, 50):6.1f} ms  p95 {percentile(embeds, 95):6.1f} ms")
+    print(f"ratio ask/embed p50 {percentile(asks, 50) / percentile(embeds, 50):.2f}")
+
+    def run(cmd) -> float:
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        return time.perf_counter() - t
+
+    cold = [run(["assistant", "ask", questions[0].question, "--json"]) for _ in range(args.cold)]
+    torch = [run([sys.executable, "-c", "import torch"]) for _ in range(args.cold)]
+    print(f"cold `assistant ask` median {statistics.median(cold):.2f} s; `import torch` median {statistics.median(torch):.2f} s; "
+          f"ratio {statistics.median(cold) / statistics.median(torch):.2f}")
+
+
+if __name__ == "__main__":
+    main()
