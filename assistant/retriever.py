@@ -58,8 +58,9 @@ class RetrievedPassage:
 
     Attributes:
         passage: The passage. rank: 1-based rank.
-        score: Fused score of its best sentence (RRF units in hybrid mode; cosine in
-            dense mode; normalised BM25 in bm25 mode). Higher is better; only the order matters.
+        score: Fused score of its best sentence (see ``PassageRetriever._fuse``: a sum of
+            weighted cosine and max-normalised BM25, or of weighted ``1 / (60 + rank)`` terms
+            with ``fusion="rrf"``). Higher is better; only the order matters.
         sentences: Every sentence of the passage with its scores, in document order.
     """
 

@@ -27,16 +27,10 @@ class Citation:
 
     def to_dict(self) -> dict:
         """JSON-able dict in the ``assistant ask --json`` schema."""
-        p = self.passage
         return {
             "n": self.n,
-            "doc_id": p.doc_id,
-            "title": p.title,
-            "start": p.start,
-            "end": p.end,
-            "line_start": p.line_start,
-            "line_end": p.line_end,
-            "text": p.text,
+            **self.passage.location(),
+            "text": self.passage.text,
             "highlights": [list(h) for h in self.highlights],
             "score": round(self.score, 4),
         }

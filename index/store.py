@@ -79,14 +79,6 @@ class BuildInfo:
 
 
 @dataclass
-class ScoredId:
-    """A passage id with its cosine similarity to the query (``1 - cosine distance``, in [-1, 1])."""
-
-    passage_id: str
-    similarity: float
-
-
-@dataclass
 class _Handles:
     passages: object
     sentences: object
@@ -294,17 +286,6 @@ class ChromaStore:
             self.open()
         return self._handles
 
-    def query(self, embedding: np.ndarray, k: int) -> list[ScoredId]:
-        """Top-``k`` passages by cosine similarity to ``embedding`` (shape ``[dim]``), best first."""
-        h = self.handles
-        k = min(k, h.info.n_passages)
-        if k <= 0:
-            return []
-        res = self._call(
-            "query", h.passages.query, query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, include=["distances"]
-        )
-        return [ScoredId(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
-
     def query_sentences(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Top-``k`` sentences by cosine similarity: ``[(sentence_id, similarity), ...]``, best first.
 
@@ -356,16 +337,7 @@ def _short(err: Exception) -> str:
 
 
 def _passage_meta(p: Passage, position: int) -> dict:
-    return {
-        "doc_id": p.doc_id,
-        "title": p.title,
-        "start": p.start,
-        "end": p.end,
-        "line_start": p.line_start,
-        "line_end": p.line_end,
-        "sentences": json.dumps([list(s) for s in p.sentences]),
-        "position": position,
-    }
+    return {**p.location(), "sentences": json.dumps([list(s) for s in p.sentences]), "position": position}
 
 
 def _passage_from(pid: str, text: str, meta: dict) -> Passage:

@@ -69,6 +69,17 @@ class Passage:
     sentences: tuple[Span, ...] = field(default_factory=tuple)
     title: str = ""
 
+    def location(self) -> dict:
+        """Where the passage is: ``doc_id``, ``title``, ``start``, ``end``, ``line_start``, ``line_end``."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "start": self.start,
+            "end": self.end,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+        }
+
     def sentence_texts(self) -> list[str]:
         """The text of each sentence in ``sentences``, in order."""
         return [self.text[s - self.start : e - self.start] for s, e in self.sentences]

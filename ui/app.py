@@ -96,4 +96,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **kwargs) -> None:
     """Serve :func:`build_app` on ``host:port`` (blocks until stopped)."""
-    build_app(assistant).launch(server_name=host, server_port=port, theme=THEME, css=CSS, footer_links=["api"], **kwargs)
+    build_app(assistant).launch(
+        server_name=host, server_port=port, theme=THEME, css=CSS, footer_links=["api"], share=False, quiet=True, **kwargs
+    )
