@@ -75,11 +75,7 @@ def index(
 
     settings = _settings(documents=paths or None)
     assistant = Assistant.from_settings(settings, ensure_index=False)
-    report = assistant.index(rebuild=rebuild)
-    b = report.build
-    verb = f"built ({report.reason})" if report.rebuilt else "up to date"
-    docs = f"{len(b.documents)} document{'s' if len(b.documents) != 1 else ''}"
-    typer.echo(f"index {verb}: {docs}, {b.n_passages} passages in {report.seconds:.1f} s")
+    typer.echo(assistant.index(rebuild=rebuild).describe())
 
 
 def _print_answer(answer) -> None:
@@ -129,10 +125,8 @@ def serve(
     """Serve the chat at http://HOST:PORT, building the index first if needed."""
     settings = _settings(host=host, port=port)
     assistant = _assistant(settings)
-    report = assistant.last_index_report
-    if report is not None:
-        state = f"built ({report.reason})" if report.rebuilt else "up to date"
-        typer.echo(f"index {state}: {len(report.build.documents)} document(s), {report.build.n_passages} passages")
+    if assistant.last_index_report is not None:
+        typer.echo(assistant.last_index_report.describe())
     from ui.app import launch
 
     typer.echo(f"serving the chat at http://{settings.host}:{settings.port}")

@@ -36,6 +36,18 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
+def usable_history(history: Sequence[str], max_chars: int) -> list[str]:
+    """The earlier user turns that can serve as context, cleaned like questions; turns that are
+    not text, empty or over ``max_chars`` characters are skipped (they never fail the question)."""
+    usable = []
+    for turn in history:
+        try:
+            usable.append(clean_question(turn, max_chars))
+        except QuestionError:
+            continue
+    return usable
+
+
 class Assistant:
     """Answers questions from the indexed documents, citing exact spans.
 
@@ -57,6 +69,7 @@ class Assistant:
             bm25_weight=settings.bm25_weight,
         )
         self.answerer = ExtractiveAnswerer(abstain_below=settings.abstain_below, max_sentences=settings.max_answer_sentences)
+        self.last_index_report: IndexReport | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
@@ -76,8 +89,6 @@ class Assistant:
             assistant.last_index_report = assistant.index(progress=progress)
         return assistant
 
-    last_index_report: IndexReport | None = None
-
     def index(self, paths: Sequence | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
         """Index ``paths`` (default ``settings.documents``); a no-op when nothing changed."""
         report = build_index(
@@ -88,7 +99,6 @@ class Assistant:
             rebuild=rebuild,
             progress=progress,
         )
-        self.store.open(report.build)
         self.retriever.refresh()
         return report
 
@@ -113,7 +123,7 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
-        history = [clean_question(h, self.settings.max_question_chars) for h in history if h and h.strip()]
+        history = usable_history(history, self.settings.max_question_chars)
         query = retrieval_query(question, history)
         t1 = time.perf_counter()
         q = self.embedder.embed([query])[0]

@@ -177,8 +177,6 @@ def group_units(text: str, sentences: list[Span], max_unit_chars: int = 900) -> 
 
 def _maybe_attach_to_previous(text: str, units: list[list[Span]], max_unit_chars: int) -> None:
     unit, prev = units[-1], units[-2]
-    if len(unit) > 1 and unit is not units[-1]:
-        return
     body = text[unit[0][0] : unit[-1][1]]
     if not body.startswith("“"):
         return

@@ -44,6 +44,12 @@ class IndexReport:
     reason: str
     seconds: float
 
+    def describe(self) -> str:
+        """One line for people, e.g. ``index up to date: 1 document, 39 passages in 0.0 s``."""
+        n = len(self.build.documents)
+        state = f"built ({self.reason})" if self.rebuilt else "up to date"
+        return f"index {state}: {n} document{'' if n == 1 else 's'}, {self.build.n_passages} passages in {self.seconds:.1f} s"
+
 
 def why_rebuild(active: BuildInfo | None, fp: str, model: str, chunking: ChunkingConfig, documents: list[Document]) -> str | None:
     """Why the active build cannot serve ``documents`` with this model and chunking; None if it can."""
@@ -131,9 +137,12 @@ def _embed(embedder: Embedder, texts: list[str], bar, batch: int = 64) -> np.nda
 
 def _document_embeddings(documents: list[Document], passages: list[Passage], passage_emb: np.ndarray) -> np.ndarray:
     """One vector per document: the normalised mean of its passages' embeddings."""
+    rows_of: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        rows_of.setdefault(p.doc_id, []).append(i)
     rows = []
     for doc in documents:
-        idx = [i for i, p in enumerate(passages) if p.doc_id == doc.doc_id]
+        idx = rows_of.get(doc.doc_id, [])
         v = passage_emb[idx].mean(axis=0) if idx else np.zeros(passage_emb.shape[1], dtype=np.float32)
         n = np.linalg.norm(v)
         rows.append(v / n if n else v)

@@ -94,3 +94,8 @@ def test_follow_up_cites_the_person_from_history(assistant):
 def test_langchain_retriever_interface(assistant, article):
     docs = assistant.retriever.invoke("Who is Japan's chief negotiator?")
     assert docs and all(article.text[d.metadata["start"] : d.metadata["end"]] == d.page_content for d in docs)
+
+
+def test_unusable_history_turns_are_skipped_not_fatal(assistant):
+    answer = assistant.ask("Who is Japan's chief negotiator?", history=["", "x" * 5000, "Who is Yuki Tatsumi?"])
+    assert "Ryosei Akazawa" in answer.text
