@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.abstention import is_task, type_mismatch, unknown_names
 from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.types import Citation
 
@@ -26,45 +27,67 @@ class Draft:
     citations: tuple[Citation, ...]
     abstained: bool
     related: tuple[Citation, ...]
+    abstain_reason: str | None = None
 
 
 class ExtractiveAnswerer:
-    """Quote the sentences that best support an answer.
+    """Quote the sentences that best support an answer, or abstain (see :mod:`assistant.abstention`).
 
     Args:
-        abstain_below: Abstain when the best sentence's cosine similarity to the question is
-            below this (in [-1, 1]; see ``Settings.abstain_below`` for how it was chosen).
+        abstain_below: Abstain when the best sentence's fused score is below this (see
+            ``Settings.abstain_below`` for how it was chosen).
         max_sentences: Quote at most this many sentences.
-        second_within: Quote a further sentence only if its similarity is within this much
-            (cosine units) of the best one's.
+        second_ratio: Quote a further sentence only if its fused score is at least this
+            fraction of the best one's (see ``Settings.second_sentence_ratio``).
+        abstention: Abstain at all (the threshold and the checks); off only to measure them.
+        unit: ``"sentence"`` quotes sentences; ``"passage"`` quotes the best passage whole and
+            cites the top 3 (the usual RAG baseline, to measure sentence selection).
     """
 
-    def __init__(self, abstain_below: float = 0.35, max_sentences: int = 2, second_within: float = 0.05) -> None:
+    def __init__(
+        self,
+        abstain_below: float = 0.75,
+        max_sentences: int = 3,
+        second_ratio: float = 0.8,
+        abstention: bool = True,
+        unit: str = "sentence",
+    ) -> None:
         self.abstain_below = abstain_below
         self.max_sentences = max_sentences
-        self.second_within = second_within
+        self.second_ratio = second_ratio
+        self.abstention = abstention
+        self.unit = unit
 
-    def answer(self, retrieved: Sequence[RetrievedPassage]) -> Draft:
-        """Build the answer from ``retrieved`` (best first).
+    def answer(self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None) -> Draft:
+        """Build the answer to ``question`` from ``retrieved`` (best first).
+
+        Args:
+            vocabulary: Lower-cased words of all documents, for the unknown-name check.
 
         Returns:
-            A :class:`Draft`; ``abstained`` with :data:`ABSTAIN_TEXT` and the retrieved
-            passages as ``related`` when nothing is similar enough.
+            A :class:`Draft`; when abstaining, :data:`ABSTAIN_TEXT` with the retrieved passages
+            as ``related`` and the reason in ``abstain_reason``.
         """
         scored: list[tuple[ScoredSentence, RetrievedPassage]] = [(s, r) for r in retrieved for s in r.sentences]
         if not scored:
-            return Draft(ABSTAIN_TEXT, (), True, ())
+            return Draft(ABSTAIN_TEXT, (), True, (), "no passages")
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         top, _ = ranked[0]
-        if top.similarity < self.abstain_below:
-            related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(retrieved[:3], start=1))
-            return Draft(ABSTAIN_TEXT, (), True, related)
         chosen = [ranked[0]]
         for s, r in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if s.similarity >= top.similarity - self.second_within and s.similarity >= self.abstain_below:
+            if s.fused >= self.second_ratio * top.fused:
                 chosen.append((s, r))
+        reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
+        if reason is not None:
+            related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(retrieved[:3], start=1))
+            return Draft(ABSTAIN_TEXT, (), True, related, reason)
+        if self.unit == "passage":
+            best = min((r for _, r in chosen), key=lambda r: r.rank)
+            others = [r for r in retrieved if r is not best][:2]
+            citations = tuple(_citation(i, r, (r.best,)) for i, r in enumerate([best, *others], start=1))
+            return Draft(" ".join(best.passage.text.split()) + " [1]", citations, False, ())
         numbers: dict[str, int] = {}
         support: dict[str, list[ScoredSentence]] = {}
         by_id: dict[str, RetrievedPassage] = {}
@@ -74,11 +97,26 @@ class ExtractiveAnswerer:
             n = numbers.setdefault(pid, len(numbers) + 1)
             support.setdefault(pid, []).append(s)
             by_id[pid] = r
-            p = r.passage
-            quote = " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split())
-            parts.append(f"{quote} [{n}]")
+            parts.append(f"{_quote(s, r)} [{n}]")
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
         return Draft(" ".join(parts), citations, False, ())
+
+
+    def _abstain_reason(
+        self, question: str, top: ScoredSentence, quotes: list[str], vocabulary: set[str] | None
+    ) -> str | None:
+        """Why the answer should abstain, or None (checks in the order of :mod:`assistant.abstention`)."""
+        if not self.abstention:
+            return None
+        reason = is_task(question) or (unknown_names(question, vocabulary) if vocabulary else None)
+        if reason is None and top.fused < self.abstain_below:
+            reason = f"the closest sentence scores {top.fused:.2f}, below the {self.abstain_below:.2f} threshold"
+        return reason or type_mismatch(question, quotes)
+
+
+def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
+    p = r.passage
+    return " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split())
 
 
 def _citation(n: int, r: RetrievedPassage, sentences: tuple[ScoredSentence, ...]) -> Citation:

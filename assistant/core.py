@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from assistant.answerer import ExtractiveAnswerer
 from assistant.errors import QuestionError
-from assistant.retriever import PassageRetriever, retrieval_query
+from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.chunking import ChunkingConfig
@@ -16,6 +16,10 @@ from index.embedder import SentenceTransformerEmbedder
 from index.pipeline import IndexReport, build_index
 from index.store import ChromaStore
 from index.types import Document
+
+
+FOCUS_DEPTH = 3
+"""How many earlier turns a chain of follow-ups is traced back (each costs one search)."""
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -68,7 +72,13 @@ class Assistant:
             fusion=settings.fusion,
             bm25_weight=settings.bm25_weight,
         )
-        self.answerer = ExtractiveAnswerer(abstain_below=settings.abstain_below, max_sentences=settings.max_answer_sentences)
+        self.answerer = ExtractiveAnswerer(
+            abstain_below=settings.abstain_below,
+            max_sentences=settings.max_answer_sentences,
+            second_ratio=settings.second_sentence_ratio,
+            abstention=settings.abstention,
+            unit=settings.answer_unit,
+        )
         self.last_index_report: IndexReport | None = None
 
     @classmethod
@@ -106,6 +116,20 @@ class Assistant:
         """The indexed documents, sorted by id."""
         return self.store.documents()
 
+    def _focus(self, history: Sequence[str], depth: int = FOCUS_DEPTH) -> Focus | None:
+        """Where the answer to the last turn of ``history`` was: that turn is retrieved again
+        (an embedding and a search, ~10 ms, only for follow-ups; the history holds user turns
+        only), itself in the focus of the turn before when it was a follow-up too."""
+        if not history or depth <= 0:
+            return None
+        previous, earlier = history[-1], history[:-1]
+        focus = self._focus(earlier, depth - 1) if is_followup(previous, earlier) else None
+        retrieved = self.retriever.search(previous, focus=focus)
+        if not retrieved:
+            return None
+        top = max(retrieved, key=lambda r: r.best.fused)
+        return Focus(top.passage.passage_id, top.best.span)
+
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer ``question`` from the documents.
 
@@ -124,13 +148,13 @@ class Assistant:
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         history = usable_history(history, self.settings.max_question_chars)
-        query = retrieval_query(question, history)
+        focus = self._focus(history) if self.settings.followups and is_followup(question, history) else None
         t1 = time.perf_counter()
-        q = self.embedder.embed([query])[0]
+        q = self.embedder.embed([question])[0]
         t2 = time.perf_counter()
-        retrieved = self.retriever.search(query, q)
+        retrieved = self.retriever.search(question, q, focus=focus)
         t3 = time.perf_counter()
-        draft = self.answerer.answer(retrieved)
+        draft = self.answerer.answer(question, retrieved, self.retriever.vocabulary)
         t4 = time.perf_counter()
         ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
         return Answer(
@@ -139,6 +163,7 @@ class Assistant:
             citations=draft.citations,
             abstained=draft.abstained,
             related=draft.related,
+            abstain_reason=draft.abstain_reason,
             timings_ms={"embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)},
         )
 

@@ -94,18 +94,42 @@ class Settings(BaseSettings):
         "cosine similarity and max-normalised BM25 (measured better on seeds/questions.jsonl; see README).",
     )
     bm25_weight: float = Field(
-        default=2.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking relative to the dense one in fusion (ratio)."
+        default=1.5,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the lexical (BM25 coverage) score relative to the dense one in fusion (ratio).",
     )
     candidate_sentences: int = Field(
         default=30, ge=1, le=500, description="Sentences fetched per retriever before fusion (count)."
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Passages returned by the retriever (count).")
-    max_answer_sentences: int = Field(default=2, ge=1, le=5, description="Sentences quoted in an answer at most (count).")
+    max_answer_sentences: int = Field(default=3, ge=1, le=5, description="Sentences quoted in an answer at most (count).")
     abstain_below: float = Field(
-        default=0.35,
+        default=0.75,
         ge=-1.0,
+        le=10.0,
+        description="Abstain when the best sentence's fused score is below this (score units: cosine + "
+        "bm25_weight * coverage; chosen on seeds/questions.jsonl, see README).",
+    )
+    second_sentence_ratio: float = Field(
+        default=0.8,
+        ge=0.0,
         le=1.0,
-        description="Abstain when the best sentence's cosine similarity to the question is below this (in [-1, 1]).",
+        description="Quote a further sentence only if its fused score is at least this fraction of the best one's (ratio).",
+    )
+    answer_unit: Literal["sentence", "passage"] = Field(
+        default="sentence",
+        description="Quote the best-supported sentences (cite their passages), or the best passage whole "
+        "(cite the top 3 passages; the usual RAG baseline, kept to measure sentence selection).",
+    )
+    abstention: bool = Field(
+        default=True,
+        description="Say the documents do not answer when the score is below abstain_below or a check in "
+        "assistant.abstention fails; off only to measure what abstention costs and buys.",
+    )
+    followups: bool = Field(
+        default=True,
+        description="Read a follow-up (a pronoun, or under four words) where the previous answer was; off to measure.",
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused (characters).")
     host: str = Field(default="127.0.0.1", description="Address `assistant serve` binds to.")

@@ -47,6 +47,7 @@ class Answer:
         citations: Cited passages, numbered 1..len in order of first mention in ``text``.
         abstained: True when the documents do not answer the question.
         related: When abstaining, the closest passages, shown as related reading, not as evidence.
+        abstain_reason: When abstaining, why, in a short English phrase (see :mod:`assistant.abstention`).
         timings_ms: Wall time per stage in milliseconds (``embed``, ``retrieve``, ``answer``, ``total``).
     """
 
@@ -55,6 +56,7 @@ class Answer:
     citations: tuple[Citation, ...]
     abstained: bool
     related: tuple[Citation, ...] = ()
+    abstain_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -65,5 +67,6 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
+            "abstain_reason": self.abstain_reason,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -327,6 +327,22 @@ class ChromaStore:
         by_id = dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
         return {p.passage_id: np.stack([by_id[f"{p.passage_id}:{j}"] for j in range(len(p.sentences))]) for p in passages if p.sentences}
 
+    def query_passages(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Top-``k`` passages by cosine similarity: ``[(passage_id, similarity), ...]``, best first."""
+        h = self.handles
+        res = self._call(
+            "query", h.passages.query, query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, include=["distances"]
+        )
+        return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def passage_embeddings(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
+        """Embeddings of ``passages``: ``{passage_id: array [dim]}``."""
+        ids = [p.passage_id for p in passages]
+        if not ids:
+            return {}
+        res = self._call("read passage embeddings", self.handles.passages.get, ids=ids, include=["embeddings"])
+        return dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+
 
 _STORE_HINT = "If another process is writing it, wait and retry; if it is corrupt, delete that folder and run `assistant index`"
 

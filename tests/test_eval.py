@@ -85,8 +85,8 @@ def test_eval_exits_1_with_a_broken_retriever(assistant, monkeypatch):
 
     original = PassageRetriever.search
 
-    def broken(self, query, query_embedding=None):
-        return list(reversed(original(self, query, query_embedding)))[:1]  # the worst of the top k only
+    def broken(self, query, query_embedding=None, focus=None):
+        return list(reversed(original(self, query, query_embedding, focus)))[:1]  # the worst of the top k only
 
     monkeypatch.setattr(PassageRetriever, "search", broken)
     result = runner.invoke(app, ["eval", "--quiet"])

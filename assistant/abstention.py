@@ -1,0 +1,136 @@
+"""When to say "the documents do not answer this": checks that need no language model.
+
+An extractive answer is a quoted sentence. Quoting the closest sentence is wrong when
+
+1. nothing is close: the best sentence's fused score is below a threshold (see
+   ``Settings.abstain_below`` for how it was chosen);
+2. the question names someone or something the documents never mention (a capitalised
+   name absent from every document: "What did Fumio Kishida say?");
+3. the question asks for a kind of answer the quoted sentence cannot contain — a number,
+   a date, an age, a rate, a name — the classic *expected answer type* check of TREC-era
+   question answering (Harabagiu et al., "FALCON", TREC-9, 2000), done here with patterns;
+4. the question is a task rather than a question ("Write a poem", "Ignore all previous
+   instructions"): an extractive assistant only quotes its documents.
+
+Each check returns a reason (a short English phrase, for logs and the eval report) or None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+
+_ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bat what age\b", re.I)),
+    ("rate", re.compile(r"\bwhat (\w+ )?(rate|percentage)\b|\bwhat per ?cent\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|big|large|far|long)\b|\bwhat (share|proportion|number|amount|value|figure|sum|size)\b", re.I
+        ),
+    ),
+    ("date", re.compile(r"^\W*when\b|\bwhen (did|was|is|were|are|will|does|do|has|have|had)\b|\b(what|which|in what|on what) (year|date|day|month)\b", re.I)),
+    (
+        "name",
+        re.compile(
+            r"\bwho(m|se)?\b|\bwhat is the name\b|\b(which|what) (party|firm|company|think tank|university|"
+            r"organi[sz]ation|consultancy|country|nation|city|newspaper|institute)\b",
+            re.I,
+        ),
+    ),
+]
+"""Expected answer types, tried in order (the first match wins); a question matching none
+has no expected type and is never refused by this check."""
+
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?|half|third|quarter)\b",
+    re.I,
+)
+_RATE = re.compile(r"\d\s*(%|per ?cent\b|percent\b)", re.I)
+_AGE = re.compile(r"\b\d{1,3}[- ]year[- ]old\b|\baged? \d{1,3}\b|\b\d{1,3} years old\b", re.I)
+_DATE = re.compile(
+    rf"\b({MONTHS})\b|\b(1[89]|20)\d\d\b|\b\d{{4}}s\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|today|tomorrow|last (week|month|year)|next (week|month|year)|decades?|years? ago)\b",
+    re.I,
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*")
+_NAME_RUN = re.compile(r"[A-Z][\w’'-]*[a-z][\w’'-]*(?: [A-Z][\w’'-]*[a-z][\w’'-]*)*")
+_DEMONYM = re.compile(r"(an|ese|ish|ic)$")
+_TASK = re.compile(
+    r"^(please\s+)?(ignore|disregard|forget|pretend|act as|imagine you|write|draft|compose|create|generate|"
+    r"translate|tell me a (joke|story)|role-?play|print|repeat after)\b",
+    re.I,
+)
+
+
+def expected_answer_type(question: str) -> str | None:
+    """``"age" | "rate" | "number" | "date" | "name"`` or None when the question does not say."""
+    for name, pattern in _ANSWER_TYPES:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words that are not the first word of a sentence (a cheap proper-noun test)."""
+    out = set()
+    for m in _CAPITALISED.finditer(text):
+        before = text[: m.start()].rstrip()
+        if not before or before[-1] in ".!?“\"‘'([:":
+            continue
+        out.add(m.group().strip("’'").lower())
+    return out
+
+
+def type_mismatch(question: str, sentences: Iterable[str]) -> str | None:
+    """A reason when no sentence of ``sentences`` can hold the answer type the question asks for.
+
+    A candidate must be new: a number or name already in the question does not count
+    ("How many Marines were moved under the 2012 plan?" is not answered by "2012").
+    """
+    kind = expected_answer_type(question)
+    if kind is None:
+        return None
+    text = " ".join(sentences)
+    if kind == "name":
+        if _names(text) - _names(" " + question) - {w.lower() for w in question.split()}:
+            return None
+        return "the question asks for a name and the closest passage names nobody new"
+    pattern = {"age": _AGE, "rate": _RATE, "number": _NUMBER, "date": _DATE}[kind]
+    asked = {m.group().lower() for m in pattern.finditer(question)}
+    if any(m.group().lower() not in asked for m in pattern.finditer(text)):
+        return None
+    article = "an" if kind == "age" else "a"
+    return f"the question asks for {article} {kind} and the closest passage has none"
+
+
+def unknown_names(question: str, vocabulary: set[str]) -> str | None:
+    """A reason when the question names someone or something no document mentions.
+
+    A name is a run of capitalised words that does not start the question ("Fumio Kishida");
+    it is unknown when none of its words occurs in ``vocabulary`` (the lower-cased words of
+    all documents), so "Shinzo Abe" passes when "Abe" occurs.
+    """
+    unknown = []
+    for m in _NAME_RUN.finditer(question):
+        before = question[: m.start()].rstrip()
+        if not before or before[-1] in ".!?“\"‘'([:":
+            continue
+        words = [w for w in re.findall(r"\w+", m.group().lower()) if w != "s"]
+        if len(words) == 1 and _DEMONYM.search(words[0]):
+            continue  # "American", "Japanese": adjectives, often paraphrasing a name the text uses
+        if not any(w in vocabulary or w.rstrip("s") in vocabulary for w in words):
+            unknown.append(m.group())
+    if unknown:
+        return f"the documents never mention {', '.join(unknown)}"
+    return None
+
+
+def is_task(question: str) -> str | None:
+    """A reason when the question is an instruction to produce something rather than a question."""
+    if _TASK.search(question.strip()):
+        return "this is a request to write or act, and the assistant only answers from its documents"
+    return None
