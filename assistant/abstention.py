@@ -25,10 +25,11 @@ MONTHS = "january|february|march|april|may|june|july|august|september|october|no
 _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bat what age\b", re.I)),
     ("rate", re.compile(r"\bwhat (\w+ )?(rate|percentage)\b|\bwhat per ?cent\b", re.I)),
+    ("count", re.compile(r"\bhow many\b", re.I)),
     (
         "number",
         re.compile(
-            r"\bhow (many|much|big|large|far|long)\b|\bwhat (share|proportion|number|amount|value|figure|sum|size)\b", re.I
+            r"\bhow (much|big|large|far|long)\b|\bwhat (share|proportion|number|amount|value|figure|sum|size)\b", re.I
         ),
     ),
     ("date", re.compile(r"^\W*when\b|\bwhen (did|was|is|were|are|will|does|do|has|have|had)\b|\b(what|which|in what|on what) (year|date|day|month)\b", re.I)),
@@ -56,7 +57,15 @@ _DATE = re.compile(
     r"yesterday|today|tomorrow|last (week|month|year)|next (week|month|year)|decades?|years? ago)\b",
     re.I,
 )
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*")
+_TIME_UNIT = r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)"
+_COUNT = re.compile(
+    r"(?<![$£€¥\d.,])\b(\d[\d,]*(\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|dozens?|hundreds?|thousands?|millions?)\b(?!\s*(%|per ?cent|bn|tn|trillion))"
+    rf"(?P<unit>\s+{_TIME_UNIT}\b)?",
+    re.I,
+)
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+_CALENDAR = re.compile(rf"^({MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$")
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*[a-z][\w’'-]*(?: [A-Z][\w’'-]*[a-z][\w’'-]*)*")
 _DEMONYM = re.compile(r"(an|ese|ish|ic)$")
 _TASK = re.compile(
@@ -67,21 +76,36 @@ _TASK = re.compile(
 
 
 def expected_answer_type(question: str) -> str | None:
-    """``"age" | "rate" | "number" | "date" | "name"`` or None when the question does not say."""
+    """``"age" | "rate" | "count" | "number" | "date" | "name"`` or None when the question does not say."""
     for name, pattern in _ANSWER_TYPES:
         if pattern.search(question):
             return name
     return None
 
 
-def _names(text: str) -> set[str]:
-    """Capitalised words that are not the first word of a sentence (a cheap proper-noun test)."""
-    out = set()
-    for m in _CAPITALISED.finditer(text):
+def _name_runs(text: str) -> list[list[str]]:
+    """Runs of capitalised words, lower-cased (a cheap proper-noun test). A run that starts a
+    sentence counts only if it has two or more words ("Marco Rubio", not "The")."""
+    runs = []
+    for m in _NAME_RUN.finditer(text):
+        words = [w for w in re.findall(r"\w+", m.group().lower()) if w != "s"]
         before = text[: m.start()].rstrip()
-        if not before or before[-1] in ".!?“\"‘'([:":
+        if (not before or before[-1] in ".!?“\"‘'([:") and len(words) < 2:
             continue
-        out.add(m.group().strip("’'").lower())
+        if words and not all(_CALENDAR.match(w) for w in words):
+            runs.append(words)
+    return runs
+
+
+def _counts(text: str, question: str) -> list[str]:
+    """Numbers that can answer "how many": not money, a percentage or a year, and not a span
+    of time ("four decades") unless the question counts time ("how many years")."""
+    asks_time = re.search(rf"\bhow many {_TIME_UNIT}\b", question, re.I) is not None
+    out = []
+    for m in _COUNT.finditer(text):
+        if _YEAR.match(m.group(1)) or (m.group("unit") and not asks_time):
+            continue
+        out.append(m.group(1).lower())
     return out
 
 
@@ -89,16 +113,23 @@ def type_mismatch(question: str, sentences: Iterable[str]) -> str | None:
     """A reason when no sentence of ``sentences`` can hold the answer type the question asks for.
 
     A candidate must be new: a number or name already in the question does not count
-    ("How many Marines were moved under the 2012 plan?" is not answered by "2012").
+    ("How many Marines were moved under the 2012 plan?" is not answered by "2012"; "Who does
+    Rubio say he met?" is not answered by "Marco Rubio").
     """
     kind = expected_answer_type(question)
     if kind is None:
         return None
     text = " ".join(sentences)
+    asked_words = set(re.findall(r"\w+", question.lower()))
     if kind == "name":
-        if _names(text) - _names(" " + question) - {w.lower() for w in question.split()}:
+        asked_names = {w.lower() for w in re.findall(r"\b[A-Z]\w*", question)}
+        if any(not asked_names.intersection(run) for run in _name_runs(text)):
             return None
         return "the question asks for a name and the closest passage names nobody new"
+    if kind == "count":
+        if any(c not in asked_words for c in _counts(text, question)):
+            return None
+        return "the question asks how many and the closest passage counts nothing"
     pattern = {"age": _AGE, "rate": _RATE, "number": _NUMBER, "date": _DATE}[kind]
     asked = {m.group().lower() for m in pattern.finditer(question)}
     if any(m.group().lower() not in asked for m in pattern.finditer(text)):

@@ -30,6 +30,22 @@ class Draft:
     abstain_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a question is answered with.
+
+    Attributes:
+        question: The question or part. quotes: The quoted sentences with their passages,
+            best first; empty when abstaining. retrieved: The retrieved passages, best first.
+        abstain_reason: Why nothing is quoted (see :mod:`assistant.abstention`), or None.
+    """
+
+    question: str
+    quotes: tuple[tuple[ScoredSentence, RetrievedPassage], ...]
+    retrieved: tuple[RetrievedPassage, ...]
+    abstain_reason: str | None = None
+
+
 class ExtractiveAnswerer:
     """Quote the sentences that best support an answer, or abstain (see :mod:`assistant.abstention`).
 
@@ -59,7 +75,7 @@ class ExtractiveAnswerer:
         self.unit = unit
 
     def answer(self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None) -> Draft:
-        """Build the answer to ``question`` from ``retrieved`` (best first).
+        """Build the answer to ``question`` from ``retrieved`` (best first): :meth:`select` then :meth:`compose`.
 
         Args:
             vocabulary: Lower-cased words of all documents, for the unknown-name check.
@@ -68,9 +84,14 @@ class ExtractiveAnswerer:
             A :class:`Draft`; when abstaining, :data:`ABSTAIN_TEXT` with the retrieved passages
             as ``related`` and the reason in ``abstain_reason``.
         """
+        return self.compose(self.select(question, retrieved, vocabulary))
+
+    def select(self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None) -> Selection:
+        """Choose the sentences to quote for ``question``: the best by fused score, then up to
+        ``max_sentences - 1`` more scoring at least ``second_ratio`` of it; or abstain."""
         scored: list[tuple[ScoredSentence, RetrievedPassage]] = [(s, r) for r in retrieved for s in r.sentences]
         if not scored:
-            return Draft(ABSTAIN_TEXT, (), True, (), "no passages")
+            return Selection(question, (), tuple(retrieved), "no passages")
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         top, _ = ranked[0]
         chosen = [ranked[0]]
@@ -80,19 +101,24 @@ class ExtractiveAnswerer:
             if s.fused >= self.second_ratio * top.fused:
                 chosen.append((s, r))
         reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
-        if reason is not None:
-            related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(retrieved[:3], start=1))
-            return Draft(ABSTAIN_TEXT, (), True, related, reason)
+        return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason)
+
+    def compose(self, selection: Selection) -> Draft:
+        """The answer text and citations for ``selection``: each quote followed by its
+        passage's ``[n]``; a passage quoted twice keeps one number with both highlights."""
+        if not selection.quotes:
+            related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(selection.retrieved[:3], start=1))
+            return Draft(ABSTAIN_TEXT, (), True, related, selection.abstain_reason)
         if self.unit == "passage":
-            best = min((r for _, r in chosen), key=lambda r: r.rank)
-            others = [r for r in retrieved if r is not best][:2]
+            best = selection.quotes[0][1]
+            others = [r for r in selection.retrieved if r is not best][:2]
             citations = tuple(_citation(i, r, (r.best,)) for i, r in enumerate([best, *others], start=1))
             return Draft(" ".join(best.passage.text.split()) + " [1]", citations, False, ())
         numbers: dict[str, int] = {}
         support: dict[str, list[ScoredSentence]] = {}
         by_id: dict[str, RetrievedPassage] = {}
         parts = []
-        for s, r in chosen:
+        for s, r in selection.quotes:
             pid = r.passage.passage_id
             n = numbers.setdefault(pid, len(numbers) + 1)
             support.setdefault(pid, []).append(s)
@@ -100,7 +126,6 @@ class ExtractiveAnswerer:
             parts.append(f"{_quote(s, r)} [{n}]")
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
         return Draft(" ".join(parts), citations, False, ())
-
 
     def _abstain_reason(
         self, question: str, top: ScoredSentence, quotes: list[str], vocabulary: set[str] | None

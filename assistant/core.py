@@ -157,6 +157,7 @@ class Assistant:
         draft = self.answerer.answer(question, retrieved, self.retriever.vocabulary)
         t4 = time.perf_counter()
         ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
+        timings = {"context": ms(t0, t1), "embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)}
         return Answer(
             question=question,
             text=draft.text,
@@ -164,7 +165,7 @@ class Assistant:
             abstained=draft.abstained,
             related=draft.related,
             abstain_reason=draft.abstain_reason,
-            timings_ms={"embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)},
+            timings_ms=timings,
         )
 
 

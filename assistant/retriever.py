@@ -175,6 +175,11 @@ WINDOW_SHARE = 1.0 / 3.0
 (``bm25_weight * (coverage + WINDOW_SHARE * window coverage)``); 1/3 measured best of {0, 1/3, 2/3}."""
 
 
+EMBEDDING_CACHE = 4096
+"""Passages whose stored embeddings the retriever keeps in memory (count; ~6 KB each with
+about 3.5 sentences of 384 floats), so a repeated candidate costs no store read."""
+
+
 class PassageRetriever(BaseRetriever):
     """Sentence-level dense/BM25/hybrid retrieval returning passages (see module docstring).
 
@@ -204,6 +209,7 @@ class PassageRetriever(BaseRetriever):
     _first: np.ndarray = PrivateAttr(default=None)
     _lexicon: SentenceLexicon | None = PrivateAttr(default=None)
     _build_id: str | None = PrivateAttr(default=None)
+    _embeddings: dict[str, tuple[np.ndarray, np.ndarray]] = PrivateAttr(default_factory=dict)
     vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Lower-cased words of all passages.")
 
     def refresh(self) -> None:
@@ -224,6 +230,7 @@ class PassageRetriever(BaseRetriever):
         ]
         self._lexicon = SentenceLexicon(texts, windows) if texts else None
         self.vocabulary = {w.lower() for p in passages for w in _WORD.findall(p.text)}
+        self._embeddings = {}
         self._build_id = build.build_id
 
     def search(
@@ -269,8 +276,7 @@ class PassageRetriever(BaseRetriever):
                     chosen.setdefault(pi, None)
         chosen.pop(-1, None)
         cands = [self._passages[i] for i in chosen]
-        sent_embs = self.store.sentence_embeddings(cands)
-        pass_embs = self.store.passage_embeddings(cands) if use_dense else {}
+        sent_embs, pass_embs = self._stored_embeddings(cands)
 
         rows = []  # (passage index, sentence cosines, dense scores, lexical scores)
         for pi, p in zip(chosen, cands):
@@ -293,6 +299,22 @@ class PassageRetriever(BaseRetriever):
             )
             out.append(RetrievedPassage(passage=p, rank=rank, score=float(score), sentences=sentences))
         return out
+
+    def _stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Sentence (``[n, dim]``) and passage (``[dim]``) embeddings by passage id, read from the
+        store once per build and kept (at most ``EMBEDDING_CACHE`` passages, oldest dropped first)."""
+        missing = [p for p in passages if p.passage_id not in self._embeddings]
+        if missing:
+            sentences = self.store.sentence_embeddings(missing)
+            whole = self.store.passage_embeddings(missing)
+            for p in missing:
+                if p.passage_id in sentences and p.passage_id in whole:
+                    self._embeddings[p.passage_id] = (sentences[p.passage_id], whole[p.passage_id])
+            while len(self._embeddings) > EMBEDDING_CACHE:
+                self._embeddings.pop(next(iter(self._embeddings)), None)
+        cache = self._embeddings  # read once: a concurrent refresh() swaps in a new dict
+        found = [(p.passage_id, e) for p in passages if (e := cache.get(p.passage_id)) is not None]
+        return {pid: e[0] for pid, e in found}, {pid: e[1] for pid, e in found}
 
     def _fuse(self, rows, use_dense: bool, use_lexical: bool) -> list[np.ndarray]:
         """One fused score per sentence of each candidate row (higher is better).

@@ -29,21 +29,22 @@ def _default_documents() -> list[Path]:
 
 
 DEFAULT_FAIL_UNDER: dict[str, float] = {
-    "hit@1": 0.72,
-    "hit@3": 0.77,
-    "mrr": 0.75,
-    "evidence_recall": 0.74,
-    "citation_precision": 0.63,
-    "answer_match": 0.67,
-    "abstention_accuracy": 0.62,
+    "hit@1": 0.87,
+    "hit@3": 0.94,
+    "mrr": 0.90,
+    "evidence_recall": 0.92,
+    "citation_precision": 0.75,
+    "answer_match": 0.89,
+    "abstention_accuracy": 0.92,
 }
 """The CI gate: ``assistant eval`` exits 1 when an overall metric is below its floor here.
-Kept just under what the shipped question set reaches (see the README's evaluation section),
-so a regression fails CI. ``false_abstention`` and ``cited_chars@3`` are ceilings, in
-:data:`DEFAULT_FAIL_OVER`."""
+Kept about one question under what the shipped question set reaches (hit@1 0.895, hit@3
+0.965, MRR 0.924, evidence recall 0.947, precision 0.769, answer match 0.912, abstention
+1.0; see the README's evaluation section), so a regression fails CI. ``false_abstention``
+and ``cited_chars@3`` are ceilings, in :data:`DEFAULT_FAIL_OVER`."""
 
-DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.14, "cited_chars@3": 560.0}
-"""Ceilings of the CI gate (lower is better for these metrics)."""
+DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.02, "cited_chars@3": 700.0}
+"""Ceilings of the CI gate (lower is better): reached 0.0 and 679 characters."""
 
 
 class EvalSettings(BaseModel):

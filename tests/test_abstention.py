@@ -12,7 +12,7 @@ from assistant.abstention import expected_answer_type, is_task, type_mismatch, u
     [
         ("How old is Prime Minister Ishiba?", "age"),
         ("What tariff rate did the letter set?", "rate"),
-        ("How many Marines were to be moved?", "number"),
+        ("How many Marines were to be moved?", "count"),
         ("When are the upper house elections?", "date"),
         ("In what year did Trump give the interview?", "date"),
         ("Who is the US ambassador in Tokyo?", "name"),
