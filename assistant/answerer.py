@@ -38,12 +38,15 @@ class Selection:
         question: The question or part. quotes: The quoted sentences with their passages,
             best first; empty when abstaining. retrieved: The retrieved passages, best first.
         abstain_reason: Why nothing is quoted (see :mod:`assistant.abstention`), or None.
+        abstain_check: Which check said so: ``"no_passages"``, ``"task"``, ``"unknown_name"``,
+            ``"threshold"`` or ``"answer_type"``.
     """
 
     question: str
     quotes: tuple[tuple[ScoredSentence, RetrievedPassage], ...]
     retrieved: tuple[RetrievedPassage, ...]
     abstain_reason: str | None = None
+    abstain_check: str | None = None
 
 
 class ExtractiveAnswerer:
@@ -91,7 +94,7 @@ class ExtractiveAnswerer:
         ``max_sentences - 1`` more scoring at least ``second_ratio`` of it; or abstain."""
         scored: list[tuple[ScoredSentence, RetrievedPassage]] = [(s, r) for r in retrieved for s in r.sentences]
         if not scored:
-            return Selection(question, (), tuple(retrieved), "no passages")
+            return Selection(question, (), tuple(retrieved), "no passages", "no_passages")
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         top, _ = ranked[0]
         chosen = [ranked[0]]
@@ -100,8 +103,8 @@ class ExtractiveAnswerer:
                 break
             if s.fused >= self.second_ratio * top.fused:
                 chosen.append((s, r))
-        reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
-        return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason)
+        check, reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
+        return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason, check)
 
     def compose(self, selection: Selection) -> Draft:
         """The answer text and citations for ``selection``: each quote followed by its
@@ -127,16 +130,28 @@ class ExtractiveAnswerer:
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
         return Draft(" ".join(parts), citations, False, ())
 
+    def refuse_before_generation(self, selection: Selection) -> bool:
+        """Whether to abstain without asking a language model: the question is a task, names
+        someone unknown, or nothing scores above the threshold (the answer-type check is left
+        to the model, which reads whole passages rather than the quoted sentences)."""
+        return selection.abstain_check in {"no_passages", "task", "unknown_name", "threshold"}
+
     def _abstain_reason(
         self, question: str, top: ScoredSentence, quotes: list[str], vocabulary: set[str] | None
-    ) -> str | None:
-        """Why the answer should abstain, or None (checks in the order of :mod:`assistant.abstention`)."""
+    ) -> tuple[str | None, str | None]:
+        """``(check, reason)`` of the first check that says abstain, or ``(None, None)``
+        (checks in the order of :mod:`assistant.abstention`)."""
         if not self.abstention:
-            return None
-        reason = is_task(question) or (unknown_names(question, vocabulary) if vocabulary else None)
-        if reason is None and top.fused < self.abstain_below:
-            reason = f"the closest sentence scores {top.fused:.2f}, below the {self.abstain_below:.2f} threshold"
-        return reason or type_mismatch(question, quotes)
+            return None, None
+        if reason := is_task(question):
+            return "task", reason
+        if vocabulary and (reason := unknown_names(question, vocabulary)):
+            return "unknown_name", reason
+        if top.fused < self.abstain_below:
+            return "threshold", f"the closest sentence scores {top.fused:.2f}, below the {self.abstain_below:.2f} threshold"
+        if reason := type_mismatch(question, quotes):
+            return "answer_type", reason
+        return None, None
 
 
 def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:

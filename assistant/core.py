@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
-from assistant.answerer import ExtractiveAnswerer
+from assistant.answerer import Draft, ExtractiveAnswerer
 from assistant.errors import QuestionError
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
@@ -59,7 +60,11 @@ class Assistant:
     ``ask`` calls (the model and store are only read).
     """
 
-    def __init__(self, settings: Settings, store: ChromaStore, embedder: SentenceTransformerEmbedder) -> None:
+    def __init__(
+        self, settings: Settings, store: ChromaStore, embedder: SentenceTransformerEmbedder, chat_model=None
+    ) -> None:
+        """``chat_model``: a LangChain chat model that writes answers (see :mod:`assistant.generative`);
+        None for extractive answers. :meth:`from_settings` builds it from ``settings.llm``."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
@@ -80,6 +85,12 @@ class Assistant:
             unit=settings.answer_unit,
         )
         self.last_index_report: IndexReport | None = None
+        self.generator = None
+        if chat_model is not None:
+            from assistant.generative import GenerativeAnswerer, SupportScorer
+
+            self.generator = GenerativeAnswerer(chat_model, settings.llm_timeout, settings.llm or type(chat_model).__name__)
+            self._support = SupportScorer(embedder)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
@@ -90,11 +101,18 @@ class Assistant:
 
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
+            LLMConfigError: ``settings.llm`` is set and the model cannot be built.
         """
         settings = settings or Settings()
+        chat_model = None
+        if settings.llm:
+            from assistant.generative import build_chat_model
+
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            chat_model = build_chat_model(settings.llm, settings.llm_base_url, settings.llm_timeout, key)
         store = open_store(settings)
         embedder = SentenceTransformerEmbedder(settings.model_path)
-        assistant = cls(settings, store, embedder)
+        assistant = cls(settings, store, embedder, chat_model)
         if ensure_index:
             assistant.last_index_report = assistant.index(progress=progress)
         return assistant
@@ -145,26 +163,75 @@ class Assistant:
             QuestionError: empty or over-long question (the message is a user-facing hint).
             StoreError: the store failed.
         """
+        answer = None
+        for item in self.ask_stream(question, history):
+            answer = item
+        return answer
+
+    def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but yields the generated answer's text chunks (``str``) as the model
+        writes them, then the verified :class:`Answer` last. Extractive answers yield only the
+        Answer. The final Answer's text replaces the streamed text (it has renumbered markers,
+        or is the extractive fallback when the model failed).
+
+        Raises:
+            QuestionError, StoreError: as :meth:`ask`, before anything is yielded.
+        """
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         history = usable_history(history, self.settings.max_question_chars)
-        focus = self._focus(history) if self.settings.followups and is_followup(question, history) else None
+        query, focus, notice = question, None, None
+        if self.settings.followups and is_followup(question, history):
+            if self.generator is not None:
+                from assistant.generative import GenerationFailed
+
+                try:
+                    query = clean_question(self.generator.rewrite(question, history), self.settings.max_question_chars)
+                except (GenerationFailed, QuestionError) as err:
+                    notice = f"{err}; the follow-up was read without the language model."
+                    focus = self._focus(history)
+            else:
+                focus = self._focus(history)
         t1 = time.perf_counter()
-        q = self.embedder.embed([question])[0]
+        q = self.embedder.embed([query])[0]
         t2 = time.perf_counter()
-        retrieved = self.retriever.search(question, q, focus=focus)
+        retrieved = self.retriever.search(query, q, focus=focus)
         t3 = time.perf_counter()
-        draft = self.answerer.answer(question, retrieved, self.retriever.vocabulary)
+        selection = self.answerer.select(query, retrieved, self.retriever.vocabulary)
+        generator = "extractive"
+        flags: tuple = ()
+        draft = None
+        if self.generator is not None and not self.answerer.refuse_before_generation(selection):
+            from assistant.generative import GenerationFailed, verify
+
+            try:
+                reply = []
+                for chunk in self.generator.stream(self.generator.messages(question, retrieved)):
+                    reply.append(chunk)
+                    yield chunk
+                verified = verify("".join(reply), retrieved, self._support)
+                generator, flags = self.generator.name, verified.flags
+                if verified.abstained:
+                    draft = self.answerer.compose(replace(selection, quotes=(), abstain_reason="the language model found no answer in the passages"))
+                else:
+                    draft = Draft(verified.text, verified.citations, False, ())
+            except GenerationFailed as err:
+                notice = f"{err}; showing the quoted sentences instead."
+        if draft is None:
+            draft = self.answerer.compose(selection)
         t4 = time.perf_counter()
         ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
         timings = {"context": ms(t0, t1), "embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)}
-        return Answer(
+        yield Answer(
             question=question,
             text=draft.text,
             citations=draft.citations,
             abstained=draft.abstained,
             related=draft.related,
             abstain_reason=draft.abstain_reason,
+            generator=generator,
+            flags=flags,
+            notice=notice,
             timings_ms=timings,
         )
 

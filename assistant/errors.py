@@ -13,4 +13,9 @@ class EvalError(AssistantError):
     """The evaluation's question file is malformed or does not match the documents (exit code 2)."""
 
 
-__all__ = ["AssistantError", "DocumentsError", "EvalError", "ModelError", "QuestionError", "StoreError"]
+class LLMConfigError(AssistantError):
+    """``ASSISTANT_LLM`` names a model that cannot be built (missing package, bad spec). Raised at start-up only;
+    a model that fails while answering never raises (the extractive answer is shown instead)."""
+
+
+__all__ = ["AssistantError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "StoreError"]

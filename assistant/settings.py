@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +131,21 @@ class Settings(BaseSettings):
     followups: bool = Field(
         default=True,
         description="Read a follow-up (a pronoun, or under four words) where the previous answer was; off to measure.",
+    )
+    llm: str | None = Field(
+        default=None,
+        description="Optional chat model that writes the answer from the retrieved passages, as provider:model "
+        "(ollama:llama3.1, openai:gpt-4o-mini; any provider of LangChain's init_chat_model). Unset: extractive answers.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of the model server (e.g. http://ollama.intranet:11434, or an OpenAI-compatible /v1)."
+    )
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the model server, if it needs one.")
+    llm_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds a generated answer may take before the extractive answer is shown instead (seconds).",
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused (characters).")
     host: str = Field(default="127.0.0.1", description="Address `assistant serve` binds to.")

@@ -37,6 +37,25 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Flag:
+    """A sentence of a generated answer that failed verification (see :mod:`assistant.generative`).
+
+    Attributes:
+        index: 0-based position of the sentence in the answer. text: The sentence, markers removed.
+        kind: ``"uncited"`` (no valid ``[n]``) or ``"unsupported"`` (its cited passages do not support it).
+        detail: A short English explanation.
+    """
+
+    index: int
+    text: str
+    kind: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "text": self.text, "kind": self.kind, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The assistant's reply to one question.
 
@@ -48,6 +67,10 @@ class Answer:
         abstained: True when the documents do not answer the question.
         related: When abstaining, the closest passages, shown as related reading, not as evidence.
         abstain_reason: When abstaining, why, in a short English phrase (see :mod:`assistant.abstention`).
+        generator: ``"extractive"``, or the ``ASSISTANT_LLM`` spec that wrote the text.
+        flags: Sentences of a generated answer that failed verification (empty for extractive ones).
+        notice: A one-line notice for the user, e.g. that the language model timed out and the
+            extractive answer is shown instead; None when there is nothing to say.
         timings_ms: Wall time per stage in milliseconds (``embed``, ``retrieve``, ``answer``, ``total``).
     """
 
@@ -57,6 +80,9 @@ class Answer:
     abstained: bool
     related: tuple[Citation, ...] = ()
     abstain_reason: str | None = None
+    generator: str = "extractive"
+    flags: tuple[Flag, ...] = ()
+    notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -68,5 +94,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "abstain_reason": self.abstain_reason,
+            "generator": self.generator,
+            "flags": [f.to_dict() for f in self.flags],
+            "notice": self.notice,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
