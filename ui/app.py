@@ -41,12 +41,21 @@ def answer_json(assistant: Assistant, question: str, history: list[str] | None =
         return {"question": question, "error": "Something went wrong while answering; please try again."}
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The chat UI: conversation on the left, sources of the latest answer on the right.
+WIDGET_CSS = """
+.gradio-container { padding: 6px 8px !important; }
+#sources { max-height: 260px; overflow-y: auto; }
+#sources h4 { margin: 4px 0 6px; }
+"""
+"""Extra styles of the compact widget: little padding, a scrolling sources panel."""
 
-    It also exposes the named API endpoint ``/ask`` (``gradio_client``:
-    ``client.predict(question, history, api_name="/ask")``) returning the JSON dict of
-    :meth:`assistant.Answer.to_dict`.
+
+def _responder(assistant: Assistant):
+    """The chat event handler shared by the full chat and the widget.
+
+    ``respond(message, chat, asked) -> ("", chat, asked, sources)``: ``chat`` is the Chatbot's
+    list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user turns
+    (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`. Errors
+    become a chat message; nothing raises.
     """
 
     def respond(message: str, chat: list, asked: list[str]):
@@ -65,9 +74,26 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": answer_markdown(answer)}]
         return "", chat, asked + [answer.question], sources_html(answer)
 
-    def clear():
-        return [], [], sources_html(None)
+    return respond
 
+
+def _clear():
+    return [], [], sources_html(None)
+
+
+def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+    """The chat UI: conversation on the left, sources of the latest answer on the right.
+
+    It also exposes the named API endpoint ``/ask`` (``gradio_client``:
+    ``client.predict(question, history, api_name="/ask")``) returning the JSON dict of
+    :meth:`assistant.Answer.to_dict`, or ``{"question", "error"}`` for a bad question.
+
+    Args:
+        concurrency: Events answered at once (count), shared by the chat and ``/ask``; a slow
+            answer holds one slot, the others keep answering.
+    """
+    respond = _responder(assistant)
+    limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Cited assistant", analytics_enabled=False) as demo:
         gr.Markdown("### Ask the documents\nAnswers quote the documents and cite the exact passage; when they do not say, the assistant says so.")
         asked = gr.State([])
@@ -82,20 +108,44 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", concurrency_limit=None)
-        reset.click(clear, None, [chat, asked, sources], api_visibility="private")
+            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
+        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
-        gr.Button(visible=False).click(
-            lambda q, h: answer_json(assistant, q, h), [api_q, api_h], api_out, api_name="ask", concurrency_limit=None
-        )
+        gr.Button(visible=False).click(lambda q, h: answer_json(assistant, q, h), [api_q, api_h], api_out, api_name="ask", **limits)
     return demo
 
 
-def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **kwargs) -> None:
-    """Serve :func:`build_app` on ``host:port`` (blocks until stopped)."""
-    build_app(assistant).launch(
-        server_name=host, server_port=port, theme=THEME, css=CSS, footer_links=["api"], share=False, quiet=True, **kwargs
-    )
+def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+    """The compact chat for embedding in other pages (served at ``/widget``).
+
+    One column, no header and no footer: the conversation, a question box with an Ask button,
+    and the sources of the latest answer below (scrolling). It has no API endpoint of its own.
+
+    Args:
+        concurrency: Questions answered at once (count).
+    """
+    respond = _responder(assistant)
+    with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
+        asked = gr.State([])
+        chat = gr.Chatbot(
+            show_label=False, height=300, sanitize_html=True, feedback_options=None, elem_id="chat",
+            placeholder="Ask a question; the answer quotes the documents and cites them.",
+        )
+        with gr.Row(equal_height=True):
+            box = gr.Textbox(
+                show_label=False, placeholder="Ask about the documents…", max_lines=3, scale=5,
+                container=False, elem_id="question",
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
+            reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
+        sources = gr.HTML(sources_html(None), elem_id="sources")
+        for trigger in (box.submit, send.click):
+            trigger(
+                respond, [box, chat, asked], [box, chat, asked, sources],
+                api_visibility="private", concurrency_limit=concurrency, concurrency_id="answer",
+            )
+        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
+    return widget
