@@ -29,6 +29,14 @@ THEME = gr.themes.Default(
 )
 """Default theme with system fonts only: nothing is fetched from a font CDN."""
 
+WIDGET_THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    text_size="sm",
+    spacing_size="sm",
+).set(chatbot_text_size="*text_md")
+"""The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
+
 
 def answer_json(assistant: Assistant, question: str, history: list[str] | None = None) -> dict:
     """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``."""
@@ -42,11 +50,44 @@ def answer_json(assistant: Assistant, question: str, history: list[str] | None =
 
 
 WIDGET_CSS = """
-.gradio-container { padding: 6px 8px !important; }
-#sources { max-height: 260px; overflow-y: auto; }
-#sources h4 { margin: 4px 0 6px; }
+.gradio-container, .gradio-container .main.fillable { padding: 4px 6px !important; }
+#sources { max-height: 250px; overflow-y: auto !important; }
+#sources h4 { margin: 2px 0 6px; }
+#sources .sources { font-size: 13px; }
 """
 """Extra styles of the compact widget: little padding, a scrolling sources panel."""
+
+WIDGET_JS = """
+() => {
+  // Keep the latest question and the start of its answer in view (the chat would scroll to
+  // the end of a long answer), and scroll the sources panel to the first highlighted sentence.
+  const scroller = (el) => {
+    for (let e = el && el.parentElement; e; e = e.parentElement) {
+      if (e.scrollHeight > e.clientHeight && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
+    }
+    return null;
+  };
+  const reveal = (el, margin) => {
+    const box = scroller(el);
+    if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - margin;
+  };
+  let rows = 0, mark = null;
+  new MutationObserver(() => {
+    const all = document.querySelectorAll("#chat .message-row");
+    if (all.length !== rows) {
+      rows = all.length;
+      const questions = document.querySelectorAll("#chat .message-row.user-row");
+      if (rows > 1 && questions.length) reveal(questions[questions.length - 1], 4);
+    }
+    const first = document.querySelector("#sources mark");
+    if (first && first !== mark) {
+      mark = first;
+      reveal(first, 56);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+}
+"""
+"""Page script of the widget (runs in the widget's own page, loads nothing)."""
 
 
 def _responder(assistant: Assistant):
@@ -131,7 +172,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
     with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
         asked = gr.State([])
         chat = gr.Chatbot(
-            show_label=False, height=300, sanitize_html=True, feedback_options=None, elem_id="chat",
+            show_label=False, height=280, sanitize_html=True, feedback_options=None, elem_id="chat", autoscroll=False,
             placeholder="Ask a question; the answer quotes the documents and cites them.",
         )
         with gr.Row(equal_height=True):

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 from assistant import Assistant, AssistantError  # noqa: E402
 from assistant.errors import QuestionError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui.app import THEME, WIDGET_CSS, build_app, build_widget  # noqa: E402
+from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.render import CSS  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,62 @@ class FrameAncestorsMiddleware:
         await self.app(scope, receive, send_with_csp)
 
 
+class RootPathMiddleware:
+    """Serves the app under ``root_path`` (e.g. ``/assistant``) behind a reverse proxy.
+
+    ASGI puts the prefix in both ``root_path`` and ``path``. When the server was not told the
+    prefix (``scope["root_path"]`` empty), this adds it, whether or not the proxy stripped it
+    from the path, so routing, Gradio's asset URLs and the docs all see one consistent prefix.
+    It also keeps Gradio's pages from reaching outside the prefix: Gradio 6 links its web
+    manifest as the absolute ``/manifest.json`` and declares no icon (so browsers ask for
+    ``/favicon.ico``); both would 404 on the proxy. The HTML gets both links under the prefix.
+    """
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+        self.links = (
+            b'<link rel="manifest" href="/manifest.json" />',
+            f'<link rel="manifest" href="{root_path}/manifest.json" /><link rel="icon" href="{root_path}/favicon.ico" />'.encode(),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        root = self.root_path
+        if not scope.get("root_path"):
+            path = scope["path"]
+            if path != root and not path.startswith(root + "/"):
+                scope = {**scope, "path": root + path, "raw_path": root.encode() + scope.get("raw_path", path.encode())}
+            scope = {**scope, "root_path": root}
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_fixing_html(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if MutableHeaders(scope=message).get("content-type", "").startswith("text/html"):
+                    start = message  # hold it until the body is complete
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = b"".join(chunks).replace(*self.links)
+                MutableHeaders(scope=start)["content-length"] = str(len(body))
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_fixing_html)
+
+
 def index_status(assistant: Assistant) -> Health:
     """Health of the loaded index, read from the store's open build (no side effects).
 
@@ -191,13 +247,14 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         title="Cited assistant",
         version="0.1.0",
         description="Answers questions only from its documents and cites the exact passages.",
-        root_path=settings.root_path,
         swagger_ui_parameters={"validatorUrl": None},  # Swagger UI would otherwise call an online validator
     )
     app.add_middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600
     )
     app.add_middleware(FrameAncestorsMiddleware, origins=origins)
+    if settings.root_path:
+        app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     limiter = anyio.CapacityLimiter(settings.max_concurrent_questions)
 
     @app.exception_handler(RequestValidationError)
@@ -238,16 +295,14 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
     concurrency = settings.max_concurrent_questions
-    common = dict(root_path=settings.root_path or None, theme=THEME, ssr_mode=False, run_history=False, mcp_server=False)
+    common = dict(ssr_mode=False, run_history=False, mcp_server=False)
     widget = build_widget(assistant, concurrency).queue(default_concurrency_limit=concurrency)
-    gr.mount_gradio_app(app, widget, path="/widget", css=CSS + WIDGET_CSS, footer_links=[], **{**common, "root_path": _sub(settings.root_path, "/widget")})
+    gr.mount_gradio_app(
+        app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
+    )
     chat = build_app(assistant, concurrency).queue(default_concurrency_limit=concurrency)
-    gr.mount_gradio_app(app, chat, path="/", css=CSS, footer_links=["api"], **common)
+    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS, footer_links=["api"], **common)
     return app
-
-
-def _sub(root_path: str, path: str) -> str | None:
-    return f"{root_path}{path}" if root_path else None
 
 
 def serve(assistant: Assistant, settings: Settings) -> None:
