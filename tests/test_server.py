@@ -169,3 +169,26 @@ def test_gradio_events_answer_concurrently(assistant):
     for blocks in (build_app(assistant, concurrency=6), build_widget(assistant, concurrency=6)):
         answering = [fn for fn in blocks.fns.values() if fn.name in ("respond", "<lambda>")]
         assert answering and all(fn.concurrency_limit == 6 and fn.concurrency_id == "answer" for fn in answering)
+
+
+@pytest.fixture(scope="module")
+def prefixed(assistant, settings):
+    """The server with root_path /assistant, reached directly (as a proxy would reach it)."""
+    from conftest import ThreadedUvicorn, free_port
+    from ui.server import create_app
+
+    with ThreadedUvicorn(create_app(assistant, settings.model_copy(update={"root_path": "/assistant"})), free_port()) as running:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            yield client
+
+
+@pytest.mark.parametrize("proxy_strips_prefix", [True, False])
+def test_root_path_works_whether_or_not_the_proxy_strips_the_prefix(prefixed, proxy_strips_prefix):
+    at = "" if proxy_strips_prefix else "/assistant"
+    assert prefixed.get(at + "/healthz").json()["index_loaded"] is True
+    assert prefixed.post(at + "/api/ask", json={"question": QUESTION}).status_code == 200
+    assert "url: '/assistant/openapi.json'" in prefixed.get(at + "/docs").text
+    for page in ("/", "/widget/"):
+        html = prefixed.get(at + page).text
+        assert 'href="/assistant/manifest.json"' in html and 'href="/manifest.json"' not in html
+        assert '"root":"http://127.0.0.1:' in html.replace(" ", "") and f'/assistant{page.rstrip("/")}"' in html.replace(" ", "")
