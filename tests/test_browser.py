@@ -189,6 +189,9 @@ def test_everything_loads_and_answers_with_the_internet_blocked(context, page, p
     page.goto(server + "/", wait_until="load")
     ask_in(page, QUESTION)
     expect(page.locator("#sources mark").first).to_be_visible()
+    page.get_by_text("Use via API").click()
+    expect(page.get_by_text("API documentation")).to_be_visible()
+    expect(page.get_by_text('api_name="/ask"')).to_be_visible()
     page.goto(server + "/docs", wait_until="load")
     expect(page.locator(".swagger-ui")).to_contain_text("/api/ask", timeout=30_000)
     offline = context.offline

@@ -155,7 +155,12 @@ def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
-        gr.Button(visible=False).click(lambda q, h: answer_json(assistant, q, h), [api_q, api_h], api_out, api_name="ask", **limits)
+
+        def ask(question: str, history: list[str] | None = None) -> dict:
+            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``)."""
+            return answer_json(assistant, question, history)
+
+        gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask", **limits)
     return demo
 
 

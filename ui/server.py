@@ -7,7 +7,7 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/embed.js``    a script that inserts the widget's iframe where it is included;
 - ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
 - ``GET /healthz`` whether the index is loaded, with its document and passage counts;
-- ``/docs``, ``/redoc``, ``/openapi.json``: API documentation, its assets served locally.
+- ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
 
 ``settings.allowed_origins`` (besides the server's own origin) may frame the pages (CSP
 ``frame-ancestors`` on every response) and call the API from a browser (CORS). Nothing is
@@ -247,6 +247,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         title="Cited assistant",
         version="0.1.0",
         description="Answers questions only from its documents and cites the exact passages.",
+        redoc_url=None,  # ReDoc's page loads its logo from a CDN; Swagger UI at /docs is fully local
         swagger_ui_parameters={"validatorUrl": None},  # Swagger UI would otherwise call an online validator
     )
     app.add_middleware(
