@@ -310,4 +310,7 @@ def serve(assistant: Assistant, settings: Settings) -> None:
     """Run :func:`create_app` with uvicorn on ``settings.host:settings.port`` (blocks until stopped)."""
     import uvicorn
 
-    uvicorn.run(create_app(assistant, settings), host=settings.host, port=settings.port, log_level="warning")
+    # Open event streams (a browser tab's Gradio heartbeat) would otherwise hold a Ctrl-C forever.
+    uvicorn.run(
+        create_app(assistant, settings), host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+    )
