@@ -1,5 +1,6 @@
 """Load on the one-process server: concurrent clients through ``POST /api/ask`` and through the
-Gradio endpoint ``/ask`` (gradio_client), with a one-client baseline measured in the same run.
+Gradio endpoint ``/ask`` (gradio_client, and its plain HTTP API), with a one-client baseline
+measured in the same run.
 
 Usage::
 
@@ -8,7 +9,10 @@ Usage::
 Without ``--url`` it starts ``python -m assistant serve`` on a free port (index from the usual
 settings, e.g. ``ASSISTANT_DATA_DIR``) and stops it afterwards. Each of ``--clients`` threads
 asks ``--questions`` questions of ``seeds/questions.jsonl`` (with their history), client ``i``
-starting at question ``i * questions``. Per path it reports:
+starting at question ``i * questions``. Paths: ``api`` (httpx), ``gradio`` (gradio_client's
+``predict(..., api_name="/ask")``) and ``gradio-http`` (the same endpoint through Gradio's plain
+HTTP API with httpx; gradio_client costs more CPU than the server does per question, and the
+clients share the machine with the server). Per path it reports:
 
 * errors: failed requests, error replies, and answers that differ from the one-client baseline
   for the same question (so a thread-safety problem in the server shows up here); must be 0;
@@ -16,6 +20,9 @@ starting at question ``i * questions``. Per path it reports:
 * questions per second over the whole run (wall time);
 * the ratio of the concurrent run to the one-client baseline (same server, same run), since
   absolute numbers on a shared 2-core machine mean little.
+
+Each path is warmed up with one untimed pass over the questions first. The clients run in this
+process, on the same cores as the server, so the numbers include their cost too.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ class Run:
     def line(self) -> str:
         n = len(self.latencies_ms)
         return (
-            f"{self.path:7s} {self.clients:3d} clients  {n:4d} questions  errors {len(self.errors):3d}  "
+            f"{self.path:11s} {self.clients:3d} clients  {n:4d} questions  errors {len(self.errors):3d}  "
             f"p50 {percentile(self.latencies_ms, 50):7.1f} ms  p95 {percentile(self.latencies_ms, 95):7.1f} ms  "
             f"{self.qps:6.1f} questions/s"
         )
@@ -115,6 +122,33 @@ class GradioClient:
         if "error" in d:
             raise RuntimeError(d["error"])
         return d
+
+
+class GradioHttpClient:
+    """The same Gradio endpoint through its plain HTTP API (``POST /gradio_api/call/ask``, then the
+    event stream of the result), with httpx: a light client, to tell the server's cost from
+    gradio_client's own (which runs on the same cores)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(timeout=120)
+
+    def ask(self, question: str, history: list[str]) -> dict:
+        r = self.http.post(f"{self.url}/gradio_api/call/ask", json={"data": [question, history]})
+        r.raise_for_status()
+        event = None
+        with self.http.stream("GET", f"{self.url}/gradio_api/call/ask/{r.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line[len("event:") :].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RuntimeError(f"Gradio error: {line[:120]}")
+                    d = json.loads(line[len("data:") :])[0]
+                    if "error" in d:
+                        raise RuntimeError(d["error"])
+                    return d
+        raise RuntimeError("the event stream ended without a result")
 
 
 def run(path: str, make_client, questions: list[dict], clients: int, per_client: int, expected: dict[str, str] | None) -> tuple[Run, dict]:
@@ -178,7 +212,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (count)")
     parser.add_argument("--questions", type=int, default=20, help="questions per client (count)")
     parser.add_argument("--url", help="a running server (default: start one)")
-    parser.add_argument("--paths", default="api,gradio", help="comma-separated: api, gradio (default both)")
+    parser.add_argument("--paths", default="api,gradio,gradio-http", help="comma-separated: api, gradio, gradio-http (default all)")
     parser.add_argument("--report", type=Path, help="write the numbers as JSON here")
     args = parser.parse_args()
 
@@ -186,16 +220,18 @@ def main() -> None:
     proc, url = (None, args.url.rstrip("/")) if args.url else start_server()
     report = []
     try:
-        makers = {"api": lambda: ApiClient(url), "gradio": lambda: GradioClient(url)}
+        makers = {"api": lambda: ApiClient(url), "gradio": lambda: GradioClient(url), "gradio-http": lambda: GradioHttpClient(url)}
         for path in args.paths.split(","):
             make = makers[path.strip()]
-            make().ask(questions[0]["question"], [])  # warm-up
+            warm = make()
+            for q in questions:  # warm-up: the first question of each length pays for kernel set-up
+                warm.ask(q["question"], q.get("history", []))
             base, expected = run(path, make, questions, 1, len(questions), None)
             load, _ = run(path, make, questions, args.clients, args.questions, expected)
             print(base.line())
             print(load.line())
             print(
-                f"{path:7s} ratio {args.clients} clients / 1 client: questions/s x{load.qps / base.qps:.2f}, "
+                f"{path:11s} ratio {args.clients} clients / 1 client: questions/s x{load.qps / base.qps:.2f}, "
                 f"p50 latency x{percentile(load.latencies_ms, 50) / percentile(base.latencies_ms, 50):.2f}"
             )
             for e in load.errors[:5]:
@@ -204,7 +240,10 @@ def main() -> None:
     finally:
         if proc is not None:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
