@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -151,7 +150,9 @@ class GradioHttpClient:
         raise RuntimeError("the event stream ended without a result")
 
 
-def run(path: str, make_client, questions: list[dict], clients: int, per_client: int, expected: dict[str, str] | None) -> tuple[Run, dict]:
+def run(
+    path: str, make_client, questions: list[dict], clients: int, per_client: int, expected: dict[str, str] | None
+) -> tuple[Run, dict]:
     """``clients`` threads, each with its own client, ask ``per_client`` questions; returns the run and answers by id."""
     result = Run(path, clients)
     answers: dict[str, str] = {}
@@ -190,7 +191,11 @@ def start_server() -> tuple[subprocess.Popen, str]:
         port = s.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -212,7 +217,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (count)")
     parser.add_argument("--questions", type=int, default=20, help="questions per client (count)")
     parser.add_argument("--url", help="a running server (default: start one)")
-    parser.add_argument("--paths", default="api,gradio,gradio-http", help="comma-separated: api, gradio, gradio-http (default all)")
+    parser.add_argument(
+        "--paths", default="api,gradio,gradio-http", help="comma-separated: api, gradio, gradio-http (default all)"
+    )
     parser.add_argument("--report", type=Path, help="write the numbers as JSON here")
     args = parser.parse_args()
 
@@ -220,7 +227,11 @@ def main() -> None:
     proc, url = (None, args.url.rstrip("/")) if args.url else start_server()
     report = []
     try:
-        makers = {"api": lambda: ApiClient(url), "gradio": lambda: GradioClient(url), "gradio-http": lambda: GradioHttpClient(url)}
+        makers = {
+            "api": lambda: ApiClient(url),
+            "gradio": lambda: GradioClient(url),
+            "gradio-http": lambda: GradioHttpClient(url),
+        }
         for path in args.paths.split(","):
             make = makers[path.strip()]
             warm = make()

@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import ROOT, ThreadedUvicorn, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,7 +43,9 @@ def is_local(url: str) -> bool:
 
 
 def test_is_local_tells_loopback_from_the_internet():
-    assert is_local("http://127.0.0.1:7860/widget/") and is_local("http://localhost/x.js") and is_local("data:image/png;base64,AA")
+    assert (
+        is_local("http://127.0.0.1:7860/widget/") and is_local("http://localhost/x.js") and is_local("data:image/png;base64,AA")
+    )
     assert not is_local("https://fonts.googleapis.com/css2?family=Inter") and not is_local("https://cdn.jsdelivr.net/x.js")
 
 
@@ -241,7 +242,16 @@ def test_an_allowed_origin_may_frame_and_call_the_api_and_another_may_not(page, 
 
 # -- behind a reverse proxy under /assistant -------------------------------------------------
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authenticate",
+    "proxy-authorization",
+}
 
 
 def reverse_proxy(backend: str, prefix: str):
@@ -261,11 +271,17 @@ def reverse_proxy(backend: str, prefix: str):
     async def forward(request):
         headers = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
         upstream_request = client.build_request(
-            request.method, "/" + request.path_params["path"], params=request.query_params, headers=headers, content=await request.body()
+            request.method,
+            "/" + request.path_params["path"],
+            params=request.query_params,
+            headers=headers,
+            content=await request.body(),
         )
         upstream = await client.send(upstream_request, stream=True)
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
-        return StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code, headers=out, background=BackgroundTask(upstream.aclose))
+        return StreamingResponse(
+            upstream.aiter_raw(), status_code=upstream.status_code, headers=out, background=BackgroundTask(upstream.aclose)
+        )
 
     methods = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]
     return Starlette(routes=[Route(prefix + "/{path:path}", forward, methods=methods)])
@@ -277,9 +293,11 @@ def proxied(assistant, server_settings):
     from ui.server import create_app
 
     settings = server_settings.model_copy(update={"root_path": "/assistant"})
-    with ThreadedUvicorn(create_app(assistant, settings), free_port()) as backend:
-        with ThreadedUvicorn(reverse_proxy(backend.url, "/assistant"), free_port()) as proxy:
-            yield proxy.url + "/assistant"
+    with (
+        ThreadedUvicorn(create_app(assistant, settings), free_port()) as backend,
+        ThreadedUvicorn(reverse_proxy(backend.url, "/assistant"), free_port()) as proxy,
+    ):
+        yield proxy.url + "/assistant"
 
 
 def test_chat_works_under_a_root_path_behind_a_reverse_proxy(context, page, proxied):

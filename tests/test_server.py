@@ -176,11 +176,12 @@ def test_gradio_events_answer_concurrently(assistant):
 def prefixed(assistant, settings):
     """The server with root_path /assistant, reached directly (as a proxy would reach it)."""
     from conftest import ThreadedUvicorn, free_port
+
     from ui.server import create_app
 
-    with ThreadedUvicorn(create_app(assistant, settings.model_copy(update={"root_path": "/assistant"})), free_port()) as running:
-        with httpx.Client(base_url=running.url, timeout=60) as client:
-            yield client
+    app = create_app(assistant, settings.model_copy(update={"root_path": "/assistant"}))
+    with ThreadedUvicorn(app, free_port()) as running, httpx.Client(base_url=running.url, timeout=60) as client:
+        yield client
 
 
 @pytest.mark.parametrize("proxy_strips_prefix", [True, False])

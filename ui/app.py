@@ -11,7 +11,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
-from ui.render import CSS, answer_markdown, sources_html  # noqa: E402
+from ui.render import answer_markdown, sources_html  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -174,24 +174,26 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
         concurrency: Questions answered at once (count).
     """
     respond = _responder(assistant)
+    limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
         asked = gr.State([])
         chat = gr.Chatbot(
-            show_label=False, height=280, sanitize_html=True, feedback_options=None, elem_id="chat", autoscroll=False,
+            show_label=False,
+            height=280,
+            sanitize_html=True,
+            feedback_options=None,
+            autoscroll=False,  # WIDGET_JS keeps the start of the latest answer in view instead
             placeholder="Ask a question; the answer quotes the documents and cites them.",
+            elem_id="chat",
         )
         with gr.Row(equal_height=True):
             box = gr.Textbox(
-                show_label=False, placeholder="Ask about the documents…", max_lines=3, scale=5,
-                container=False, elem_id="question",
+                show_label=False, placeholder="Ask about the documents…", max_lines=3, scale=5, container=False, elem_id="question"
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
             reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
         sources = gr.HTML(sources_html(None), elem_id="sources")
         for trigger in (box.submit, send.click):
-            trigger(
-                respond, [box, chat, asked], [box, chat, asked, sources],
-                api_visibility="private", concurrency_limit=concurrency, concurrency_id="answer",
-            )
+            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
         reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
     return widget

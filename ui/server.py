@@ -266,7 +266,10 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     @app.post(
         "/api/ask",
         response_model=AskResponse,
-        responses={422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"}, 503: {"model": ErrorOut}},
+        responses={
+            422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"},
+            503: {"model": ErrorOut},
+        },
         summary="Answer a question with cited passages",
     )
     async def api_ask(body: AskRequest) -> JSONResponse:
@@ -274,7 +277,9 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         ``assistant ask --json``. An empty or over-long question is a 422 whose ``error`` says
         what to change; a store failure is a 503."""
         try:
-            answer = await anyio.to_thread.run_sync(functools.partial(assistant.ask, body.question, body.history), limiter=limiter)
+            answer = await anyio.to_thread.run_sync(
+                functools.partial(assistant.ask, body.question, body.history), limiter=limiter
+            )
         except QuestionError as err:
             detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
             return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
@@ -282,7 +287,9 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
             return JSONResponse({"error": str(err), "detail": []}, status_code=503)
         except Exception:
             log.exception("ask failed")
-            return JSONResponse({"error": "Something went wrong while answering; please try again.", "detail": []}, status_code=500)
+            return JSONResponse(
+                {"error": "Something went wrong while answering; please try again.", "detail": []}, status_code=500
+            )
         return JSONResponse(answer.to_dict())
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, summary="Is the index loaded?")
@@ -296,7 +303,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
     concurrency = settings.max_concurrent_questions
-    common = dict(ssr_mode=False, run_history=False, mcp_server=False)
+    common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
     widget = build_widget(assistant, concurrency).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(
         app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
