@@ -121,16 +121,25 @@ def ask(
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="TCP port (default 7860).")] = None,
+    root_path: Annotated[
+        Optional[str], typer.Option("--root-path", help="Path prefix a reverse proxy serves the app under, e.g. /assistant.")
+    ] = None,
+    allowed_origin: Annotated[
+        Optional[list[str]],
+        typer.Option("--allowed-origin", help="Origin (http://host:port) that may embed the widget and call /api (repeatable)."),
+    ] = None,
 ):
-    """Serve the chat at http://HOST:PORT, building the index first if needed."""
-    settings = _settings(host=host, port=port)
+    """Serve the chat, the embeddable widget and the HTTP API at http://HOST:PORT, building the index first if needed."""
+    settings = _settings(host=host, port=port, root_path=root_path, allowed_origins=allowed_origin or None)
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
-    from ui.app import launch
+    from ui.server import serve as run_server
 
-    typer.echo(f"serving the chat at http://{settings.host}:{settings.port}")
-    launch(assistant, settings.host, settings.port)
+    base = f"http://{settings.host}:{settings.port}"
+    public = f" (public prefix {settings.root_path})" if settings.root_path else ""
+    typer.echo(f"serving the chat at {base}/{public}; widget {base}/widget/, API {base}/api/ask, docs {base}/docs")
+    run_server(assistant, settings)
 
 
 @app.command("eval")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +150,43 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused (characters).")
     host: str = Field(default="127.0.0.1", description="Address `assistant serve` binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port `assistant serve` listens on (TCP port).")
+    root_path: str = Field(
+        default="",
+        description="URL path prefix under which a reverse proxy serves the app, e.g. /assistant "
+        "(empty: served at /). The proxy strips the prefix before forwarding.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port], e.g. http://portal.intranet:8080) besides the server's own that may "
+        "frame /widget (CSP frame-ancestors) and call /api from a browser (CORS); empty: only the server's own origin.",
+    )
+    max_concurrent_questions: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Questions the server answers at once per entry point (/api, chat, widget) (count); more wait their turn.",
+    )
     eval: EvalSettings = Field(default_factory=EvalSettings, description="Evaluation settings (see EvalSettings).")
+
+    @field_validator("root_path")
+    @classmethod
+    def _check_root_path(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (not value.startswith("/") or "//" in value or any(c in value for c in "?#")):
+            raise ValueError(f"root_path must be a URL path like /assistant, got {value!r}")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            origin = value.strip().rstrip("/").lower()
+            scheme, sep, host = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not host or any(c in host for c in "/?#* "):
+                raise ValueError(f"allowed origin must look like http://host:port (no path, no wildcard), got {value!r}")
+            out.append(origin)
+        return out
 
     @property
     def store_path(self) -> Path:

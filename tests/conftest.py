@@ -50,3 +50,60 @@ def article():
     from index.loader import load_document
 
     return load_document(ARTICLE, "japan-us-reset.txt")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThreadedUvicorn:
+    """Run an ASGI app with uvicorn in a daemon thread on 127.0.0.1:``port`` (a context manager)."""
+
+    def __init__(self, app, port: int) -> None:
+        import uvicorn
+
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+
+    def __enter__(self):
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start on port {self.port}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def portal_origin() -> str:
+    """Origin of the pretend intranet portal (a second local HTTP server) allowed to embed the widget."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def server_settings(settings, portal_origin):
+    return settings.model_copy(update={"allowed_origins": [portal_origin]})
+
+
+@pytest.fixture(scope="session")
+def server(assistant, server_settings):
+    """The real one-process server (FastAPI + Gradio chat and widget) on a free port; yields its base URL."""
+    from ui.server import create_app
+
+    with ThreadedUvicorn(create_app(assistant, server_settings), free_port()) as running:
+        yield running.url

@@ -1,27 +1,6 @@
-"""The Gradio app on a really launched server, called through gradio_client."""
+"""The Gradio chat mounted in the real server (see the ``server`` fixture), called through gradio_client."""
 
 from __future__ import annotations
-
-import socket
-
-import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(assistant):
-    from ui.app import CSS, THEME, build_app
-
-    demo = build_app(assistant)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, theme=THEME, css=CSS)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
 
 
 def test_named_api_endpoint_answers_with_citations(server, article):

@@ -11,7 +11,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
-from ui.render import CSS, answer_markdown, sources_html  # noqa: E402
+from ui.render import answer_markdown, sources_html  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,14 @@ THEME = gr.themes.Default(
 )
 """Default theme with system fonts only: nothing is fetched from a font CDN."""
 
+WIDGET_THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    text_size="sm",
+    spacing_size="sm",
+).set(chatbot_text_size="*text_md")
+"""The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
+
 
 def answer_json(assistant: Assistant, question: str, history: list[str] | None = None) -> dict:
     """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``."""
@@ -41,12 +49,54 @@ def answer_json(assistant: Assistant, question: str, history: list[str] | None =
         return {"question": question, "error": "Something went wrong while answering; please try again."}
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The chat UI: conversation on the left, sources of the latest answer on the right.
+WIDGET_CSS = """
+.gradio-container, .gradio-container .main.fillable { padding: 4px 6px !important; }
+#sources { max-height: 250px; overflow-y: auto !important; }
+#sources h4 { margin: 2px 0 6px; }
+#sources .sources { font-size: 13px; }
+"""
+"""Extra styles of the compact widget: little padding, a scrolling sources panel."""
 
-    It also exposes the named API endpoint ``/ask`` (``gradio_client``:
-    ``client.predict(question, history, api_name="/ask")``) returning the JSON dict of
-    :meth:`assistant.Answer.to_dict`.
+WIDGET_JS = """
+() => {
+  // Keep the latest question and the start of its answer in view (the chat would scroll to
+  // the end of a long answer), and scroll the sources panel to the first highlighted sentence.
+  const scroller = (el) => {
+    for (let e = el && el.parentElement; e; e = e.parentElement) {
+      if (e.scrollHeight > e.clientHeight && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
+    }
+    return null;
+  };
+  const reveal = (el, margin) => {
+    const box = scroller(el);
+    if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - margin;
+  };
+  let rows = 0, mark = null;
+  new MutationObserver(() => {
+    const all = document.querySelectorAll("#chat .message-row");
+    if (all.length !== rows) {
+      rows = all.length;
+      const questions = document.querySelectorAll("#chat .message-row.user-row");
+      if (rows > 1 && questions.length) reveal(questions[questions.length - 1], 4);
+    }
+    const first = document.querySelector("#sources mark");
+    if (first && first !== mark) {
+      mark = first;
+      reveal(first, 56);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+}
+"""
+"""Page script of the widget (runs in the widget's own page, loads nothing)."""
+
+
+def _responder(assistant: Assistant):
+    """The chat event handler shared by the full chat and the widget.
+
+    ``respond(message, chat, asked) -> ("", chat, asked, sources)``: ``chat`` is the Chatbot's
+    list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user turns
+    (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`. Errors
+    become a chat message; nothing raises.
     """
 
     def respond(message: str, chat: list, asked: list[str]):
@@ -65,9 +115,26 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": answer_markdown(answer)}]
         return "", chat, asked + [answer.question], sources_html(answer)
 
-    def clear():
-        return [], [], sources_html(None)
+    return respond
 
+
+def _clear():
+    return [], [], sources_html(None)
+
+
+def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+    """The chat UI: conversation on the left, sources of the latest answer on the right.
+
+    It also exposes the named API endpoint ``/ask`` (``gradio_client``:
+    ``client.predict(question, history, api_name="/ask")``) returning the JSON dict of
+    :meth:`assistant.Answer.to_dict`, or ``{"question", "error"}`` for a bad question.
+
+    Args:
+        concurrency: Events answered at once (count), shared by the chat and ``/ask``; a slow
+            answer holds one slot, the others keep answering.
+    """
+    respond = _responder(assistant)
+    limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Cited assistant", analytics_enabled=False) as demo:
         gr.Markdown("### Ask the documents\nAnswers quote the documents and cite the exact passage; when they do not say, the assistant says so.")
         asked = gr.State([])
@@ -82,20 +149,51 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", concurrency_limit=None)
-        reset.click(clear, None, [chat, asked, sources], api_visibility="private")
+            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
+        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
-        gr.Button(visible=False).click(
-            lambda q, h: answer_json(assistant, q, h), [api_q, api_h], api_out, api_name="ask", concurrency_limit=None
-        )
+
+        def ask(question: str, history: list[str] | None = None) -> dict:
+            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``)."""
+            return answer_json(assistant, question, history)
+
+        gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask", **limits)
     return demo
 
 
-def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **kwargs) -> None:
-    """Serve :func:`build_app` on ``host:port`` (blocks until stopped)."""
-    build_app(assistant).launch(
-        server_name=host, server_port=port, theme=THEME, css=CSS, footer_links=["api"], share=False, quiet=True, **kwargs
-    )
+def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+    """The compact chat for embedding in other pages (served at ``/widget``).
+
+    One column, no header and no footer: the conversation, a question box with an Ask button,
+    and the sources of the latest answer below (scrolling). It has no API endpoint of its own.
+
+    Args:
+        concurrency: Questions answered at once (count).
+    """
+    respond = _responder(assistant)
+    limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
+    with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
+        asked = gr.State([])
+        chat = gr.Chatbot(
+            show_label=False,
+            height=280,
+            sanitize_html=True,
+            feedback_options=None,
+            autoscroll=False,  # WIDGET_JS keeps the start of the latest answer in view instead
+            placeholder="Ask a question; the answer quotes the documents and cites them.",
+            elem_id="chat",
+        )
+        with gr.Row(equal_height=True):
+            box = gr.Textbox(
+                show_label=False, placeholder="Ask about the documents…", max_lines=3, scale=5, container=False, elem_id="question"
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
+            reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
+        sources = gr.HTML(sources_html(None), elem_id="sources")
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
+        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
+    return widget

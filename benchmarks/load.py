@@ -1,0 +1,266 @@
+"""Load on the one-process server: concurrent clients through ``POST /api/ask`` and through the
+Gradio endpoint ``/ask`` (gradio_client, and its plain HTTP API), with a one-client baseline
+measured in the same run.
+
+Usage::
+
+    python benchmarks/load.py [--clients 16] [--questions 20] [--url http://127.0.0.1:7860]
+
+Without ``--url`` it starts ``python -m assistant serve`` on a free port (index from the usual
+settings, e.g. ``ASSISTANT_DATA_DIR``) and stops it afterwards. Each of ``--clients`` threads
+asks ``--questions`` questions of ``seeds/questions.jsonl`` (with their history), client ``i``
+starting at question ``i * questions``. Paths: ``api`` (httpx), ``gradio`` (gradio_client's
+``predict(..., api_name="/ask")``) and ``gradio-http`` (the same endpoint through Gradio's plain
+HTTP API with httpx; gradio_client costs more CPU than the server does per question, and the
+clients share the machine with the server). Per path it reports:
+
+* errors: failed requests, error replies, and answers that differ from the one-client baseline
+  for the same question (so a thread-safety problem in the server shows up here); must be 0;
+* p50 / p95 latency of one question as the client sees it (milliseconds);
+* questions per second over the whole run (wall time);
+* the ratio of the concurrent run to the one-client baseline (same server, same run), since
+  absolute numbers on a shared 2-core machine mean little.
+
+Each path is warmed up with one untimed pass over the questions first. The clients run in this
+process, on the same cores as the server, so the numbers include their cost too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "seeds" / "questions.jsonl"
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (0..100) by linear interpolation between closest ranks."""
+    xs = sorted(values)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+@dataclass
+class Run:
+    """One load run: ``latencies_ms`` per question, ``errors`` as short messages, ``seconds`` wall time."""
+
+    path: str
+    clients: int
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def qps(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        n = len(self.latencies_ms)
+        return (
+            f"{self.path:11s} {self.clients:3d} clients  {n:4d} questions  errors {len(self.errors):3d}  "
+            f"p50 {percentile(self.latencies_ms, 50):7.1f} ms  p95 {percentile(self.latencies_ms, 95):7.1f} ms  "
+            f"{self.qps:6.1f} questions/s"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "clients": self.clients,
+            "questions": len(self.latencies_ms),
+            "errors": len(self.errors),
+            "p50_ms": round(percentile(self.latencies_ms, 50), 1),
+            "p95_ms": round(percentile(self.latencies_ms, 95), 1),
+            "questions_per_s": round(self.qps, 2),
+            "error_samples": self.errors[:5],
+        }
+
+
+def comparable(d: dict) -> str:
+    """The parts of an answer dict that must not depend on load (everything but timings)."""
+    return json.dumps({k: v for k, v in d.items() if k != "timings_ms"}, sort_keys=True)
+
+
+class ApiClient:
+    """``POST /api/ask`` with one keep-alive connection."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=120)
+
+    def ask(self, question: str, history: list[str]) -> dict:
+        r = self.http.post("/api/ask", json={"question": question, "history": history})
+        if r.status_code != 200:
+            raise RuntimeError(f"HTTP {r.status_code}: {r.text[:120]}")
+        return r.json()
+
+
+class GradioClient:
+    """The named Gradio endpoint ``/ask`` through gradio_client."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client
+
+        self.client = Client(url + "/", verbose=False)
+
+    def ask(self, question: str, history: list[str]) -> dict:
+        d = self.client.predict(question, history, api_name="/ask")
+        if "error" in d:
+            raise RuntimeError(d["error"])
+        return d
+
+
+class GradioHttpClient:
+    """The same Gradio endpoint through its plain HTTP API (``POST /gradio_api/call/ask``, then the
+    event stream of the result), with httpx: a light client, to tell the server's cost from
+    gradio_client's own (which runs on the same cores)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(timeout=120)
+
+    def ask(self, question: str, history: list[str]) -> dict:
+        r = self.http.post(f"{self.url}/gradio_api/call/ask", json={"data": [question, history]})
+        r.raise_for_status()
+        event = None
+        with self.http.stream("GET", f"{self.url}/gradio_api/call/ask/{r.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line[len("event:") :].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RuntimeError(f"Gradio error: {line[:120]}")
+                    d = json.loads(line[len("data:") :])[0]
+                    if "error" in d:
+                        raise RuntimeError(d["error"])
+                    return d
+        raise RuntimeError("the event stream ended without a result")
+
+
+def run(
+    path: str, make_client, questions: list[dict], clients: int, per_client: int, expected: dict[str, str] | None
+) -> tuple[Run, dict]:
+    """``clients`` threads, each with its own client, ask ``per_client`` questions; returns the run and answers by id."""
+    result = Run(path, clients)
+    answers: dict[str, str] = {}
+    lock = threading.Lock()
+    conns = [make_client() for _ in range(clients)]  # connect before timing
+    barrier = threading.Barrier(clients)
+
+    def client(i: int) -> None:
+        barrier.wait()
+        for j in range(per_client):
+            q = questions[(i * per_client + j) % len(questions)]
+            t = time.perf_counter()
+            try:
+                d = conns[i].ask(q["question"], q.get("history", []))
+                ms = (time.perf_counter() - t) * 1000.0
+                got = comparable(d)
+                with lock:
+                    result.latencies_ms.append(ms)
+                    answers[q["id"]] = got
+                    if expected is not None and expected.get(q["id"]) != got:
+                        result.errors.append(f"{q['id']}: answer differs from the one-client run")
+            except Exception as err:  # counted, never fatal
+                with lock:
+                    result.errors.append(f"{q['id']}: {type(err).__name__}: {str(err)[:120]}")
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    result.seconds = time.perf_counter() - t0
+    return result, answers
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit("the server did not become healthy within 300 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (count)")
+    parser.add_argument("--questions", type=int, default=20, help="questions per client (count)")
+    parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument(
+        "--paths", default="api,gradio,gradio-http", help="comma-separated: api, gradio, gradio-http (default all)"
+    )
+    parser.add_argument("--report", type=Path, help="write the numbers as JSON here")
+    args = parser.parse_args()
+
+    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    proc, url = (None, args.url.rstrip("/")) if args.url else start_server()
+    report = []
+    try:
+        makers = {
+            "api": lambda: ApiClient(url),
+            "gradio": lambda: GradioClient(url),
+            "gradio-http": lambda: GradioHttpClient(url),
+        }
+        for path in args.paths.split(","):
+            make = makers[path.strip()]
+            warm = make()
+            for q in questions:  # warm-up: the first question of each length pays for kernel set-up
+                warm.ask(q["question"], q.get("history", []))
+            base, expected = run(path, make, questions, 1, len(questions), None)
+            load, _ = run(path, make, questions, args.clients, args.questions, expected)
+            print(base.line())
+            print(load.line())
+            print(
+                f"{path:11s} ratio {args.clients} clients / 1 client: questions/s x{load.qps / base.qps:.2f}, "
+                f"p50 latency x{percentile(load.latencies_ms, 50) / percentile(base.latencies_ms, 50):.2f}"
+            )
+            for e in load.errors[:5]:
+                print(f"        error: {e}")
+            report += [base.to_dict(), load.to_dict()]
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    if any(r["errors"] for r in report):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

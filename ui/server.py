@@ -1,0 +1,323 @@
+"""The one-process server: a FastAPI app with the Gradio chat and widget mounted.
+
+Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
+
+- ``/``            the chat (Gradio), with the named API endpoint ``/ask`` for ``gradio_client``;
+- ``/widget/``     the compact chat for embedding (Gradio, no header or footer);
+- ``/embed.js``    a script that inserts the widget's iframe where it is included;
+- ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
+- ``GET /healthz`` whether the index is loaded, with its document and passage counts;
+- ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
+
+``settings.allowed_origins`` (besides the server's own origin) may frame the pages (CSP
+``frame-ancestors`` on every response) and call the API from a browser (CORS). Nothing is
+fetched from a CDN.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import anyio  # noqa: E402
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
+from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
+from fastapi.responses import JSONResponse, Response  # noqa: E402
+from fastapi_offline import FastAPIOffline  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+from starlette.datastructures import MutableHeaders  # noqa: E402
+from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
+
+from assistant import Assistant, AssistantError  # noqa: E402
+from assistant.errors import QuestionError  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.render import CSS  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+MAX_HISTORY_TURNS = 50
+"""Earlier user turns accepted by ``POST /api/ask`` (count); more is a 422. The retriever only
+uses the latest ones, so this only bounds the request size."""
+
+EMBED_JS = """\
+/* Cited assistant widget: include this script where the widget should appear.
+   Optional attributes: data-height (default 640px), data-width (max width, default 480px),
+   data-title (the iframe's accessible title). Nothing is loaded from anywhere but this server. */
+(function () {
+  var s = document.currentScript;
+  if (!s) return;
+  var base = s.src.replace(/embed\\.js([?#].*)?$/, "");
+  var f = document.createElement("iframe");
+  f.src = base + "widget/";
+  f.title = s.getAttribute("data-title") || "Ask the documents";
+  f.className = "cited-assistant-widget";
+  f.style.cssText = "display:block;width:100%;max-width:" + (s.getAttribute("data-width") || "480px") +
+    ";height:" + (s.getAttribute("data-height") || "640px") + ";border:1px solid #d0d7de;border-radius:8px;";
+  s.parentNode.insertBefore(f, s.nextSibling);
+})();
+"""
+"""Served at ``/embed.js``: inserts an iframe of ``/widget/`` after the script tag, taking the
+server's address (root path included) from the script's own URL."""
+
+
+class AskRequest(BaseModel):
+    """Body of ``POST /api/ask``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Who is Japan's chief negotiator?"}]})
+
+    question: str = Field(description="The question (at most ASSISTANT_MAX_QUESTION_CHARS characters after trimming).")
+    history: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="Earlier user turns of the conversation, oldest first; used to resolve follow-ups.",
+    )
+
+
+class CitationOut(BaseModel):
+    """One cited passage, as in ``assistant ask --json`` (offsets in characters, lines 1-based)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    n: int = Field(description="Its [n] marker in the answer.")
+    doc_id: str
+    title: str
+    start: int = Field(description="Start offset in the document text (characters).")
+    end: int = Field(description="End offset, exclusive (characters).")
+    line_start: int
+    line_end: int
+    text: str = Field(description="document_text[start:end].")
+    highlights: list[list[int]] = Field(description="[start, end] spans of the quoted sentences (characters).")
+    score: float = Field(description="Cosine similarity of the best supporting sentence, in [-1, 1].")
+
+
+class AskResponse(BaseModel):
+    """The answer, exactly the JSON of ``assistant ask --json`` (documented here, returned as is)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str = Field(description="The answer; each claim ends with [n] markers naming citations.")
+    abstained: bool = Field(description="True when the documents do not answer; then there are no citations.")
+    citations: list[CitationOut]
+    related: list[CitationOut] = Field(description="When abstaining, the closest passages (related reading, not evidence).")
+    timings_ms: dict[str, float] = Field(description="Wall time per stage (milliseconds).")
+
+
+class ErrorOut(BaseModel):
+    """An error: ``error`` is one readable line; ``detail`` lists the invalid fields of a 422."""
+
+    error: str
+    detail: list[dict[str, Any]] = []
+
+
+class Health(BaseModel):
+    """Body of ``GET /healthz``."""
+
+    status: str = Field(description='"ok", or "error" (with HTTP 503) when no index is loaded.')
+    index_loaded: bool
+    documents: int = Field(description="Documents in the loaded index (count).")
+    passages: int = Field(description="Passages in the loaded index (count).")
+    build_id: str | None = None
+    error: str | None = None
+
+
+def frame_ancestors(origins: list[str]) -> str:
+    """The CSP header value that lets the server itself and ``origins`` frame its pages."""
+    return "frame-ancestors " + " ".join(["'self'", *origins])
+
+
+class FrameAncestorsMiddleware:
+    """Adds ``Content-Security-Policy: frame-ancestors ...`` to every HTTP response (pure ASGI,
+    so Gradio's streamed responses pass through untouched)."""
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        self.app = app
+        self.value = frame_ancestors(origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_csp(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Content-Security-Policy"] = self.value
+            await send(message)
+
+        await self.app(scope, receive, send_with_csp)
+
+
+class RootPathMiddleware:
+    """Serves the app under ``root_path`` (e.g. ``/assistant``) behind a reverse proxy.
+
+    ASGI puts the prefix in both ``root_path`` and ``path``. When the server was not told the
+    prefix (``scope["root_path"]`` empty), this adds it, whether or not the proxy stripped it
+    from the path, so routing, Gradio's asset URLs and the docs all see one consistent prefix.
+    It also keeps Gradio's pages from reaching outside the prefix: Gradio 6 links its web
+    manifest as the absolute ``/manifest.json`` and declares no icon (so browsers ask for
+    ``/favicon.ico``); both would 404 on the proxy. The HTML gets both links under the prefix.
+    """
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+        self.links = (
+            b'<link rel="manifest" href="/manifest.json" />',
+            f'<link rel="manifest" href="{root_path}/manifest.json" /><link rel="icon" href="{root_path}/favicon.ico" />'.encode(),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        root = self.root_path
+        if not scope.get("root_path"):
+            path = scope["path"]
+            if path != root and not path.startswith(root + "/"):
+                scope = {**scope, "path": root + path, "raw_path": root.encode() + scope.get("raw_path", path.encode())}
+            scope = {**scope, "root_path": root}
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_fixing_html(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if MutableHeaders(scope=message).get("content-type", "").startswith("text/html"):
+                    start = message  # hold it until the body is complete
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = b"".join(chunks).replace(*self.links)
+                MutableHeaders(scope=start)["content-length"] = str(len(body))
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_fixing_html)
+
+
+def index_status(assistant: Assistant) -> Health:
+    """Health of the loaded index, read from the store's open build (no side effects).
+
+    Uses ``assistant.store``'s open build (a :class:`index.store.BuildInfo`: ``documents`` is
+    ``{doc_id: sha256}``, ``n_passages`` a count).
+    """
+    try:
+        info = assistant.store.handles.info
+    except AssistantError as err:
+        return Health(status="error", index_loaded=False, documents=0, passages=0, error=str(err))
+    return Health(status="ok", index_loaded=True, documents=len(info.documents), passages=info.n_passages, build_id=info.build_id)
+
+
+def _readable(errors: list[dict]) -> str:
+    parts = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ()) if x != "body"]
+        parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
+    """The whole server as one ASGI app (run it with uvicorn; see :func:`serve`).
+
+    Args:
+        assistant: A ready :class:`assistant.Assistant` (index built).
+        settings: Uses ``root_path``, ``allowed_origins`` and ``max_concurrent_questions``.
+
+    Returns:
+        A FastAPI app: the API routes, ``/embed.js``, the widget mounted at ``/widget`` and the
+        chat at ``/``.
+    """
+    origins = list(settings.allowed_origins)
+    app = FastAPIOffline(
+        title="Cited assistant",
+        version="0.1.0",
+        description="Answers questions only from its documents and cites the exact passages.",
+        redoc_url=None,  # ReDoc's page loads its logo from a CDN; Swagger UI at /docs is fully local
+        swagger_ui_parameters={"validatorUrl": None},  # Swagger UI would otherwise call an online validator
+    )
+    app.add_middleware(
+        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600
+    )
+    app.add_middleware(FrameAncestorsMiddleware, origins=origins)
+    if settings.root_path:
+        app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
+    limiter = anyio.CapacityLimiter(settings.max_concurrent_questions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse({"error": _readable(errors), "detail": errors}, status_code=422)
+
+    @app.post(
+        "/api/ask",
+        response_model=AskResponse,
+        responses={
+            422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"},
+            503: {"model": ErrorOut},
+        },
+        summary="Answer a question with cited passages",
+    )
+    async def api_ask(body: AskRequest) -> JSONResponse:
+        """Answer ``question`` from the documents. The body of the reply is the JSON of
+        ``assistant ask --json``. An empty or over-long question is a 422 whose ``error`` says
+        what to change; a store failure is a 503."""
+        try:
+            answer = await anyio.to_thread.run_sync(
+                functools.partial(assistant.ask, body.question, body.history), limiter=limiter
+            )
+        except QuestionError as err:
+            detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
+            return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
+        except AssistantError as err:
+            return JSONResponse({"error": str(err), "detail": []}, status_code=503)
+        except Exception:
+            log.exception("ask failed")
+            return JSONResponse(
+                {"error": "Something went wrong while answering; please try again.", "detail": []}, status_code=500
+            )
+        return JSONResponse(answer.to_dict())
+
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, summary="Is the index loaded?")
+    async def healthz() -> JSONResponse:
+        """``index_loaded`` and the document and passage counts of the loaded index; 503 without one."""
+        health = index_status(assistant)
+        return JSONResponse(health.model_dump(), status_code=200 if health.index_loaded else 503)
+
+    @app.get("/embed.js", include_in_schema=False)
+    async def embed_js() -> Response:
+        return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
+
+    concurrency = settings.max_concurrent_questions
+    common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
+    widget = build_widget(assistant, concurrency).queue(default_concurrency_limit=concurrency)
+    gr.mount_gradio_app(
+        app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
+    )
+    chat = build_app(assistant, concurrency).queue(default_concurrency_limit=concurrency)
+    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS, footer_links=["api"], **common)
+    return app
+
+
+def serve(assistant: Assistant, settings: Settings) -> None:
+    """Run :func:`create_app` with uvicorn on ``settings.host:settings.port`` (blocks until stopped)."""
+    import uvicorn
+
+    # Open event streams (a browser tab's Gradio heartbeat) would otherwise hold a Ctrl-C forever.
+    uvicorn.run(
+        create_app(assistant, settings), host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+    )
