@@ -83,7 +83,11 @@ def _print_answer(answer) -> None:
     from rich.markup import escape
 
     console = Console()
+    if answer.notice:
+        console.print(f"[dim]{escape(answer.notice)}[/dim]", highlight=False)
     console.print(escape(answer.text), highlight=False)
+    for flag in answer.flags:
+        console.print(f"[red]Not verified:[/red] {escape(flag.text)} ({escape(flag.detail)})", highlight=False)
     cites = answer.citations or answer.related
     if cites:
         console.print("\n[bold]Sources[/bold]" if answer.citations else "\n[bold]Related passages (not an answer)[/bold]")
@@ -109,7 +113,17 @@ def ask(
 
     settings = _settings()
     clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
-    answer = _assistant(settings, progress=not as_json).ask(question, history or ())
+    assistant = _assistant(settings, progress=not as_json)
+    streamed = False
+    for item in assistant.ask_stream(question, history or ()):
+        if isinstance(item, str):
+            if not as_json:  # a language model is writing: show its words as they come
+                typer.echo(item, nl=False, err=True)
+                streamed = True
+            continue
+        answer = item
+    if streamed:
+        typer.echo("", err=True)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:

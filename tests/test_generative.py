@@ -188,3 +188,36 @@ def test_without_llm_nothing_llm_is_imported():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_http_api_streams_tokens_then_the_verified_answer(assistant, make):
+    """``POST /api/ask?stream=true`` through the real FastAPI app (in-process ASGI client)."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    n = position_of(assistant, QUESTION, "Ryosei Akazawa")
+    llm_assistant = make(scripted(f"Japan's chief negotiator is Ryosei Akazawa [{n}]."))
+    client = TestClient(create_app(llm_assistant, llm_assistant.settings))
+    with client.stream("POST", "/api/ask?stream=true", json={"question": QUESTION}) as reply:
+        assert reply.status_code == 200
+        lines = [json.loads(line) for line in reply.iter_lines() if line]
+    assert [line["type"] for line in lines[:-1]] == ["token"] * (len(lines) - 1) and len(lines) > 2
+    assert lines[-1]["type"] == "answer" and lines[-1]["generator"] == "fake" and lines[-1]["citations"][0]["n"] == 1
+    bad = client.post("/api/ask?stream=true", json={"question": "   "})
+    assert bad.status_code == 422 and "Please type a question" in bad.json()["error"]
+
+
+def test_chat_shows_flags_and_notices(assistant, make):
+    from ui.app import _responder
+
+    n = position_of(assistant, QUESTION, "Ryosei Akazawa")
+    respond = _responder(make(scripted(f"Ryosei Akazawa is Japan's chief negotiator [{n}]. He is a keen golfer.")))
+    updates = list(respond(QUESTION, [], []))
+    assert len(updates) > 2  # streamed, then final
+    final_chat = updates[-1][1]
+    assert "Not verified: “He is a keen golfer.”" in final_chat[-1]["content"]
+    slow = list(_responder(make(SlowModel(delay=3.0), llm_timeout=0.3))(QUESTION, [], []))
+    assert "did not answer within 0.3 s" in slow[-1][1][-1]["content"]

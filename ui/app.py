@@ -93,27 +93,34 @@ WIDGET_JS = """
 def _responder(assistant: Assistant):
     """The chat event handler shared by the full chat and the widget.
 
-    ``respond(message, chat, asked) -> ("", chat, asked, sources)``: ``chat`` is the Chatbot's
-    list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user turns
-    (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`. Errors
-    become a chat message; nothing raises.
+    ``respond(message, chat, asked)`` yields ``("", chat, asked, sources)``: ``chat`` is the
+    Chatbot's list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user
+    turns (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`.
+    With a language model configured it yields as the text streams in, and the sources panel
+    appears when the answer ends. Errors become a chat message; nothing raises.
     """
 
     def respond(message: str, chat: list, asked: list[str]):
         chat = list(chat or [])
         asked = list(asked or [])
-        shown = html.escape(message or "")
+        user = {"role": "user", "content": html.escape(message or "")}
+        streamed = ""
         try:
-            answer = assistant.ask(message or "", asked)
+            for item in assistant.ask_stream(message or "", asked):
+                if isinstance(item, str):
+                    streamed += item
+                    yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update()
+                else:
+                    answer = item
         except AssistantError as err:
-            chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": html.escape(str(err))}]
-            return "", chat, asked, gr.update()
+            yield "", chat + [user, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update()
+            return
         except Exception:
             log.exception("ask failed")
-            chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": "Something went wrong; please try again."}]
-            return "", chat, asked, gr.update()
-        chat += [{"role": "user", "content": shown}, {"role": "assistant", "content": answer_markdown(answer)}]
-        return "", chat, asked + [answer.question], sources_html(answer)
+            yield "", chat + [user, {"role": "assistant", "content": "Something went wrong; please try again."}], asked, gr.update()
+            return
+        chat += [user, {"role": "assistant", "content": answer_markdown(answer)}]
+        yield "", chat, asked + [answer.question], sources_html(answer)
 
     return respond
 

@@ -64,8 +64,14 @@ def sources_html(answer: Answer | None) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for ``answer``: escaped answer text plus a one-line list of its sources."""
+    """The chat message for ``answer``: escaped answer text plus a one-line list of its sources;
+    a generated answer's unverified sentences are listed with why, and a notice (the model
+    timed out, say) comes first."""
     text = html.escape(answer.text)
+    if answer.notice:
+        text = f"<small><i>{html.escape(answer.notice)}</i></small>\n\n{text}"
+    for flag in answer.flags:
+        text += f"\n\n<small>⚠ Not verified: “{html.escape(flag.text)}” ({html.escape(flag.detail)})</small>"
     if answer.citations:
         refs = "; ".join(f"[{c.n}] {html.escape(c.passage.title)}, {_lines(c)}" for c in answer.citations)
         text += f"\n\n<small>Sources: {refs}</small>"

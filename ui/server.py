@@ -17,6 +17,7 @@ fetched from a CDN.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from typing import Any
@@ -25,16 +26,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
-from fastapi import FastAPI, Request  # noqa: E402
+from fastapi import FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import JSONResponse, Response  # noqa: E402
+from fastapi.responses import JSONResponse, Response, StreamingResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
+from assistant.core import clean_question  # noqa: E402
 from assistant.errors import QuestionError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
@@ -107,6 +109,12 @@ class AskResponse(BaseModel):
     abstained: bool = Field(description="True when the documents do not answer; then there are no citations.")
     citations: list[CitationOut]
     related: list[CitationOut] = Field(description="When abstaining, the closest passages (related reading, not evidence).")
+    abstain_reason: str | None = Field(default=None, description="When abstaining, why (a short English phrase).")
+    generator: str = Field(default="extractive", description='"extractive", or the ASSISTANT_LLM model that wrote the text.')
+    flags: list[dict[str, Any]] = Field(
+        default_factory=list, description="Sentences of a generated answer that failed verification: {index, text, kind, detail}."
+    )
+    notice: str | None = Field(default=None, description="A one-line notice, e.g. the model timed out and quotes are shown.")
     timings_ms: dict[str, float] = Field(description="Wall time per stage (milliseconds).")
 
 
@@ -231,6 +239,21 @@ def _readable(errors: list[dict]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _ndjson(assistant: Assistant, question: str, history: list[str]):
+    """Lines of ``POST /api/ask?stream=true`` (run by Starlette in a worker thread)."""
+    try:
+        for item in assistant.ask_stream(question, history):
+            if isinstance(item, str):
+                yield json.dumps({"type": "token", "text": item}, ensure_ascii=False) + "\n"
+            else:
+                yield json.dumps({"type": "answer", **item.to_dict()}, ensure_ascii=False) + "\n"
+    except AssistantError as err:
+        yield json.dumps({"type": "error", "error": str(err)}, ensure_ascii=False) + "\n"
+    except Exception:
+        log.exception("ask failed")
+        yield json.dumps({"type": "error", "error": "Something went wrong while answering; please try again."}) + "\n"
+
+
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     """The whole server as one ASGI app (run it with uvicorn; see :func:`serve`).
 
@@ -272,10 +295,24 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         },
         summary="Answer a question with cited passages",
     )
-    async def api_ask(body: AskRequest) -> JSONResponse:
+    async def api_ask(
+        body: AskRequest,
+        stream: bool = Query(
+            False,
+            description="Stream newline-delimited JSON: {type: token, text} while a language model writes "
+            "(ASSISTANT_LLM), then {type: answer, ...the JSON of assistant ask --json}; or {type: error, error}.",
+        ),
+    ) -> Response:
         """Answer ``question`` from the documents. The body of the reply is the JSON of
-        ``assistant ask --json``. An empty or over-long question is a 422 whose ``error`` says
-        what to change; a store failure is a 503."""
+        ``assistant ask --json`` (with ``?stream=true``, NDJSON lines ending with it). An empty
+        or over-long question is a 422 whose ``error`` says what to change; a store failure is a 503."""
+        if stream:
+            try:
+                clean_question(body.question, settings.max_question_chars)
+            except QuestionError as err:
+                detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
+                return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
+            return StreamingResponse(_ndjson(assistant, body.question, body.history), media_type="application/x-ndjson")
         try:
             answer = await anyio.to_thread.run_sync(
                 functools.partial(assistant.ask, body.question, body.history), limiter=limiter
