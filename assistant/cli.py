@@ -111,8 +111,15 @@ def ask(
         question = sys.stdin.read()
     from assistant.core import clean_question
 
+    from assistant.errors import QuestionError
+
     settings = _settings()
-    clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
+    try:
+        clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
+    except QuestionError as err:
+        if as_json:  # a script reading stdout gets JSON; the one line still goes to stderr
+            typer.echo(json.dumps({"question": question, "error": str(err)}, ensure_ascii=False))
+        raise
     assistant = _assistant(settings, progress=not as_json)
     streamed = False
     for item in assistant.ask_stream(question, history or ()):

@@ -67,3 +67,10 @@ def test_missing_documents_folder(tmp_path, monkeypatch):
 def test_index_is_a_no_op_when_nothing_changed():
     result = runner.invoke(app, ["index"])
     assert result.exit_code == 0 and "up to date" in result.stdout
+
+
+def test_ask_json_reports_a_bad_question_as_json():
+    result = runner.invoke(app, ["ask", "   ", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"].startswith("Please type a question")
+    assert "error: Please type a question" in result.stderr
