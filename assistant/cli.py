@@ -102,7 +102,9 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("document", "title", "passages", "indexed at", "source", box=None, highlight=False)
+    table = Table(box=None, highlight=False)
+    for name in ("document", "title", "passages", "indexed at", "source"):
+        table.add_column(name, overflow="fold")
     for r in records:
         when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(r.doc_id, r.title, str(r.n_passages), when, r.source)
