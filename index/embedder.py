@@ -209,7 +209,7 @@ def export_onnx_int8(model_dir: Path, target: Path) -> None:
     except ImportError:
         raise ModelError(
             "The onnx-int8 embedding backend needs the `onnx` package once, to export the model: "
-            "pip install 'cited-assistant[onnx]', or set ASSISTANT_EMBEDDING_BACKEND=torch."
+            "pip install onnx, or set ASSISTANT_EMBEDDING_BACKEND=torch."
         ) from None
     import tempfile
     import warnings
