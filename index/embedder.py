@@ -262,9 +262,16 @@ def export_onnx_int8(model_dir: Path, target: Path) -> None:
             # with outliers that per-tensor activation quantization handles badly: they stay
             # float (mean cosine to the float model 0.993 -> 0.996 on the seed article).
             keep_float = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and _FFN_OUT.search(n.name)]
-            quantize_dynamic(
-                str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_float
-            )
+            import logging
+
+            logging.disable(logging.WARNING)  # the quantizer's advice to pre-process is for static quantization
+            try:
+                quantize_dynamic(
+                    str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
+                    nodes_to_exclude=keep_float,
+                )
+            finally:
+                logging.disable(logging.NOTSET)
         except Exception as err:
             raise ModelError(f"Exporting the embedding model to ONNX failed ({err}); set ASSISTANT_EMBEDDING_BACKEND=torch.") from None
         os.replace(int8, target)  # atomic: a concurrent reader sees no file or the whole file
