@@ -1,4 +1,4 @@
-"""The ``assistant`` command: thin wrappers over the public API (``index``, ``ask``, ``serve``, ``eval``).
+"""The ``assistant`` command: thin wrappers over the public API (``index``, ``docs``, ``ask``, ``serve``, ``eval``).
 
 Heavy libraries are imported inside the commands, so ``assistant --help`` answers fast.
 Every :class:`~assistant.errors.AssistantError` is printed as one line with a non-zero exit.
@@ -67,15 +67,51 @@ def _assistant(settings, progress: bool = True):
 @app.command()
 @friendly
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md documents (default: settings).")] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a new index even if nothing changed.")] = False,
+    paths: Annotated[
+        Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md/.html documents to add or update (default: settings).")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Embed every document again even if nothing changed.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove indexed documents whose file no longer exists.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ):
-    """Index documents: clean -> passages -> embeddings -> Chroma. A no-op when nothing changed."""
+    """Add or update documents: clean -> passages -> embeddings -> Chroma.
+
+    Unchanged files are skipped (by content hash), changed ones replaced; documents indexed
+    earlier from other paths are kept. A new build is written and becomes active only when
+    complete, so questions keep being answered meanwhile.
+    """
     from assistant.core import Assistant
 
     settings = _settings(documents=paths or None)
     assistant = Assistant.from_settings(settings, ensure_index=False)
-    typer.echo(assistant.index(rebuild=rebuild).describe())
+    typer.echo(assistant.index(rebuild=rebuild, prune=prune, progress=not quiet).describe())
+
+
+@app.command()
+@friendly
+def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False):
+    """List the indexed documents: id, title, passages, indexed-at time, source file."""
+    from datetime import datetime
+
+    from assistant.core import open_store
+
+    records = open_store(_settings()).catalog()
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in records], ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, highlight=False)
+    for name in ("document", "title", "passages", "indexed at", "source"):
+        table.add_column(name, overflow="fold")
+    for r in records:
+        when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(r.doc_id, r.title, str(r.n_passages), when, r.source)
+    console = Console()
+    console.print(table)
+    total = sum(r.n_passages for r in records)
+    console.print(f"{len(records)} document{'' if len(records) == 1 else 's'}, {total} passages", highlight=False)
 
 
 def _print_answer(answer) -> None:

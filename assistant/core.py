@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from assistant.answerer import Draft, ExtractiveAnswerer
-from assistant.errors import QuestionError
+from assistant.errors import QuestionError, StoreError
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.chunking import ChunkingConfig
-from index.embedder import SentenceTransformerEmbedder
-from index.pipeline import IndexReport, build_index
-from index.store import ChromaStore
+from index.embedder import Embedder, make_embedder
+from index.pipeline import IndexReport, build_index, fingerprint, incompatibility
+from index.store import BuildInfo, ChromaStore, DocumentRecord
 from index.types import Document
+
+log = logging.getLogger(__name__)
 
 
 FOCUS_DEPTH = 3
@@ -58,25 +62,21 @@ class Assistant:
 
     Build one with :meth:`from_settings`; then call :meth:`ask`. Thread-safe for concurrent
     ``ask`` calls (the model and store are only read).
+
+    It serves one build of the index at a time. Every ``settings.index_check_seconds`` it
+    looks for a newer complete build (one written by ``assistant index`` in another process)
+    and switches to it between questions, without a restart; a build made with another model
+    or chunking is not switched to (a warning is logged), since its vectors would not match.
     """
 
-    def __init__(
-        self, settings: Settings, store: ChromaStore, embedder: SentenceTransformerEmbedder, chat_model=None
-    ) -> None:
+    def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, chat_model=None) -> None:
         """``chat_model``: a LangChain chat model that writes answers (see :mod:`assistant.generative`);
         None for extractive answers. :meth:`from_settings` builds it from ``settings.llm``."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.retriever = PassageRetriever(
-            store=store,
-            embedder=embedder,
-            mode=settings.retrieval_mode,
-            k=settings.top_k,
-            candidates=settings.candidate_sentences,
-            fusion=settings.fusion,
-            bm25_weight=settings.bm25_weight,
-        )
+        self.chunking = ChunkingConfig(max_chars=settings.chunk_max_chars)
+        self.retriever = self._make_retriever(store)
         self.answerer = ExtractiveAnswerer(
             abstain_below=settings.abstain_below,
             max_sentences=settings.max_answer_sentences,
@@ -85,6 +85,10 @@ class Assistant:
             unit=settings.answer_unit,
         )
         self.last_index_report: IndexReport | None = None
+        self._build: BuildInfo | None = None
+        self._checked_at = float("-inf")
+        self._switch_lock = threading.Lock()
+        self._warned_build: str | None = None
         self.generator = None
         if chat_model is not None:
             from assistant.generative import GenerativeAnswerer, SupportScorer
@@ -92,12 +96,25 @@ class Assistant:
             self.generator = GenerativeAnswerer(chat_model, settings.llm_timeout, settings.llm or type(chat_model).__name__)
             self._support = SupportScorer(embedder)
 
+    def _make_retriever(self, store: ChromaStore) -> PassageRetriever:
+        s = self.settings
+        return PassageRetriever(
+            store=store,
+            embedder=self.embedder,
+            mode=s.retrieval_mode,
+            k=s.top_k,
+            candidates=s.candidate_sentences,
+            fusion=s.fusion,
+            bm25_weight=s.bm25_weight,
+        )
+
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
         """Open the store; with ``ensure_index``, build or refresh the index first.
 
         Without ``ensure_index`` nothing is read until the first question, which raises
-        :class:`~index.errors.StoreError` if there is no index.
+        :class:`~index.errors.StoreError` if there is no index, or if it was built with
+        another model or chunking (run ``assistant index --rebuild``).
 
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
@@ -111,38 +128,129 @@ class Assistant:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
             chat_model = build_chat_model(settings.llm, settings.llm_base_url, settings.llm_timeout, key)
         store = open_store(settings)
-        embedder = SentenceTransformerEmbedder(settings.model_path)
+        embedder = make_embedder(settings.embedding_backend, settings.model_path, settings.data_dir / "models")
         assistant = cls(settings, store, embedder, chat_model)
         if ensure_index:
             assistant.last_index_report = assistant.index(progress=progress)
         return assistant
 
-    def index(self, paths: Sequence | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
-        """Index ``paths`` (default ``settings.documents``); a no-op when nothing changed."""
+    @property
+    def build(self) -> BuildInfo | None:
+        """The build being served (None before the first question or :meth:`index`)."""
+        return self._build
+
+    def fingerprint(self) -> str:
+        """Fingerprint a build must have for this assistant to query it (see :func:`index.pipeline.fingerprint`)."""
+        chunking = replace(self.chunking, max_tokens=min(self.chunking.max_tokens, self.embedder.max_tokens))
+        return fingerprint(self.embedder.name, self.embedder.dimension, chunking, self.settings.embed_passages)
+
+    def index(self, paths: Sequence | None = None, rebuild: bool = False, prune: bool = False, progress: bool = True) -> IndexReport:
+        """Add or update ``paths`` (default ``settings.documents``) in the index; a no-op when
+        nothing changed. Other documents indexed earlier are kept; with ``prune``, those whose
+        file is gone are removed. The new build is served from the next question on.
+
+        Raises:
+            DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
+        """
         report = build_index(
             paths or self.settings.documents,
             self.store,
             self.embedder,
-            ChunkingConfig(max_chars=self.settings.chunk_max_chars),
+            self.chunking,
             rebuild=rebuild,
+            prune=prune,
             progress=progress,
+            embed_passages=self.settings.embed_passages,
         )
-        self.retriever.refresh()
+        self.refresh_index(wait=True)
         return report
 
+    def refresh_index(self, wait: bool = False) -> bool:
+        """Switch to the store's newest complete build if it is not the one being served.
+
+        The new build's passages and BM25 index are loaded before the switch, so questions
+        asked meanwhile (on other threads) are answered from the previous build.
+
+        Args:
+            wait: Wait if another thread is switching already (otherwise return False at once).
+
+        Returns:
+            True if it switched.
+
+        Raises:
+            StoreError: nothing is served yet and the store has no usable build.
+        """
+        if not self._switch_lock.acquire(blocking=wait or self._build is None):
+            return False
+        try:
+            serving = self._build is not None
+            try:
+                info = self.store.active_build()
+            except StoreError as err:
+                if not serving:
+                    raise
+                log.warning("cannot check the index for a newer build: %s", err)
+                return False
+            if info is None:
+                if not serving:
+                    raise StoreError(f"No index in {self.store.where}; run `assistant index` to build one.")
+                return False
+            if serving and info.build_id == self._build.build_id:
+                return False
+            problem = self._incompatibility(info)
+            if problem:
+                if not serving:
+                    raise StoreError(problem)
+                if self._warned_build != info.build_id:
+                    log.warning("%s; still serving build %s", problem, self._build.build_id)
+                    self._warned_build = info.build_id
+                return False
+            store = self.store.sibling() if serving else self.store
+            store.open(info)
+            retriever = self._make_retriever(store)
+            retriever.refresh()
+            self.store, self.retriever, self._build = store, retriever, info
+            return True
+        finally:
+            self._switch_lock.release()
+
+    def _incompatibility(self, info: BuildInfo) -> str | None:
+        if info.fingerprint == self.fingerprint():
+            return None
+        reason = incompatibility(info, self.fingerprint(), self.embedder.name, self.chunking) or "its fingerprint differs"
+        return (
+            f"The index at {self.store.where} cannot be queried with these settings: {reason}. "
+            "Run `assistant index --rebuild` with the settings you serve with."
+        )
+
+    def _current(self) -> PassageRetriever:
+        """The retriever to answer with, after the rate-limited check for a newer build."""
+        now = time.monotonic()
+        if self._build is None or now - self._checked_at >= self.settings.index_check_seconds:
+            self._checked_at = now
+            self.refresh_index()
+        return self.retriever
+
     def documents(self) -> list[Document]:
-        """The indexed documents, sorted by id."""
+        """The indexed documents of the build being served, with their text, sorted by id."""
+        self._current()
         return self.store.documents()
 
-    def _focus(self, history: Sequence[str], depth: int = FOCUS_DEPTH) -> Focus | None:
+    def catalog(self) -> list[DocumentRecord]:
+        """The indexed documents of the build being served, without text (id, title, source,
+        passages, indexed-at time), sorted by id."""
+        self._current()
+        return self.store.catalog(self._build)
+
+    def _focus(self, retriever: PassageRetriever, history: Sequence[str], depth: int = FOCUS_DEPTH) -> Focus | None:
         """Where the answer to the last turn of ``history`` was: that turn is retrieved again
         (an embedding and a search, ~10 ms, only for follow-ups; the history holds user turns
         only), itself in the focus of the turn before when it was a follow-up too."""
         if not history or depth <= 0:
             return None
         previous, earlier = history[-1], history[:-1]
-        focus = self._focus(earlier, depth - 1) if is_followup(previous, earlier) else None
-        retrieved = self.retriever.search(previous, focus=focus)
+        focus = self._focus(retriever, earlier, depth - 1) if is_followup(previous, earlier) else None
+        retrieved = retriever.search(previous, focus=focus)
         if not retrieved:
             return None
         top = max(retrieved, key=lambda r: r.best.fused)
@@ -161,7 +269,7 @@ class Assistant:
 
         Raises:
             QuestionError: empty or over-long question (the message is a user-facing hint).
-            StoreError: the store failed.
+            StoreError: the store failed, has no index, or one built with other settings.
         """
         answer = None
         for item in self.ask_stream(question, history):
@@ -180,6 +288,7 @@ class Assistant:
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         history = usable_history(history, self.settings.max_question_chars)
+        retriever = self._current()
         query, focus, notice = question, None, None
         if self.settings.followups and is_followup(question, history):
             if self.generator is not None:
@@ -189,15 +298,15 @@ class Assistant:
                     query = clean_question(self.generator.rewrite(question, history), self.settings.max_question_chars)
                 except (GenerationFailed, QuestionError) as err:
                     notice = f"{err}; the follow-up was read without the language model."
-                    focus = self._focus(history)
+                    focus = self._focus(retriever, history)
             else:
-                focus = self._focus(history)
+                focus = self._focus(retriever, history)
         t1 = time.perf_counter()
         q = self.embedder.embed([query])[0]
         t2 = time.perf_counter()
-        retrieved = self.retriever.search(query, q, focus=focus)
+        retrieved = retriever.search(query, q, focus=focus)
         t3 = time.perf_counter()
-        selection = self.answerer.select(query, retrieved, self.retriever.vocabulary)
+        selection = self.answerer.select(query, retrieved, retriever.vocabulary)
         generator = "extractive"
         flags: tuple = ()
         draft = None
@@ -212,7 +321,8 @@ class Assistant:
                 verified = verify("".join(reply), retrieved, self._support)
                 generator, flags = self.generator.name, verified.flags
                 if verified.abstained:
-                    draft = self.answerer.compose(replace(selection, quotes=(), abstain_reason="the language model found no answer in the passages"))
+                    refused = replace(selection, quotes=(), abstain_reason="the language model found no answer in the passages")
+                    draft = self.answerer.compose(refused)
                 else:
                     draft = Draft(verified.text, verified.citations, False, ())
             except GenerationFailed as err:
@@ -240,4 +350,4 @@ def open_store(settings: Settings) -> ChromaStore:
     """The store the settings point at: a Chroma server if ``chroma_url`` is set, else ``store_path``."""
     if settings.chroma_url:
         return ChromaStore(url=settings.chroma_url)
-    return ChromaStore(path=settings.store_path)
+    return ChromaStore(path=settings.store_path, lock_timeout=settings.store_lock_timeout)

@@ -1,28 +1,32 @@
 """Indexing: documents -> cleaned text -> passages -> embeddings -> Chroma vector store.
 
-Public API: :func:`build_index`, :class:`ChromaStore`, :class:`SentenceTransformerEmbedder`,
+Public API: :func:`build_index`, :class:`ChromaStore`, :func:`make_embedder` (:class:`SentenceTransformerEmbedder`,
+:class:`OnnxInt8Embedder`),
 :class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
 Nothing here imports ``assistant`` or ``ui``.
 """
 
 from index.chunking import ChunkingConfig, chunk_document, split_sentences
-from index.embedder import MODEL_NAME, SentenceTransformerEmbedder
+from index.embedder import MODEL_NAME, OnnxInt8Embedder, SentenceTransformerEmbedder, make_embedder
 from index.errors import AssistantError, DocumentsError, ModelError, StoreError
 from index.loader import load_documents
 from index.pipeline import IndexReport, build_index
-from index.store import BuildInfo, ChromaStore
+from index.store import BuildInfo, BuildWriter, ChromaStore, DocumentRecord
 from index.types import Document, Passage, Span
 
 __all__ = [
     "AssistantError",
     "BuildInfo",
+    "BuildWriter",
     "ChromaStore",
     "ChunkingConfig",
     "Document",
+    "DocumentRecord",
     "DocumentsError",
     "IndexReport",
     "MODEL_NAME",
     "ModelError",
+    "OnnxInt8Embedder",
     "Passage",
     "SentenceTransformerEmbedder",
     "Span",
@@ -30,5 +34,6 @@ __all__ = [
     "build_index",
     "chunk_document",
     "load_documents",
+    "make_embedder",
     "split_sentences",
 ]

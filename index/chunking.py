@@ -19,21 +19,32 @@ Pipeline, all in character offsets into ``Document.text``:
 3. **Passages** (:func:`chunk_document`): consecutive units packed greedily up to
    ``max_chars``; a unit longer than that is a passage of its own. A single sentence longer
    than ``max_sentence_chars`` (e.g. a paragraph with no sentence breaks) is cut at word
-   boundaries so no passage is silently truncated by the embedding model (256 word pieces).
+   boundaries.
+4. **Token limit** (when :func:`chunk_document` is given the model's token counter): the
+   embedding model reads at most ``max_tokens`` word pieces (all-MiniLM-L6-v2: 256 including
+   ``[CLS]`` and ``[SEP]``, so 254) and silently drops the rest. A sentence over the limit is
+   cut at the last word boundary that fits (found by counting with the real tokenizer), a
+   unit over the limit is split between sentences, and passages are packed so their word
+   pieces stay within the limit too. Nothing is ever embedded truncated.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import sentencex
 
 from index.types import Document, Passage, Span
 
-CHUNKER_VERSION = 1
-"""Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint."""
+CHUNKER_VERSION = 2
+"""Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
+2: passages and sentences are kept within the model's token limit."""
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+"""``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
 
 _CANNOT_START = re.compile(r"^[\s]*(?:[,;:)\]}”’»]|[a-z])")
 _PRONOUN_ATTRIBUTION = re.compile(
@@ -53,13 +64,17 @@ class ChunkingConfig:
         max_unit_chars: A speaker-less quotation paragraph is attached to the unit before it
             only while the result stays within this many characters.
         max_sentence_chars: A sentence longer than this many characters is cut at word
-            boundaries (≈ 200 word pieces for English, under the model's 256 limit).
+            boundaries (≈ 200 word pieces for ordinary English).
+        max_tokens: Word pieces (without special tokens) a passage or sentence may have, when
+            a token counter is given: the model's limit, 256 for all-MiniLM-L6-v2, minus
+            ``[CLS]`` and ``[SEP]``.
         language: Language code given to the sentence splitter.
     """
 
     max_chars: int = 500
     max_unit_chars: int = 900
     max_sentence_chars: int = 900
+    max_tokens: int = 254
     language: str = "en"
 
     def fingerprint_fields(self) -> dict:
@@ -192,33 +207,114 @@ def passage_id(doc_id: str, text: str, occurrence: int) -> str:
     return hashlib.sha1(f"{doc_id}\0{text}\0{occurrence}".encode("utf-8")).hexdigest()[:20]
 
 
-def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> list[Passage]:
+def _fits(text: str, span: Span, limit: int, count: TokenCounter) -> bool:
+    # A word piece covers at least one character, so a span of at most `limit` characters fits.
+    return span[1] - span[0] <= limit or count([text[span[0] : span[1]]])[0] <= limit
+
+
+def split_to_token_limit(text: str, span: Span, limit: int, count: TokenCounter) -> list[Span]:
+    """Cut ``span`` into consecutive trimmed pieces of at most ``limit`` word pieces each.
+
+    Each cut is at the last whitespace whose prefix still fits (binary search with the real
+    tokenizer); a single "word" over the limit (a long URL, a hash) is cut between characters.
+
+    Returns:
+        ``[(start, end), ...]`` covering every non-whitespace character of ``span``, in order.
+    """
+    pieces: list[Span] = []
+    start, end = span
+    while True:
+        rest = _trim(text, start, end)
+        if rest is None:
+            return pieces
+        start = rest[0]
+        if _fits(text, rest, limit, count):
+            pieces.append(rest)
+            return pieces
+        cuts = [start + m.start() for m in re.finditer(r"\s+", text[start:end])]
+        cut = _last_fitting(cuts, lambda c: count([text[start:c]])[0] <= limit)
+        if cut is None:  # no word boundary fits: cut inside the first word
+            cut = _last_fitting(list(range(start + 1, end)), lambda c: count([text[start:c]])[0] <= limit) or start + 1
+        piece = _trim(text, start, cut)
+        if piece:
+            pieces.append(piece)
+        start = cut
+
+
+def _last_fitting(candidates: list[int], fits: Callable[[int], bool]) -> int | None:
+    """The largest candidate (ascending list) for which ``fits`` holds, assuming monotonicity."""
+    lo, hi, best = 0, len(candidates) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if fits(candidates[mid]):
+            best, lo = candidates[mid], mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _split_unit(unit: list[Span], tokens: dict[Span, int], limit: int) -> list[list[Span]]:
+    """Split a unit over the token limit between sentences into runs that fit."""
+    runs: list[list[Span]] = [[]]
+    total = 0
+    for span in unit:
+        if runs[-1] and total + tokens[span] > limit:
+            runs.append([])
+            total = 0
+        runs[-1].append(span)
+        total += tokens[span]
+    return runs
+
+
+def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), count_tokens: TokenCounter | None = None) -> list[Passage]:
     """Cut one document into passages.
+
+    Args:
+        doc: The document.
+        config: Chunking parameters.
+        count_tokens: The embedding model's token counter; when given, no passage and no
+            sentence has more than ``config.max_tokens`` word pieces (see the module docstring).
+            :func:`index.build_index` always gives it.
 
     Returns:
         Passages in document order; ``p.text == doc.text[p.start:p.end]`` for each, they do not
         overlap, and together they contain every sentence of the document.
     """
-    sentences = split_sentences(doc.text, config.language, config.max_sentence_chars)
-    units = group_units(doc.text, sentences, config.max_unit_chars)
+    text = doc.text
+    sentences = split_sentences(text, config.language, config.max_sentence_chars)
+    tokens: dict[Span, int] = {}
+    if count_tokens is not None:
+        sentences = [piece for span in sentences for piece in split_to_token_limit(text, span, config.max_tokens, count_tokens)]
+        tokens = dict(zip(sentences, count_tokens([text[s:e] for s, e in sentences])))
+    units = group_units(text, sentences, config.max_unit_chars)
+    if count_tokens is not None:
+        units = [run for unit in units for run in _split_unit(unit, tokens, config.max_tokens)]
     groups: list[list[Span]] = []
+    group_tokens = 0
     for unit in units:
-        if groups and unit[-1][1] - groups[-1][0][0] <= config.max_chars:
+        unit_tokens = sum(tokens.get(s, 0) for s in unit)
+        # Sentences are separated by whitespace, where word pieces never straddle, so the
+        # sum of their counts is the passage's count (checked exactly below anyway).
+        if groups and unit[-1][1] - groups[-1][0][0] <= config.max_chars and group_tokens + unit_tokens <= config.max_tokens:
             groups[-1].extend(unit)
+            group_tokens += unit_tokens
         else:
             groups.append(list(unit))
+            group_tokens = unit_tokens
+    if count_tokens is not None:
+        groups = _exact_fit(text, groups, config.max_tokens, count_tokens)
     passages: list[Passage] = []
     seen: dict[str, int] = {}
     for group in groups:
         start, end = group[0][0], group[-1][1]
-        text = doc.text[start:end]
-        occurrence = seen.get(text, 0)
-        seen[text] = occurrence + 1
+        body = text[start:end]
+        occurrence = seen.get(body, 0)
+        seen[body] = occurrence + 1
         passages.append(
             Passage(
-                passage_id=passage_id(doc.doc_id, text, occurrence),
+                passage_id=passage_id(doc.doc_id, body, occurrence),
                 doc_id=doc.doc_id,
-                text=text,
+                text=body,
                 start=start,
                 end=end,
                 line_start=doc.line_of(start),
@@ -228,3 +324,17 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
             )
         )
     return passages
+
+
+def _exact_fit(text: str, groups: list[list[Span]], limit: int, count: TokenCounter) -> list[list[Span]]:
+    """The groups, each split between sentences where the passage text really exceeds ``limit``."""
+    over = [g for g in groups if g[-1][1] - g[0][0] > limit]
+    counts = dict(zip(map(id, over), count([text[g[0][0] : g[-1][1]] for g in over])))
+    out: list[list[Span]] = []
+    for g in groups:
+        if counts.get(id(g), 0) <= limit or len(g) == 1:
+            out.append(g)
+        else:
+            half = len(g) // 2
+            out.extend(_exact_fit(text, [g[:half], g[half:]], limit, count))
+    return out

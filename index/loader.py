@@ -1,8 +1,14 @@
 """Documents -> cleaned :class:`~index.types.Document` objects.
 
-Cleaning never rewrites text: it only cuts a trailing block of page boilerplate, so the
-stored text is a prefix of the file and every character offset and line number of the stored
-text is also one of the source file.
+``.txt`` and ``.md``: cleaning never rewrites text: it only cuts a trailing block of page
+boilerplate, so the stored text is a prefix of the file and every character offset and line
+number of the stored text is also one of the source file.
+
+``.html``/``.htm``: the page is reduced to plain text by ``inscriptis`` (a maintained HTML to
+text converter that keeps the layout: paragraphs, list items, table cells; scripts, styles
+and markup dropped). That reduced text is what is stored, chunked and cited, so a citation's
+offsets and line numbers index into the stored text (``assistant docs`` lists it, and the
+store returns it), not into the HTML source.
 """
 
 from __future__ import annotations
@@ -15,8 +21,12 @@ from pathlib import Path
 from index.errors import DocumentsError
 from index.types import Document
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
-"""File types read as documents (UTF-8 text). Other files in a folder are ignored."""
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+"""File types read as documents. Other files in a folder are ignored."""
+
+HTML_SUFFIXES = (".html", ".htm")
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 # Lines a blog platform's comment widget appends after an article when a page is scraped
 # (Blogger writes "0 comments:" and "Post a Comment", localised, e.g. Spanish "Publicar un
@@ -60,27 +70,82 @@ def title_of(text: str, fallback: str) -> str:
     return fallback
 
 
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Reduce an HTML page to ``(text, title)``.
+
+    ``text`` is inscriptis' rendering with trailing spaces removed from each line and runs of
+    blank lines folded to one; ``title`` is the ``<title>`` (or first ``<h1>``), whitespace
+    folded, or None if the page has neither.
+    """
+    from inscriptis import get_text
+    from inscriptis.css_profiles import CSS_PROFILES
+    from inscriptis.model.config import ParserConfig
+
+    if not html.strip():
+        return "", None
+    config = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
+    rendered = get_text(html, config)
+    lines = [line.rstrip() for line in rendered.splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    title = None
+    try:
+        import lxml.html
+
+        root = lxml.html.document_fromstring(html)
+        for node in (root.find(".//title"), root.find(".//h1")):
+            if node is not None and " ".join(node.text_content().split()):
+                title = " ".join(node.text_content().split())[:200]
+                break
+    except Exception:  # lxml raises on empty or odd input; the title then comes from the text
+        pass
+    return text, title
+
+
+def _decode_html(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    m = _META_CHARSET.search(data[:4096])
+    if m:
+        try:
+            return data.decode(m.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    raise DocumentsError(f"{path} is neither UTF-8 nor in a charset its <meta charset> names; re-save it as UTF-8.")
+
+
 def load_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read one UTF-8 ``.txt``/``.md`` file into a cleaned :class:`Document`.
+    """Read one ``.txt``/``.md`` (UTF-8) or ``.html``/``.htm`` file into a cleaned :class:`Document`.
 
     Args:
         path: The file.
         doc_id: Id to give it; defaults to the file name.
 
+    Returns:
+        The document; for HTML, ``text`` is the reduced text (see the module docstring) and
+        ``title`` the page's ``<title>``.
+
     Raises:
-        DocumentsError: the file cannot be read or is not valid UTF-8.
+        DocumentsError: the file cannot be read or is not valid UTF-8 (HTML: nor its declared charset).
     """
     try:
-        raw = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise DocumentsError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8.") from None
+        data = path.read_bytes()
     except OSError as err:
         raise DocumentsError(f"Cannot read {path}: {err.strerror}.") from None
-    raw = raw.removeprefix("\ufeff")  # a BOM is an encoding mark, not text
+    title = None
+    if path.suffix.lower() in HTML_SUFFIXES:
+        raw, title = html_to_text(_decode_html(data, path).removeprefix("\ufeff"))
+    else:
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DocumentsError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8.") from None
+        raw = raw.removeprefix("\ufeff")  # a BOM is an encoding mark, not text
     text = strip_trailing_widget(raw)
     return Document(
         doc_id=doc_id or path.name,
-        title=title_of(text, fallback=path.stem),
+        title=title or title_of(text, fallback=path.stem),
         text=text,
         source=str(path.resolve()),
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -105,6 +170,8 @@ def discover(paths: Iterable[Path]) -> list[tuple[str, Path]]:
                 if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and not file.name.startswith("."):
                     found.setdefault(file.relative_to(root).as_posix(), file)
         elif root.is_file():
+            if root.suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise DocumentsError(f"{root} is not a {'/'.join(SUPPORTED_SUFFIXES)} file; convert it to text or HTML first.")
             found.setdefault(root.name, root)
         else:
             raise DocumentsError(f"{root} does not exist; pass a folder or file of {'/'.join(SUPPORTED_SUFFIXES)} documents.")

@@ -1,12 +1,31 @@
-"""Documents -> passages -> embeddings -> vector store, rebuilding only when needed."""
+"""Documents -> passages -> embeddings -> vector store, re-embedding only what changed.
+
+:func:`build_index` adds documents to the index (or updates them), always by writing a new
+build that becomes active only once complete (see ``index.store``):
+
+* a document whose stored text has the SHA-256 recorded in the active build is *unchanged*:
+  its records and embeddings are copied into the new build, the model is not run;
+* a changed document (same ``doc_id``, other hash) gets new passages, replacing the old;
+* documents indexed earlier from other paths are kept (copied); those whose source file no
+  longer exists are removed only with ``prune=True`` (``assistant index --prune``), and
+  reported otherwise;
+* when the active build was made with another model, dimension or chunking (its
+  fingerprint differs), or ``rebuild=True``, nothing is copied: every document is chunked
+  and embedded again (documents whose file is gone are rebuilt from their stored text).
+
+Vectors: every sentence and every passage is embedded (the retriever scores both); with
+``embed_passages=False`` a passage's vector is instead the normalised mean of its sentences'
+vectors, which halves the model time but loses retrieval quality. A document's vector is the
+normalised mean of its passages'.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +33,26 @@ from tqdm.auto import tqdm
 
 from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
+from index.errors import DocumentsError
 from index.loader import load_documents
-from index.store import BuildInfo, ChromaStore
+from index.store import BuildInfo, ChromaStore, DocumentRecord
 from index.types import Document, Passage
 
+EMBED_CHUNK_PASSAGES = 256
+"""Passages embedded and written per step: bounds memory and makes progress visible."""
 
-def fingerprint(model: str, dimension: int, chunking: ChunkingConfig) -> str:
-    """Hex SHA-256 of what makes vectors comparable: model name, dimension, chunking parameters.
+
+def fingerprint(model: str, dimension: int, chunking: ChunkingConfig, embed_passages: bool = True) -> str:
+    """Hex SHA-256 of what makes vectors comparable: model (and how it runs), dimension, chunking
+    parameters, and how passage vectors are made.
 
     Two builds with the same fingerprint hold interchangeable vectors; any change to these
     (after paper-qa's index naming) means the index must be rebuilt, never mixed.
     """
-    payload = json.dumps({"model": model, "dimension": dimension, "chunking": chunking.fingerprint_fields()}, sort_keys=True)
+    fields = {"model": model, "dimension": dimension, "chunking": chunking.fingerprint_fields()}
+    if not embed_passages:
+        fields["passage_vectors"] = "mean of sentences"
+    payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -37,22 +64,54 @@ class IndexReport:
         build: The build now active. rebuilt: Whether a new build was written.
         reason: One line on why it was (or was not) rebuilt.
         seconds: Wall time of the call, in seconds.
+        added, changed, removed, unchanged: Document ids by what happened to them
+            (``unchanged`` includes documents kept from earlier runs).
+        missing: Indexed documents whose source file no longer exists, kept because
+            ``prune`` was not asked for.
+        embedded_passages: Passages run through the model in this call (the rest were copied).
     """
 
     build: BuildInfo
     rebuilt: bool
     reason: str
     seconds: float
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    embedded_passages: int = 0
 
     def describe(self) -> str:
-        """One line for people, e.g. ``index up to date: 1 document, 39 passages in 0.0 s``."""
+        """One line for people, e.g. ``index up to date: 1 document, 39 passages in 0.0 s``;
+        a second line names documents whose file is gone."""
         n = len(self.build.documents)
         state = f"built ({self.reason})" if self.rebuilt else "up to date"
-        return f"index {state}: {n} document{'' if n == 1 else 's'}, {self.build.n_passages} passages in {self.seconds:.1f} s"
+        line = f"index {state}: {n} document{'' if n == 1 else 's'}, {self.build.n_passages} passages in {self.seconds:.1f} s"
+        if self.rebuilt:
+            line += f" ({self.embedded_passages} passages embedded, {self.build.n_passages - self.embedded_passages} reused)"
+        if self.missing:
+            names = ", ".join(self.missing[:5]) + (", ..." if len(self.missing) > 5 else "")
+            line += f"\n{len(self.missing)} indexed document(s) no longer exist on disk ({names}); `assistant index --prune` removes them"
+        return line
 
 
 def why_rebuild(active: BuildInfo | None, fp: str, model: str, chunking: ChunkingConfig, documents: list[Document]) -> str | None:
-    """Why the active build cannot serve ``documents`` with this model and chunking; None if it can."""
+    """Why the active build cannot serve ``documents`` with this model and chunking; None if it can.
+
+    ``documents`` is the full set the build should hold.
+    """
+    reason = incompatibility(active, fp, model, chunking)
+    if reason:
+        return reason
+    wanted = {d.doc_id: d.sha256 for d in documents}
+    if active.documents != wanted:
+        return _change_summary(active.documents, wanted)
+    return None
+
+
+def incompatibility(active: BuildInfo | None, fp: str, model: str, chunking: ChunkingConfig) -> str | None:
+    """Why vectors of ``active`` cannot be reused with this model and chunking (None if they can)."""
     if active is None:
         return "no index yet"
     if active.model != model:
@@ -60,14 +119,25 @@ def why_rebuild(active: BuildInfo | None, fp: str, model: str, chunking: Chunkin
     if active.fingerprint != fp:
         changed = {k: v for k, v in chunking.fingerprint_fields().items() if active.chunking.get(k) != v}
         return f"the index was built with other chunking or model dimension ({', '.join(changed) or 'dimension'} changed)"
-    wanted = {d.doc_id: d.sha256 for d in documents}
-    if active.documents != wanted:
-        added = wanted.keys() - active.documents.keys()
-        removed = active.documents.keys() - wanted.keys()
-        changed = {k for k in wanted.keys() & active.documents.keys() if wanted[k] != active.documents[k]}
-        parts = [f"{len(s)} {label}" for s, label in ((added, "added"), (changed, "changed"), (removed, "removed")) if s]
-        return "documents changed: " + ", ".join(parts)
     return None
+
+
+def _change_summary(old: dict[str, str], new: dict[str, str]) -> str:
+    added = new.keys() - old.keys()
+    removed = old.keys() - new.keys()
+    changed = {k for k in new.keys() & old.keys() if new[k] != old[k]}
+    parts = [f"{len(s)} {label}" for s, label in ((added, "added"), (changed, "changed"), (removed, "removed")) if s]
+    return "documents changed: " + ", ".join(parts)
+
+
+def _check_conflicts(given: Sequence[Document], catalog: dict[str, DocumentRecord]) -> None:
+    for doc in given:
+        rec = catalog.get(doc.doc_id)
+        if rec and rec.source and rec.source != doc.source and Path(rec.source).exists():
+            raise DocumentsError(
+                f"{doc.source} and the already indexed {rec.source} would both be document '{doc.doc_id}'; "
+                "index their common parent folder instead so their ids differ."
+            )
 
 
 def build_index(
@@ -76,74 +146,132 @@ def build_index(
     embedder: Embedder,
     chunking: ChunkingConfig = ChunkingConfig(),
     rebuild: bool = False,
+    prune: bool = False,
     progress: bool = True,
+    embed_passages: bool = True,
 ) -> IndexReport:
-    """Make the store's active build match the documents under ``paths``.
-
-    Loads and cleans the documents, and if the active build was made from the same documents
-    (by SHA-256), model and chunking, does nothing else. Otherwise it chunks, embeds passages
-    and their sentences, and writes a new build that becomes active only once complete.
+    """Add or update the documents under ``paths`` in the store (see the module docstring).
 
     Args:
-        paths: Files or folders of ``.txt``/``.md`` documents.
-        store: Where to write. embedder: Model for passages and sentences.
-        chunking: Chunking parameters. rebuild: Build even if nothing changed.
-        progress: Show tqdm progress bars (on stderr) for each stage.
+        paths: Files or folders of ``.txt``/``.md``/``.html`` documents.
+        store: Where to write. embedder: Model for sentences (and passages).
+        chunking: Chunking parameters; ``max_tokens`` is lowered to the embedder's limit.
+        rebuild: Re-embed everything even if nothing changed.
+        prune: Remove indexed documents whose source file no longer exists.
+        progress: Show tqdm progress bars (rate and ETA) on stderr.
+        embed_passages: Run the model on whole passages too (default), instead of averaging sentence vectors.
+
+    Returns:
+        An :class:`IndexReport`; ``rebuilt`` is False when the index already matched.
 
     Raises:
-        DocumentsError: no documents. ModelError: model missing or corrupt. StoreError: store failure.
+        DocumentsError: no documents, or two files would get the same id.
+        ModelError: model missing or corrupt. StoreError: store failure, locked, or another
+        indexer is running.
     """
     t0 = time.perf_counter()
+    if chunking.max_tokens > embedder.max_tokens:
+        chunking = replace(chunking, max_tokens=embedder.max_tokens)
     documents = load_documents(paths)
-    fp = fingerprint(embedder.name, embedder.dimension, chunking)
-    active = store.active_build()
-    reason = "--rebuild requested" if rebuild else why_rebuild(active, fp, embedder.name, chunking, documents)
-    if reason is None:
-        return IndexReport(active, False, "up to date", time.perf_counter() - t0)
+    fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
+    with store.writer_lock():
+        active = store.active_build()
+        catalog = {r.doc_id: r for r in store.catalog(active)} if active else {}
+        _check_conflicts(documents, catalog)
+        given = {d.doc_id: d for d in documents}
+        others = {i: r for i, r in catalog.items() if i not in given}
+        missing = tuple(sorted(i for i, r in others.items() if not Path(r.source).is_file()))
+        removed = missing if prune else ()
+        kept = [r for i, r in others.items() if i not in removed]
 
-    passages: list[Passage] = []
-    for doc in tqdm(documents, desc="passages", unit="doc", disable=not progress):
-        passages.extend(chunk_document(doc, chunking))
-    sentences = [s for p in passages for s in p.sentence_texts()]
-    with tqdm(total=len(passages) + len(sentences), desc="embeddings", unit="text", disable=not progress) as bar:
-        passage_emb = _embed(embedder, [p.text for p in passages], bar)
-        sentence_emb = _embed(embedder, sentences, bar)
-    doc_emb = _document_embeddings(documents, passages, passage_emb)
+        reason = "--rebuild requested" if rebuild else incompatibility(active, fp, embedder.name, chunking)
+        if reason:  # nothing can be reused
+            to_copy: list[DocumentRecord] = []
+            to_embed = documents + store.read_documents(active, [r.doc_id for r in kept]) if active else documents
+            added = tuple(sorted(i for i in given if i not in catalog))
+            changed = tuple(sorted(i for i in given if i in catalog and catalog[i].sha256 != given[i].sha256))
+        else:
+            added = tuple(sorted(i for i in given if i not in catalog))
+            changed = tuple(sorted(i for i in given if i in catalog and catalog[i].sha256 != given[i].sha256))
+            to_embed = [given[i] for i in sorted(set(added) | set(changed))]
+            to_copy = [catalog[i] for i in sorted(given) if i not in added and i not in changed] + kept
+            if not to_embed and not removed:
+                unchanged = tuple(sorted(catalog))
+                return IndexReport(active, False, "up to date", time.perf_counter() - t0, unchanged=unchanged, missing=missing)
+            final = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
+            reason = _change_summary(active.documents, final)
+        unchanged = tuple(sorted(r.doc_id for r in to_copy))
 
-    content = hashlib.sha256(json.dumps({d.doc_id: d.sha256 for d in documents}, sort_keys=True).encode()).hexdigest()
-    info = BuildInfo(
-        build_id=f"b{fp[:10]}-{content[:10]}-{time.time_ns():x}",
-        fingerprint=fp,
-        model=embedder.name,
-        dimension=embedder.dimension,
-        chunking=chunking.fingerprint_fields(),
-        documents={d.doc_id: d.sha256 for d in documents},
-        built_at=time.time(),
-        n_passages=len(passages),
+        passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in to_embed}
+        n_new = sum(len(ps) for ps in passages_of.values())
+        all_docs = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
+        content = hashlib.sha256(json.dumps(all_docs, sort_keys=True).encode()).hexdigest()
+        info = BuildInfo(
+            build_id=f"b{fp[:10]}-{content[:10]}-{time.time_ns():x}",
+            fingerprint=fp,
+            model=embedder.name,
+            dimension=embedder.dimension,
+            chunking=chunking.fingerprint_fields(),
+            documents=all_docs,
+            built_at=time.time(),
+            n_passages=n_new + sum(max(r.n_passages, 0) for r in to_copy),
+        )
+        writer = store.begin_build(info)
+        if to_copy:
+            total = sum(max(r.n_passages, 0) for r in to_copy)
+            with tqdm(total=total, desc="copy unchanged", unit="passage", disable=not progress or total == 0) as bar:
+                writer.copy_documents(active, to_copy, progress=bar.update)
+        _embed_and_write(writer, embedder, to_embed, passages_of, embed_passages, progress)
+        info = writer.commit()
+    return IndexReport(
+        info,
+        True,
+        reason,
+        time.perf_counter() - t0,
+        added=added,
+        changed=changed,
+        removed=tuple(removed),
+        unchanged=unchanged,
+        missing=() if prune else missing,
+        embedded_passages=n_new,
     )
-    total = len(passages) + len(sentences) + len(documents)
-    with tqdm(total=total, desc="vector store", unit="rec", disable=not progress) as bar:
-        store.write_build(info, documents, passages, passage_emb, sentence_emb, doc_emb, progress=bar.update)
-    return IndexReport(info, True, reason, time.perf_counter() - t0)
 
 
-def _embed(embedder: Embedder, texts: list[str], bar, batch: int = 64) -> np.ndarray:
-    parts = []
-    for i in range(0, len(texts), batch):
-        parts.append(embedder.embed(texts[i : i + batch]))
-        bar.update(len(texts[i : i + batch]))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+def _embed_and_write(writer, embedder: Embedder, documents: list[Document], passages_of: dict[str, list[Passage]], embed_passages: bool, progress: bool) -> None:
+    """Embed the documents' passages in steps of :data:`EMBED_CHUNK_PASSAGES`, writing each step."""
+    queue = [p for d in documents for p in passages_of[d.doc_id]]
+    sums = {d.doc_id: np.zeros(embedder.dimension, dtype=np.float64) for d in documents}
+    with tqdm(total=len(queue), desc="embedding", unit="passage", disable=not progress or not queue, smoothing=0.1) as bar:
+        for i in range(0, len(queue), EMBED_CHUNK_PASSAGES):
+            batch = queue[i : i + EMBED_CHUNK_PASSAGES]
+            sentences = [t for p in batch for t in p.sentence_texts()]
+            texts = sentences + ([p.text for p in batch] if embed_passages else [])
+            vectors = embedder.embed(texts)
+            sentence_emb = vectors[: len(sentences)]
+            if embed_passages:
+                passage_emb = vectors[len(sentences) :]
+            else:
+                passage_emb = _mean_rows(sentence_emb, [len(p.sentences) for p in batch])
+            writer.add_passages(batch, passage_emb, sentence_emb)
+            for p, v in zip(batch, passage_emb):
+                sums[p.doc_id] += v
+            bar.update(len(batch))
+    indexed_at = time.time()
+    doc_emb = np.stack([_normalise(sums[d.doc_id]) for d in documents]).astype(np.float32) if documents else None
+    if documents:
+        writer.add_documents(documents, doc_emb, {d.doc_id: len(passages_of[d.doc_id]) for d in documents}, indexed_at)
 
 
-def _document_embeddings(documents: list[Document], passages: list[Passage], passage_emb: np.ndarray) -> np.ndarray:
-    """One vector per document: the normalised mean of its passages' embeddings."""
-    rows_of: dict[str, list[int]] = {}
-    for i, p in enumerate(passages):
-        rows_of.setdefault(p.doc_id, []).append(i)
-    rows = []
-    for doc in documents:
-        idx = rows_of.get(doc.doc_id, [])
-        v = passage_emb[idx].mean(axis=0) if idx else np.zeros(passage_emb.shape[1], dtype=np.float32)
-        n = np.linalg.norm(v)
-        rows.append(v / n if n else v)
-    return np.stack(rows).astype(np.float32)
+def _mean_rows(rows: np.ndarray, counts: list[int]) -> np.ndarray:
+    """Normalised mean of consecutive groups of ``rows`` (``counts[i]`` rows for group ``i``)."""
+    out = np.zeros((len(counts), rows.shape[1]), dtype=np.float32)
+    pos = 0
+    for i, n in enumerate(counts):
+        out[i] = _normalise(rows[pos : pos + n].mean(axis=0)) if n else 0.0
+        pos += n
+    return out
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n else v

@@ -7,6 +7,22 @@ records what the build was made with (model, dimension, chunking, document hashe
 complete build, so a crashed or running build never serves half an index; the two newest
 complete builds are kept so a process still reading the previous one is not cut off.
 
+A build is written by a :class:`BuildWriter`: documents that did not change are *copied*
+from the previous build (records with their embeddings, no model call), changed and new ones
+are added, and :meth:`BuildWriter.commit` flips the flag. Only one writer may work on a store
+at a time (:meth:`ChromaStore.writer_lock`; a file lock for the embedded store).
+
+Records:
+
+* ``-passages``: id = passage id, document = passage text, metadata = location, sentence
+  spans, position; embedding = the passage's vector (see ``index.pipeline``).
+* ``-sentences``: id = ``"{passage_id}:{j}"``, no document (the text is the passage's
+  ``[start:end]``), metadata ``passage_id``, ``doc_id``, ``start``, ``end``; embedding = the
+  sentence's vector (what dense retrieval queries).
+* ``-documents``: id = doc id, document = stored text, metadata ``title``, ``source``,
+  ``sha256``, ``n_passages``, ``indexed_at`` (Unix seconds when its passages were embedded;
+  kept when copied); embedding = mean of its passages' vectors.
+
 Chroma's own embedding function is never used (it would download a model): every call passes
 embeddings computed by :mod:`index.embedder`. Telemetry is off.
 """
@@ -14,8 +30,12 @@ embeddings computed by :mod:`index.embedder`. Telemetry is off.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +98,26 @@ class BuildInfo:
         )
 
 
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One indexed document as ``assistant docs`` lists it (no text).
+
+    Attributes:
+        doc_id, title, source: See :class:`~index.types.Document`.
+        sha256: Hex SHA-256 of the stored text.
+        n_passages: Its passages in the build.
+        indexed_at: Unix time (seconds) its passages were embedded; unchanged documents keep
+            it across re-indexing.
+    """
+
+    doc_id: str
+    title: str
+    source: str
+    sha256: str
+    n_passages: int
+    indexed_at: float
+
+
 @dataclass
 class _Handles:
     passages: object
@@ -93,18 +133,28 @@ class ChromaStore:
     Args:
         path: Folder of the embedded ``PersistentClient`` store (created if missing).
         url: ``http://host:port`` of a ``chroma run`` server instead of ``path``.
+        lock_timeout: Embedded store only: how long to wait for another process's lock on
+            the store's SQLite file before giving up (seconds).
 
     Raises:
         StoreError: on any Chroma failure, with a message that says what to do.
     """
 
-    def __init__(self, path: Path | None = None, url: str | None = None) -> None:
+    def __init__(self, path: Path | None = None, url: str | None = None, lock_timeout: float = 10.0) -> None:
         if (path is None) == (url is None):
             raise ValueError("give exactly one of path or url")
         self.path = Path(path) if path else None
         self.url = url
+        self.lock_timeout = lock_timeout
         self._client = None
         self._handles: _Handles | None = None
+
+    def sibling(self) -> ChromaStore:
+        """A new store object on the same client, with nothing opened (to read another build
+        while this one keeps serving)."""
+        other = ChromaStore(path=self.path, url=self.url, lock_timeout=self.lock_timeout)
+        other._client = self._client
+        return other
 
     # -- connection ---------------------------------------------------------------------
     @property
@@ -124,14 +174,84 @@ class ChromaStore:
                     )
                 else:
                     self.path.mkdir(parents=True, exist_ok=True)
+                    self._probe_sqlite()
                     self._client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+            except StoreError:
+                raise
             except Exception as err:  # chromadb raises many types; all mean "cannot open"
                 raise StoreError(f"Cannot open the vector store at {self.where}: {_short(err)}. {_STORE_HINT}") from None
         return self._client
 
+    def _probe_sqlite(self) -> None:
+        """Fail fast, with a clear message, on a locked or corrupt embedded store.
+
+        Chroma waits without end for a SQLite lock held by another process, and reports a
+        corrupt file deep inside; this takes (and drops) a write lock with ``lock_timeout``.
+        """
+        db = self.path / "chroma.sqlite3"
+        if not db.exists():
+            return
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=self.lock_timeout)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                con.rollback()
+            finally:
+                con.close()
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise StoreError(
+                    f"The vector store at {self.path} is locked by another process (waited {self.lock_timeout:g} s); "
+                    "wait for it to finish or stop it, then retry."
+                ) from None
+            raise StoreError(f"Cannot open the vector store at {self.path}: {err}. {_STORE_HINT}") from None
+        except sqlite3.DatabaseError as err:
+            raise StoreError(
+                f"The vector store at {self.path} is corrupt ({err}); delete that folder and run `assistant index`."
+            ) from None
+
     @property
     def where(self) -> str:
         return self.url or str(self.path)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the store's writer lock while building, so two indexers never interleave.
+
+        Embedded store: an exclusive ``flock`` on ``index.lock`` in the store folder, released
+        by the OS if the process dies. Server store: no lock (run one indexer per server).
+
+        Raises:
+            StoreError: another process holds the lock.
+        """
+        if self.path is None:
+            yield
+            return
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock = self.path / "index.lock"
+        with open(lock, "a+", encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                holder = fh.read().strip() or "unknown"
+                raise StoreError(
+                    f"Another `assistant index` (pid {holder}) is updating the index at {self.path}; "
+                    "wait for it to finish, then retry."
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
@@ -164,80 +284,48 @@ class ChromaStore:
         complete = [info for info, done in self.builds() if done]
         return complete[-1] if complete else None
 
-    def write_build(
-        self,
-        info: BuildInfo,
-        documents: Sequence[Document],
-        passages: Sequence[Passage],
-        passage_embeddings: np.ndarray,
-        sentence_embeddings: np.ndarray,
-        document_embeddings: np.ndarray,
-        progress=None,
-    ) -> BuildInfo:
-        """Write a whole build, then mark it complete and prune old builds.
+    def begin_build(self, info: BuildInfo) -> BuildWriter:
+        """Create the collections of a new build (``info.build_id`` must be new); readers
+        ignore it until :meth:`BuildWriter.commit`."""
+        return BuildWriter(self, info)
 
-        Args:
-            info: Its description (``info.build_id`` must be new).
-            documents: The documents; ``document_embeddings`` has one row each.
-            passages: The passages; ``passage_embeddings`` has one row each (``[n, dim]``).
-            sentence_embeddings: One row per sentence, in passage order then sentence order
-                (``[sum(len(p.sentences)), dim]``).
-            progress: Optional callable ``progress(n_records_written)``.
+    def collection(self, build_id: str, kind: str):
+        """The Chroma collection ``{build_id}-{kind}`` (kind: passages, sentences, documents)."""
+        return self._call("open a collection", self.client.get_collection, f"{build_id}-{kind}", embedding_function=None)
 
-        Returns:
-            ``info`` (now the active build).
+    def catalog(self, info: BuildInfo | None = None) -> list[DocumentRecord]:
+        """The documents of ``info`` (default: the active build) without their text, sorted by id.
+
+        Raises:
+            StoreError: there is no complete build.
         """
-        cfg = {"hnsw": {"space": "cosine"}}
-        cols = {
-            kind: self._call(
-                "create a collection",
-                self.client.create_collection,
-                f"{info.build_id}-{kind}",
-                configuration=cfg,
-                metadata=info.to_metadata(complete=False) if kind == "passages" else {"build_id": info.build_id},
-                embedding_function=None,
+        info = info or self.active_build()
+        if info is None:
+            raise StoreError(f"No index in {self.where}; run `assistant index` to build one.")
+        res = self._call("read documents", self.collection(info.build_id, "documents").get, include=["metadatas"])
+        records = [
+            DocumentRecord(
+                doc_id=i,
+                title=m.get("title", ""),
+                source=m.get("source", ""),
+                sha256=m.get("sha256", ""),
+                n_passages=int(m.get("n_passages", -1)),
+                indexed_at=float(m.get("indexed_at", info.built_at)),
             )
-            for kind in _KINDS
+            for i, m in zip(res["ids"], res["metadatas"])
+        ]
+        return sorted(records, key=lambda r: r.doc_id)
+
+    def read_documents(self, info: BuildInfo, doc_ids: Sequence[str]) -> list[Document]:
+        """Documents ``doc_ids`` of build ``info``, with their stored text, in the order given."""
+        if not doc_ids:
+            return []
+        res = self._call("read documents", self.collection(info.build_id, "documents").get, ids=list(doc_ids), include=["documents", "metadatas"])
+        found = {
+            i: Document(doc_id=i, title=m["title"], text=t, source=m["source"], sha256=m["sha256"])
+            for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])
         }
-        batch = max(1, min(5000, self._call("read the batch size", self.client.get_max_batch_size)))
-
-        def add(col, ids, embs, docs, metas):
-            for i in range(0, len(ids), batch):
-                self._call(
-                    "add records",
-                    col.add,
-                    ids=ids[i : i + batch],
-                    embeddings=embs[i : i + batch],
-                    documents=docs[i : i + batch],
-                    metadatas=metas[i : i + batch],
-                )
-                if progress:
-                    progress(len(ids[i : i + batch]))
-
-        add(
-            cols["passages"],
-            [p.passage_id for p in passages],
-            passage_embeddings,
-            [p.text for p in passages],
-            [_passage_meta(p, i) for i, p in enumerate(passages)],
-        )
-        s_ids, s_docs, s_metas = [], [], []
-        for p in passages:
-            for j, (s, e) in enumerate(p.sentences):
-                s_ids.append(f"{p.passage_id}:{j}")
-                s_docs.append(p.text[s - p.start : e - p.start])
-                s_metas.append({"passage_id": p.passage_id, "doc_id": p.doc_id, "start": s, "end": e})
-        add(cols["sentences"], s_ids, sentence_embeddings, s_docs, s_metas)
-        add(
-            cols["documents"],
-            [d.doc_id for d in documents],
-            document_embeddings,
-            [d.text for d in documents],
-            [{"title": d.title, "source": d.source, "sha256": d.sha256} for d in documents],
-        )
-        self._call("mark the build complete", cols["passages"].modify, metadata=info.to_metadata(complete=True))
-        self.prune()
-        return info
+        return [found[i] for i in doc_ids if i in found]
 
     def prune(self, keep: int = KEEP_BUILDS) -> None:
         """Delete incomplete builds older than the newest complete one, and all but ``keep`` complete builds."""
@@ -260,11 +348,16 @@ class ChromaStore:
 
     # -- reading ------------------------------------------------------------------------
     def open(self, info: BuildInfo | None = None) -> BuildInfo:
-        """Open ``info`` (default: the active build) for reading and return it.
+        """Open ``info`` for reading and return it; without ``info``, the build already open, or
+        else the active build. A store object reads one build until it is opened with another,
+        so a newer build appearing mid-conversation never mixes with the one being read
+        (``Assistant`` switches by opening a :meth:`sibling`).
 
         Raises:
             StoreError: there is no complete build.
         """
+        if info is None and self._handles is not None:
+            return self._handles.info
         info = info or self.active_build()
         if info is None:
             raise StoreError(f"No index in {self.where}; run `assistant index` to build one.")
@@ -342,6 +435,115 @@ class ChromaStore:
             return {}
         res = self._call("read passage embeddings", self.handles.passages.get, ids=ids, include=["embeddings"])
         return dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+
+
+class BuildWriter:
+    """Writes one build of the index; see :meth:`ChromaStore.begin_build`.
+
+    Call :meth:`copy_documents`, :meth:`add_passages` and :meth:`add_documents` in any order,
+    then :meth:`commit`. If the process dies before ``commit``, the partial build is never
+    read and the next successful build deletes it.
+    """
+
+    def __init__(self, store: ChromaStore, info: BuildInfo) -> None:
+        self.store = store
+        self.info = info
+        call = store._call
+        self.cols = {
+            kind: call(
+                "create a collection",
+                store.client.create_collection,
+                f"{info.build_id}-{kind}",
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=info.to_metadata(complete=False) if kind == "passages" else {"build_id": info.build_id},
+                embedding_function=None,
+            )
+            for kind in _KINDS
+        }
+        self.batch = max(1, min(5000, call("read the batch size", store.client.get_max_batch_size)))
+
+    def _add(self, kind: str, ids: list, embeddings, documents, metadatas) -> None:
+        col = self.cols[kind]
+        for i in range(0, len(ids), self.batch):
+            part = slice(i, i + self.batch)
+            self.store._call(
+                "add records",
+                col.add,
+                ids=ids[part],
+                embeddings=embeddings[part],
+                documents=documents[part] if documents is not None else None,
+                metadatas=metadatas[part],
+            )
+
+    def add_passages(self, passages: Sequence[Passage], passage_embeddings: np.ndarray, sentence_embeddings: np.ndarray) -> None:
+        """Write passages and their sentences.
+
+        Args:
+            passages: The passages (of any documents, any order).
+            passage_embeddings: ``[len(passages), dim]``, one row per passage.
+            sentence_embeddings: ``[sum(len(p.sentences)), dim]``, in passage order then sentence order.
+        """
+        self._add(
+            "passages",
+            [p.passage_id for p in passages],
+            passage_embeddings,
+            [p.text for p in passages],
+            [_passage_meta(p, i) for i, p in enumerate(passages)],
+        )
+        s_ids, s_metas = [], []
+        for p in passages:
+            for j, (s, e) in enumerate(p.sentences):
+                s_ids.append(f"{p.passage_id}:{j}")
+                s_metas.append({"passage_id": p.passage_id, "doc_id": p.doc_id, "start": s, "end": e})
+        self._add("sentences", s_ids, sentence_embeddings, None, s_metas)
+
+    def add_documents(self, documents: Sequence[Document], embeddings: np.ndarray, n_passages: dict[str, int], indexed_at: float) -> None:
+        """Write document records (``embeddings``: ``[len(documents), dim]``); ``indexed_at`` in Unix seconds."""
+        self._add(
+            "documents",
+            [d.doc_id for d in documents],
+            embeddings,
+            [d.text for d in documents],
+            [
+                {"title": d.title, "source": d.source, "sha256": d.sha256, "n_passages": n_passages.get(d.doc_id, 0), "indexed_at": indexed_at}
+                for d in documents
+            ],
+        )
+
+    def copy_documents(self, source: BuildInfo, records: Sequence[DocumentRecord], progress=None, chunk_passages: int = 2000) -> None:
+        """Copy documents, with their passages, sentences and embeddings, from build ``source``.
+
+        Args:
+            source: A complete build with the same fingerprint.
+            records: The documents to copy (from :meth:`ChromaStore.catalog` of ``source``).
+            progress: Optional ``progress(n_passages_copied)`` callback.
+            chunk_passages: Read about this many passages per round trip.
+        """
+        cols = {kind: self.store.collection(source.build_id, kind) for kind in _KINDS}
+        chunk: list[DocumentRecord] = []
+        for i, rec in enumerate(records):
+            chunk.append(rec)
+            if sum(max(r.n_passages, 1) for r in chunk) >= chunk_passages or i == len(records) - 1:
+                ids = [r.doc_id for r in chunk]
+                where = {"doc_id": {"$in": ids}} if len(ids) > 1 else {"doc_id": ids[0]}
+                for kind in ("passages", "sentences"):
+                    include = ["embeddings", "metadatas"] + (["documents"] if kind == "passages" else [])
+                    res = self.store._call("read records to copy", cols[kind].get, where=where, include=include)
+                    if res["ids"]:
+                        docs = res.get("documents") if kind == "passages" else None
+                        self._add(kind, res["ids"], res["embeddings"], docs, res["metadatas"])
+                res = self.store._call("read records to copy", cols["documents"].get, ids=ids, include=["embeddings", "documents", "metadatas"])
+                self._add("documents", res["ids"], res["embeddings"], res["documents"], res["metadatas"])
+                if progress:
+                    progress(sum(r.n_passages for r in chunk))
+                chunk = []
+
+    def commit(self) -> BuildInfo:
+        """Mark the build complete (it becomes the active build), prune old builds, return its info."""
+        self.info = replace(self.info, built_at=time.time())
+        self.store._call("mark the build complete", self.cols["passages"].modify, metadata=self.info.to_metadata(complete=True))
+        self.store.prune()
+        return self.info
 
 
 _STORE_HINT = "If another process is writing it, wait and retry; if it is corrupt, delete that folder and run `assistant index`"

@@ -1,9 +1,11 @@
 """The data types that carry a document through indexing: Document -> Sentence spans -> Passage.
 
 All offsets are **character** offsets (Python ``str`` indices, i.e. Unicode code points)
-into ``Document.text``, half-open ``[start, end)``. All line numbers are 1-based lines of the
-source file; because cleaning only ever removes a trailing block (see ``index.loader``),
-``Document.text`` is a prefix of the file's text and both coordinate systems agree.
+into ``Document.text``, the stored text, half-open ``[start, end)``; all line numbers are
+1-based lines of the stored text. For ``.txt``/``.md`` files cleaning only ever removes a
+trailing block (see ``index.loader``), so ``Document.text`` is a prefix of the file's text and
+both coordinate systems agree with the file; for HTML the stored text is the page reduced to
+text, and offsets and lines refer to that.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ class Document:
 
     Attributes:
         doc_id: Stable id: the file's path relative to the indexed folder, POSIX style
-            (``"japan-us-reset.txt"``). It survives edits of the file's content.
-        title: First non-empty line of the text (Markdown ``#`` marks removed).
-        text: The stored text: the file's text with the trailing comment-widget lines cut off.
+            (``"japan-us-reset.txt"``), or the file name for a file indexed on its own. It
+            survives edits of the file's content and is unique within an index.
+        title: HTML: the page's ``<title>``; otherwise the first non-empty line of the text
+            (Markdown ``#`` marks removed).
+        text: The stored text: the file's text with the trailing comment-widget lines cut off
+            (HTML: the page reduced to text first).
         source: Absolute path of the file it came from.
         sha256: Hex SHA-256 of ``text`` encoded as UTF-8; changes whenever the content does.
     """

@@ -52,6 +52,12 @@ def article():
     return load_document(ARTICLE, "japan-us-reset.txt")
 
 
+@pytest.fixture(scope="session")
+def embedder(assistant):
+    """The session's embedder (the default backend), loaded once."""
+    return assistant.embedder
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     import socket
@@ -107,3 +113,41 @@ def server(assistant, server_settings):
 
     with ThreadedUvicorn(create_app(assistant, server_settings), free_port()) as running:
         yield running.url
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on a free loopback port; yields its URL. Skips (with the
+    reason) only when the `chroma` program shipped with chromadb cannot be started."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    if not Path(exe).exists():
+        pytest.skip("the `chroma` program (installed with chromadb) is not on PATH")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path / "server.log").open("wb")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                tail = (path / "server.log").read_text(errors="replace")[-500:]
+                pytest.skip(f"`chroma run` did not start (exit {proc.poll()}): {tail}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

@@ -24,7 +24,8 @@ def test_indexing_twice_gives_identical_ids_and_counts(assistant, settings):
 
 def test_store_records_model_chunking_and_documents(assistant):
     info: BuildInfo = assistant.store.active_build()
-    assert info.model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert info.model.startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert info.model == assistant.embedder.name
     assert info.dimension == 384
     assert info.chunking["max_chars"] == assistant.settings.chunk_max_chars
     assert list(info.documents) == ["japan-us-reset.txt"]
@@ -58,5 +59,5 @@ def test_missing_or_empty_documents_folder(tmp_path, assistant):
     with pytest.raises(DocumentsError, match="does not exist"):
         build_index([tmp_path / "nope"], store, assistant.embedder, progress=False)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DocumentsError, match="No .txt/.md documents"):
+    with pytest.raises(DocumentsError, match="No .txt/.md/.html/.htm documents"):
         build_index([tmp_path / "empty"], store, assistant.embedder, progress=False)
