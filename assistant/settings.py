@@ -29,22 +29,24 @@ def _default_documents() -> list[Path]:
 
 
 DEFAULT_FAIL_UNDER: dict[str, float] = {
-    "hit@1": 0.87,
-    "hit@3": 0.94,
+    "hit@1": 0.89,
+    "hit@3": 0.93,
     "mrr": 0.90,
-    "evidence_recall": 0.92,
-    "citation_precision": 0.75,
-    "answer_match": 0.89,
+    "evidence_recall": 0.91,
+    "citation_precision": 0.73,
+    "answer_match": 0.87,
     "abstention_accuracy": 0.92,
 }
 """The CI gate: ``assistant eval`` exits 1 when an overall metric is below its floor here.
-Kept about one question under what the shipped question set reaches (hit@1 0.895, hit@3
-0.965, MRR 0.924, evidence recall 0.947, precision 0.769, answer match 0.912, abstention
-1.0; see the README's evaluation section), so a regression fails CI. ``false_abstention``
-and ``cited_chars@3`` are ceilings, in :data:`DEFAULT_FAIL_OVER`."""
+Kept about one question under what the shipped question set reaches with the default
+``onnx-int8`` backend (hit@1 0.912, hit@3 0.947, MRR 0.924, evidence recall 0.930,
+precision 0.751, answer match 0.895, abstention 1.0; torch: 0.895, 0.965, 0.924, 0.947,
+0.769, 0.912, 1.0; see the README's evaluation section), so a regression fails CI.
+``false_abstention`` and ``cited_chars@3`` are ceilings, in :data:`DEFAULT_FAIL_OVER`."""
 
 DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.02, "cited_chars@3": 700.0}
-"""Ceilings of the CI gate (lower is better): reached 0.0 and 679 characters."""
+"""Ceilings of the CI gate (lower is better): reached 0.0 and 692 characters (torch: 679);
+700 is the issue's limit on cited characters."""
 
 
 class EvalSettings(BaseModel):
