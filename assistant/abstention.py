@@ -32,7 +32,14 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
             r"\bhow (much|big|large|far|long)\b|\bwhat (share|proportion|number|amount|value|figure|sum|size)\b", re.I
         ),
     ),
-    ("date", re.compile(r"^\W*when\b|\bwhen (did|was|is|were|are|will|does|do|has|have|had)\b|\b(what|which|in what|on what) (year|date|day|month)\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"^\W*when\b|\bwhen (did|was|is|were|are|will|does|do|has|have|had)\b|"
+            r"\b(what|which|in what|on what|at what) (year|date|day|month|time)\b",
+            re.I,
+        ),
+    ),
     (
         "name",
         re.compile(
@@ -53,8 +60,9 @@ _NUMBER = re.compile(
 _RATE = re.compile(r"\d\s*(%|per ?cent\b|percent\b)", re.I)
 _AGE = re.compile(r"\b\d{1,3}[- ]year[- ]old\b|\baged? \d{1,3}\b|\b\d{1,3} years old\b", re.I)
 _DATE = re.compile(
-    rf"\b({MONTHS})\b|\b(1[89]|20)\d\d\b|\b\d{{4}}s\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"yesterday|today|tomorrow|last (week|month|year)|next (week|month|year)|decades?|years? ago)\b",
+    rf"\b({MONTHS})\b|\b(1[89]|20)\d\d\b|\b\d{{4}}s\b|\b(mon|tues|wednes|thurs|fri|satur|sun)days?\b|"
+    r"\b(yesterday|today|tomorrow|tonight|noon|midnight|morning|evening|weekend|(last|next|this) (week|month|year)|"
+    r"decades?|years? ago)\b|\b\d{1,2}:\d\d\b|\b\d{1,2}(\.\d\d)?\s*(am|pm|a\.m\.|p\.m\.|o'clock|h)\b",
     re.I,
 )
 _TIME_UNIT = r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)"

@@ -110,7 +110,9 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
-        """Open the store; with ``ensure_index``, build or refresh the index first.
+        """Open the store; with ``ensure_index``, build or refresh the index first (see
+        :meth:`index` without paths: the default seeds/ are never added to an index a user
+        built with ``assistant index PATH``).
 
         Without ``ensure_index`` nothing is read until the first question, which raises
         :class:`~index.errors.StoreError` if there is no index, or if it was built with
@@ -145,15 +147,22 @@ class Assistant:
         return fingerprint(self.embedder.name, self.embedder.dimension, chunking, self.settings.embed_passages)
 
     def index(self, paths: Sequence | None = None, rebuild: bool = False, prune: bool = False, progress: bool = True) -> IndexReport:
-        """Add or update ``paths`` (default ``settings.documents``) in the index; a no-op when
-        nothing changed. Other documents indexed earlier are kept; with ``prune``, those whose
-        file is gone are removed. The new build is served from the next question on.
+        """Add or update ``paths`` in the index; a no-op when nothing changed. Other documents
+        indexed earlier are kept; with ``prune``, those whose file is gone are removed. The new
+        build is served from the next question on.
+
+        Without ``paths``: ``settings.documents`` if it was set explicitly or the store has no
+        index yet (the seeds by default); otherwise only the documents already indexed are
+        checked (re-embedded if the model or chunking changed, pruned with ``prune``).
 
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
         """
+        if paths is None:
+            explicit = "documents" in self.settings.model_fields_set
+            paths = self.settings.documents if explicit or self.store.active_build() is None else []
         report = build_index(
-            paths or self.settings.documents,
+            paths,
             self.store,
             self.embedder,
             self.chunking,

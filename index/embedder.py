@@ -187,6 +187,22 @@ _FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
 
 
 def export_onnx_int8(model_dir: Path, target: Path) -> None:
+    """Export the packaged model to ONNX (see :func:`_export_onnx_int8`), leaving the process's
+    logging as it was (the exporter installs a root log handler, which made every library's
+    debug messages print)."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        _export_onnx_int8(model_dir, target)
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _export_onnx_int8(model_dir: Path, target: Path) -> None:
     """Export the packaged model to ONNX with int8 dynamic quantization, written to ``target``.
 
     The graph is the whole sentence-transformers pipeline: BERT, mean pooling over the

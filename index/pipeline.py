@@ -153,7 +153,8 @@ def build_index(
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
     Args:
-        paths: Files or folders of ``.txt``/``.md``/``.html`` documents.
+        paths: Files or folders of ``.txt``/``.md``/``.html`` documents; empty to only re-check
+            the documents already indexed (re-embedded if incompatible, pruned with ``prune``).
         store: Where to write. embedder: Model for sentences (and passages).
         chunking: Chunking parameters; ``max_tokens`` is lowered to the embedder's limit.
         rebuild: Re-embed everything even if nothing changed.
@@ -172,7 +173,8 @@ def build_index(
     t0 = time.perf_counter()
     if chunking.max_tokens > embedder.max_tokens:
         chunking = replace(chunking, max_tokens=embedder.max_tokens)
-    documents = load_documents(paths)
+    paths = list(paths)
+    documents = load_documents(paths) if paths else []  # no paths: re-check what is indexed
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
     with store.writer_lock():
         active = store.active_build()

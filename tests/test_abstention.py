@@ -64,3 +64,17 @@ def test_assistant_abstains_with_a_reason(assistant, question, reason):
     assert answer.abstained and not answer.citations
     assert reason in answer.abstain_reason
     assert answer.related, "an abstaining answer still shows the closest passages as related reading"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("When does the cafeteria close on Fridays?", "It closes at 3 pm on Fridays."),
+        ("What time is high tide on Monday?", "High tide on Monday is at 06:42."),
+        ("When are the upper house elections?", "It could lose its majority in the upper house after elections on July 20."),
+        ("Who leads the talks?", "Near-weekly visits by Japan’s chief negotiator, Ryosei Akazawa, continue."),
+        ("How many Marines were to move?", "A plan to move 4,000 US Marines based in Okinawa."),
+    ],
+)
+def test_answers_of_the_asked_type_pass(question, sentence):
+    assert type_mismatch(question, [sentence]) is None

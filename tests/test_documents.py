@@ -103,3 +103,16 @@ def test_index_command_adds_and_prunes(tmp_path, monkeypatch):
     assert "up to date" in kept.stdout and "--prune" in kept.stdout
     pruned = runner.invoke(app, ["index", str(folder), "--prune", "-q"])
     assert pruned.exit_code == 0 and "1 removed" in pruned.stdout and "1 document," in pruned.stdout
+
+
+def test_default_documents_are_not_added_to_a_users_index(tmp_path, embedder):
+    """A user indexes their own folder; a later start (ensure_index) or a bare `index` keeps the
+    index to their documents instead of adding the shipped seeds."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("Notes\n\nThe cafeteria opens at 8 am.\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    a = Assistant(settings, open_store(settings), embedder)
+    a.index([tmp_path / "docs"], progress=False)
+    assert a.index(progress=False).rebuilt is False  # no paths: re-check what is indexed
+    restarted = Assistant.from_settings(Settings(data_dir=tmp_path / "data"), progress=False)
+    assert [d.doc_id for d in restarted.documents()] == ["notes.txt"]
