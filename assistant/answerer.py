@@ -35,7 +35,7 @@ class Selection:
     """What a question is answered with.
 
     Attributes:
-        question: The question or part. quotes: The quoted sentences with their passages,
+        question: The question. quotes: The quoted sentences with their passages,
             best first; empty when abstaining. retrieved: The retrieved passages, best first.
         abstain_reason: Why nothing is quoted (see :mod:`assistant.abstention`), or None.
         abstain_check: Which check said so: ``"no_passages"``, ``"task"``, ``"unknown_name"``,

@@ -224,9 +224,10 @@ class Assistant:
             self._switch_lock.release()
 
     def _incompatibility(self, info: BuildInfo) -> str | None:
-        if info.fingerprint == self.fingerprint():
+        expected = self.fingerprint()
+        if info.fingerprint == expected:
             return None
-        reason = incompatibility(info, self.fingerprint(), self.embedder.name, self.chunking) or "its fingerprint differs"
+        reason = incompatibility(info, expected, self.embedder.name, self.chunking) or "its fingerprint differs"
         return (
             f"The index at {self.store.where} cannot be queried with these settings: {reason}. "
             "Run `assistant index --rebuild` with the settings you serve with."
@@ -324,7 +325,7 @@ class Assistant:
 
             try:
                 reply = []
-                for chunk in self.generator.stream(self.generator.messages(question, retrieved)):
+                for chunk in self.generator.stream(self.generator.messages(query, retrieved)):
                     reply.append(chunk)
                     yield chunk
                 verified = verify("".join(reply), retrieved, self._support)

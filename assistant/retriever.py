@@ -1,18 +1,21 @@
 """Question -> ranked passages with per-sentence evidence scores.
 
-Retrieval works at the **sentence** level, where the evidence is, and returns passages:
+Retrieval scores **sentences**, where the evidence is, and returns passages ranked by their
+best sentence. Candidates are the passages of the top sentences and passages of each ranker;
+every sentence of a candidate is then scored:
 
-* dense: cosine similarity between the question embedding and every sentence embedding
-  (Chroma query on the build's sentence collection);
-* bm25: BM25 (Robertson & Zaragoza 2009; ``bm25s`` with Snowball stemming and English
-  stop words) over the same sentences, held in memory;
-* hybrid: both lists fused, either by reciprocal rank fusion, ``sum w / (60 + rank)``
-  (Cormack, Clarke & Büttcher, SIGIR 2009; 60 is their constant), or by a weighted sum
-  ``cosine + w * bm25 / max(bm25)`` (``fusion="convex"``), where ``w`` is ``bm25_weight``.
+* dense: the sentence's cosine to the question plus ``PASSAGE_WEIGHT`` times its passage's
+  cosine (stored embeddings; the passage carries who is speaking into a short quote);
+* bm25: BM25 with ``k1 = 0`` (Robertson & Zaragoza 2009; ``bm25s``, Snowball stemming,
+  English stop words), divided by the question's total IDF: the IDF-weighted share of the
+  question's terms the sentence contains, plus ``WINDOW_SHARE`` times that share for the
+  sentence with its neighbours (:class:`SentenceLexicon`);
+* hybrid: ``dense + bm25_weight * bm25`` (``fusion="convex"``, the default), or reciprocal
+  rank fusion of the two rankings, ``sum w / (60 + rank)`` (Cormack, Clarke & Büttcher,
+  SIGIR 2009; 60 is their constant), kept to compare (it measured lower; see README).
 
-A passage ranks by its best sentence. Every sentence of a returned passage also gets its
-cosine similarity to the question (from stored sentence embeddings), which the answerer uses
-to pick and to abstain.
+A follow-up gets a bonus where the previous answer was (:class:`Focus`). The answerer picks
+the sentences to quote, and decides on abstention, from these scores.
 
 :class:`PassageRetriever` is a LangChain ``BaseRetriever``: ``invoke(question)`` returns
 LangChain ``Document`` objects whose metadata carries the exact span, so it plugs into chains.

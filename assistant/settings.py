@@ -93,8 +93,8 @@ class Settings(BaseSettings):
     )
     fusion: Literal["rrf", "convex"] = Field(
         default="convex",
-        description="How hybrid mode fuses the two rankings: reciprocal rank fusion, or a weighted sum of "
-        "cosine similarity and max-normalised BM25 (measured better on seeds/questions.jsonl; see README).",
+        description="How hybrid mode fuses dense and lexical scores: a weighted sum (dense + bm25_weight * BM25 "
+        "coverage), or reciprocal rank fusion (measured lower on seeds/questions.jsonl; see README).",
     )
     bm25_weight: float = Field(
         default=1.5,
