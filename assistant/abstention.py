@@ -43,14 +43,16 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     (
         "name",
         re.compile(
-            r"\bwho(m|se)?\b|\bwhat is the name\b|\b(which|what) (party|firm|company|think tank|university|"
+            r"\bwhat is the name\b|\bwhat (is|was|are|were) (his|her|their|its) names?\b|"
+            r"\b(which|what) (party|firm|company|think tank|university|"
             r"organi[sz]ation|consultancy|country|nation|city|newspaper|institute)\b",
             re.I,
         ),
     ),
 ]
 """Expected answer types, tried in order (the first match wins); a question matching none
-has no expected type and is never refused by this check."""
+has no expected type and is never refused by this check. "Who" is not a name question:
+"Who do I call?" is answered by "the help desk"."""
 
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"

@@ -8,6 +8,7 @@ one number; there are never markers without a citation, nor citations without a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -101,7 +102,7 @@ class ExtractiveAnswerer:
         for s, r in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if s.fused >= self.second_ratio * top.fused:
+            if s.fused >= self.second_ratio * top.fused and not is_heading(_quote(s, r)):
                 chosen.append((s, r))
         check, reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
         return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason, check)
@@ -154,6 +155,16 @@ class ExtractiveAnswerer:
         return None, None
 
 
+_HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")
+
+
+def is_heading(sentence: str) -> bool:
+    """A title or heading line ("# Office Wi-Fi guide", "Vacation policy"): a Markdown heading, or
+    at most eight words with no sentence-final punctuation. Never quoted as a further sentence
+    (it repeats the question's words without answering)."""
+    return bool(_HEADING.match(sentence)) and (sentence.lstrip().startswith("#") or len(sentence.split()) <= 8)
+
+
 def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
     p = r.passage
     return " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split())
@@ -164,5 +175,5 @@ def _citation(n: int, r: RetrievedPassage, sentences: tuple[ScoredSentence, ...]
         n=n,
         passage=r.passage,
         highlights=tuple(sorted(s.span for s in sentences)),
-        score=max(s.similarity for s in sentences),
+        score=max(s.fused for s in sentences),
     )

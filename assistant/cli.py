@@ -122,6 +122,8 @@ def _print_answer(answer) -> None:
     if answer.notice:
         console.print(f"[dim]{escape(answer.notice)}[/dim]", highlight=False)
     console.print(escape(answer.text), highlight=False)
+    if answer.abstain_reason:
+        console.print(f"[dim]({escape(answer.abstain_reason)})[/dim]", highlight=False)
     for flag in answer.flags:
         console.print(f"[red]Not verified:[/red] {escape(flag.text)} ({escape(flag.detail)})", highlight=False)
     cites = answer.citations or answer.related
@@ -130,7 +132,8 @@ def _print_answer(answer) -> None:
     for c in cites:
         p = c.passage
         label = f"[{c.n}]" if answer.citations else "-"
-        console.print(f"{escape(label)} {escape(p.title)} ({escape(p.doc_id)}, lines {p.line_start}-{p.line_end}, score {c.score:.2f})", highlight=False)
+        lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}-{p.line_end}"
+        console.print(f"{escape(label)} {escape(p.title)} ({escape(p.doc_id)}, {lines}, score {c.score:.2f})", highlight=False)
         for s, e in c.highlights:
             console.print(f"    [yellow]{escape(' '.join(p.text[s - p.start : e - p.start].split()))}[/yellow]", highlight=False)
 

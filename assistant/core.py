@@ -39,7 +39,7 @@ def clean_question(question: str, max_chars: int) -> str:
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = " ".join(text.split())
     if not text:
-        raise QuestionError("Please type a question, for example: Who is Japan's chief negotiator?")
+        raise QuestionError("Please type a question about the documents.")
     if len(text) > max_chars:
         raise QuestionError(f"The question is {len(text):,} characters long; please keep it under {max_chars:,}.")
     return text

@@ -210,7 +210,10 @@ def load_questions(path: Path, documents: Sequence[Document]) -> list[EvalQuesti
         for quote in evidence:
             span = locate(quote, documents)
             if span is None:
-                raise EvalError(f"{where}: evidence quote not found in the indexed documents: {quote[:80]!r}")
+                raise EvalError(
+                    f"{where}: evidence quote not found in the indexed documents: {quote[:80]!r}. The shipped questions "
+                    "are about seeds/; evaluate on an index of them (ASSISTANT_DATA_DIR=$(mktemp -d) assistant eval)."
+                )
             spans.append(span)
         questions.append(
             EvalQuestion(qid, obj["question"], tuple(history), tuple(spans), str(obj.get("answer") or ""), tuple(tags), n)

@@ -16,8 +16,10 @@ class Citation:
         passage: The cited passage (its span, lines and text are exact: see ``Passage``).
         highlights: Absolute character spans, within the passage, of the sentences that
             support the answer, in document order.
-        score: Cosine similarity between the question and the best supporting sentence,
-            in [-1, 1] (in practice 0..1); higher is better.
+        score: Ranking score of the best supporting sentence (extractive answers: dense + 1.5 x
+            lexical coverage, see :mod:`assistant.retriever`; higher is better, about 0-3, and an
+            answer abstains below ``Settings.abstain_below``). In a generated answer: the support
+            score of the claims citing it, in [0, 1] (see :mod:`assistant.generative`).
     """
 
     n: int

@@ -15,7 +15,8 @@ from assistant.abstention import expected_answer_type, is_task, type_mismatch, u
         ("How many Marines were to be moved?", "count"),
         ("When are the upper house elections?", "date"),
         ("In what year did Trump give the interview?", "date"),
-        ("Who is the US ambassador in Tokyo?", "name"),
+        ("Who is the US ambassador in Tokyo?", None),
+        ("What is the name of the Japanese foreign minister?", "name"),
         ("Which think tank is Mira Rapp-Hooper at?", "name"),
         ("How did Trump feel when he was with Abe?", None),
         ("Why is the alliance strained?", None),
@@ -73,6 +74,7 @@ def test_assistant_abstains_with_a_reason(assistant, question, reason):
         ("What time is high tide on Monday?", "High tide on Monday is at 06:42."),
         ("When are the upper house elections?", "It could lose its majority in the upper house after elections on July 20."),
         ("Who leads the talks?", "Near-weekly visits by Japan’s chief negotiator, Ryosei Akazawa, continue."),
+        ("Who do I call if the staff network fails?", "Call the help desk on extension 4242."),
         ("How many Marines were to move?", "A plan to move 4,000 US Marines based in Okinawa."),
     ],
 )

@@ -46,7 +46,7 @@ def test_json_schema_and_markers(assistant, article):
         assert lines[c["line_start"] - 1] in c["text"] and lines[c["line_end"] - 1] in c["text"]
         for s, e in c["highlights"]:
             assert c["start"] <= s < e <= c["end"]
-        assert -1.0 <= c["score"] <= 1.0
+        assert 0.0 < c["score"] < 5.0
 
 
 def test_abstains_on_an_unrelated_question(assistant):
@@ -115,3 +115,26 @@ def test_langchain_retriever_interface(assistant, article):
 def test_unusable_history_turns_are_skipped_not_fatal(assistant):
     answer = assistant.ask("Who is Japan's chief negotiator?", history=["", "x" * 5000, "Who is Yuki Tatsumi?"])
     assert "Ryosei Akazawa" in answer.text
+
+
+def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
+    from assistant.answerer import is_heading
+    from assistant.core import Assistant, open_store
+    from assistant.settings import Settings
+
+    assert is_heading("# Office Wi-Fi guide") and is_heading("Vacation policy")
+    assert not is_heading("The guest password changes every Monday.")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "wifi.md").write_text(
+        "# Office Wi-Fi guide\n\nThe guest Wi-Fi password is tulip-42 and it changes every Monday.\n\n"
+        "## Staff network\n\nIf the staff network fails, call the help desk on extension 4242.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data")
+    a = Assistant(settings, open_store(settings), embedder)
+    a.index([tmp_path / "docs"], progress=False)
+    for question in ("What is the guest Wi-Fi password?", "Who do I call if the staff network fails?"):
+        answer = a.ask(question)
+        assert not answer.abstained and "#" not in answer.text, answer.text
+    scores = [c.score for c in a.ask("What is the guest Wi-Fi password?").citations]
+    assert scores == sorted(scores, reverse=True)

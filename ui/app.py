@@ -21,7 +21,18 @@ EXAMPLES = [
     "Who is Yuki Tatsumi?",
     "What did Ishiba say about dependence on the US?",
 ]
-"""Example questions shown under the chat."""
+"""Example questions shown under the chat, when the seed article (:data:`EXAMPLES_DOCUMENT`) is indexed."""
+
+EXAMPLES_DOCUMENT = "japan-us-reset.txt"
+"""The document :data:`EXAMPLES` are about; an index of other documents shows no examples."""
+
+
+def _examples(assistant: Assistant) -> list[str]:
+    try:
+        indexed = {d.doc_id for d in assistant.catalog()}
+    except AssistantError:
+        return []
+    return EXAMPLES if EXAMPLES_DOCUMENT in indexed else []
 
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
@@ -152,7 +163,8 @@ def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     reset = gr.Button("New conversation")
-                gr.Examples(EXAMPLES, inputs=box)
+                if examples := _examples(assistant):
+                    gr.Examples(examples, inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
         for trigger in (box.submit, send.click):
