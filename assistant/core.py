@@ -328,7 +328,9 @@ class Assistant:
                 for chunk in self.generator.stream(self.generator.messages(query, retrieved)):
                     reply.append(chunk)
                     yield chunk
-                verified = verify("".join(reply), retrieved, self._support)
+                stored, _ = retriever.stored_embeddings([r.passage for r in retrieved])
+                sentence_embs = [stored[r.passage.passage_id] for r in retrieved]
+                verified = verify("".join(reply), retrieved, self._support, sentence_embs)
                 generator, flags = self.generator.name, verified.flags
                 if verified.abstained:
                     refused = replace(selection, quotes=(), abstain_reason="the language model found no answer in the passages")

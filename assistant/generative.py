@@ -140,9 +140,16 @@ class SupportScorer:
 
 
 def verify(
-    reply: str, retrieved: Sequence[RetrievedPassage], scorer: SupportScorer, threshold: float = SUPPORT_THRESHOLD
+    reply: str,
+    retrieved: Sequence[RetrievedPassage],
+    scorer: SupportScorer,
+    sentence_embeddings: Sequence[np.ndarray],
+    threshold: float = SUPPORT_THRESHOLD,
 ) -> Verified:
     """Check a model reply against the passages it was given (numbered 1..len(retrieved)).
+
+    ``sentence_embeddings``: one ``[n_sentences, dim]`` array per retrieved passage, in order
+    (the stored ones: ``PassageRetriever.stored_embeddings``), so nothing is embedded twice.
 
     Returns:
         :class:`Verified`. Markers to unknown passages are dropped; a sentence without any
@@ -164,7 +171,7 @@ def verify(
     support: dict[int, list[tuple[float, tuple[int, int]]]] = {}
     flags: list[Flag] = []
     out = []
-    sentence_embs = _sentence_embeddings(retrieved, scorer)
+    sentence_embs = list(sentence_embeddings)
     for i, ((claim, valid), emb) in enumerate(zip(parsed, claim_embs)):
         if not valid:
             flags.append(Flag(i, claim, "uncited", "no citation"))
@@ -191,16 +198,6 @@ def verify(
         for n, new in sorted(numbers.items(), key=lambda kv: kv[1])
     )
     return Verified(" ".join(out), citations, tuple(flags), False)
-
-
-def _sentence_embeddings(retrieved: Sequence[RetrievedPassage], scorer: SupportScorer) -> list[np.ndarray]:
-    texts = [r.passage.text[s - r.passage.start : e - r.passage.start] for r in retrieved for s, e in r.passage.sentences]
-    embs = scorer.embed(texts) if texts else np.zeros((0, 1))
-    out, i = [], 0
-    for r in retrieved:
-        out.append(embs[i : i + len(r.passage.sentences)])
-        i += len(r.passage.sentences)
-    return out
 
 
 class GenerationFailed(Exception):

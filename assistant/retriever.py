@@ -279,7 +279,7 @@ class PassageRetriever(BaseRetriever):
                     chosen.setdefault(pi, None)
         chosen.pop(-1, None)
         cands = [self._passages[i] for i in chosen]
-        sent_embs, pass_embs = self._stored_embeddings(cands)
+        sent_embs, pass_embs = self.stored_embeddings(cands)
 
         rows = []  # (passage index, sentence cosines, dense scores, lexical scores)
         for pi, p in zip(chosen, cands):
@@ -303,7 +303,7 @@ class PassageRetriever(BaseRetriever):
             out.append(RetrievedPassage(passage=p, rank=rank, score=float(score), sentences=sentences))
         return out
 
-    def _stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Sentence (``[n, dim]``) and passage (``[dim]``) embeddings by passage id, read from the
         store once per build and kept (at most ``EMBEDDING_CACHE`` passages, oldest dropped first)."""
         missing = [p for p in passages if p.passage_id not in self._embeddings]

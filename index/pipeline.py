@@ -206,6 +206,7 @@ def build_index(
 
         passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in to_embed}
         n_new = sum(len(ps) for ps in passages_of.values())
+        n_copied = sum(max(r.n_passages, 0) for r in to_copy)
         all_docs = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
         content = hashlib.sha256(json.dumps(all_docs, sort_keys=True).encode()).hexdigest()
         info = BuildInfo(
@@ -216,12 +217,11 @@ def build_index(
             chunking=chunking.fingerprint_fields(),
             documents=all_docs,
             built_at=time.time(),
-            n_passages=n_new + sum(max(r.n_passages, 0) for r in to_copy),
+            n_passages=n_new + n_copied,
         )
         writer = store.begin_build(info)
         if to_copy:
-            total = sum(max(r.n_passages, 0) for r in to_copy)
-            with tqdm(total=total, desc="copy unchanged", unit="passage", disable=not progress or total == 0) as bar:
+            with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
                 writer.copy_documents(active, to_copy, progress=bar.update)
         _embed_and_write(writer, embedder, to_embed, passages_of, embed_passages, progress)
         info = writer.commit()

@@ -219,15 +219,11 @@ class RootPathMiddleware:
 
 
 def index_status(assistant: Assistant) -> Health:
-    """Health of the loaded index, read from the store's open build (no side effects).
-
-    Uses ``assistant.store``'s open build (a :class:`index.store.BuildInfo`: ``documents`` is
-    ``{doc_id: sha256}``, ``n_passages`` a count).
-    """
-    try:
-        info = assistant.store.handles.info
-    except AssistantError as err:
-        return Health(status="error", index_loaded=False, documents=0, passages=0, error=str(err))
+    """Health of the build being served (``Assistant.build``; no side effects): its document
+    and passage counts, or ``index_loaded: false`` before one is loaded."""
+    info = assistant.build
+    if info is None:
+        return Health(status="error", index_loaded=False, documents=0, passages=0, error="no index loaded")
     return Health(status="ok", index_loaded=True, documents=len(info.documents), passages=info.n_passages, build_id=info.build_id)
 
 
@@ -237,6 +233,12 @@ def _readable(errors: list[dict]) -> str:
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
         parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
+
+
+def _question_error(err: QuestionError) -> JSONResponse:
+    """The 422 for a question the assistant refuses (empty, too long), in the validation-error shape."""
+    detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
+    return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
 
 def _ndjson(assistant: Assistant, question: str, history: list[str]):
@@ -310,16 +312,14 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
             try:
                 clean_question(body.question, settings.max_question_chars)
             except QuestionError as err:
-                detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
-                return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
+                return _question_error(err)
             return StreamingResponse(_ndjson(assistant, body.question, body.history), media_type="application/x-ndjson")
         try:
             answer = await anyio.to_thread.run_sync(
                 functools.partial(assistant.ask, body.question, body.history), limiter=limiter
             )
         except QuestionError as err:
-            detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
-            return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
+            return _question_error(err)
         except AssistantError as err:
             return JSONResponse({"error": str(err), "detail": []}, status_code=503)
         except Exception:
