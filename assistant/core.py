@@ -130,7 +130,7 @@ class Assistant:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
             chat_model = build_chat_model(settings.llm, settings.llm_base_url, settings.llm_timeout, key)
         store = open_store(settings)
-        embedder = make_embedder(settings.embedding_backend, settings.model_path, settings.data_dir / "models")
+        embedder = make_embedder(settings.embedding_backend, settings.model_path, settings.data_dir / "models", settings.embedding_precision)
         assistant = cls(settings, store, embedder, chat_model)
         if ensure_index:
             assistant.last_index_report = assistant.index(progress=progress)

@@ -29,23 +29,24 @@ def _default_documents() -> list[Path]:
 
 
 DEFAULT_FAIL_UNDER: dict[str, float] = {
-    "hit@1": 0.89,
-    "hit@3": 0.93,
-    "mrr": 0.90,
-    "evidence_recall": 0.91,
-    "citation_precision": 0.73,
-    "answer_match": 0.87,
+    "hit@1": 0.88,
+    "hit@3": 0.94,
+    "mrr": 0.91,
+    "evidence_recall": 0.92,
+    "citation_precision": 0.745,
+    "answer_match": 0.89,
     "abstention_accuracy": 0.92,
 }
 """The CI gate: ``assistant eval`` exits 1 when an overall metric is below its floor here.
 Kept about one question under what the shipped question set reaches with the default
-``onnx-int8`` backend (hit@1 0.912, hit@3 0.947, MRR 0.924, evidence recall 0.930,
-precision 0.751, answer match 0.895, abstention 1.0; torch: 0.895, 0.965, 0.924, 0.947,
-0.769, 0.912, 1.0; see the README's evaluation section), so a regression fails CI.
+``torch`` backend (hit@1 0.895, hit@3 0.965, MRR 0.924, evidence recall 0.947, precision
+0.769, answer match 0.912, abstention 1.0; the same in float32 and bfloat16) and at or under
+``onnx-int8`` (0.912, 0.947, 0.924, 0.930, 0.751, 0.895, 1.0; see the README's evaluation
+section), so a regression fails CI with either backend.
 ``false_abstention`` and ``cited_chars@3`` are ceilings, in :data:`DEFAULT_FAIL_OVER`."""
 
 DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.02, "cited_chars@3": 700.0}
-"""Ceilings of the CI gate (lower is better): reached 0.0 and 692 characters (torch: 679);
+"""Ceilings of the CI gate (lower is better): reached 0.0 and 679 characters (onnx-int8: 692);
 700 is the issue's limit on cited characters."""
 
 
@@ -172,10 +173,16 @@ class Settings(BaseSettings):
 
     # -- Indexing, store and deployment (issue 6) --
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
-        default="onnx-int8",
-        description="How the embedding model runs: `torch` (sentence-transformers, the reference) or `onnx-int8` "
-        "(the same weights exported once to ONNX with int8 weights into data_dir/models: faster ingest and queries, "
-        "eval hit@1 and MRR within 0.01 of torch, see README). Changing it rebuilds the index.",
+        default="torch",
+        description="How the embedding model runs: `torch` (sentence-transformers; precision set by "
+        "embedding_precision) or `onnx-int8` (the same weights exported once to ONNX with int8 weights into "
+        "data_dir/models: for CPUs without native bfloat16, see README). Changing it rebuilds the index.",
+    )
+    embedding_precision: Literal["auto", "bfloat16", "float32"] = Field(
+        default="auto",
+        description="Arithmetic of the `torch` backend: `auto` = bfloat16 on CPUs that compute it natively "
+        "(AMX or AVX512-BF16; 2.8x float32's throughput, vectors at cosine >= 0.9999 to float32's), else float32. "
+        "Vectors of both precisions are interchangeable: changing it does not rebuild the index.",
     )
     embed_passages: bool = Field(
         default=True,
