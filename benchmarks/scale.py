@@ -19,9 +19,11 @@ Each (size, mode) runs in a fresh process (so peak RSS is its own) that:
 * asks the shipped questions (``--questions`` of them) and reports **query** p50/p95 of
   ``Assistant.ask`` in ms, with the query embedding alone as the same-process baseline.
 
-Baseline for ingest, measured in the same run: the plain PyTorch backend
-(``embedding_backend=torch``) on the 1,000-passage corpus, embedded store; the table gives
-each ingest rate as a ratio to it.
+Backends are named ``torch/<precision>`` or ``onnx-int8``; the rows use ``--backend``
+(default ``torch/auto``, the default settings: bfloat16 on a CPU with native bfloat16).
+Baselines for ingest, measured in the same run on the smallest corpus, embedded store:
+``--baselines`` (default: plain float32 PyTorch, ``torch/float32``, the first one being the
+reference the table's ratios divide by, and ``onnx-int8``).
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ def run_one(size: int, mode: str, corpus: Path, n_questions: int, backend: str, 
     work = Path(tempfile.mkdtemp(prefix=f"scale-{size}-{mode}-"))
     server = None
     try:
-        env = {"data_dir": work / "data", "embedding_backend": backend, "index_check_seconds": 3600}
+        name, _, precision = backend.partition("/")
+        env = {"data_dir": work / "data", "embedding_backend": name, "embedding_precision": precision or "auto", "index_check_seconds": 3600}
         if mode == "server":
             exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
             with socket.socket() as s:
@@ -145,7 +148,7 @@ def run_one(size: int, mode: str, corpus: Path, n_questions: int, backend: str, 
             env["chroma_url"] = url
         settings = Settings(**env)
         models = Path(os.environ.get("SCALE_MODEL_CACHE", work / "data" / "models"))
-        a = Assistant(settings, open_store(settings), make_embedder(backend, None, models))
+        a = Assistant(settings, open_store(settings), make_embedder(name, None, models, settings.embedding_precision))
         a.embedder.embed(["warm up"])  # model load / export is not ingest
         t = time.perf_counter()
         report = a.index([corpus], progress=True)
@@ -191,7 +194,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--modes", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
     parser.add_argument("--questions", type=int, default=60)
-    parser.add_argument("--no-baseline", action="store_true", help="Skip the PyTorch ingest baseline.")
+    parser.add_argument("--backend", default="torch/auto", help="Backend of the rows: torch/<auto|bfloat16|float32> or onnx-int8.")
+    parser.add_argument("--baselines", nargs="*", default=["torch/float32", "onnx-int8"], help="Backends measured on the smallest corpus; the first is the ratios' reference.")
+    parser.add_argument("--no-baseline", action="store_true", help="Skip the baselines.")
     parser.add_argument("--one", nargs=4, metavar=("SIZE", "MODE", "CORPUS", "BACKEND"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-queries", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,18 +221,20 @@ def main() -> None:
             n = make_corpus(corpora[size], size)
             chars = sum(len(p.read_text(encoding="utf-8")) for p in corpora[size].iterdir())
             print(f"corpus {size}: {n} passages, {len(list(corpora[size].iterdir()))} documents, {chars / n:.0f} characters per passage", file=sys.stderr)
-        rows = []
-        base = None
+        rows, baselines = [], []
         if not args.no_baseline:
             size0 = min(args.sizes)
-            base = child(size0, "embedded", corpora[size0], "torch", skip_queries=True)
-            print(f"baseline (torch, embedded, {size0}): {base['ingest_pps']:.1f} passages/s", file=sys.stderr, flush=True)
+            for backend in args.baselines:
+                baselines.append(child(size0, "embedded", corpora[size0], backend, skip_queries=True))
+                print(f"baseline ({backend}, embedded, {size0}): {baselines[-1]['ingest_pps']:.1f} passages/s", file=sys.stderr, flush=True)
+        base = baselines[0] if baselines else None
         for size in args.sizes:
             for mode in args.modes:
-                rows.append(child(size, mode, corpora[size], "onnx-int8"))
+                rows.append(child(size, mode, corpora[size], args.backend))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
-    print("\n| passages | mode | ingest passages/s | vs torch | disk MB | peak RSS MB (server) | query p50 ms | query p95 ms | embed-only p50 ms |")
+    print(f"\nrows: {args.backend}")
+    print(f"\n| passages | mode | ingest passages/s | vs {base['backend'] if base else 'baseline'} | disk MB | peak RSS MB (server) | query p50 ms | query p95 ms | embed-only p50 ms |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         ratio = f"{r['ingest_pps'] / base['ingest_pps']:.2f}x" if base else "-"
@@ -236,8 +243,9 @@ def main() -> None:
             f"| {r['passages']:,} | {r['mode']} | {r['ingest_pps']:.1f} | {ratio} | {r['disk_mb']:.0f} | {r['peak_rss_mb']:.0f}{server} | "
             f"{r['query_p50_ms']:.1f} | {r['query_p95_ms']:.1f} | {r['embed_p50_ms']:.1f} |"
         )
-    if base:
-        print(f"\nbaseline: plain PyTorch backend, embedded, {base['passages']:,} passages: {base['ingest_pps']:.1f} passages/s")
+    for b in baselines:
+        ratio = f" ({b['ingest_pps'] / base['ingest_pps']:.2f}x)" if b is not base else " (reference)"
+        print(f"\nbaseline {b['backend']}, embedded, {b['passages']:,} passages: {b['ingest_pps']:.1f} passages/s{ratio}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Indexing: documents -> cleaned text -> passages -> embeddings -> Chroma vector store.
 
-Public API: :func:`build_index`, :class:`ChromaStore`, :func:`make_embedder` (:class:`SentenceTransformerEmbedder`,
-:class:`OnnxInt8Embedder`),
+Public API: :func:`build_index`, :class:`ChromaStore`, :func:`make_embedder` (:class:`TorchBackend`,
+:class:`SentenceTransformerEmbedder`, :class:`OnnxEmbedder`),
 :class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
 Nothing here imports ``assistant`` or ``ui``.
 """
 
 from index.chunking import ChunkingConfig, chunk_document, split_sentences
-from index.embedder import MODEL_NAME, OnnxInt8Embedder, SentenceTransformerEmbedder, make_embedder
+from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, make_embedder
 from index.errors import AssistantError, DocumentsError, ModelError, StoreError
 from index.loader import load_documents
 from index.pipeline import IndexReport, build_index
@@ -26,11 +26,12 @@ __all__ = [
     "IndexReport",
     "MODEL_NAME",
     "ModelError",
-    "OnnxInt8Embedder",
+    "OnnxEmbedder",
     "Passage",
     "SentenceTransformerEmbedder",
     "Span",
     "StoreError",
+    "TorchBackend",
     "build_index",
     "chunk_document",
     "load_documents",

@@ -1,9 +1,11 @@
 """Text -> embeddings, with the packaged all-MiniLM-L6-v2 loaded by path, offline.
 
-One seam, :class:`Embedder`, with one model run two ways: :class:`SentenceTransformerEmbedder`
+One seam, :class:`Embedder`, with one model run three ways: :class:`SentenceTransformerEmbedder`
 (PyTorch; in bfloat16 on CPUs with native bfloat16 arithmetic, else float32) and
-:class:`OnnxInt8Embedder` (the same weights exported to ONNX with int8 weights).
-:func:`make_embedder` picks one by ``Settings.embedding_backend``.
+:class:`OnnxEmbedder` (the same weights exported to ONNX, in float32 or with int8 weights).
+:func:`make_embedder` picks by ``Settings.embedding_backend``: ``torch`` is
+:class:`TorchBackend` (PyTorch for indexing, float32 ONNX for questions: the same vectors),
+``onnx-int8`` the quantized export.
 """
 
 from __future__ import annotations
@@ -213,13 +215,13 @@ class SentenceTransformerEmbedder(_PackagedModel):
 
 
 ONNX_EXPORT_VERSION = 2
-"""Bump when :func:`export_onnx_int8` changes what it writes; part of the file name and embedder name."""
+"""Bump when :func:`export_onnx` changes what it writes; part of the file names and the int8 embedder's name."""
 
 _FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
 
 
-def export_onnx_int8(model_dir: Path, target: Path) -> None:
-    """Export the packaged model to ONNX (see :func:`_export_onnx_int8`), leaving the process's
+def export_onnx(model_dir: Path, target: Path, quantize: bool = True) -> None:
+    """Export the packaged model to ONNX (see :func:`_export_onnx`), leaving the process's
     logging as it was (the exporter installs a root log handler, which made every library's
     debug messages print)."""
     import logging
@@ -227,15 +229,15 @@ def export_onnx_int8(model_dir: Path, target: Path) -> None:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        _export_onnx_int8(model_dir, target)
+        _export_onnx(model_dir, target, quantize)
     finally:
         for handler in [h for h in root.handlers if h not in handlers]:
             root.removeHandler(handler)
         root.setLevel(level)
 
 
-def _export_onnx_int8(model_dir: Path, target: Path) -> None:
-    """Export the packaged model to ONNX with int8 dynamic quantization, written to ``target``.
+def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
+    """Export the packaged model to ONNX, with int8 dynamic quantization if ``quantize``, written to ``target``.
 
     The graph is the whole sentence-transformers pipeline: BERT, mean pooling over the
     attention mask, L2 normalisation; inputs ``input_ids``, ``attention_mask``,
@@ -252,13 +254,10 @@ def _export_onnx_int8(model_dir: Path, target: Path) -> None:
         ModelError: ``onnx`` (needed by the quantizer) is missing, or the export fails.
     """
     try:
-        import onnx  # noqa: F401  (the quantizer needs it)
+        import onnx  # noqa: F401  (the exporter and the quantizer need it)
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError:
-        raise ModelError(
-            "The onnx-int8 embedding backend needs the `onnx` package once, to export the model: "
-            "pip install onnx, or set ASSISTANT_EMBEDDING_BACKEND=torch."
-        ) from None
+        raise ModelError("Exporting the embedding model to ONNX needs the `onnx` package once: pip install onnx.") from None
     import tempfile
     import warnings
 
@@ -304,6 +303,9 @@ def _export_onnx_int8(model_dir: Path, target: Path) -> None:
                     opset_version=17,
                     dynamo=False,
                 )
+            if not quantize:
+                os.replace(fp32, target)  # atomic: a concurrent reader sees no file or the whole file
+                return
             import onnx
 
             # The feed-forward down-projections (``layer.N/output/dense``) read GELU outputs
@@ -321,38 +323,47 @@ def _export_onnx_int8(model_dir: Path, target: Path) -> None:
             finally:
                 logging.disable(logging.NOTSET)
         except Exception as err:
-            raise ModelError(f"Exporting the embedding model to ONNX failed ({err}); set ASSISTANT_EMBEDDING_BACKEND=torch.") from None
+            raise ModelError(f"Exporting the embedding model to ONNX failed ({err}); check that torch and onnx import, then retry.") from None
         os.replace(int8, target)  # atomic: a concurrent reader sees no file or the whole file
 
 
-class OnnxInt8Embedder(_PackagedModel):
-    """all-MiniLM-L6-v2 exported locally to ONNX with int8 weights, run by ONNX Runtime on the CPU.
+class OnnxEmbedder(_PackagedModel):
+    """all-MiniLM-L6-v2 exported locally to ONNX, run by ONNX Runtime on the CPU, in float32 or
+    with int8 weights.
 
-    1.25x the throughput of float32 PyTorch on 2 cores (but half that of bfloat16 PyTorch on a
-    CPU with AMX) and the fastest single-question embedding (1.8 ms vs 5.4 ms); vectors differ
-    slightly from the float model's (mean cosine ≈ 0.996), so its ``name`` differs and an index
-    is never mixed. The
-    export (:func:`export_onnx_int8`, a few seconds) runs once and is cached in ``cache_dir``
-    with its SHA-256 beside it, checked at every load.
+    * ``quantized=True`` (backend ``onnx-int8``): 1.25-1.4x the throughput of float32 PyTorch on
+      2 cores (but about half that of bfloat16 PyTorch on a CPU with AMX); vectors differ
+      slightly from the float model's (mean cosine ≈ 0.996), so its ``name`` differs and an
+      index is never mixed.
+    * ``quantized=False``: the float model's vectors (``name`` = :data:`MODEL_NAME`), embedded
+      without importing PyTorch: the ``torch`` backend's path for questions
+      (see :class:`TorchBackend`).
+
+    The export (:func:`export_onnx`, a few seconds, imports PyTorch) runs once and is cached in
+    ``cache_dir`` with its SHA-256 beside it, checked at every load.
 
     Args:
         model_dir: Folder of the packaged weights (default: the packaged model).
         cache_dir: Folder for the exported model file.
         batch_size: Texts per forward pass (default 32); texts are sorted by length first.
         verify: Check the weights' SHA-256 before exporting (default True).
+        quantized: int8 weights (default) or float32.
     """
 
-    name = f"{MODEL_NAME}@onnx-int8-v{ONNX_EXPORT_VERSION}"
-
-    def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, batch_size: int = 32, verify: bool = True) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, cache_dir: Path | None = None, batch_size: int = 32, verify: bool = True, quantized: bool = True
+    ) -> None:
         super().__init__(model_dir, verify)
         self.cache_dir = Path(cache_dir) if cache_dir else self.model_dir
         self.batch_size = batch_size
+        self.quantized = quantized
+        self.name = f"{MODEL_NAME}@onnx-int8-v{ONNX_EXPORT_VERSION}" if quantized else MODEL_NAME
 
     @property
     def model_file(self) -> Path:
-        """Where the exported model is cached (named after the weights' hash and the export version)."""
-        return self.cache_dir / f"all-MiniLM-L6-v2-{MODEL_SHA256[:12]}-int8-v{ONNX_EXPORT_VERSION}.onnx"
+        """Where the exported model is cached (named after the weights' hash, the precision and the export version)."""
+        kind = "int8" if self.quantized else "fp32"
+        return self.cache_dir / f"all-MiniLM-L6-v2-{MODEL_SHA256[:12]}-{kind}-v{ONNX_EXPORT_VERSION}.onnx"
 
     @cached_property
     def session(self):
@@ -364,7 +375,7 @@ class OnnxInt8Embedder(_PackagedModel):
         if not (target.is_file() and stamp.is_file()):
             if self._verify:
                 verify_weights(self.model_dir)
-            export_onnx_int8(self.model_dir, target)
+            export_onnx(self.model_dir, target, self.quantized)
             stamp.write_text(_sha256(target), encoding="utf-8")
         elif _sha256(target) != stamp.read_text(encoding="utf-8").strip():
             raise ModelError(f"{target} does not match its recorded SHA-256; delete it and it will be exported again.")
@@ -401,6 +412,46 @@ class OnnxInt8Embedder(_PackagedModel):
         return out
 
 
+class TorchBackend:
+    """The ``torch`` backend: PyTorch for many texts, the float32 ONNX export for a few.
+
+    Both run the float model and give the same vectors (cosine ≥ 0.9999), so they share
+    ``name`` = :data:`MODEL_NAME`. Calls with fewer than :data:`FEW_TEXTS` texts (questions,
+    claims to verify) go to :class:`OnnxEmbedder` ``(quantized=False)``: about 2 ms instead of
+    5-6 ms per question, and a process that only answers never imports PyTorch (a cold
+    ``assistant ask`` starts in about 2 s instead of 6.5 s). Larger calls (indexing) go to
+    :class:`SentenceTransformerEmbedder`, in bfloat16 where the CPU has it natively.
+
+    Args:
+        model_dir, cache_dir: As for :class:`OnnxEmbedder`. precision: As for
+            :class:`SentenceTransformerEmbedder`.
+    """
+
+    name = MODEL_NAME
+
+    def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, precision: str = "auto") -> None:
+        self.bulk = SentenceTransformerEmbedder(model_dir, precision=precision)
+        self.few = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=False)
+        self.dimension = self.bulk.dimension
+        self.max_tokens = self.bulk.max_tokens
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts``: float32 array ``[len(texts), 384]``, rows L2-normalised, in input order."""
+        return (self.few if len(texts) < FEW_TEXTS else self.bulk).embed(texts)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces of each text, without special tokens: ``[n_0, n_1, ...]``."""
+        return self.bulk.count_tokens(texts)
+
+
+FEW_TEXTS = 8
+"""Calls of :class:`TorchBackend` with fewer texts than this use the float32 ONNX export: a
+question takes 2.2 ms there against 5.6 ms in PyTorch (bfloat16), 2-7 sentences take about
+as long in both (e.g. 4 sentences 21 vs 15 ms), and an answering process then never loads
+PyTorch (claims of a generated answer are embedded in one call of a few texts). Indexing
+embeds hundreds of texts per call, where PyTorch in bfloat16 is 2-3x faster (32 texts:
+72 vs 198 ms). Measured one process per backend, same texts, on 2 cores."""
+
 EMBEDDING_BACKENDS = ("torch", "onnx-int8")
 """Values of ``Settings.embedding_backend``."""
 
@@ -413,9 +464,9 @@ def make_embedder(backend: str = "torch", model_dir: Path | None = None, cache_d
         ValueError: unknown backend or precision.
     """
     if backend == "torch":
-        return SentenceTransformerEmbedder(model_dir, precision=precision)
+        return TorchBackend(model_dir, cache_dir, precision)
     if backend == "onnx-int8":
-        return OnnxInt8Embedder(model_dir, cache_dir=cache_dir)
+        return OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=True)
     raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(EMBEDDING_BACKENDS)}")
 
 

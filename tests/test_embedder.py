@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from index.embedder import OnnxInt8Embedder, SentenceTransformerEmbedder, cpu_has_native_bfloat16
+from index.embedder import FEW_TEXTS, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, cpu_has_native_bfloat16
 from index.errors import ModelError
 
 
@@ -24,6 +28,17 @@ def test_bfloat16_vectors_are_interchangeable_with_float32(article):
     assert fp32.name == bf16.name  # one index serves both
 
 
+def test_the_torch_backend_embeds_questions_with_float32_onnx_and_documents_with_pytorch(article, settings):
+    backend = TorchBackend(cache_dir=settings.data_dir / "models")
+    texts = _texts(article)[:FEW_TEXTS - 1]
+    few = backend.embed(texts)  # the ONNX export, as for a question
+    assert "model" not in backend.bulk.__dict__  # PyTorch not loaded for it
+    many = backend.embed(texts * 2)  # the PyTorch model, as when indexing
+    assert "model" in backend.bulk.__dict__
+    assert (few * many[: len(texts)]).sum(axis=1).min() > 0.999
+    assert backend.name == backend.few.name == backend.bulk.name
+
+
 def test_precision_auto_follows_the_cpu_and_unknown_values_are_refused():
     expected = "bfloat16" if cpu_has_native_bfloat16() else "float32"
     assert SentenceTransformerEmbedder().precision == expected
@@ -32,7 +47,7 @@ def test_precision_auto_follows_the_cpu_and_unknown_values_are_refused():
 
 
 def test_onnx_int8_vectors_match_torch_closely(article, embedder, settings):
-    onnx = embedder if isinstance(embedder, OnnxInt8Embedder) else OnnxInt8Embedder(cache_dir=settings.data_dir / "models")
+    onnx = OnnxEmbedder(cache_dir=settings.data_dir / "models", quantized=True)
     torch = SentenceTransformerEmbedder(precision="float32")
     texts = _texts(article)
     a, b = torch.embed(texts), onnx.embed(texts)
@@ -46,10 +61,25 @@ def test_onnx_int8_vectors_match_torch_closely(article, embedder, settings):
 
 
 def test_a_tampered_onnx_file_is_refused(tmp_path, embedder, settings):
-    src = OnnxInt8Embedder(cache_dir=settings.data_dir / "models")
+    src = OnnxEmbedder(cache_dir=settings.data_dir / "models")
     src.session  # exported (or cached) once
-    copy = OnnxInt8Embedder(cache_dir=tmp_path)
+    copy = OnnxEmbedder(cache_dir=tmp_path)
     copy.model_file.write_bytes(src.model_file.read_bytes()[:-10] + b"0123456789")
     copy.model_file.with_suffix(".sha256").write_text(src.model_file.with_suffix(".sha256").read_text())
     with pytest.raises(ModelError, match="does not match its recorded SHA-256"):
         copy.session
+
+
+def test_answering_does_not_load_pytorch(assistant, settings):
+    """A process that only answers (index built, models exported) embeds its questions with the
+    float32 ONNX export: PyTorch and sentence-transformers are never imported (fast cold start)."""
+    code = (
+        "import sys\n"
+        "from assistant import Assistant, Settings\n"
+        "a = Assistant.from_settings(Settings(), progress=False)\n"
+        "answer = a.ask(\"Who is Japan's chief negotiator?\")\n"
+        "print(answer.abstained, [m for m in ('torch', 'sentence_transformers') if m in sys.modules])\n"
+    )
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip().splitlines()[-1] == "False []"
