@@ -194,6 +194,7 @@ def serve(
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
+    assistant.warm_up()
     from ui.server import serve as run_server
 
     base = f"http://{settings.host}:{settings.port}"

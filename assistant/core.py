@@ -136,6 +136,15 @@ class Assistant:
             assistant.last_index_report = assistant.index(progress=progress)
         return assistant
 
+    def warm_up(self) -> None:
+        """Load the model that embeds questions (exporting it on the very first start, a few
+        seconds), so that the first question is answered as fast as the next ones.
+
+        Raises:
+            ModelError: the model cannot be loaded or exported.
+        """
+        self.embedder.embed(["warm up"])
+
     @property
     def build(self) -> BuildInfo | None:
         """The build being served (None before the first question or :meth:`index`)."""
