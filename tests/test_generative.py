@@ -7,8 +7,10 @@ network is needed. Retrieval, the embedder, verification and the store are real.
 from __future__ import annotations
 
 import subprocess
+import threading
 import sys
 import time
+from typing import Any
 
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -221,3 +223,56 @@ def test_chat_shows_flags_and_notices(assistant, make):
     assert "Not verified: “He is a keen golfer.”" in final_chat[-1]["content"]
     slow = list(_responder(make(SlowModel(delay=3.0), llm_timeout=0.3))(QUESTION, [], []))
     assert "did not answer within 0.3 s" in slow[-1][1][-1]["content"]
+
+
+class BlockingModel(BaseChatModel):
+    """Answers only once ``release`` is set; counts how many calls are inside it at once."""
+
+    release: Any
+    inside: list = []
+    most: list = [0]
+
+    @property
+    def _llm_type(self) -> str:
+        return "blocking-fake"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        self.inside.append(1)
+        self.most[0] = max(self.most[0], len(self.inside))
+        try:
+            self.release.wait(10)
+        finally:
+            self.inside.pop()
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=REFUSAL))])
+
+
+def test_streamed_answers_count_against_max_concurrent_questions(make):
+    """Two streamed questions with ``max_concurrent_questions=1``: the second reaches the model
+    only after the first is done (before, streams bypassed the limit)."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    model = BlockingModel(release=threading.Event(), inside=[], most=[0])
+    llm_assistant = make(model, max_concurrent_questions=1)
+    replies: list[list[dict]] = []
+
+    def ask(client) -> None:
+        with client.stream("POST", "/api/ask?stream=true", json={"question": QUESTION}) as reply:
+            replies.append([json.loads(line) for line in reply.iter_lines() if line])
+
+    with TestClient(create_app(llm_assistant, llm_assistant.settings)) as client:
+        threads = [threading.Thread(target=ask, args=(client,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 20
+        while not model.inside and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(1.0)  # the second stream would be inside the model by now if it could (0.2 s when unbounded)
+        model.release.set()
+        for t in threads:
+            t.join(30)
+    assert model.most[0] == 1
+    assert len(replies) == 2 and all(r[-1]["type"] == "answer" and r[-1]["abstained"] for r in replies)

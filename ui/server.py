@@ -20,6 +20,7 @@ import functools
 import json
 import logging
 import os
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -241,8 +242,16 @@ def _question_error(err: QuestionError) -> JSONResponse:
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
 
-def _ndjson(assistant: Assistant, question: str, history: list[str]):
-    """Lines of ``POST /api/ask?stream=true`` (run by Starlette in a worker thread)."""
+async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> AsyncIterator[str]:
+    """``lines`` (a blocking iterator) read in worker threads while holding one of ``limiter``'s
+    tokens, so a streamed answer counts against ``max_concurrent_questions`` like a plain one."""
+    async with limiter:
+        while (line := await anyio.to_thread.run_sync(next, lines, None)) is not None:
+            yield line
+
+
+def _ndjson(assistant: Assistant, question: str, history: list[str]) -> Iterator[str]:
+    """Lines of ``POST /api/ask?stream=true`` (read in worker threads by :func:`_bounded`)."""
     try:
         for item in assistant.ask_stream(question, history):
             if isinstance(item, str):
@@ -313,7 +322,8 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
                 clean_question(body.question, settings.max_question_chars)
             except QuestionError as err:
                 return _question_error(err)
-            return StreamingResponse(_ndjson(assistant, body.question, body.history), media_type="application/x-ndjson")
+            lines = _bounded(_ndjson(assistant, body.question, body.history), limiter)
+            return StreamingResponse(lines, media_type="application/x-ndjson")
         try:
             answer = await anyio.to_thread.run_sync(
                 functools.partial(assistant.ask, body.question, body.history), limiter=limiter
