@@ -63,7 +63,20 @@ def test_api_ask_refuses_bad_input_with_a_readable_422(http, body, says):
 
 def test_api_ask_refuses_broken_json(http):
     r = http.post("/api/ask", content=b'{"question": ', headers={"Content-Type": "application/json"})
-    assert r.status_code == 422 and "JSON decode error" in r.json()["error"]
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert "not valid JSON" in error and '{"question":' in error
+
+
+def test_api_ask_by_get_says_how_to_ask(http):
+    r = http.get("/api/ask")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert "POST /api/ask" in r.json()["error"]
+
+
+def test_widget_without_the_slash_redirects_to_it(http):
+    r = http.get("/widget", follow_redirects=True)
+    assert r.status_code == 200 and str(r.url).endswith("/widget/")
 
 
 def test_healthz_reports_the_loaded_index(http, assistant):

@@ -30,7 +30,7 @@ import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import JSONResponse, Response, StreamingResponse  # noqa: E402
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 from starlette.datastructures import MutableHeaders  # noqa: E402
@@ -228,9 +228,16 @@ def index_status(assistant: Assistant) -> Health:
     return Health(status="ok", index_loaded=True, documents=len(info.documents), passages=info.n_passages, build_id=info.build_id)
 
 
+ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "Who is Japan\'s chief negotiator?"}'
+"""How to call the API, repeated in the errors of requests that get it wrong."""
+
+
 def _readable(errors: list[dict]) -> str:
     parts = []
     for e in errors:
+        if e.get("type") == "json_invalid":
+            parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {ASK_USAGE}")
+            continue
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
         parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
@@ -338,6 +345,16 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
                 {"error": "Something went wrong while answering; please try again.", "detail": []}, status_code=500
             )
         return JSONResponse(answer.to_dict())
+
+    @app.get("/api/ask", include_in_schema=False)
+    async def api_ask_get() -> JSONResponse:
+        """A browser or ``curl`` without ``-d`` lands here: say how to ask instead of a 404."""
+        return JSONResponse({"error": f"Questions are POSTed: {ASK_USAGE}.", "detail": []}, status_code=405, headers={"Allow": "POST"})
+
+    @app.get("/widget", include_in_schema=False)
+    async def widget_without_slash() -> RedirectResponse:
+        """``/widget`` -> ``widget/`` (relative, so it stays under a proxy's path prefix)."""
+        return RedirectResponse("widget/", status_code=307)
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, summary="Is the index loaded?")
     async def healthz() -> JSONResponse:
