@@ -254,13 +254,24 @@ class PassageRetriever(BaseRetriever):
         q = query_embedding if query_embedding is not None else embedder.embed([query])[0]
         use_dense = self.mode in ("dense", "hybrid")
         use_lexical = self.mode in ("bm25", "hybrid") and self._lexicon is not None
-
-        # Candidate passages: the best of each ranker, then every sentence of them is scored.
-        chosen: dict[int, None] = {}
         lexical = np.zeros(len(self._owner), dtype=np.float32)
         if use_lexical:
             cov_s, cov_w = self._lexicon.coverage(self._lexicon.terms(query))
             lexical = cov_s + WINDOW_SHARE * cov_w
+        bonus = self._focus_bonus(focus)
+        rows = self._score(q, self._candidates(q, lexical, use_dense, use_lexical, bonus), lexical)
+        fused = self._fuse(rows, use_dense, use_lexical)
+        for n, (pi, *_rest) in enumerate(rows):
+            if pi in bonus:
+                fused[n] = fused[n] + bonus[pi]
+        return self._ranked(rows, fused)
+
+    def _candidates(self, q: np.ndarray, lexical: np.ndarray, use_dense: bool, use_lexical: bool, bonus: dict[int, float]) -> list[int]:
+        """Indexes of the candidate passages, in first-found order: those of the ``candidates``
+        best sentences by lexical coverage, of the ``candidates`` nearest sentences and the
+        ``candidates // 3`` nearest passages by embedding, and the focus passages."""
+        chosen: dict[int, None] = {}
+        if use_lexical:
             for i in np.argsort(-lexical)[: self.candidates]:
                 if lexical[i] > 0:
                     chosen.setdefault(int(self._owner[i]), None)
@@ -269,28 +280,40 @@ class PassageRetriever(BaseRetriever):
                 chosen.setdefault(self._by_id.get(sid.rsplit(":", 1)[0], -1), None)
             for pid, _ in self.store.query_passages(q, max(self.k, self.candidates // 3)):
                 chosen.setdefault(self._by_id.get(pid, -1), None)
-        near: dict[int, float] = {}
-        if focus is not None and focus.passage_id in self._by_id:
-            fi = self._by_id[focus.passage_id]
-            doc = self._passages[fi].doc_id
-            for pi, bonus in ((fi, FOCUS_BONUS), (fi - 1, FOCUS_BONUS / 2), (fi + 1, FOCUS_BONUS / 2)):
-                if 0 <= pi < len(self._passages) and self._passages[pi].doc_id == doc:
-                    near[pi] = bonus
-                    chosen.setdefault(pi, None)
-        chosen.pop(-1, None)
-        cands = [self._passages[i] for i in chosen]
-        sent_embs, pass_embs = self.stored_embeddings(cands)
+        for pi in bonus:
+            chosen.setdefault(pi, None)
+        chosen.pop(-1, None)  # an id the store returned that this build's passages do not have
+        return list(chosen)
 
-        rows = []  # (passage index, sentence cosines, dense scores, lexical scores)
-        for pi, p in zip(chosen, cands):
+    def _focus_bonus(self, focus: Focus | None) -> dict[int, float]:
+        """Passage index -> bonus for a follow-up: :data:`FOCUS_BONUS` for the focus passage,
+        half for its neighbours in the same document; empty without a focus."""
+        if focus is None or focus.passage_id not in self._by_id:
+            return {}
+        fi = self._by_id[focus.passage_id]
+        doc = self._passages[fi].doc_id
+        return {
+            pi: bonus
+            for pi, bonus in ((fi, FOCUS_BONUS), (fi - 1, FOCUS_BONUS / 2), (fi + 1, FOCUS_BONUS / 2))
+            if 0 <= pi < len(self._passages) and self._passages[pi].doc_id == doc
+        }
+
+    def _score(self, q: np.ndarray, candidates: list[int], lexical: np.ndarray) -> list[tuple]:
+        """One row per candidate passage: ``(passage index, sentence cosines [n], dense scores [n],
+        lexical scores [n])``, ``n`` its sentences; dense = sentence cosine + PASSAGE_WEIGHT *
+        passage cosine (stored embeddings)."""
+        cands = [self._passages[i] for i in candidates]
+        sent_embs, pass_embs = self.stored_embeddings(cands)
+        rows = []
+        for pi, p in zip(candidates, cands):
             cos = sent_embs[p.passage_id] @ q if p.passage_id in sent_embs else np.zeros(len(p.sentences))
             dense = cos + PASSAGE_WEIGHT * float(pass_embs[p.passage_id] @ q) if p.passage_id in pass_embs else cos
             lo = self._first[pi]
             rows.append((pi, cos, dense, lexical[lo : lo + len(p.sentences)]))
-        fused = self._fuse(rows, use_dense, use_lexical)
-        for n, (pi, *_rest) in enumerate(rows):
-            if pi in near:
-                fused[n] = fused[n] + near[pi]
+        return rows
+
+    def _ranked(self, rows: list[tuple], fused: list[np.ndarray]) -> list[RetrievedPassage]:
+        """The ``k`` best rows by their best sentence's fused score, as :class:`RetrievedPassage`."""
         best = sorted(((max(f) if len(f) else float("-inf"), n) for n, f in enumerate(fused)), key=lambda t: -t[0])
         out = []
         for rank, (score, n) in enumerate(best[: self.k], start=1):
