@@ -5,7 +5,9 @@ An extractive answer is a quoted sentence. Quoting the closest sentence is wrong
 1. nothing is close: the best sentence's fused score is below a threshold (see
    ``Settings.abstain_below`` for how it was chosen);
 2. the question names someone or something the documents never mention (a capitalised
-   name absent from every document: "What did Fumio Kishida say?");
+   name absent from every document: "What did Fumio Kishida say?"), or asks who holds a
+   role no document mentions ("Who is the society's treasurer?" when no document has the
+   word "treasurer");
 3. the question asks for a kind of answer the quoted sentence cannot contain — a number,
    a date, an age, a rate, a name — the classic *expected answer type* check of TREC-era
    question answering (Harabagiu et al., "FALCON", TREC-9, 2000), done here with patterns;
@@ -119,6 +121,11 @@ def _counts(text: str, question: str) -> list[str]:
     return out
 
 
+def _lowercase_month(word: str) -> bool:
+    """"may", "march": a verb, not a month (a month is written with a capital)."""
+    return word.islower() and _CALENDAR.match(word) is not None
+
+
 def type_mismatch(question: str, sentences: Iterable[str]) -> str | None:
     """A reason when no sentence of ``sentences`` can hold the answer type the question asks for.
 
@@ -142,7 +149,7 @@ def type_mismatch(question: str, sentences: Iterable[str]) -> str | None:
         return "the question asks how many and the closest passage counts nothing"
     pattern = {"age": _AGE, "rate": _RATE, "number": _NUMBER, "date": _DATE}[kind]
     asked = {m.group().lower() for m in pattern.finditer(question)}
-    if any(m.group().lower() not in asked for m in pattern.finditer(text)):
+    if any(m.group().lower() not in asked and not _lowercase_month(m.group()) for m in pattern.finditer(text)):
         return None
     article = "an" if kind == "age" else "a"
     return f"the question asks for {article} {kind} and the closest passage has none"
@@ -168,6 +175,35 @@ def unknown_names(question: str, vocabulary: set[str]) -> str | None:
     if unknown:
         return f"the documents never mention {', '.join(unknown)}"
     return None
+
+
+_WHO_ROLE = re.compile(
+    r"^\W*who(?:['’]s| (?:is|was|are|were))\s+(?:the|a|an|its|their|his|her|our|[\w’'-]+['’]s)\s+"
+    r"(?P<role>[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){0,3}?)\s*(?:\b(?:in|at|of|for|on|to|from|with|under|during|by|now|then|today|currently|there|here)\b.*)?\W*$",
+    re.I,
+)
+
+
+def unknown_role(question: str, vocabulary: set[str]) -> str | None:
+    """A reason when a "Who is the <role>?" question asks for a role no document mentions.
+
+    The role's head is the last word before an optional prepositional phrase ("the US
+    ambassador in Tokyo" -> "ambassador"); it is unknown when neither it nor its singular is
+    in ``vocabulary`` (the lower-cased words of all documents). Only this question shape is
+    checked: elsewhere a word missing from the documents is usually a paraphrase.
+    """
+    m = _WHO_ROLE.match(question.strip())
+    if not m:
+        return None
+    head = m.group("role").split()[-1].lower().strip("’'")
+    if all(_known(part, vocabulary) for part in re.findall(r"\w+", head)):  # "vice-president": both parts
+        return None
+    return f"the documents never mention a {head}"
+
+
+def _known(word: str, vocabulary: set[str]) -> bool:
+    """``word`` or its singular ("treasurers", "secretaries") is in ``vocabulary``."""
+    return word in vocabulary or word.rstrip("s") in vocabulary or (word.endswith("ies") and word[:-3] + "y" in vocabulary)
 
 
 def is_task(question: str) -> str | None:

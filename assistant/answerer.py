@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.abstention import is_task, type_mismatch, unknown_names
+from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_role
 from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.types import Citation
 
@@ -146,7 +146,7 @@ class ExtractiveAnswerer:
             return None, None
         if reason := is_task(question):
             return "task", reason
-        if vocabulary and (reason := unknown_names(question, vocabulary)):
+        if vocabulary and (reason := unknown_names(question, vocabulary) or unknown_role(question, vocabulary)):
             return "unknown_name", reason
         if top.fused < self.abstain_below:
             return "threshold", f"the closest sentence scores {top.fused:.2f}, below the {self.abstain_below:.2f} threshold"

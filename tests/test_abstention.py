@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.abstention import expected_answer_type, is_task, type_mismatch, unknown_names
+from assistant.abstention import expected_answer_type, is_task, type_mismatch, unknown_names, unknown_role
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,20 @@ def test_type_mismatch_needs_a_new_candidate_of_the_asked_type():
     assert type_mismatch("How many Marines in the 2012 plan?", ["The 2012 plan moved Marines."])
     assert type_mismatch("How many Marines in the 2012 plan?", ["The 2012 plan moved 4,000 Marines."]) is None
     assert type_mismatch("Why is the alliance strained?", ["Anything."]) is None
+    assert type_mismatch("When is the shed open?", ["Members may not open a hive alone."])  # "may": a verb
+    assert type_mismatch("When is the shed open?", ["The shed opens in May."]) is None
+
+
+def test_unknown_roles():
+    vocabulary = {"society", "beekeeper", "vice", "president", "ambassador", "us", "tokyo", "secretary"}
+    assert unknown_role("Who is the society's treasurer?", vocabulary) == "the documents never mention a treasurer"
+    assert unknown_role("Who is the shed warden?", vocabulary)
+    assert unknown_role("Who is the beekeeper?", vocabulary) is None
+    assert unknown_role("Who is the US ambassador in Tokyo?", vocabulary) is None
+    assert unknown_role("Who is the vice-president of the institute quoted here?", vocabulary) is None
+    assert unknown_role("Who are the secretaries?", vocabulary) is None
+    assert unknown_role("Who was the president then?", vocabulary) is None
+    assert unknown_role("Who said the alliance would survive?", vocabulary) is None  # not a role question
 
 
 def test_unknown_names():
@@ -55,6 +69,7 @@ def test_tasks_are_not_questions():
     ("question", "reason"),
     [
         ("What did Fumio Kishida say about the tariff negotiations?", "never mention"),
+        ("Who is the beekeeper?", "never mention a beekeeper"),
         ("How old is Prime Minister Ishiba?", "asks for an age"),
         ("Write a short poem about cherry blossoms in Tokyo.", "request to write"),
         ("How do I make a proper spaghetti carbonara?", "threshold"),
