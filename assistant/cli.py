@@ -99,8 +99,9 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in records], ensure_ascii=False))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from assistant.terminal import stdout_console
 
     table = Table(box=None, highlight=False)
     for name in ("document", "title", "passages", "indexed at", "source"):
@@ -108,17 +109,18 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
     for r in records:
         when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(r.doc_id, r.title, str(r.n_passages), when, r.source)
-    console = Console()
+    console = stdout_console()
     console.print(table)
     total = sum(r.n_passages for r in records)
     console.print(f"{len(records)} document{'' if len(records) == 1 else 's'}, {total} passages", highlight=False)
 
 
 def _print_answer(answer) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console()
+    from assistant.terminal import stdout_console
+
+    console = stdout_console()
     if answer.notice:
         console.print(f"[dim]{escape(answer.notice)}[/dim]", highlight=False)
     console.print(escape(answer.text), highlight=False)
@@ -160,6 +162,9 @@ def ask(
             typer.echo(json.dumps({"question": question, "error": str(err)}, ensure_ascii=False))
         raise
     assistant = _assistant(settings, progress=not as_json)
+    report = assistant.last_index_report
+    if report is not None and report.rebuilt:  # the first start builds the index: say so (stdout stays the answer)
+        typer.echo(report.describe(), err=True)
     streamed = False
     for item in assistant.ask_stream(question, history or ()):
         if isinstance(item, str):
@@ -195,12 +200,27 @@ def serve(
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
     assistant.warm_up()
+    _check_port(settings.host, settings.port)
     from ui.server import serve as run_server
 
     base = f"http://{settings.host}:{settings.port}"
     public = f" (public prefix {settings.root_path})" if settings.root_path else ""
     typer.echo(f"serving the chat at {base}/{public}; widget {base}/widget/, API {base}/api/ask, docs {base}/docs")
     run_server(assistant, settings)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise :class:`~assistant.errors.ServerError` if ``host:port`` cannot be listened on (before saying "serving")."""
+    import socket
+
+    from assistant.errors import ServerError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind((host, port))
+    except OSError as err:
+        raise ServerError(f"Cannot listen on {host}:{port} ({err.strerror or err}); choose another with --port (or ASSISTANT_PORT).") from None
 
 
 @app.command("eval")

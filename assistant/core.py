@@ -28,14 +28,17 @@ FOCUS_DEPTH = 3
 
 
 def clean_question(question: str, max_chars: int) -> str:
-    """Normalise a question (Unicode NFC, control characters removed, whitespace folded).
+    """Normalise a question: Unicode NFKC (full-width "Ｗｈｏ" -> "Who", ligatures split),
+    invisible format characters (zero-width space, direction marks, soft hyphen) removed,
+    other control characters turned into spaces, whitespace folded.
 
     Raises:
         QuestionError: it is empty after cleaning, or longer than ``max_chars`` characters.
     """
     if not isinstance(question, str):
         raise QuestionError("The question must be text.")
-    text = unicodedata.normalize("NFC", question)
+    text = unicodedata.normalize("NFKC", question)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = " ".join(text.split())
     if not text:

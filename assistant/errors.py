@@ -18,4 +18,8 @@ class LLMConfigError(AssistantError):
     a model that fails while answering never raises (the extractive answer is shown instead)."""
 
 
-__all__ = ["AssistantError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "StoreError"]
+__all__ = ["AssistantError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError"]
+
+
+class ServerError(AssistantError):
+    """The server cannot start (e.g. its port is taken)."""

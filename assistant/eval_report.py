@@ -21,10 +21,11 @@ def _fmt(v) -> str:
 
 def print_report(report: EvalReport, floors: dict, ceilings: dict, baseline: dict | None = None, per_question: bool = True) -> None:
     """Print per-question rows (misses first), the summary with thresholds, tags and baseline deltas."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from assistant.terminal import stdout_console
+
+    console = stdout_console()
     if per_question:
         t = Table(title="Questions (misses first)", show_lines=False)
         for col in ("id", "ok", "tags", "question", "hit@1", "mrr", "prec", "abst", "answer"):

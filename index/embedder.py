@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -375,6 +376,8 @@ class OnnxEmbedder(_PackagedModel):
         if not (target.is_file() and stamp.is_file()):
             if self._verify:
                 verify_weights(self.model_dir)
+            kind = "int8" if self.quantized else "float32"
+            sys.stderr.write(f"exporting the embedding model to ONNX ({kind}) into {target.parent}, once (a few seconds)\n")
             export_onnx(self.model_dir, target, self.quantized)
             stamp.write_text(_sha256(target), encoding="utf-8")
         elif _sha256(target) != stamp.read_text(encoding="utf-8").strip():

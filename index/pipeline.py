@@ -87,13 +87,18 @@ class IndexReport:
         a second line names documents whose file is gone."""
         n = len(self.build.documents)
         state = f"built ({self.reason})" if self.rebuilt else "up to date"
-        line = f"index {state}: {n} document{'' if n == 1 else 's'}, {self.build.n_passages} passages in {self.seconds:.1f} s"
+        line = f"index {state}: {_plural(n, 'document')}, {_plural(self.build.n_passages, 'passage')} in {self.seconds:.1f} s"
         if self.rebuilt:
-            line += f" ({self.embedded_passages} passages embedded, {self.build.n_passages - self.embedded_passages} reused)"
+            reused = self.build.n_passages - self.embedded_passages
+            line += f" ({_plural(self.embedded_passages, 'passage')} embedded, {reused} reused)"
         if self.missing:
             names = ", ".join(self.missing[:5]) + (", ..." if len(self.missing) > 5 else "")
             line += f"\n{len(self.missing)} indexed document(s) no longer exist on disk ({names}); `assistant index --prune` removes them"
         return line
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def why_rebuild(active: BuildInfo | None, fp: str, model: str, chunking: ChunkingConfig, documents: list[Document]) -> str | None:

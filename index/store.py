@@ -173,7 +173,13 @@ class ChromaStore:
                         host=u.hostname or "localhost", port=u.port or 8000, ssl=u.scheme == "https", settings=chroma_settings
                     )
                 else:
-                    self.path.mkdir(parents=True, exist_ok=True)
+                    try:
+                        self.path.mkdir(parents=True, exist_ok=True)
+                    except OSError as err:
+                        raise StoreError(
+                            f"Cannot create the store folder {self.path} ({err.strerror or err}); "
+                            "set ASSISTANT_DATA_DIR to a folder you can write to."
+                        ) from None
                     self._probe_sqlite()
                     self._client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
             except StoreError:
@@ -191,6 +197,11 @@ class ChromaStore:
         db = self.path / "chroma.sqlite3"
         if not db.exists():
             return
+        if db.stat().st_size == 0:  # Chroma would silently start a new, empty store over it
+            raise StoreError(
+                f"The vector store at {self.path} is damaged ({db.name} is empty); "
+                "delete that folder and run `assistant index`, or restore it from a backup."
+            )
         try:
             con = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=self.lock_timeout)
             try:
@@ -299,6 +310,8 @@ class ChromaStore:
         Raises:
             StoreError: there is no complete build.
         """
+        if info is None and self.path is not None and not (self.path / "chroma.sqlite3").exists():
+            raise StoreError(f"No index in {self.where}; run `assistant index` to build one.")  # and create no folder
         info = info or self.active_build()
         if info is None:
             raise StoreError(f"No index in {self.where}; run `assistant index` to build one.")

@@ -74,3 +74,17 @@ def test_ask_json_reports_a_bad_question_as_json():
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"].startswith("Please type a question")
     assert "error: Please type a question" in result.stderr
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1 and "serving" not in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"error: Cannot listen on 127.0.0.1:{port} (Address already in use); choose another with --port (or ASSISTANT_PORT)."
+    ]

@@ -105,6 +105,29 @@ def test_corrupt_store_is_one_clear_line(tmp_path):
         assert len(lines) == 1 and "corrupt" in lines[0] and "Traceback" not in r.stderr, r.stderr
 
 
+def test_an_emptied_store_is_reported_not_silently_replaced(tmp_path):
+    """A 0-byte chroma.sqlite3 would otherwise open as a new, empty store and get the seed
+    article indexed into it, hiding the user's lost index."""
+    store = tmp_path / "data" / "chroma"
+    store.mkdir(parents=True)
+    (store / "chroma.sqlite3").write_bytes(b"")
+    r = _cli("ask", "Who counted the seals?", data_dir=tmp_path / "data")
+    assert r.returncode == 1 and "damaged" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert (store / "chroma.sqlite3").stat().st_size == 0  # nothing was written over it
+
+
+def test_an_unusable_data_dir_says_so_and_docs_creates_nothing(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder", encoding="utf-8")
+    r = _cli("ask", "Who counted the seals?", data_dir=a_file)
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        f"error: Cannot create the store folder {a_file / 'chroma'} (Not a directory); set ASSISTANT_DATA_DIR to a folder you can write to."
+    ]
+    missing = tmp_path / "missing"
+    r = _cli("docs", data_dir=missing)
+    assert r.returncode == 1 and "No index in" in r.stderr and not missing.exists()
+
+
 def test_locked_store_is_one_clear_line(tmp_path, embedder):
     settings, _ = _small_index(tmp_path, embedder)
     holder = sqlite3.connect(settings.store_path / "chroma.sqlite3", isolation_level=None, timeout=1)
