@@ -165,9 +165,15 @@ def is_heading(sentence: str) -> bool:
     return bool(_HEADING.match(sentence)) and (sentence.lstrip().startswith("#") or len(sentence.split()) <= 8)
 
 
+_LIST_MARKER = re.compile(r"^(?:[*•◦▪‣–-]|\d{1,3}[.)])\s+")
+"""A list item's bullet or number ("* ", "• ", "2. "), as HTML lists are reduced to text."""
+
+
 def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
+    """The sentence as quoted in the answer: whitespace folded, a leading list marker dropped
+    (the citation's highlight still covers the exact span)."""
     p = r.passage
-    return " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split())
+    return _LIST_MARKER.sub("", " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split()), count=1)
 
 
 def _citation(n: int, r: RetrievedPassage, sentences: tuple[ScoredSentence, ...]) -> Citation:

@@ -146,3 +146,23 @@ def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
         assert not answer.abstained and "#" not in answer.text, answer.text
     scores = [c.score for c in a.ask("What is the guest Wi-Fi password?").citations]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_list_items_are_quoted_without_their_bullet(tmp_path, embedder):
+    from assistant.core import Assistant, open_store
+    from assistant.settings import Settings
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "shed.html").write_text(
+        "<html><body><h1>Tool shed</h1><p>The society keeps its tools in the shed on plot 42.</p>"
+        "<ul><li>Spades: twelve</li><li>Rotavators: two</li><li>Wheelbarrows: five</li></ul></body></html>",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data")
+    a = Assistant(settings, open_store(settings), embedder)
+    a.index([tmp_path / "docs"], progress=False)
+    answer = a.ask("How many spades does the society own?")
+    assert answer.text.startswith("Spades: twelve [1]"), answer.text
+    c = answer.citations[0]
+    text = a.store.read_documents(a.build, [c.passage.doc_id])[0].text
+    assert any("Spades: twelve" in text[start:end] for start, end in c.highlights)  # the exact span, bullet included
