@@ -95,6 +95,12 @@ def expected_answer_type(question: str) -> str | None:
     return None
 
 
+def person_named(text: str) -> tuple[str, ...]:
+    """The first full name in ``text`` (two or more capitalised words, lower-cased:
+    "Who is Yuki Tatsumi?" -> ``("yuki", "tatsumi")``), or ``()``."""
+    return next((tuple(run) for run in _name_runs(text) if len(run) >= 2), ())
+
+
 def _name_runs(text: str) -> list[list[str]]:
     """Runs of capitalised words, lower-cased (a cheap proper-noun test). A run that starts a
     sentence counts only if it has two or more words ("Marco Rubio", not "The")."""

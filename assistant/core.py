@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from assistant.abstention import person_named
 from assistant.answerer import Draft, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError
 from assistant.retriever import Focus, PassageRetriever, is_followup
@@ -276,7 +277,8 @@ class Assistant:
         if not retrieved:
             return None
         top = max(retrieved, key=lambda r: r.best.fused)
-        return Focus(top.passage.passage_id, top.best.span)
+        person = next((name for turn in reversed(history) if (name := person_named(turn))), ())
+        return Focus(top.passage.passage_id, top.best.span, person)
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer ``question`` from the documents.

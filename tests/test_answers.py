@@ -112,7 +112,18 @@ def test_chain_of_follow_ups_keeps_its_subject(assistant):
 def test_follow_up_cites_the_person_from_history(assistant):
     follow_up = assistant.ask("What did she say about Abe?", history=["Who is Yuki Tatsumi?"])
     assert not follow_up.abstained
-    assert "Tatsumi" in " ".join(c.passage.text for c in follow_up.citations)
+    assert "Tatsumi" in follow_up.citations[0].passage.text  # her words first, not another speaker's quote about Abe
+    assert follow_up.text.startswith("“Abe gave Trump comfort")
+
+
+def test_quotes_of_other_named_speakers_do_not_answer_a_pronoun(assistant):
+    from assistant.retriever import quoted_speakers
+
+    assert quoted_speakers("“It was good,” says Yoichi Funabashi, author of a book.") == {"yoichi", "funabashi"}
+    assert quoted_speakers("Michael Green said the alliance would survive.") == {"michael", "green"}
+    assert quoted_speakers("The alliance will survive, officials say.") == frozenset()
+    plain = assistant.ask("What did Funabashi say about Abe?")
+    assert "Funabashi" in plain.citations[0].passage.text  # no pronoun, no penalty
 
 
 def test_langchain_retriever_interface(assistant, article):
