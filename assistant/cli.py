@@ -196,11 +196,11 @@ def serve(
 ):
     """Serve the chat, the embeddable widget and the HTTP API at http://HOST:PORT, building the index first if needed."""
     settings = _settings(host=host, port=port, root_path=root_path, allowed_origins=allowed_origin or None)
+    _check_port(settings.host, settings.port)  # a taken port fails at once, not after building the index
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
     assistant.warm_up()
-    _check_port(settings.host, settings.port)
     from ui.server import serve as run_server
 
     base = f"http://{settings.host}:{settings.port}"

@@ -422,7 +422,7 @@ class TorchBackend:
     ``name`` = :data:`MODEL_NAME`. Calls with fewer than :data:`FEW_TEXTS` texts (questions,
     claims to verify) go to :class:`OnnxEmbedder` ``(quantized=False)``: about 2 ms instead of
     5-6 ms per question, and a process that only answers never imports PyTorch (a cold
-    ``assistant ask`` starts in about 2 s instead of 6.5 s). Larger calls (indexing) go to
+    ``assistant ask`` takes about 1.5 s instead of 6.5 s). Larger calls (indexing) go to
     :class:`SentenceTransformerEmbedder`, in bfloat16 where the CPU has it natively.
 
     Args:
