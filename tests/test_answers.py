@@ -191,3 +191,21 @@ def test_a_reported_claim_is_quoted_with_the_direct_quote_that_follows(assistant
     text = assistant.ask(question).text
     assert reported in text and quote in text, text
     assert text.index(reported) < text.index(quote)
+
+
+def test_the_sentence_with_the_asked_number_leads(tmp_path, embedder):
+    from assistant.core import Assistant, open_store
+    from assistant.settings import Settings
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "harbour.md").write_text(
+        "# Harbour office\n\nThe harbour office registers boats every spring, and the harbour office keeps the "
+        "register of boats open to the public.\n\nThis spring it registered 412 boats.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data")
+    a = Assistant(settings, open_store(settings), embedder)
+    a.index([tmp_path / "docs"], progress=False)
+    answer = a.ask("How many boats does the harbour office register?")
+    assert answer.text.startswith("This spring it registered 412 boats. [1]"), answer.text
+    assert "The harbour office registers boats every spring" in answer.text  # still quoted, second
