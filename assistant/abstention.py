@@ -176,7 +176,7 @@ def unknown_names(question: str, vocabulary: set[str]) -> str | None:
         words = [w for w in re.findall(r"\w+", m.group().lower()) if w != "s"]
         if len(words) == 1 and _DEMONYM.search(words[0]):
             continue  # "American", "Japanese": adjectives, often paraphrasing a name the text uses
-        if not any(w in vocabulary or w.rstrip("s") in vocabulary for w in words):
+        if not any(_known(w, vocabulary) for w in words):
             unknown.append(m.group())
     if unknown:
         return f"the documents never mention {', '.join(unknown)}"

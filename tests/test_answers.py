@@ -136,22 +136,30 @@ def test_unusable_history_turns_are_skipped_not_fatal(assistant):
     assert "Ryosei Akazawa" in answer.text
 
 
-def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
-    from assistant.answerer import is_heading
+def _assistant_over(tmp_path, embedder, files: dict[str, str]):
+    """A real assistant over ``files`` (name -> text) only, in a data dir of its own."""
     from assistant.core import Assistant, open_store
     from assistant.settings import Settings
 
-    assert is_heading("# Office Wi-Fi guide") and is_heading("Vacation policy")
-    assert not is_heading("The guest password changes every Monday.")
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "wifi.md").write_text(
-        "# Office Wi-Fi guide\n\nThe guest Wi-Fi password is tulip-42 and it changes every Monday.\n\n"
-        "## Staff network\n\nIf the staff network fails, call the help desk on extension 4242.\n",
-        encoding="utf-8",
-    )
+    for name, text in files.items():
+        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
     a = Assistant(settings, open_store(settings), embedder)
     a.index([tmp_path / "docs"], progress=False)
+    return a
+
+
+def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
+    from assistant.answerer import is_heading
+
+    assert is_heading("# Office Wi-Fi guide") and is_heading("Vacation policy")
+    assert not is_heading("The guest password changes every Monday.")
+    wifi = (
+        "# Office Wi-Fi guide\n\nThe guest Wi-Fi password is tulip-42 and it changes every Monday.\n\n"
+        "## Staff network\n\nIf the staff network fails, call the help desk on extension 4242.\n"
+    )
+    a = _assistant_over(tmp_path, embedder, {"wifi.md": wifi})
     for question in ("What is the guest Wi-Fi password?", "Who do I call if the staff network fails?"):
         answer = a.ask(question)
         assert not answer.abstained and "#" not in answer.text, answer.text
@@ -160,18 +168,11 @@ def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
 
 
 def test_list_items_are_quoted_without_their_bullet(tmp_path, embedder):
-    from assistant.core import Assistant, open_store
-    from assistant.settings import Settings
-
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "shed.html").write_text(
+    shed = (
         "<html><body><h1>Tool shed</h1><p>The society keeps its tools in the shed on plot 42.</p>"
-        "<ul><li>Spades: twelve</li><li>Rotavators: two</li><li>Wheelbarrows: five</li></ul></body></html>",
-        encoding="utf-8",
+        "<ul><li>Spades: twelve</li><li>Rotavators: two</li><li>Wheelbarrows: five</li></ul></body></html>"
     )
-    settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
-    a.index([tmp_path / "docs"], progress=False)
+    a = _assistant_over(tmp_path, embedder, {"shed.html": shed})
     answer = a.ask("How many spades does the society own?")
     assert answer.text.startswith("Spades: twelve [1]"), answer.text
     c = answer.citations[0]
@@ -194,18 +195,11 @@ def test_a_reported_claim_is_quoted_with_the_direct_quote_that_follows(assistant
 
 
 def test_the_sentence_with_the_asked_number_leads(tmp_path, embedder):
-    from assistant.core import Assistant, open_store
-    from assistant.settings import Settings
-
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "harbour.md").write_text(
+    harbour = (
         "# Harbour office\n\nThe harbour office registers boats every spring, and the harbour office keeps the "
-        "register of boats open to the public.\n\nThis spring it registered 412 boats.\n",
-        encoding="utf-8",
+        "register of boats open to the public.\n\nThis spring it registered 412 boats.\n"
     )
-    settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
-    a.index([tmp_path / "docs"], progress=False)
+    a = _assistant_over(tmp_path, embedder, {"harbour.md": harbour})
     answer = a.ask("How many boats does the harbour office register?")
     assert answer.text.startswith("This spring it registered 412 boats. [1]"), answer.text
     assert "The harbour office registers boats every spring" in answer.text  # still quoted, second
