@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.abstention import expected_answer_type, is_task, type_mismatch, unknown_names, unknown_role
 from assistant.retriever import RetrievedPassage, ScoredSentence, quoted_speakers
@@ -62,6 +62,14 @@ class ExtractiveAnswerer:
         abstention: Abstain at all (the threshold and the checks); off only to measure them.
         unit: ``"sentence"`` quotes sentences; ``"passage"`` quotes the best passage whole and
             cites the top 3 (the usual RAG baseline, to measure sentence selection).
+        reader: The cross-encoder (:class:`assistant.reader.Reader`) that reranks the candidate
+            sentences and decides on abstention (:meth:`select_with_reader`); None: the
+            fused-score rules.
+        reader_threshold: Abstain when the best calibrated probability is below this.
+        reader_candidates: Sentences read per question: the best by fused score among the
+            retrieved passages.
+        reader_second: Quote a further sentence when its probability is at least this
+            fraction of the best one's (and at least ``reader_threshold``).
     """
 
     def __init__(
@@ -71,14 +79,24 @@ class ExtractiveAnswerer:
         second_ratio: float = 0.8,
         abstention: bool = True,
         unit: str = "sentence",
+        reader=None,
+        reader_threshold: float = 0.5,
+        reader_candidates: int = 12,
+        reader_second: float = 0.5,
     ) -> None:
+        self.reader = reader
+        self.reader_threshold = reader_threshold
+        self.reader_candidates = reader_candidates
+        self.reader_second = reader_second
         self.abstain_below = abstain_below
         self.max_sentences = max_sentences
         self.second_ratio = second_ratio
         self.abstention = abstention
         self.unit = unit
 
-    def answer(self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None) -> Draft:
+    def answer(
+        self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = ()
+    ) -> Draft:
         """Build the answer to ``question`` from ``retrieved`` (best first): :meth:`select` then :meth:`compose`.
 
         Args:
@@ -88,9 +106,11 @@ class ExtractiveAnswerer:
             A :class:`Draft`; when abstaining, :data:`ABSTAIN_TEXT` with the retrieved passages
             as ``related`` and the reason in ``abstain_reason``.
         """
-        return self.compose(self.select(question, retrieved, vocabulary))
+        return self.compose(self.select(question, retrieved, vocabulary, history))
 
-    def select(self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None) -> Selection:
+    def select(
+        self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = ()
+    ) -> Selection:
         """Choose the sentences to quote for ``question``: the best by fused score, then up to
         ``max_sentences - 1`` more scoring at least ``second_ratio`` of it (plus the direct
         quotation following a reported claim, and the sentence holding an asked-for number or
@@ -98,6 +118,8 @@ class ExtractiveAnswerer:
         scored: list[tuple[ScoredSentence, RetrievedPassage]] = [(s, r) for r in retrieved for s in r.sentences]
         if not scored:
             return Selection(question, (), tuple(retrieved), "no passages", "no_passages")
+        if self.reader is not None and self.unit == "sentence":
+            return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         top, _ = ranked[0]
         chosen = [ranked[0]]
@@ -110,6 +132,35 @@ class ExtractiveAnswerer:
         chosen = _lead_with_answer_type(question, chosen)
         check, reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
         return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason, check)
+
+    def select_with_reader(
+        self, question: str, retrieved: Sequence[RetrievedPassage], scored: list, history: Sequence[str] = ()
+    ) -> Selection:
+        """The reader's choice: the ``reader_candidates`` best sentences by fused score are read
+        with the question (each with its document's title and the sentence before it; the
+        conversation's earlier turns, if any, as context too), ranked by the reader's calibrated
+        probability; the best is quoted, and up to ``max_sentences - 1`` more whose probability
+        is at least ``reader_second`` of it and at least ``reader_threshold``. Abstains when the
+        best probability is under ``reader_threshold``."""
+        from assistant.reader import Candidate
+
+        ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[: self.reader_candidates]
+        candidates = [Candidate(_raw(s, r), r.passage.title, _previous(s, r)) for s, r in ranked]
+        probs = self.reader.probabilities(question, candidates, " ".join(history[-1:]))
+        read = sorted(
+            ((replace(s, probability=float(p)), r) for (s, r), p in zip(ranked, probs)), key=lambda sr: -sr[0].probability
+        )
+        top, _ = read[0]
+        if self.abstention and top.probability < self.reader_threshold:
+            reason = f"no sentence answers this; the closest one scored {top.probability:.2f} (the reader's threshold is {self.reader_threshold:.2f})"
+            return Selection(question, (), tuple(retrieved), reason, "threshold")
+        chosen = [read[0]]
+        for s, r in read[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if s.probability >= max(self.reader_threshold, self.reader_second * top.probability) and not is_heading(_quote(s, r)):
+                chosen.append((s, r))
+        return Selection(question, tuple(chosen), tuple(retrieved))
 
     def _with_following_quote(self, chosen: list, scored: list) -> list:
         """When the best sentence reports someone's words indirectly ("Wendy Cutler ... says the
@@ -216,10 +267,30 @@ def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
     return _LIST_MARKER.sub("", " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split()), count=1)
 
 
+def _raw(s: ScoredSentence, r: RetrievedPassage) -> str:
+    """The sentence's exact text."""
+    p = r.passage
+    return p.text[s.span[0] - p.start : s.span[1] - p.start]
+
+
+def _previous(s: ScoredSentence, r: RetrievedPassage) -> str:
+    """The document's sentence before ``s`` (from its passage, or the one before the passage)."""
+    spans = [x.span for x in r.sentences]
+    i = spans.index(s.span)
+    if i == 0:
+        return r.before
+    p = r.passage
+    a, b = spans[i - 1]
+    return p.text[a - p.start : b - p.start]
+
+
 def _citation(n: int, r: RetrievedPassage, sentences: tuple[ScoredSentence, ...]) -> Citation:
+    """Citation ``n`` of ``r``; its score is the reader's best probability when the reader read
+    the sentences, else their best fused score."""
+    probs = [s.probability for s in sentences if s.probability is not None]
     return Citation(
         n=n,
         passage=r.passage,
         highlights=tuple(sorted(s.span for s in sentences)),
-        score=max(s.fused for s in sentences),
+        score=max(probs) if probs else max(s.fused for s in sentences),
     )

@@ -12,6 +12,7 @@ from dataclasses import replace
 from assistant.abstention import person_named
 from assistant.answerer import Draft, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError
+from assistant.reader import make_reader
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer
@@ -87,6 +88,10 @@ class Assistant:
             second_ratio=settings.second_sentence_ratio,
             abstention=settings.abstention,
             unit=settings.answer_unit,
+            reader=make_reader() if settings.answer_model == "reader" else None,
+            reader_threshold=settings.reader_threshold,
+            reader_candidates=settings.reader_candidates,
+            reader_second=settings.reader_second,
         )
         self.last_index_report: IndexReport | None = None
         self._build: BuildInfo | None = None
@@ -148,6 +153,8 @@ class Assistant:
             ModelError: the model cannot be loaded or exported.
         """
         self.embedder.embed(["warm up"])
+        if self.answerer.reader is not None:
+            self.answerer.reader.warm_up()
 
     @property
     def build(self) -> BuildInfo | None:
@@ -330,7 +337,7 @@ class Assistant:
         t2 = time.perf_counter()
         retrieved = retriever.search(query, q, focus=focus)
         t3 = time.perf_counter()
-        selection = self.answerer.select(query, retrieved, retriever.vocabulary)
+        selection = self.answerer.select(query, retrieved, retriever.vocabulary, history)
         generator = "extractive"
         flags: tuple = ()
         draft = None

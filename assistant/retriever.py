@@ -61,6 +61,9 @@ class ScoredSentence:
     similarity: float
     fused: float
     coverage: float = 0.0
+    probability: float | None = None
+    """The reader's calibrated probability that the sentence answers the question (set by the
+    answerer for the sentences it read, see :mod:`assistant.reader`), or None."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class RetrievedPassage:
     rank: int
     score: float
     sentences: tuple[ScoredSentence, ...]
+    before: str = ""
+    """The document's sentence just before the passage ("" at the start of a document): context for the reader."""
 
     @property
     def best(self) -> ScoredSentence:
@@ -362,8 +367,18 @@ class PassageRetriever(BaseRetriever):
                 ScoredSentence(span=tuple(span), similarity=float(c), fused=float(f), coverage=float(v))
                 for span, c, f, v in zip(p.sentences, cos, fused[n], lex)
             )
-            out.append(RetrievedPassage(passage=p, rank=rank, score=float(score), sentences=sentences))
+            out.append(RetrievedPassage(passage=p, rank=rank, score=float(score), sentences=sentences, before=self._before(pi)))
         return out
+
+    def _before(self, pi: int) -> str:
+        """The last sentence of the passage before passage ``pi`` in the same document, or ""."""
+        if pi <= 0:
+            return ""
+        prev = self._passages[pi - 1]
+        if prev.doc_id != self._passages[pi].doc_id or not prev.sentences:
+            return ""
+        start, end = prev.sentences[-1]
+        return prev.text[start - prev.start : end - prev.start]
 
     def stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Sentence (``[n, dim]``) and passage (``[dim]``) embeddings by passage id, read from the

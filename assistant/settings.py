@@ -121,6 +121,28 @@ class Settings(BaseSettings):
         le=1.0,
         description="Quote a further sentence only if its fused score is at least this fraction of the best one's (ratio).",
     )
+    answer_model: Literal["reader", "rules"] = Field(
+        default="reader",
+        description="What picks the quoted sentences and decides on abstention: `reader` (the shipped cross-encoder, "
+        "assistant/models/reader/, reads each candidate sentence with the question) or `rules` (the fused retrieval "
+        "score with abstain_below and the checks of assistant.abstention; kept to measure against).",
+    )
+    reader_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when the reader's best calibrated probability is below this (probability; chosen on the "
+        "fit documents of the public question sets, see assistant/models/reader/MODEL_CARD.md).",
+    )
+    reader_candidates: int = Field(
+        default=12, ge=1, le=100, description="Sentences the reader reads per question: the best by fused score (count)."
+    )
+    reader_second: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Quote a further sentence when its reader probability is at least this fraction of the best one's (ratio).",
+    )
     answer_unit: Literal["sentence", "passage"] = Field(
         default="sentence",
         description="Quote the best-supported sentences (cite their passages), or the best passage whole "
