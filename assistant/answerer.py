@@ -138,15 +138,19 @@ class ExtractiveAnswerer:
     ) -> Selection:
         """The reader's choice: the ``reader_candidates`` best sentences by fused score are read
         with the question (each with its document's title and the sentence before it; the
-        conversation's earlier turns, if any, as context too), ranked by the reader's calibrated
-        probability; the best is quoted, and up to ``max_sentences - 1`` more whose probability
+        conversation's last earlier turn, if any, as context too), ranked by the probability of
+        the learned fusion of the reader's score with the retriever's
+        (:meth:`~assistant.reader.Reader.fused_probabilities`); the best is quoted, and up to ``max_sentences - 1`` more whose probability
         is at least ``reader_second`` of it and at least ``reader_threshold``. Abstains when the
         best probability is under ``reader_threshold``."""
         from assistant.reader import Candidate
 
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[: self.reader_candidates]
         candidates = [Candidate(_raw(s, r), r.passage.title, _previous(s, r)) for s, r in ranked]
-        probs = self.reader.probabilities(question, candidates, " ".join(history[-1:]))
+        logits = self.reader.logits(question, candidates, " ".join(history[-1:]))
+        probs = self.reader.fused_probabilities(
+            logits, [s.fused for s, _ in ranked], [s.similarity for s, _ in ranked], [s.coverage for s, _ in ranked]
+        )
         read = sorted(
             ((replace(s, probability=float(p)), r) for (s, r), p in zip(ranked, probs)), key=lambda sr: -sr[0].probability
         )

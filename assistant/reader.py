@@ -42,6 +42,13 @@ CALIBRATION = (1.0, 0.0)
 """``(scale, bias)`` of the Platt scaling ``p = sigmoid(scale * logit + bias)``, fitted on the
 held-out fit documents (see MODEL_CARD.md)."""
 
+FUSION = {"logit": 1.0, "fused": 0.0, "similarity": 0.0, "coverage": 0.0, "bias": 0.0}
+"""Learned fusion of the reader with the retriever's evidence: ``p = sigmoid(logit * w_logit +
+fused * w_fused + similarity * w_similarity + coverage * w_coverage + bias)``, a logistic
+regression fitted on the held-out fit documents (candidate sentences labelled by whether they
+hold a gold answer; ``benchmarks/fit_reader.py``). ``fused``, ``similarity`` and ``coverage``
+are the retriever's scores of the sentence (see :class:`assistant.retriever.ScoredSentence`)."""
+
 READER_NAME = "reader-minilm-l3-v1"
 """Name of the shipped reader (recorded in eval reports)."""
 
@@ -169,6 +176,17 @@ class Reader:
     def probabilities(self, question: str, candidates: Sequence[Candidate], context_question: str = "") -> np.ndarray:
         """Calibrated probabilities that each candidate answers ``question``: float ``[len(candidates)]`` in (0, 1)."""
         return self.calibrate(self.logits(question, candidates, context_question))
+
+    def fused_probabilities(self, logits: np.ndarray, fused, similarity, coverage, weights: dict | None = None) -> np.ndarray:
+        """Probabilities from the reader's ``logits`` and the retriever's scores (arrays of the
+        same length), with the :data:`FUSION` weights: float ``[n]`` in (0, 1)."""
+        w = weights or FUSION
+        z = (
+            w["logit"] * np.asarray(logits, dtype=np.float64) + w["fused"] * np.asarray(fused, dtype=np.float64)
+            + w["similarity"] * np.asarray(similarity, dtype=np.float64) + w["coverage"] * np.asarray(coverage, dtype=np.float64)
+            + w["bias"]
+        )
+        return 1.0 / (1.0 + np.exp(-z))
 
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
         """``sigmoid(scale * logit + bias)``, elementwise."""

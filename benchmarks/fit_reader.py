@@ -61,14 +61,23 @@ def _assistant(docs, indexes, tmp: Path):
     return Assistant.from_settings(settings, progress=False), names
 
 
-def collect(docs, questions, candidates: int) -> list[dict]:
+def relogit(rows) -> None:
+    """Recompute every row's logits with the shipped reader (the retrieval part is unchanged)."""
+    from assistant.reader import Candidate, make_reader
+
+    reader = make_reader()
+    for r in rows:
+        r["logits"] = reader.logits(r["question"], [Candidate(*c) for c in r["cands"]]).tolist()
+
+
+def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[dict]:
     """Per question: the reader's logits and labels for its candidates, and the rules' choice."""
     from assistant.answerer import _previous as previous
     from assistant.answerer import _raw as raw
     from assistant.reader import Candidate
 
     out = []
-    policy = any(d.set_name.startswith("policy") for d in docs)
+    policy = any(docs[q.doc].set_name.startswith("policy") for q in questions)  # PolicyQA is scoped: one store per policy
     for group in _stores(docs, questions, by_doc=policy):
         indexes = sorted({q.doc for q in group})
         with tempfile.TemporaryDirectory() as tmp:
@@ -79,11 +88,14 @@ def collect(docs, questions, candidates: int) -> list[dict]:
                 retrieved = retriever.search(q.question)
                 scored = [(s, r) for r in retrieved for s in r.sentences]
                 ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[:candidates]
-                logits = reader.logits(q.question, [Candidate(raw(s, r), r.passage.title, previous(s, r)) for s, r in ranked])
+                cands = [Candidate(raw(s, r), r.passage.title, previous(s, r)) for s, r in ranked]
+                logits = reader.logits(q.question, cands) if with_logits else np.zeros(len(cands))
                 gold_doc = f"doc{q.doc:03d}.txt"
                 labels = [int(r.passage.doc_id == gold_doc and reader_data.label(s.span, q.gold) == 1) for s, r in ranked]
                 rules = _rules(answerer, q.question, retrieved, retriever.vocabulary, gold_doc, q.gold)
                 out.append({"set": docs[q.doc].set_name, "impossible": q.impossible, "logits": logits.tolist(), "labels": labels,
+                            "question": q.question, "cands": [[c.sentence, c.title, c.context] for c in cands],
+                            "features": [[s.fused, s.similarity, s.coverage] for s, r in ranked],
                             "passages": [r.passage.passage_id for s, r in ranked], "docs": [r.passage.doc_id == gold_doc for s, r in ranked],
                             "passage_labels": [int(r.passage.doc_id == gold_doc and any(r.passage.start <= a and b <= r.passage.end for a, b in q.gold)) for s, r in ranked],
                             "rules": rules})
@@ -105,8 +117,20 @@ def _rules(answerer, question, retrieved, vocabulary, gold_doc, gold) -> dict:
     }
 
 
-def reader_outcome(row, scale, bias, threshold, second, max_sentences=3) -> dict:
-    p = 1 / (1 + np.exp(-(scale * np.array(row["logits"]) + bias)))
+KEYS = ("logit", "fused", "similarity", "coverage")
+
+
+def probs(row, w: dict) -> np.ndarray:
+    """The fusion's probabilities of a row's candidates (see ``assistant.reader.FUSION``)."""
+    if not row["logits"]:
+        return np.zeros(0)
+    x = np.column_stack([row["logits"], np.array(row["features"])])
+    z = x @ np.array([w[k] for k in KEYS]) + w["bias"]
+    return 1 / (1 + np.exp(-z))
+
+
+def reader_outcome(row, w, threshold, second, max_sentences=3) -> dict:
+    p = probs(row, w)
     if not len(p) or p.max() < threshold:
         return {"abstained": True, "quote1": False, "hit1": False, "n": 0}
     order = list(np.argsort(-p, kind="stable"))
@@ -119,30 +143,37 @@ def table(rows, outcome) -> dict:
     for name in sorted({r["set"] for r in rows}):
         ans = [outcome(r) for r in rows if r["set"] == name and not r["impossible"]]
         imp = [outcome(r) for r in rows if r["set"] == name and r["impossible"]]
-        res[name] = {
-            "quote@1": round(np.mean([o["quote1"] for o in ans]), 4),
-            "hit@1": round(np.mean([o["hit1"] for o in ans]), 4),
-            "false_abstention": round(np.mean([o["abstained"] for o in ans]), 4),
-            "abstention_unanswerable": round(np.mean([o["abstained"] for o in imp]), 4) if imp else None,
+        res[name.split("-")[0]] = {
+            "quote@1": round(float(np.mean([o["quote1"] for o in ans])), 4),
+            "hit@1": round(float(np.mean([o["hit1"] for o in ans])), 4),
+            "false_abst": round(float(np.mean([o["abstained"] for o in ans])), 4),
+            "abst_unans": round(float(np.mean([o["abstained"] for o in imp])), 4) if imp else None,
+            "quoted": round(float(np.mean([o.get("n", 1) for o in ans])), 2),
             "n": len(ans) + len(imp),
         }
     return res
 
 
-def platt(rows) -> tuple[float, float]:
-    """Logistic regression of the candidate labels on the logits (answerable and unanswerable questions)."""
+def fit(rows, features: bool) -> dict:
+    """Logistic regression of the candidate labels on the logit (Platt scaling) or on the logit and the retriever's scores."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.concatenate([r["logits"] for r in rows]).reshape(-1, 1)
+    x = np.column_stack([np.concatenate([r["logits"] for r in rows]), np.concatenate([r["features"] for r in rows if r["features"]])])
     y = np.concatenate([r["labels"] for r in rows])
-    lr = LogisticRegression(C=100.0).fit(x, y)
-    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    cols = [0, 1, 2, 3] if features else [0]
+    lr = LogisticRegression(C=10.0, max_iter=1000).fit(x[:, cols], y)
+    w = {k: 0.0 for k in KEYS}
+    for c, coef in zip(cols, lr.coef_[0]):
+        w[KEYS[c]] = round(float(coef), 4)
+    w["bias"] = round(float(lr.intercept_[0]), 4)
+    return w
 
 
-def reliability(rows, scale, bias, bins=10) -> tuple[list, float]:
+def reliability(rows, w, bins=10) -> tuple[list, float]:
     """Best candidate per question: (bin, count, mean probability, share whose best sentence answers), and the ECE."""
-    p = np.array([1 / (1 + np.exp(-(scale * max(r["logits"]) + bias))) for r in rows if r["logits"]])
-    y = np.array([r["labels"][int(np.argmax(r["logits"]))] for r in rows if r["logits"]])
+    ps = [probs(r, w) for r in rows]
+    p = np.array([x.max() for x in ps if len(x)])
+    y = np.array([r["labels"][int(np.argmax(x))] for r, x in zip(rows, ps) if len(x)])
     out, ece = [], 0.0
     for b in range(bins):
         m = (p >= b / bins) & ((p < (b + 1) / bins) | (b == bins - 1))
@@ -152,6 +183,27 @@ def reliability(rows, scale, bias, bins=10) -> tuple[list, float]:
     return out, round(float(ece), 4)
 
 
+def auc(rows, w) -> float | None:
+    """AUC of the best probability: SQuAD 2.0 answerable vs unanswerable questions."""
+    a = np.array([probs(r, w).max() for r in rows if r["set"].startswith("squad2") and not r["impossible"] and r["logits"]])
+    i = np.array([probs(r, w).max() for r in rows if r["impossible"] and r["logits"]])
+    if not len(a) or not len(i):
+        return None
+    return round(float((a[:, None] > i[None, :]).mean() + 0.5 * (a[:, None] == i[None, :]).mean()), 4)
+
+
+def choose_threshold(rows, w, second, ceiling=0.03) -> float:
+    """The highest threshold (step 0.01) whose false abstention is at most ``ceiling`` on every set."""
+    best = 0.0
+    for t in np.arange(0.0, 1.0, 0.01):
+        tab = table(rows, lambda r: reader_outcome(r, w, t, second))
+        if all(v["false_abst"] <= ceiling for v in tab.values()):
+            best = round(float(t), 2)
+        else:
+            break
+    return best
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["dev", "report"], default="dev")
@@ -159,13 +211,21 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=12)
     ap.add_argument("--rows", type=Path, default=None, help="JSON of collected rows (reused when present)")
     ap.add_argument("--max-questions", type=int, default=0, help="per set, 0 = all")
+    ap.add_argument("--sets", nargs="*", default=[], help="only these sets (policyqa, squad11, squad2)")
+    ap.add_argument("--no-logits", action="store_true", help="collect retrieval only (logits later with --relogit)")
+    ap.add_argument("--relogit", action="store_true", help="recompute the logits of --rows with the shipped reader")
     args = ap.parse_args()
+    if args.no_logits and not args.rows:
+        ap.error("--no-logits needs --rows")
     from assistant.reader import CALIBRATION
     from assistant.settings import Settings
     from index.embedder import _PackagedModel
 
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text())
+        if args.relogit:
+            relogit(rows)
+            args.rows.write_text(json.dumps(rows))
     else:
         docs, questions = reader_data.load(args.datasets, "fit" if args.part == "dev" else "report", _PackagedModel(None, False).count_tokens)
         if args.part == "dev":
@@ -179,20 +239,30 @@ def main() -> int:
                 by_set.setdefault(docs[q.doc].set_name, []).append(q)
             questions = [q for qs in by_set.values() for q in random.Random(13).sample(qs, min(args.max_questions, len(qs)))]
         rows = []
-        for set_name in sorted({d.set_name for d in docs}):
-            rows += collect(docs, [q for q in questions if docs[q.doc].set_name == set_name], args.candidates)
+        for set_name in sorted({d.set_name for d in docs if not args.sets or d.set_name.split("-")[0] in args.sets}):
+            rows += collect(docs, [q for q in questions if docs[q.doc].set_name == set_name], args.candidates, not args.no_logits)
         if args.rows:
             args.rows.write_text(json.dumps(rows))
+    if args.no_logits:
+        return 0
+    from assistant.reader import FUSION
+
     s = Settings()
-    print("rules:", json.dumps(table(rows, lambda r: r["rules"]), indent=1))
-    scale, bias = platt(rows) if args.part == "dev" else CALIBRATION
-    print(f"calibration scale {scale:.4f} bias {bias:.4f}")
-    rel, ece = reliability(rows, scale, bias)
-    print("reliability (best sentence per question): bin, questions, mean probability, share answering", rel, "ECE", ece)
-    thresholds = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5] if args.part == "dev" else [s.reader_threshold]
-    for t in thresholds:
-        for second in ([0.3, 0.5, 0.7, 1.01] if args.part == "dev" else [s.reader_second]):
-            print(f"reader threshold {t} second {second}:", json.dumps(table(rows, lambda r: reader_outcome(r, scale, bias, t, second))))
+    print("rules:", json.dumps(table(rows, lambda r: r["rules"])))
+    if args.part == "dev":
+        candidates = {"reader only (Platt)": fit(rows, False), "reader + retriever scores (fusion)": fit(rows, True)}
+    else:
+        candidates = {"shipped fusion": FUSION}
+    for name, w in candidates.items():
+        rel, ece = reliability(rows, w)
+        print(f"{name}: weights {json.dumps(w)} AUC(squad2 answerable vs unanswerable) {auc(rows, w)} ECE {ece}")
+        print("  reliability (best sentence per question: bin, questions, mean probability, share that answers):", rel)
+        seconds = [0.5, 0.7, 1.01] if args.part == "dev" else [s.reader_second]
+        for second in seconds:
+            t = choose_threshold(rows, w, second) if args.part == "dev" else s.reader_threshold
+            print(f"  second {second} threshold {t} (false abstention <= 0.03 per set):", json.dumps(table(rows, lambda r: reader_outcome(r, w, t, second))))
+        for t in [0.05, 0.1, 0.2, 0.3, 0.4, 0.5]:
+            print(f"  trade-off at threshold {t}:", json.dumps(table(rows, lambda r: reader_outcome(r, w, t, seconds[0]))))
     return 0
 
 
