@@ -81,7 +81,7 @@ class ExtractiveAnswerer:
         unit: str = "sentence",
         reader=None,
         reader_threshold: float = 0.5,
-        reader_candidates: int = 12,
+        reader_candidates: int = 20,
         reader_second: float = 0.5,
     ) -> None:
         self.reader = reader

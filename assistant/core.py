@@ -111,7 +111,7 @@ class Assistant:
             store=store,
             embedder=self.embedder,
             mode=s.retrieval_mode,
-            k=s.top_k,
+            k=max(s.top_k, s.reader_passages) if s.answer_model == "reader" else s.top_k,
             candidates=s.candidate_sentences,
             fusion=s.fusion,
             bm25_weight=s.bm25_weight,

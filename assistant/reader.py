@@ -35,8 +35,9 @@ READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
 
 READER_FILE = "reader-int8.onnx"
 
-READER_SHA256 = "89ce761971c7c38cc48740bd8156863861ed1ad08a0d2024dff3a032b83fb594"
-"""SHA-256 of :data:`READER_FILE`, checked before loading."""
+READER_SHA256: str | None = None
+"""SHA-256 of the shipped :data:`READER_FILE`, checked before loading; None while no trained
+reader is shipped (see MODEL_CARD.md): ``answer_model="reader"`` is then an error that says so."""
 
 CALIBRATION = (1.0, 0.0)
 """``(scale, bias)`` of the Platt scaling ``p = sigmoid(scale * logit + bias)``, fitted on the
@@ -88,7 +89,7 @@ class Reader:
     def __init__(
         self,
         model_file: Path | None = None,
-        expected_sha256: str = READER_SHA256,
+        expected_sha256: str | None = READER_SHA256,
         calibration: tuple[float, float] = CALIBRATION,
         batch_size: int = 32,
     ) -> None:
@@ -108,6 +109,11 @@ class Reader:
             ModelError: the file is missing or its checksum differs (the message names both).
         """
         f = self.model_file
+        if self.expected_sha256 is None:
+            raise ModelError(
+                f"No trained reader is shipped in {f.parent} yet; train and export one (python benchmarks/train_reader.py, "
+                "then benchmarks/export_reader.py), or set ASSISTANT_ANSWER_MODEL=rules."
+            )
         if not f.is_file():
             raise ModelError(f"The reader model {f} is missing (expected SHA-256 {self.expected_sha256}); reinstall the assistant package.")
         got = _sha256(f)

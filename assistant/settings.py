@@ -155,10 +155,12 @@ class Settings(BaseSettings):
         description="Quote a further sentence only if its fused score is at least this fraction of the best one's (ratio).",
     )
     answer_model: Literal["reader", "rules"] = Field(
-        default="reader",
-        description="What picks the quoted sentences and decides on abstention: `reader` (the shipped cross-encoder, "
-        "assistant/models/reader/, reads each candidate sentence with the question) or `rules` (the fused retrieval "
-        "score with abstain_below and the checks of assistant.abstention; kept to measure against).",
+        default="rules",
+        description="What picks the quoted sentences and decides on abstention: `rules` (the fused retrieval score with "
+        "abstain_below and the checks of assistant.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
+        "trained by benchmarks/train_reader.py, reads each candidate sentence with the question; its file is checked by "
+        "SHA-256 and a missing or altered file is an error, never a fallback to the rules). `rules` stays the default until "
+        "a trained reader beats it on the report documents (see assistant/models/reader/MODEL_CARD.md).",
     )
     reader_threshold: float = Field(
         default=0.5,
@@ -168,7 +170,15 @@ class Settings(BaseSettings):
         "fit documents of the public question sets, see assistant/models/reader/MODEL_CARD.md).",
     )
     reader_candidates: int = Field(
-        default=12, ge=1, le=100, description="Sentences the reader reads per question: the best by fused score (count)."
+        default=20, ge=1, le=100, description="Sentences the reader reads per question: the best by fused score (count)."
+    )
+    reader_passages: int = Field(
+        default=12,
+        ge=1,
+        le=50,
+        description="Passages retrieved per question when the reader answers (count; at least top_k): the reader's "
+        "candidates are their best sentences (on held-out PolicyQA policies, 20 candidates from 12 passages hold the "
+        "answer for 0.34 of the questions, 12 from 5 for 0.20).",
     )
     reader_second: float = Field(
         default=0.5,

@@ -197,6 +197,7 @@ def main(argv=None) -> int:
     ap.add_argument("--listwise", type=float, default=0.5)
     ap.add_argument("--eval-every", type=int, default=400, help="steps between dev evaluations")
     ap.add_argument("--dev-sample", type=int, default=600, help="dev questions scored at each evaluation")
+    ap.add_argument("--init", type=Path, default=None, help="continue from this checkpoint (its weights; a new schedule)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/reader-run"))
     ap.add_argument("--cache", type=Path, default=None, help="pickle of the prepared pairs (reused when present)")
     args = ap.parse_args(argv)
@@ -215,6 +216,8 @@ def main(argv=None) -> int:
     }
     print(json.dumps(counts), flush=True)
     model = make_model(args.layers)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=False)["state"])
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     rng = random.Random(SEED)
@@ -271,7 +274,7 @@ def main(argv=None) -> int:
                 done = True
                 break
     summary = {
-        **counts, "seed": SEED, "layers": args.layers, "lr": args.lr, "listwise": args.listwise, "batch_pairs": args.batch_pairs,
+        **counts, "seed": SEED, "init": str(args.init) if args.init else None, "layers": args.layers, "lr": args.lr, "listwise": args.listwise, "batch_pairs": args.batch_pairs,
         "steps": step, "steps_planned": total, "pairs_seen": pairs, "train_minutes": round((time.time() - t_train) / 60, 1),
         "pairs_per_second": round(pairs / (time.time() - t_train), 1), "dev_history": history,
         "dev_baseline": dev_baselines(dev_groups, dev_q, docs, questions, dev),
