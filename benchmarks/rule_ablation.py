@@ -1,0 +1,88 @@
+"""Each hand-written answer rule switched off in turn, against the default, in one run.
+
+    python benchmarks/rule_ablation.py [--sets seeds/questions.jsonl benchmarks/data/gate-*.json]
+
+Rules (``assistant/answerer.py``, ``assistant/abstention.py``, ``assistant/retriever.py``):
+
+* ``answer_type``: abstain when the question asks for a number/date/age/rate/name the quoted sentences lack;
+* ``lead_with_type``: the quoted sentence holding the asked-for number or date leads;
+* ``names``: abstain when the question names someone/a role no document mentions;
+* ``task``: abstain on "write ...", "ignore ..." requests;
+* ``quote_pairing``: a reported claim is quoted with the direct quotation after it;
+* ``speaker``: the follow-up speaker bonus/penalty in retrieval.
+
+Each SQuAD-layout set is indexed once; every configuration answers the same questions from
+the same index. Prints one line per set and configuration: hit@1, MRR, quote@1, answer match,
+false abstention, abstention accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = ("hit@1", "mrr", "quote@1", "answer_match", "false_abstention", "abstention_accuracy")
+
+
+@contextlib.contextmanager
+def without(rule: str):
+    """The answer path with ``rule`` switched off (module attributes patched, restored after)."""
+    import assistant.answerer as answerer
+    import assistant.retriever as retriever
+
+    none = lambda *a, **k: None  # noqa: E731
+    patches = {
+        "answer_type": [(answerer, "type_mismatch", none)],
+        "lead_with_type": [(answerer, "_lead_with_answer_type", lambda q, chosen: chosen)],
+        "names": [(answerer, "unknown_names", none), (answerer, "unknown_role", none)],
+        "task": [(answerer, "is_task", none)],
+        "quote_pairing": [(answerer.ExtractiveAnswerer, "_with_following_quote", lambda self, chosen, scored: chosen)],
+        "speaker": [(retriever, "SPEAKER_WEIGHT", 0.0)],
+        "default": [],
+    }[rule]
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    try:
+        for obj, name, value in patches:
+            setattr(obj, name, value)
+        yield
+    finally:
+        for obj, name, value in saved:
+            setattr(obj, name, value)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_sets = [ROOT / "seeds" / "questions.jsonl", *sorted((ROOT / "benchmarks" / "data").glob("gate-*.json"))]
+    ap.add_argument("--sets", type=Path, nargs="*", default=default_sets)
+    ap.add_argument("--rules", nargs="*", default=["default", "answer_type", "lead_with_type", "names", "task", "quote_pairing", "speaker"])
+    args = ap.parse_args()
+    from assistant.core import Assistant
+    from assistant.evaluation import load_questions, run_eval
+    from assistant.question_sets import index_documents, is_squad_file, load_squad
+    from assistant.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Assistant.from_settings(Settings(data_dir=Path(tmp) / "seed", answer_model="rules"), progress=False)
+        for path in args.sets:
+            if is_squad_file(path):
+                squad = load_squad(path)
+                target, questions = index_documents(squad.documents, Path(tmp) / squad.name, base), squad.questions
+            else:
+                target, questions = base, load_questions(path, base.documents())
+            for rule in args.rules:
+                with without(rule):
+                    s = run_eval(target, questions, name=path.stem).summary
+                print(f"{path.stem:16s} {'-' + rule if rule != 'default' else 'default':16s} " + " ".join(f"{m} {s.get(m, float('nan')):.3f}" for m in METRICS), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
