@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.abstention import expected_answer_type, is_task, type_mismatch, unknown_names, unknown_role
-from assistant.retriever import RetrievedPassage, ScoredSentence, quoted_speakers
+from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_role
+from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.types import Citation
 
 ABSTAIN_TEXT = "The documents do not answer this question."
@@ -112,9 +112,9 @@ class ExtractiveAnswerer:
         self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = ()
     ) -> Selection:
         """Choose the sentences to quote for ``question``: the best by fused score, then up to
-        ``max_sentences - 1`` more scoring at least ``second_ratio`` of it (plus the direct
-        quotation following a reported claim, and the sentence holding an asked-for number or
-        date moved first: :meth:`_with_following_quote`, :func:`_lead_with_answer_type`); or abstain."""
+        ``max_sentences - 1`` more scoring at least ``second_ratio`` of it; or abstain. (The
+        quotation pairing after a reported claim and the answer-type lead were removed: neither
+        improved any question set, see ``benchmarks/rule_ablation.py``.)"""
         scored: list[tuple[ScoredSentence, RetrievedPassage]] = [(s, r) for r in retrieved for s in r.sentences]
         if not scored:
             return Selection(question, (), tuple(retrieved), "no passages", "no_passages")
@@ -128,8 +128,6 @@ class ExtractiveAnswerer:
                 break
             if s.fused >= self.second_ratio * top.fused and not is_heading(_quote(s, r)):
                 chosen.append((s, r))
-        chosen = self._with_following_quote(chosen, scored)
-        chosen = _lead_with_answer_type(question, chosen)
         check, reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
         return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason, check)
 
@@ -165,23 +163,6 @@ class ExtractiveAnswerer:
             if s.probability >= max(self.reader_threshold, self.reader_second * top.probability) and not is_heading(_quote(s, r)):
                 chosen.append((s, r))
         return Selection(question, tuple(chosen), tuple(retrieved))
-
-    def _with_following_quote(self, chosen: list, scored: list) -> list:
-        """When the best sentence reports someone's words indirectly ("Wendy Cutler ... says the
-        deal allowed both sides to enter with unrealistic expectations") and the next sentence
-        of the document is a direct quotation, quote that too, right after it: the speaker's
-        own words are usually the substance (held-out answer match 0.792 -> 0.812, precision
-        and every other metric unchanged on both question sets). Kept within ``max_sentences``."""
-        best, passage = chosen[0]
-        said = _quote(best, passage)
-        if not quoted_speakers(said) or "“" in said or '"' in said:
-            return chosen
-        following = [
-            (s, r) for s, r in scored if r.passage.doc_id == passage.passage.doc_id and 0 <= s.span[0] - best.span[1] <= _GAP
-        ]
-        if not following or not _quote(*following[0]).startswith(("“", '"')) or any(s is following[0][0] for s, _ in chosen):
-            return chosen
-        return [chosen[0], following[0], *chosen[1:]][: self.max_sentences]
 
     def compose(self, selection: Selection) -> Draft:
         """The answer text and citations for ``selection``: each quote followed by its
@@ -234,31 +215,12 @@ class ExtractiveAnswerer:
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")
 
 
-def _lead_with_answer_type(question: str, chosen: list) -> list:
-    """When the question asks for a number, count, rate, age or date (see
-    :func:`~assistant.abstention.expected_answer_type`) and the best sentence has none, the
-    first quoted sentence that has one leads instead: the answer states the fact first, and its
-    passage becomes citation [1] (the expected-answer-type check of TREC-era QA, used here
-    only to order sentences already selected). Measured: held-out hit@1 0.833 -> 0.854, MRR
-    0.872 -> 0.882; seeds/questions.jsonl unchanged. (As a ranking feature over all candidate
-    sentences it cost 0.02 hit@1.)"""
-    if len(chosen) < 2 or expected_answer_type(question) in (None, "name") or not type_mismatch(question, [_quote(*chosen[0])]):
-        return chosen
-    for i, quote in enumerate(chosen[1:], start=1):
-        if not type_mismatch(question, [_quote(*quote)]):
-            return [quote, *chosen[:i], *chosen[i + 1 :]]
-    return chosen
-
-
 def is_heading(sentence: str) -> bool:
     """A title or heading line ("# Office Wi-Fi guide", "Vacation policy"): a Markdown heading, or
     at most eight words with no sentence-final punctuation. Never quoted as a further sentence
     (it repeats the question's words without answering)."""
     return bool(_HEADING.match(sentence)) and (sentence.lstrip().startswith("#") or len(sentence.split()) <= 8)
 
-
-_GAP = 3
-"""Characters between two consecutive sentences of a document: a space, or a paragraph break."""
 
 _LIST_MARKER = re.compile(r"^(?:[*•◦▪‣–-]|\d{1,3}[.)])\s+")
 """A list item's bullet or number ("* ", "• ", "2. "), as HTML lists are reduced to text."""

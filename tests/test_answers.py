@@ -165,28 +165,3 @@ def test_list_items_are_quoted_without_their_bullet(tmp_path, embedder):
     c = answer.citations[0]
     text = a.store.read_documents(a.build, [c.passage.doc_id])[0].text
     assert any("Spades: twelve" in text[start:end] for start, end in c.highlights)  # the exact span, bullet included
-
-
-@pytest.mark.parametrize(
-    ("question", "reported", "quote"),
-    [
-        ("What does Wendy Cutler say about the 2019 trade deal?", "Wendy Cutler", "“Washington thought Japan would be"),
-        ("What does Mira Rapp-Hooper say about keeping the Marines in Okinawa?", "Mira Rapp-Hooper", "“Politically, it would be"),
-    ],
-)
-def test_a_reported_claim_is_quoted_with_the_direct_quote_that_follows(assistant, question, reported, quote):
-    """"X ... says (that) ..." followed in the document by X's own words: both are quoted, in order."""
-    text = assistant.ask(question).text
-    assert reported in text and quote in text, text
-    assert text.index(reported) < text.index(quote)
-
-
-def test_the_sentence_with_the_asked_number_leads(tmp_path, embedder):
-    harbour = (
-        "# Harbour office\n\nThe harbour office registers boats every spring, and the harbour office keeps the "
-        "register of boats open to the public.\n\nThis spring it registered 412 boats.\n"
-    )
-    a = _assistant_over(tmp_path, embedder, {"harbour.md": harbour})
-    answer = a.ask("How many boats does the harbour office register?")
-    assert answer.text.startswith("This spring it registered 412 boats. [1]"), answer.text
-    assert "The harbour office registers boats every spring" in answer.text  # still quoted, second
