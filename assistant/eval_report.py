@@ -12,7 +12,8 @@ _SHOWN = ["hit@1", "hit@3", "mrr", "evidence_recall", "citation_precision", "ans
 
 
 def _fmt(v) -> str:
-    if v is None:
+    """A metric for a table: 3 decimals (whole numbers from 10 up), "–" where it does not apply."""
+    if v is None or (isinstance(v, float) and v != v):  # None, or NaN from an older report
         return "–"
     if isinstance(v, float):
         return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"

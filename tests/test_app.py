@@ -26,9 +26,9 @@ def test_chat_escapes_html_and_shows_sources(assistant):
 
     demo = build_app(assistant)
     respond = next(fn.fn for fn in demo.fns.values() if fn.fn.__name__ == "respond")
-    *_, (_, chat, asked, sources) = respond("<img src=x onerror=alert(1)> Who is Japan's chief negotiator?", [], [])
+    *_, (_, chat, asked, sources, answers) = respond("<img src=x onerror=alert(1)> Who is Japan's chief negotiator?", [], [])
     assert chat[0]["content"].startswith("&lt;img src=x onerror=alert(1)&gt;")
     assert "<mark>" in sources and "Ryosei Akazawa" in sources and "lines" in sources
     assert asked == ["<img src=x onerror=alert(1)> Who is Japan's chief negotiator?"]
-    *_, (_, chat, asked2, _) = respond("", chat, asked)
+    *_, (box, chat, asked2, _, _) = respond("", chat, asked)
     assert "Please type a question" in chat[-1]["content"] and asked2 == asked

@@ -72,7 +72,14 @@ def test_eval_passes_its_gate_and_writes_reports(assistant, tmp_path):
     report, page = tmp_path / "r.json", tmp_path / "r.html"
     result = runner.invoke(app, ["eval", "--report", str(report), "--html", str(page), "--quiet"])
     assert result.exit_code == 0, result.output
-    data = json.loads(report.read_text(encoding="utf-8"))
+    assert "By tag" in result.output and "nan" not in result.output.lower()  # a metric that does not apply is "–"
+    assert "–" in result.output.split("By tag")[1]
+
+    def no_nan(name):
+        raise AssertionError(f"the report holds {name}, which is not JSON")
+
+    data = json.loads(report.read_text(encoding="utf-8"), parse_constant=no_nan)
+    assert data["by_tag"]["unanswerable"]["hit@1"] is None and data["by_tag"]["unanswerable"]["abstention_accuracy"] == 1.0
     assert data["summary"]["n_questions"] >= 60 and data["questions"][0]["metrics"]
     html = page.read_text(encoding="utf-8")
     assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
