@@ -35,10 +35,14 @@ class CitedSpan(BaseModel):
 
     n: int | None = None
     doc_id: str = Field(min_length=1, max_length=1000)
+    title: str = Field(default="", max_length=1000)
     start: int = Field(ge=0, description="Start offset in the document text (characters).")
     end: int = Field(ge=0, description="End offset, exclusive (characters).")
     text: str = Field(default="", max_length=20_000, description="document_text[start:end].")
+    line_start: int | None = Field(default=None, ge=1)
+    line_end: int | None = Field(default=None, ge=1)
     highlights: list[tuple[int, int]] = Field(default_factory=list, max_length=20, description="[start, end] of quoted sentences.")
+    score: float | None = None
 
     @model_validator(mode="after")
     def _spans(self) -> CitedSpan:
