@@ -190,8 +190,8 @@ def test_an_export_runs_as_an_eval_question_set(assistant, tmp_path, monkeypatch
     report = tmp_path / "r.json"
     result = runner.invoke(app, ["eval", "--questions", str(out), "--report", str(report)])
     assert result.exit_code in (0, 1), result.output  # it runs (1 = a gate missed on 3 questions), the file is valid
-    data = json.loads(report.read_text(encoding="utf-8"))
-    by_id = {q["id"]: q for q in data["questions"]}
+    (rated,) = json.loads(report.read_text(encoding="utf-8"))["sets"].values()
+    by_id = {q["id"]: q for q in rated["questions"]}
     assert [by_id[q["id"]]["metrics"]["hit@1"] for q in lines[:2]] == [1.0, 1.0]  # the rated answers are reproduced
     assert by_id[lines[2]["id"]]["metrics"]["abstained"] == 1.0
     stdout = runner.invoke(app, ["feedback", "export", "--verdict", "down"])

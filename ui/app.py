@@ -72,10 +72,11 @@ WIDGET_THEME = gr.themes.Default(
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
-def answer_json(assistant: Assistant, question: str, history: list[str] | None = None) -> dict:
-    """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``."""
+def answer_json(assistant: Assistant, question: str, history: list[str] | None = None, documents: list[str] | None = None) -> dict:
+    """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``.
+    ``documents``: limit the answer to these document ids (None: all)."""
     try:
-        return assistant.ask(question, history or ()).to_dict()
+        return assistant.ask(question, history or (), documents or None).to_dict()
     except AssistantError as err:
         return {"question": question, "error": str(err)}
     except Exception:  # never a traceback to the user
@@ -147,17 +148,18 @@ def _echo(message: str) -> str:
 def _responder(assistant: Assistant):
     """The chat event handler shared by the full chat and the widget.
 
-    ``respond(message, chat, asked, answers)`` yields ``(box, chat, asked, sources, answers)``:
+    ``respond(message, chat, asked, answers, scope)`` yields ``(box, chat, asked, sources, answers)``:
     ``box`` the question box's new text ("" once answered; the question itself when it was
     refused, so nothing is lost), ``chat`` the Chatbot's list of ``{"role", "content"}`` dicts
     (escaped HTML), ``asked`` the earlier user turns (history for follow-ups), ``sources`` the
     HTML of :func:`ui.render.sources_html`, ``answers`` the rateable answers by message index
-    (see :mod:`ui.feedback_ui`). With a language model configured it yields as the text streams
+    (see :mod:`ui.feedback_ui`); ``scope`` limits the answer to those document ids (None: all).
+    With a language model configured it yields as the text streams
     in, and the sources panel appears when the answer ends. A refused question is echoed cut to
     :data:`ECHO_CHARS`. Errors become a chat message; nothing raises.
     """
 
-    def respond(message: str, chat: list, asked: list[str], answers: dict | None = None):
+    def respond(message: str, chat: list, asked: list[str], answers: dict | None = None, scope: list[str] | None = None):
         chat = list(chat or [])
         asked = list(asked or [])
         answers = dict(answers or {})
@@ -165,7 +167,7 @@ def _responder(assistant: Assistant):
         user = {"role": "user", "content": html.escape(message)}
         streamed = ""
         try:
-            for item in assistant.ask_stream(message, asked):
+            for item in assistant.ask_stream(message, asked, scope or None):
                 if isinstance(item, str):
                     streamed += item
                     yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update(), answers
@@ -200,13 +202,15 @@ CHAT_BUTTONS = ["copy", "copy_all"]
 Hugging Face, which means nothing on an intranet)."""
 
 
-def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict) -> None:
-    """Events shared by the chat and the widget: ask, start over, and (on every page load) the
-    empty chat's list of indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`."""
+def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None) -> None:
+    """Events shared by the chat and the widget: ask (limited to the document ids in the
+    ``scope`` State, if given), start over, and (on every page load) the empty chat's list of
+    indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`."""
     respond = _responder(assistant)
     asked = gr.State([])
+    inputs = [box, chat, asked, answers] + ([scope] if scope is not None else [])
     for trigger in (box.submit, send.click):
-        trigger(respond, [box, chat, asked, answers], [box, chat, asked, sources, answers], api_visibility="private", **limits)
+        trigger(respond, inputs, [box, chat, asked, sources, answers], api_visibility="private", **limits)
     for trigger in (reset.click, chat.clear):
         trigger(_clear, None, [chat, asked, sources, answers], api_visibility="private").then(
             controls.hidden, None, controls.outputs, api_visibility="private"
@@ -254,13 +258,15 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
+        api_d = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
 
-        def ask(question: str, history: list[str] | None = None) -> dict:
-            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``)."""
-            return answer_json(assistant, question, history)
+        def ask(question: str, history: list[str] | None = None, documents: list[str] | None = None) -> dict:
+            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``;
+            ``documents``: answer only from these document ids, None or empty for all)."""
+            return answer_json(assistant, question, history, documents)
 
-        gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask", **limits)
+        gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
     return demo
 
 
@@ -269,6 +275,8 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
 
     One column, no header and no footer: the conversation, a question box with an Ask button,
     and the sources of the latest answer below (scrolling). It has no API endpoint of its own.
+    ``/widget/?documents=a.md,b.md`` (what ``embed.js`` makes of ``data-documents``) answers
+    only from those document ids.
 
     Args:
         concurrency: Questions answered at once (count).
@@ -295,5 +303,18 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
         answers = gr.State({})
         controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "widget")
         sources = gr.HTML(sources_html(None), elem_id="sources", scale=1)  # takes the height left: see WIDGET_CSS
-        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits)
+        scope = gr.State(None)
+        scope_param = gr.Textbox(visible=False)
+        widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
+        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope)
     return widget
+
+
+SCOPE_FROM_URL_JS = "() => new URLSearchParams(window.location.search).get('documents') || ''"
+"""Reads the widget page's ``?documents=`` parameter in the browser (the widget's own URL)."""
+
+
+def parse_scope(value: str | None) -> list[str] | None:
+    """``"a.md, b.md"`` -> ``["a.md", "b.md"]``; empty -> None (all documents)."""
+    ids = [part.strip() for part in (value or "").split(",") if part.strip()]
+    return ids or None
