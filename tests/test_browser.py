@@ -406,6 +406,10 @@ def test_an_answer_is_rated_and_commented_in_the_browser(browser, server, server
         ask_in(page, question)
         page.locator("#chat").get_by_label("Dislike").first.click()
         expect(page.locator("#feedback-status")).to_contain_text("saved as not helpful")
+        page.locator("#chat").get_by_label("Like", exact=True).first.click()  # changing one's mind replaces the rating
+        expect(page.locator("#feedback-status")).to_contain_text("saved as helpful")
+        page.locator("#chat").get_by_label("Dislike").first.click()
+        expect(page.locator("#feedback-status")).to_contain_text("saved as not helpful")
         page.locator("#feedback-comment textarea").fill("It should say where she works.")
         page.locator("#feedback-send").click()
         expect(page.locator("#feedback-status")).to_contain_text("comment was saved")

@@ -4,7 +4,8 @@ The Chatbot's own like/dislike buttons rate an answer; the rating is stored at o
 :mod:`assistant.feedback`) and a comment box appears under the chat; sending a comment updates
 the same record. The answers that can be rated travel in a ``gr.State`` dict
 ``{message index: {"answer": <assistant ask --json dict>, "history": [...], "build_id": str}}``
-filled by the chat's responder (:func:`rateable`).
+filled by the chat's responder (:func:`rateable`); a rated answer's entry keeps its
+``feedback_id``, so changing the thumb replaces the rating instead of adding another.
 """
 
 from __future__ import annotations
@@ -94,16 +95,21 @@ def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore,
         return None
 
     def rate(kept: dict, data: gr.LikeData):
-        entry = (kept or {}).get(data.index if isinstance(data.index, int) else data.index[0])
-        if entry is None or not isinstance(data.liked, bool):
-            return controls.hidden()
+        kept = dict(kept or {})
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        entry = kept.get(index)
+        if entry is None or not isinstance(data.liked, bool):  # not an answer, or a thumb taken back
+            return (*controls.hidden(), kept)
         verdict = "up" if data.liked else "down"
         record = FeedbackRecord.of_answer(entry["answer"], verdict, entry["history"], build_id=entry["build_id"], client=client)
+        if entry.get("feedback_id"):  # rated before: the new verdict replaces the old one
+            record.feedback_id = entry["feedback_id"]
         problem = save(record)
         if problem:
-            return None, gr.update(visible=False), "", _status(problem)
+            return None, gr.update(visible=False), "", _status(problem), kept
+        kept[index] = {**entry, "feedback_id": record.feedback_id}
         thanks = "Thanks, saved as helpful." if data.liked else "Thanks, saved as not helpful."
-        return record.to_dict(), gr.update(visible=True), "", _status(f"{thanks} Add a comment if you like.")
+        return record.to_dict(), gr.update(visible=True), "", _status(f"{thanks} Add a comment if you like."), kept
 
     def send_comment(current: dict | None, text: str):
         if current is None:
@@ -118,7 +124,7 @@ def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore,
             return current, gr.update(visible=True), text, _status(problem)
         return None, gr.update(visible=False), "", _status("Thanks, your comment was saved.")
 
-    chat.like(rate, [answers], controls.outputs, api_visibility="private")
+    chat.like(rate, [answers], [*controls.outputs, answers], api_visibility="private")
     for trigger in (send.click, comment.submit):
         trigger(send_comment, [rating, comment], controls.outputs, api_visibility="private")
     return controls
