@@ -118,14 +118,16 @@ WIDGET_JS = """
     const first = document.querySelector("#sources mark");
     if (first && first !== mark) {
       mark = first;
-      // Show the card from its header when the highlight fits below it; otherwise put the
-      // highlight just under the card's header, which is sticky, so it stays in view.
+      // Show the panel from its top (heading "Sources" / "Related passages") when the highlight
+      // fits in view from there; else its card from the header; else the highlight just under
+      // the card's header, which is sticky, so it stays in view.
       const card = first.closest(".source"), box = scroller(first);
       if (card && box) {
-        const head = card.querySelector(".meta");
-        const end = first.getBoundingClientRect().bottom - card.getBoundingClientRect().top;
-        if (end + 8 <= box.clientHeight) reveal(card, 4);
-        else reveal(first, (head ? head.offsetHeight : 0) + 8);
+        const head = card.querySelector(".meta"), top = box.getBoundingClientRect().top - box.scrollTop;
+        const end = first.getBoundingClientRect().bottom;
+        if (end - top + 8 <= box.clientHeight) box.scrollTop = 0;
+        else if (end - card.getBoundingClientRect().top + 8 <= box.clientHeight) reveal(card, 4);
+        else reveal(first, (head ? head.offsetHeight : 0) + 2);
       }
     }
   }).observe(document.body, { childList: true, subtree: true });
