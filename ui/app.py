@@ -101,14 +101,15 @@ WIDGET_JS = """
 """Page script of the widget (runs in the widget's own page, loads nothing)."""
 
 
-def _responder(assistant: Assistant):
+def _responder(assistant: Assistant, base: str = ""):
     """The chat event handler shared by the full chat and the widget.
 
     ``respond(message, chat, asked)`` yields ``("", chat, asked, sources)``: ``chat`` is the
     Chatbot's list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user
     turns (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`.
     With a language model configured it yields as the text streams in, and the sources panel
-    appears when the answer ends. Errors become a chat message; nothing raises.
+    appears when the answer ends. Errors become a chat message; nothing raises. ``base`` is
+    the path from the page to the app's root, for the source-view links (``"../"`` in the widget).
     """
 
     def respond(message: str, chat: list, asked: list[str]):
@@ -131,7 +132,7 @@ def _responder(assistant: Assistant):
             yield "", chat + [user, {"role": "assistant", "content": "Something went wrong; please try again."}], asked, gr.update()
             return
         chat += [user, {"role": "assistant", "content": answer_markdown(answer)}]
-        yield "", chat, asked + [answer.question], sources_html(answer)
+        yield "", chat, asked + [answer.question], sources_html(answer, base)
 
     return respond
 
@@ -192,7 +193,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
     Args:
         concurrency: Questions answered at once (count).
     """
-    respond = _responder(assistant)
+    respond = _responder(assistant, base="../")  # the widget is served at /widget/
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
         asked = gr.State([])

@@ -7,6 +7,8 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/embed.js``    a script that inserts the widget's iframe where it is included;
 - ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
 - ``GET /healthz`` whether the index is loaded, with its document and passage counts;
+- ``GET /sources/{doc_id}?start=&end=`` the cited span in its document (a PDF's page
+  rendered, the span's boxes drawn), see :mod:`ui.sources`;
 - ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
 
 ``settings.allowed_origins`` (besides the server's own origin) may frame the pages (CSP
@@ -42,6 +44,7 @@ from assistant.errors import QuestionError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.render import CSS  # noqa: E402
+from ui.sources import add_source_routes  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,9 @@ class CitationOut(BaseModel):
     end: int = Field(description="End offset, exclusive (characters).")
     line_start: int
     line_end: int
+    page_start: int | None = Field(default=None, description="PDF: first page of the span (1-based); null otherwise.")
+    page_end: int | None = Field(default=None, description="PDF: last page of the span (1-based); null otherwise.")
+    section: str | None = Field(default=None, description='Heading path of the span, e.g. "Leave > Sick leave"; null without headings.')
     text: str = Field(description="document_text[start:end].")
     highlights: list[list[int]] = Field(description="[start, end] spans of the quoted sentences (characters).")
     score: float = Field(description="Cosine similarity of the best supporting sentence, in [-1, 1].")
@@ -365,6 +371,8 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     @app.get("/embed.js", include_in_schema=False)
     async def embed_js() -> Response:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
+
+    add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
 
     concurrency = settings.max_concurrent_questions
     common = {"ssr_mode": False, "run_history": False, "mcp_server": False}

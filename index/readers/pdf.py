@@ -43,6 +43,7 @@ from __future__ import annotations
 import difflib
 import re
 import statistics
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,9 @@ OCR_IMAGE_SHARE = 0.25
 OCR_MAX_CHARS = 100
 """A page whose images cover at least OCR_IMAGE_SHARE of its area and that has fewer than
 OCR_MAX_CHARS text characters is a scan: its words are in the image (it needs OCR)."""
+
+PDFIUM_LOCK = threading.RLock()
+"""PDFium is not thread-safe: every use of it in this process (reading, the source view) holds this lock."""
 
 _HYPHEN_MARKS = {0x02, 0xFFFE}
 _BULLET_START = re.compile(r"^(?:[\uf0b7•◦▪‣*–-]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s|\d{1,3}(?:\.\d{1,3})+\.?\s)")
@@ -218,6 +222,13 @@ def extract(path: Path) -> tuple[Extracted, list[tuple[int, int]]]:
     Raises:
         Unreadable: encrypted, corrupt, too large, no text layer, or empty.
     """
+    with PDFIUM_LOCK:
+        pages, scans, notes, n_pages, title = _read_pages(path)
+    return _assemble(path, pages, scans, notes, n_pages, title)
+
+
+def _read_pages(path: Path):
+    """Lines of every page, scanned pages, notes, page count and metadata title (PDFium calls only)."""
     pdf = _open(path)
     try:
         notes: list[str] = []
@@ -242,6 +253,11 @@ def extract(path: Path) -> tuple[Extracted, list[tuple[int, int]]]:
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
     finally:
         pdf.close()
+    return pages, scans, notes, n_pages, title
+
+
+def _assemble(path: Path, pages, scans: list[int], notes: list[str], n_pages: int, title: str | None):
+    """The document text from the pages' lines (headers and footers dropped, paragraphs joined, pages kept)."""
     dropped = running_lines(pages)
     chars: list[tuple[str, int, int]] = []
     spans = []
@@ -257,7 +273,7 @@ def extract(path: Path) -> tuple[Extracted, list[tuple[int, int]]]:
     name = path.name
     if not text.strip() or len(scans) == n_pages:
         if scans:
-            raise Unreadable(path, "no text layer", f"{_pages(scans)} scanned images with almost no text; run OCR first (e.g. `ocrmypdf {name} out.pdf`) and index the result")
+            raise Unreadable(path, "no text layer", f"{_pages(scans)} images with almost no text (a scan); run OCR first (e.g. `ocrmypdf {name} out.pdf`) and index the result")
         raise Unreadable(path, "empty", "it has no text to index")
     if scans:
         notes.append(f"{_pages(scans)} mostly images with little text; if they are scans, run OCR (e.g. `ocrmypdf`) to index their words")
@@ -268,6 +284,8 @@ def extract(path: Path) -> tuple[Extracted, list[tuple[int, int]]]:
 def _pages(numbers: list[int]) -> str:
     if len(numbers) == 1:
         return f"page {numbers[0]} is"
+    if len(numbers) == 2:
+        return f"pages {numbers[0]} and {numbers[1]} are"
     shown = ", ".join(map(str, numbers[:8])) + (", ..." if len(numbers) > 8 else "")
     return f"pages {shown} are"
 
