@@ -17,7 +17,8 @@ Pipeline, all in character offsets into ``Document.text``:
    "he adds"-style pronoun attribution) is attached to the unit before it, which names the
    speaker; attachment stops at ``max_unit_chars``.
 3. **Passages** (:func:`chunk_document`): consecutive units packed greedily up to
-   ``max_chars``; a unit longer than that is a passage of its own. A single sentence longer
+   ``max_chars``, never across a page boundary of a PDF (only a sentence that runs on to
+   the next page spans two) nor across a heading, so a passage has one page and one section; a unit longer than that is a passage of its own. A single sentence longer
    than ``max_sentence_chars`` (e.g. a paragraph with no sentence breaks) is cut at word
    boundaries.
 4. **Token limit** (when :func:`chunk_document` is given the model's token counter): the
@@ -341,7 +342,10 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
         unit_tokens = sum(tokens.get(s, 0) for s in unit)
         # Sentences are separated by whitespace, where word pieces never straddle, so the
         # sum of their counts is the passage's count (checked exactly below anyway).
-        if groups and unit[-1][1] - groups[-1][0][0] <= config.max_chars and group_tokens + unit_tokens <= config.max_tokens:
+        if groups:
+            before, here = groups[-1][-1][1] - 1, unit[0][0]
+            same_place = doc.page_of(here) == doc.page_of(before) and doc.section_of(here) == doc.section_of(before)
+        if groups and same_place and unit[-1][1] - groups[-1][0][0] <= config.max_chars and group_tokens + unit_tokens <= config.max_tokens:
             groups[-1].extend(unit)
             group_tokens += unit_tokens
         else:

@@ -98,7 +98,8 @@ def _open(path: Path):
     except pdfium.PdfiumError as err:
         if "password" in str(err).lower():
             raise Unreadable(path, "encrypted PDF", "it needs a password; save an unencrypted copy (e.g. `qpdf --decrypt`) and index that") from None
-        detail = str(err).split("(PDFium: ")[-1].rstrip(")") if "PDFium" in str(err) else str(err)
+        m = re.search(r"PDFium: ([^)]*)", str(err))
+        detail = m.group(1) if m else str(err)
         raise Unreadable(path, "corrupt", f"it is not a readable PDF ({detail}); open and save it again, or export it again") from None
 
 
