@@ -151,6 +151,9 @@ def _print_answer(answer) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from standard input.")],
     history: Annotated[Optional[list[str]], typer.Option("--history", help="An earlier user turn (repeatable, oldest first).")] = None,
+    doc: Annotated[
+        Optional[list[str]], typer.Option("--doc", help="Answer only from this document id (repeatable; see `assistant docs`).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
 ):
     """Answer one question with cited passages."""
@@ -172,7 +175,7 @@ def ask(
     if report is not None and report.rebuilt:  # the first start builds the index: say so (stdout stays the answer)
         typer.echo(report.describe(), err=True)
     streamed = False
-    for item in assistant.ask_stream(question, history or ()):
+    for item in assistant.ask_stream(question, history or (), doc or None):
         if isinstance(item, str):
             if not as_json:  # a language model is writing: show its words as they come
                 typer.echo(item, nl=False, err=True)

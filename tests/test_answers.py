@@ -137,17 +137,9 @@ def test_unusable_history_turns_are_skipped_not_fatal(assistant):
 
 
 def _assistant_over(tmp_path, embedder, files: dict[str, str]):
-    """A real assistant over ``files`` (name -> text) only, in a data dir of its own."""
-    from assistant.core import Assistant, open_store
-    from assistant.settings import Settings
+    from conftest import assistant_over
 
-    (tmp_path / "docs").mkdir()
-    for name, text in files.items():
-        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
-    a.index([tmp_path / "docs"], progress=False)
-    return a
+    return assistant_over(tmp_path, embedder, files)
 
 
 def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):

@@ -49,10 +49,11 @@ WIDGET_THEME = gr.themes.Default(
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
-def answer_json(assistant: Assistant, question: str, history: list[str] | None = None) -> dict:
-    """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``."""
+def answer_json(assistant: Assistant, question: str, history: list[str] | None = None, documents: list[str] | None = None) -> dict:
+    """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``.
+    ``documents``: limit the answer to these document ids (None: all)."""
     try:
-        return assistant.ask(question, history or ()).to_dict()
+        return assistant.ask(question, history or (), documents or None).to_dict()
     except AssistantError as err:
         return {"question": question, "error": str(err)}
     except Exception:  # never a traceback to the user
@@ -104,21 +105,22 @@ WIDGET_JS = """
 def _responder(assistant: Assistant, base: str = ""):
     """The chat event handler shared by the full chat and the widget.
 
-    ``respond(message, chat, asked)`` yields ``("", chat, asked, sources)``: ``chat`` is the
+    ``respond(message, chat, asked, scope)`` yields ``("", chat, asked, sources)``: ``chat`` is the
     Chatbot's list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user
-    turns (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`.
+    turns (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`;
+    ``scope`` limits the answer to those document ids (None: all).
     With a language model configured it yields as the text streams in, and the sources panel
     appears when the answer ends. Errors become a chat message; nothing raises. ``base`` is
     the path from the page to the app's root, for the source-view links (``"../"`` in the widget).
     """
 
-    def respond(message: str, chat: list, asked: list[str]):
+    def respond(message: str, chat: list, asked: list[str], scope: list[str] | None = None):
         chat = list(chat or [])
         asked = list(asked or [])
         user = {"role": "user", "content": html.escape(message or "")}
         streamed = ""
         try:
-            for item in assistant.ask_stream(message or "", asked):
+            for item in assistant.ask_stream(message or "", asked, scope or None):
                 if isinstance(item, str):
                     streamed += item
                     yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update()
@@ -174,13 +176,15 @@ def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
+        api_d = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
 
-        def ask(question: str, history: list[str] | None = None) -> dict:
-            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``)."""
-            return answer_json(assistant, question, history)
+        def ask(question: str, history: list[str] | None = None, documents: list[str] | None = None) -> dict:
+            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``;
+            ``documents``: answer only from these document ids, None or empty for all)."""
+            return answer_json(assistant, question, history, documents)
 
-        gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask", **limits)
+        gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
     return demo
 
 
@@ -189,6 +193,8 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
 
     One column, no header and no footer: the conversation, a question box with an Ask button,
     and the sources of the latest answer below (scrolling). It has no API endpoint of its own.
+    ``/widget/?documents=a.md,b.md`` (what ``embed.js`` makes of ``data-documents``) answers
+    only from those document ids.
 
     Args:
         concurrency: Questions answered at once (count).
@@ -213,7 +219,20 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
             reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
         sources = gr.HTML(sources_html(None), elem_id="sources")
+        scope = gr.State(None)
+        scope_param = gr.Textbox(visible=False)
+        widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
+            trigger(respond, [box, chat, asked, scope], [box, chat, asked, sources], api_visibility="private", **limits)
         reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
     return widget
+
+
+SCOPE_FROM_URL_JS = "() => new URLSearchParams(window.location.search).get('documents') || ''"
+"""Reads the widget page's ``?documents=`` parameter in the browser (the widget's own URL)."""
+
+
+def parse_scope(value: str | None) -> list[str] | None:
+    """``"a.md, b.md"`` -> ``["a.md", "b.md"]``; empty -> None (all documents)."""
+    ids = [part.strip() for part in (value or "").split(",") if part.strip()]
+    return ids or None

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 MAX_HISTORY_TURNS = 50
 """Earlier user turns accepted by ``POST /api/ask`` (count); more is a 422. The retriever only
 uses the latest ones, so this only bounds the request size."""
+MAX_SCOPE_DOCUMENTS = 1000
+"""Most document ids one question may be limited to (count); more is a 422."""
 
 EMBED_JS = """\
 /* Cited assistant widget: include this script where the widget should appear.
@@ -61,7 +63,8 @@ EMBED_JS = """\
   if (!s) return;
   var base = s.src.replace(/embed\\.js([?#].*)?$/, "");
   var f = document.createElement("iframe");
-  f.src = base + "widget/";
+  var docs = s.getAttribute("data-documents");
+  f.src = base + "widget/" + (docs ? "?documents=" + encodeURIComponent(docs) : "");
   f.title = s.getAttribute("data-title") || "Ask the documents";
   f.className = "cited-assistant-widget";
   f.style.cssText = "display:block;width:100%;max-width:" + (s.getAttribute("data-width") || "480px") +
@@ -83,6 +86,12 @@ class AskRequest(BaseModel):
         default_factory=list,
         max_length=MAX_HISTORY_TURNS,
         description="Earlier user turns of the conversation, oldest first; used to resolve follow-ups.",
+    )
+    documents: list[str] | None = Field(
+        default=None,
+        max_length=MAX_SCOPE_DOCUMENTS,
+        description="Answer only from these document ids (as in citations' doc_id and `assistant docs`); "
+        "omitted or empty: all documents. An id that is not indexed is a 422 naming it.",
     )
 
 
@@ -263,10 +272,10 @@ async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> Asyn
             yield line
 
 
-def _ndjson(assistant: Assistant, question: str, history: list[str]) -> Iterator[str]:
+def _ndjson(assistant: Assistant, question: str, history: list[str], documents: list[str] | None) -> Iterator[str]:
     """Lines of ``POST /api/ask?stream=true`` (read in worker threads by :func:`_bounded`)."""
     try:
-        for item in assistant.ask_stream(question, history):
+        for item in assistant.ask_stream(question, history, documents):
             if isinstance(item, str):
                 yield json.dumps({"type": "token", "text": item}, ensure_ascii=False) + "\n"
             else:
@@ -335,11 +344,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
                 clean_question(body.question, settings.max_question_chars)
             except QuestionError as err:
                 return _question_error(err)
-            lines = _bounded(_ndjson(assistant, body.question, body.history), limiter)
+            lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents), limiter)
             return StreamingResponse(lines, media_type="application/x-ndjson")
         try:
             answer = await anyio.to_thread.run_sync(
-                functools.partial(assistant.ask, body.question, body.history), limiter=limiter
+                functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
             )
         except QuestionError as err:
             return _question_error(err)
