@@ -58,6 +58,15 @@ def test_report_passages_carry_pages_and_exact_offsets(report):
     assert all(p.page_start <= p.page_end for p in passages)
 
 
+def test_report_numbered_headings_give_the_section_path(report):
+    assert report.section_of(report.text.index(LRS)) == "2 LRS"
+    assert report.section_of(report.text.index("Four packages constitute")) == "2 LRS > 2.1 LRS model"
+    paths = [h for _, h in report.headings]
+    assert "3 Model > 3.1 LRS model > 3.1.6 Metadata > 3.1.6.2 Object Metadata" in paths
+    assert not any("...." in h for h in paths)  # the table of contents is not a heading
+    assert report.section_of(report.text.index("REVISION HISTORY")) is None
+
+
 def test_book_hyphenation_is_joined_and_ocr_running_headers_dropped():
     book = read(BOOK)
     assert "dangerous for use" in book.text and "dan-" not in book.text and "\ufffe" not in book.text

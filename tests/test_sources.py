@@ -66,13 +66,14 @@ def test_pdf_answer_cites_page_6_with_the_exact_span(mixed):
     (s, e), = cite.highlights
     assert doc.text[s:e] == LRS and LRS in answer.text
     out = cite.to_dict()
-    assert out["page_start"] == 6 and out["page_end"] == 6 and out["section"] is None
+    assert out["page_start"] == 6 and out["page_end"] == 6 and out["section"] == "2 LRS"
 
 
 def test_pdf_answer_on_page_7(mixed):
     answer = mixed.ask("Which four packages constitute the NHNC1?")
     cite = answer.citations[0]
     assert cite.passage.page_start == 7 and "Four packages constitute the NHNC1" in cite.passage.text
+    assert cite.passage.section == "2 LRS > 2.1 LRS model"
 
 
 def test_docx_answer_cites_its_section(mixed):

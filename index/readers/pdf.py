@@ -23,7 +23,9 @@ lines; then:
   item, continues with a space; otherwise a line break, and a blank line at a wider gap;
 * pages are kept: :attr:`Extracted.pages` holds each page's span; pages are separated by a
   blank line, or by a space when a sentence runs on (the page ends mid-sentence and the next
-  starts in lower case).
+  starts in lower case);
+* numbered headings on lines of their own ("2 LRS", "3.1.2 Hydro network") give the section
+  path (:func:`numbered_headings`): a PDF has no marked headings, but reports number theirs.
 
 :func:`extract` also returns, for every character of the text, the page and PDFium index it
 came from, which :mod:`index.readers.pdf_view` uses to draw a cited span's boxes.
@@ -279,7 +281,31 @@ def _assemble(path: Path, pages, scans: list[int], notes: list[str], n_pages: in
     if scans:
         notes.append(f"{_pages(scans)} mostly images with little text; if they are scans, run OCR (e.g. `ocrmypdf`) to index their words")
     origin = [(page, index) for _, page, index in chars]
-    return Extracted(text, title=title, format="pdf", pages=tuple(spans), notes=tuple(notes)), origin
+    extracted = Extracted(text, title=title, format="pdf", pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes))
+    return extracted, origin
+
+
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?[ \t]+([^\W\d_a-z].{0,78})$", re.MULTILINE)
+"""A line "2 LRS" / "3.1.2 Hydro network": a section number, then a title starting with a capital."""
+
+
+def numbered_headings(text: str) -> tuple[tuple[int, str], ...]:
+    """Section starts from numbered headings on lines of their own ("2 LRS", "3.1.2 Hydro
+    network"): the number's depth nests them, so "2.1 LRS model" is in "2 LRS". A line with
+    dot leaders (a table of contents) or ending like a sentence (``.,;:``) is not a heading.
+    PDFs have no marked headings; this is the structure reports number themselves."""
+    out: list[tuple[int, str]] = []
+    stack: list[tuple[int, str]] = []
+    for m in _NUMBERED_HEADING.finditer(text):
+        title = " ".join(m.group(0).split())
+        if "...." in title or title[-1] in ".,;:" or not any(c.isalpha() for c in m.group(2)):
+            continue
+        depth = m.group(1).count(".") + 1
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        stack.append((depth, title))
+        out.append((m.start(), " > ".join(t for _, t in stack)))
+    return tuple(out)
 
 
 def _pages(numbers: list[int]) -> str:
