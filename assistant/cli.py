@@ -140,8 +140,8 @@ def _print_answer(answer) -> None:
     for c in cites:
         p = c.passage
         label = f"[{c.n}]" if answer.citations else "-"
-        lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}-{p.line_end}"
-        console.print(f"{escape(label)} {escape(p.title)} ({escape(p.doc_id)}, {lines}, score {c.score:.2f})", highlight=False)
+        where = ", ".join(x for x in (p.doc_id, p.locator(), p.section) if x)  # "report.pdf, p. 6, 2 LRS"
+        console.print(f"{escape(label)} {escape(p.title)} ({escape(where)}, score {c.score:.2f})", highlight=False)
         for s, e in c.highlights:
             console.print(f"    [yellow]{escape(' '.join(p.text[s - p.start : e - p.start].split()))}[/yellow]", highlight=False)
 

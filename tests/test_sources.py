@@ -157,3 +157,10 @@ def test_source_view_of_a_pdf_shows_the_rendered_page_with_boxes(mixed, mixed_se
 def test_only_indexed_documents_are_served(mixed_server, path):
     status, body, _ = _get(mixed_server + path)
     assert status == 404 and b"root:" not in body
+
+
+def test_escape_footnotes_rewrites_only_bracketed_numbers():
+    from assistant.markers import escape_footnotes
+
+    assert escape_footnotes("lit in 1858 [3], see [12, 14] and [2–4]") == "lit in 1858 ⁽³⁾, see ⁽¹²'¹⁴⁾ and ⁽²⁻⁴⁾"
+    assert escape_footnotes("option [a] and [note] stay") == "option [a] and [note] stay"
