@@ -35,6 +35,7 @@ def folder(tmp_path_factory):
     _docx(d / "handbook.docx")
     (d / "lighthouse.md").write_text(FOOTNOTED, encoding="utf-8")
     (d / "notes.txt").write_text("Notes\n\nThe boiler is serviced every May by Calloway Heating.\n", encoding="utf-8")
+    (d / "markup.txt").write_text('Markup\n\nType <img src=x onerror=alert(1)> to test the form.\n', encoding="utf-8")
     (d / "page.html").write_text("<title>Canteen</title><h1>Canteen</h1><p>The canteen opens at half past eleven.</p>", encoding="utf-8")
     return d
 
@@ -52,7 +53,7 @@ def mixed(folder, tmp_path_factory, embedder):
 
 def test_a_mixed_folder_is_indexed_in_one_call_with_its_skips(mixed):
     report = mixed.report
-    assert sorted(report.added) == [REPORT, "handbook.docx", "lighthouse.md", "notes.txt", "page.html"]
+    assert sorted(report.added) == [REPORT, "handbook.docx", "lighthouse.md", "markup.txt", "notes.txt", "page.html"]
     text = report.describe()
     assert "crazyones-encrypted-256.pdf: encrypted PDF" in text and "1 file not indexed" in text
 
@@ -126,6 +127,12 @@ def test_source_view_highlights_the_span_of_a_text_document(mixed, mixed_server)
     assert status == 200 and kind.startswith("text/html")
     assert '<mark id="cited">The boiler is serviced every May by Calloway Heating.</mark>' in page
     assert "http" not in re.sub(r"<a [^>]*>", "", page.split("</style>")[0])  # nothing loaded from elsewhere
+
+
+def test_source_view_escapes_the_document_text(mixed_server):
+    status, body, _ = _get(f"{mixed_server}/sources/markup.txt?start=8")
+    page = body.decode()
+    assert status == 200 and "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 def test_source_view_of_a_pdf_shows_the_rendered_page_with_boxes(mixed, mixed_server):
