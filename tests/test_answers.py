@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from conftest import assistant_over as _assistant_over
 
 from assistant.answerer import ABSTAIN_TEXT
 from assistant.errors import QuestionError
@@ -135,12 +136,6 @@ def test_langchain_retriever_interface(assistant, article):
 def test_unusable_history_turns_are_skipped_not_fatal(assistant):
     answer = assistant.ask("Who is Japan's chief negotiator?", history=["", "x" * 5000, "Who is Yuki Tatsumi?"])
     assert "Ryosei Akazawa" in answer.text
-
-
-def _assistant_over(tmp_path, embedder, files: dict[str, str]):
-    from conftest import assistant_over
-
-    return assistant_over(tmp_path, embedder, files)
 
 
 def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
