@@ -1,4 +1,4 @@
-"""The ``assistant`` command: thin wrappers over the public API (``index``, ``docs``, ``ask``, ``serve``, ``eval``).
+"""The ``assistant`` command: thin wrappers over the public API (``index``, ``docs``, ``ask``, ``serve``, ``eval``, ``feedback export``).
 
 Heavy libraries are imported inside the commands, so ``assistant --help`` answers fast.
 Every :class:`~assistant.errors.AssistantError` is printed as one line with a non-zero exit.
@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings are re-wrapped to the terminal (rich mode keeps their line breaks)
 )
 
 
@@ -318,6 +319,43 @@ def _baseline_summaries(path: Path) -> dict[str, dict]:
         return {"questions": data["summary"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise EvalError(f"Cannot read baseline report {path}: {err}") from None
+
+
+feedback_app = typer.Typer(help="Ratings of answers given in the chat, the widget and POST /api/feedback.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+@friendly
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSONL here (default: standard output).")] = None,
+    verdict: Annotated[Optional[str], typer.Option(help="Only ratings with this verdict: up or down.")] = None,
+):
+    """Write the rated questions as a question set for `assistant eval --questions`.
+
+    One JSON line per rating: the question, its history, the cited spans as candidate
+    evidence, the verdict and the comment (tags feedback-up / feedback-down; review the
+    feedback-down lines, tagged needs-review, before using them as regression tests).
+    """
+    from assistant.errors import FeedbackError
+    from assistant.feedback import VERDICTS, export_questions, open_feedback_store
+
+    if verdict is not None and verdict not in VERDICTS:
+        raise FeedbackError(f"--verdict takes up or down, not {verdict!r}.")
+    store = open_feedback_store(_settings())
+    questions = export_questions(store.records(), verdict)
+    text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise FeedbackError(f"Cannot write {out} ({err.strerror or err}); choose another --out.") from None
+    ups, n = sum(q["verdict"] == "up" for q in questions), len(questions)
+    where = f" to {out}" if out else ""
+    typer.echo(f"exported {n} rated question{'' if n == 1 else 's'} ({ups} up, {n - ups} down) from {store.where}{where}", err=True)
 
 
 if __name__ == "__main__":

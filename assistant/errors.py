@@ -29,8 +29,24 @@ class LLMConfigError(AssistantError):
     a model that fails while answering never raises (the extractive answer is shown instead)."""
 
 
-__all__ = ["AssistantError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError", "UnknownDocumentError"]
+__all__ = [
+    "AssistantError",
+    "DocumentsError",
+    "EvalError",
+    "FeedbackError",
+    "LLMConfigError",
+    "ModelError",
+    "QuestionError",
+    "ServerError",
+    "StoreError",
+    "UnknownDocumentError",
+]
 
 
 class ServerError(AssistantError):
     """The server cannot start (e.g. its port is taken)."""
+
+
+class FeedbackError(AssistantError):
+    """A rating cannot be stored or read (read-only data folder, locked database, unreachable
+    Chroma server), or is malformed. The message says what to do; answering is not affected."""

@@ -16,6 +16,7 @@ _OVERVIEW = ["hit@1", "hit@3", "mrr", "quote@1", "answer_match", "false_abstenti
 
 
 def _fmt(v) -> str:
+    """A metric for a table: 3 decimals (whole numbers from 10 up), "–" where it does not apply."""
     if v is None or (isinstance(v, float) and v != v):  # None or NaN: the metric does not apply
         return "–"
     if isinstance(v, float):

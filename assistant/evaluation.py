@@ -333,13 +333,17 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
-def summarise(results: Sequence[QuestionResult]) -> dict[str, float]:
-    """Overall metrics over ``results`` (see module docstring for which questions count)."""
+def summarise(results: Sequence[QuestionResult]) -> dict[str, float | None]:
+    """Overall metrics over ``results`` (see module docstring for which questions count).
 
-    def mean(name: str, rs) -> float:
+    A metric no question of ``results`` applies to is ``None`` (``abstention_accuracy`` without
+    unanswerable questions; ``hit@1`` and the other answer metrics without answerable ones,
+    e.g. for a tag of unanswerable questions only): not applicable, rather than NaN."""
+
+    def mean(name: str, rs) -> float | None:
         vals = [r.metrics.get(name) for r in rs]
         vals = [v for v in vals if v is not None]
-        return round(sum(vals) / len(vals), 4) if vals else float("nan")
+        return round(sum(vals) / len(vals), 4) if vals else None
 
     answerable = [r for r in results if r.question.answerable]
     unanswerable = [r for r in results if not r.question.answerable]
@@ -386,7 +390,8 @@ def run_eval(assistant, questions: Sequence[EvalQuestion], name: str = "question
 
 
 def check_thresholds(summary: dict[str, float], fail_under: dict[str, float], fail_over: dict[str, float]) -> list[str]:
-    """Failures of the gate: one line per metric below its floor or above its ceiling.
+    """Failures of the gate: one line per metric below its floor or above its ceiling. A metric
+    that does not apply to the question set (``None`` in ``summary``) is not gated.
 
     Raises:
         EvalError: a threshold names an unknown metric.
@@ -395,14 +400,14 @@ def check_thresholds(summary: dict[str, float], fail_under: dict[str, float], fa
     for name, floor in fail_under.items():
         if name not in HIGHER_IS_BETTER:
             raise EvalError(f"Unknown metric {name!r} in thresholds; known: {', '.join(HIGHER_IS_BETTER)}.")
-        value = summary.get(name, float("nan"))
-        if not (value >= floor):
+        value = summary.get(name)
+        if value is not None and not (value >= floor):
             failures.append(f"{name} = {value} is below the floor {floor}")
     for name, ceiling in fail_over.items():
         if name not in HIGHER_IS_BETTER:
             raise EvalError(f"Unknown metric {name!r} in thresholds; known: {', '.join(HIGHER_IS_BETTER)}.")
-        value = summary.get(name, float("nan"))
-        if not (value <= ceiling):
+        value = summary.get(name)
+        if value is not None and not (value <= ceiling):
             failures.append(f"{name} = {value} is above the ceiling {ceiling}")
     return failures
 
@@ -423,7 +428,7 @@ def compare(summary: dict[str, float], baseline: dict[str, float]) -> list[tuple
     """``[(metric, baseline, now, change, improved)]`` for metrics present in both summaries."""
     rows = []
     for name, better_up in HIGHER_IS_BETTER.items():
-        if name in summary and name in baseline:
+        if summary.get(name) is not None and baseline.get(name) is not None:
             old, new = float(baseline[name]), float(summary[name])
             delta = new - old
             rows.append((name, old, new, delta, (delta > 0) == better_up and delta != 0))

@@ -77,7 +77,11 @@ def test_eval_runs_every_set_passes_its_gate_and_writes_reports(assistant, tmp_p
     report, page = tmp_path / "r.json", tmp_path / "r.html"
     result = runner.invoke(app, ["eval", "--report", str(report), "--html", str(page), "--quiet"])
     assert result.exit_code == 0, result.output
-    data = json.loads(report.read_text(encoding="utf-8"))
+
+    def no_nan(name):
+        raise AssertionError(f"the report holds {name}, which is not JSON")
+
+    data = json.loads(report.read_text(encoding="utf-8"), parse_constant=no_nan)
     assert list(data["sets"]) == ["questions", "gate-squad2", "gate-squad11", "gate-policyqa"]
     seed = data["sets"]["questions"]
     assert seed["summary"]["n_questions"] >= 60 and seed["questions"][0]["metrics"]
@@ -88,6 +92,9 @@ def test_eval_runs_every_set_passes_its_gate_and_writes_reports(assistant, tmp_p
     for name in data["sets"]:
         assert f"{name}: summary" in result.output
     assert "All question sets" in result.output and f"wrote the HTML report to {page}" in result.output
+    assert not re.search(r"\bnan\b", result.output, re.I)  # a metric that does not apply is "–"
+    by_tag = data["sets"]["questions"]["by_tag"]
+    assert by_tag["unanswerable"]["hit@1"] is None and by_tag["unanswerable"]["abstention_accuracy"] == 1.0
     html = page.read_text(encoding="utf-8")
     assert html.count("<svg") == 4 and 'id="set-gate-policyqa"' in html and ">0.50</text>" in html
     assert not re.search(r"""(src|href|action)\s*=\s*["']?(https?:)?//|url\(|@import""", html)  # loads nothing (texts may name URLs)

@@ -11,6 +11,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
+from assistant.errors import QuestionError  # noqa: E402
+from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
+from ui.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, rateable  # noqa: E402
 from ui.render import answer_markdown, sources_html  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,26 @@ def _examples(assistant: Assistant) -> list[str]:
     except AssistantError:
         return []
     return EXAMPLES if EXAMPLES_DOCUMENT in indexed else []
+
+
+PLACEHOLDER_TITLES = 5
+"""Documents named by title in the empty chat; more are counted."""
+
+
+def documents_placeholder(assistant: Assistant) -> str:
+    """What the empty chat shows (escaped HTML): how many documents are indexed and the titles
+    of the first :data:`PLACEHOLDER_TITLES`, or why none can be listed."""
+    try:
+        records = assistant.catalog()
+    except AssistantError as err:
+        return f"<p>{html.escape(str(err))}</p>"
+    if not records:
+        return "<p>No documents are indexed yet: run <code>assistant index PATH</code>.</p>"
+    titles = [f"<i>{html.escape(r.title or r.doc_id)}</i>" for r in records[:PLACEHOLDER_TITLES]]
+    more = len(records) - len(titles)
+    names = ", ".join(titles) + (f" and {more} more" if more else "")
+    count = "1 document is" if len(records) == 1 else f"{len(records)} documents are"
+    return f"<p><b>{count} indexed:</b> {names}.</p><p>Ask a question; the answer quotes the documents and cites them.</p>"
 
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
@@ -63,7 +86,7 @@ def answer_json(assistant: Assistant, question: str, history: list[str] | None =
 
 WIDGET_CSS = """
 .gradio-container, .gradio-container .main.fillable { padding: 4px 6px !important; }
-#sources { max-height: 250px; overflow-y: auto !important; }
+#sources { flex: 1 1 0; min-height: 150px; overflow-y: auto !important; }
 #sources h4 { margin: 2px 0 6px; }
 #sources .sources { font-size: 13px; }
 """
@@ -72,7 +95,8 @@ WIDGET_CSS = """
 WIDGET_JS = """
 () => {
   // Keep the latest question and the start of its answer in view (the chat would scroll to
-  // the end of a long answer), and scroll the sources panel to the first highlighted sentence.
+  // the end of a long answer), and scroll the sources panel (its one scroll area) to the
+  // first highlighted sentence with its card's header in view.
   const scroller = (el) => {
     for (let e = el && el.parentElement; e; e = e.parentElement) {
       if (e.scrollHeight > e.clientHeight && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
@@ -94,7 +118,17 @@ WIDGET_JS = """
     const first = document.querySelector("#sources mark");
     if (first && first !== mark) {
       mark = first;
-      reveal(first, 56);
+      // Show the panel from its top (heading "Sources" / "Related passages") when the highlight
+      // fits in view from there; else its card from the header; else the highlight just under
+      // the card's header, which is sticky, so it stays in view.
+      const card = first.closest(".source"), box = scroller(first);
+      if (card && box) {
+        const head = card.querySelector(".meta"), top = box.getBoundingClientRect().top - box.scrollTop;
+        const end = first.getBoundingClientRect().bottom;
+        if (end - top + 8 <= box.clientHeight) box.scrollTop = 0;
+        else if (end - card.getBoundingClientRect().top + 8 <= box.clientHeight) reveal(card, 4);
+        else reveal(first, (head ? head.offsetHeight : 0) + 2);
+      }
     }
   }).observe(document.body, { childList: true, subtree: true });
 }
@@ -102,48 +136,93 @@ WIDGET_JS = """
 """Page script of the widget (runs in the widget's own page, loads nothing)."""
 
 
+ECHO_CHARS = 300
+"""A refused question is shown in the chat cut to this many characters (it stays whole in the box)."""
+
+
+def _echo(message: str) -> str:
+    """A refused question as the chat shows it: whole if short, else its start and its length."""
+    if len(message) <= ECHO_CHARS:
+        return message
+    return f"{message[:ECHO_CHARS]}… ({len(message):,} characters)"
+
+
 def _responder(assistant: Assistant, base: str = ""):
     """The chat event handler shared by the full chat and the widget.
 
-    ``respond(message, chat, asked, scope)`` yields ``("", chat, asked, sources)``: ``chat`` is the
-    Chatbot's list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user
-    turns (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`;
-    ``scope`` limits the answer to those document ids (None: all).
-    With a language model configured it yields as the text streams in, and the sources panel
-    appears when the answer ends. Errors become a chat message; nothing raises. ``base`` is
-    the path from the page to the app's root, for the source-view links (``"../"`` in the widget).
+    ``respond(message, chat, asked, answers, scope)`` yields ``(box, chat, asked, sources, answers)``:
+    ``box`` the question box's new text ("" once answered; the question itself when it was
+    refused, so nothing is lost), ``chat`` the Chatbot's list of ``{"role", "content"}`` dicts
+    (escaped HTML), ``asked`` the earlier user turns (history for follow-ups), ``sources`` the
+    HTML of :func:`ui.render.sources_html`, ``answers`` the rateable answers by message index
+    (see :mod:`ui.feedback_ui`); ``scope`` limits the answer to those document ids (None: all).
+    With a language model configured it yields as the text streams
+    in, and the sources panel appears when the answer ends. A refused question is echoed cut to
+    :data:`ECHO_CHARS`. Errors become a chat message; nothing raises. ``base`` is the path from
+    the page to the app's root, for the source-view links (``"../"`` in the widget).
     """
 
-    def respond(message: str, chat: list, asked: list[str], scope: list[str] | None = None):
+    def respond(message: str, chat: list, asked: list[str], answers: dict | None = None, scope: list[str] | None = None):
         chat = list(chat or [])
         asked = list(asked or [])
-        user = {"role": "user", "content": html.escape(message or "")}
+        answers = dict(answers or {})
+        message = message or ""
+        user = {"role": "user", "content": html.escape(message)}
         streamed = ""
         try:
-            for item in assistant.ask_stream(message or "", asked, scope or None):
+            for item in assistant.ask_stream(message, asked, scope or None):
                 if isinstance(item, str):
                     streamed += item
-                    yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update()
+                    yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update(), answers
                 else:
                     answer = item
+        except QuestionError as err:
+            refused = {"role": "user", "content": html.escape(_echo(message))}
+            yield message, chat + [refused, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update(), answers
+            return
         except AssistantError as err:
-            yield "", chat + [user, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update()
+            yield message, chat + [user, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update(), answers
             return
         except Exception:
             log.exception("ask failed")
-            yield "", chat + [user, {"role": "assistant", "content": "Something went wrong; please try again."}], asked, gr.update()
+            failed = {"role": "assistant", "content": "Something went wrong; please try again."}
+            yield message, chat + [user, failed], asked, gr.update(), answers
             return
         chat += [user, {"role": "assistant", "content": answer_markdown(answer)}]
-        yield "", chat, asked + [answer.question], sources_html(answer, base)
+        build = assistant.build
+        answers[len(chat) - 1] = rateable(answer, asked, build.build_id if build else None)
+        yield "", chat, asked + [answer.question], sources_html(answer, base), answers
 
     return respond
 
 
 def _clear():
-    return [], [], sources_html(None)
+    return [], [], sources_html(None), {}
 
 
-def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+CHAT_BUTTONS = ["copy", "copy_all"]
+"""The Chatbot's toolbar: copy buttons only (Gradio's default adds an unlabelled "share" to
+Hugging Face, which means nothing on an intranet)."""
+
+
+def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None, base: str = "") -> None:
+    """Events shared by the chat and the widget: ask (limited to the document ids in the
+    ``scope`` State, if given), start over, and (on every page load) the empty chat's list of
+    indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`. ``base``:
+    the path from the page to the app's root, for source-view links (``"../"`` in the widget)."""
+    respond = _responder(assistant, base)
+    asked = gr.State([])
+    inputs = [box, chat, asked, answers] + ([scope] if scope is not None else [])
+    for trigger in (box.submit, send.click):
+        trigger(respond, inputs, [box, chat, asked, sources, answers], api_visibility="private", **limits)
+    for trigger in (reset.click, chat.clear):
+        trigger(_clear, None, [chat, asked, sources, answers], api_visibility="private").then(
+            controls.hidden, None, controls.outputs, api_visibility="private"
+        )
+    demo.load(lambda: gr.update(placeholder=documents_placeholder(assistant)), None, chat, api_visibility="private")
+
+
+def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The chat UI: conversation on the left, sources of the latest answer on the right.
 
     It also exposes the named API endpoint ``/ask`` (``gradio_client``:
@@ -153,26 +232,33 @@ def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
     Args:
         concurrency: Events answered at once (count), shared by the chat and ``/ask``; a slow
             answer holds one slot, the others keep answering.
+        feedback: Where 👍/👎 ratings go (default: :func:`assistant.feedback.open_feedback_store`).
     """
-    respond = _responder(assistant)
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Cited assistant", analytics_enabled=False) as demo:
         gr.Markdown("### Ask the documents\nAnswers quote the documents and cite the exact passage; when they do not say, the assistant says so.")
-        asked = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, feedback_options=None, elem_id="chat")
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    height=460,
+                    sanitize_html=True,
+                    feedback_options=FEEDBACK_OPTIONS,
+                    buttons=CHAT_BUTTONS,
+                    placeholder=documents_placeholder(assistant),
+                    elem_id="chat",
+                )
                 box = gr.Textbox(label="Question", placeholder="Ask about the documents…", max_lines=4, elem_id="question")
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     reset = gr.Button("New conversation")
+                answers = gr.State({})
+                controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "chat")
                 if examples := _examples(assistant):
                     gr.Examples(examples, inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
-        for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
-        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
+        _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits)
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
@@ -188,7 +274,7 @@ def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
     return demo
 
 
-def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The compact chat for embedding in other pages (served at ``/widget``).
 
     One column, no header and no footer: the conversation, a question box with an Ask button,
@@ -198,18 +284,18 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
 
     Args:
         concurrency: Questions answered at once (count).
+        feedback: Where 👍/👎 ratings go (default: :func:`assistant.feedback.open_feedback_store`).
     """
-    respond = _responder(assistant, base="../")  # the widget is served at /widget/
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
-    with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
-        asked = gr.State([])
+    with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True, fill_height=True) as widget:
         chat = gr.Chatbot(
             show_label=False,
             height=280,
             sanitize_html=True,
-            feedback_options=None,
+            feedback_options=FEEDBACK_OPTIONS,
+            buttons=CHAT_BUTTONS,
             autoscroll=False,  # WIDGET_JS keeps the start of the latest answer in view instead
-            placeholder="Ask a question; the answer quotes the documents and cites them.",
+            placeholder=documents_placeholder(assistant),
             elem_id="chat",
         )
         with gr.Row(equal_height=True):
@@ -218,13 +304,13 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
             reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
-        sources = gr.HTML(sources_html(None), elem_id="sources")
+        answers = gr.State({})
+        controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "widget")
+        sources = gr.HTML(sources_html(None), elem_id="sources", scale=1)  # takes the height left: see WIDGET_CSS
         scope = gr.State(None)
         scope_param = gr.Textbox(visible=False)
         widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
-        for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked, scope], [box, chat, asked, sources], api_visibility="private", **limits)
-        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
+        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope, base="../")  # served at /widget/
     return widget
 
 

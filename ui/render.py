@@ -12,7 +12,9 @@ from ui.sources import source_url
 
 CSS = """
 .sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 0 0 8px; }
-.sources .meta { font-size: 0.85em; opacity: 0.8; margin-bottom: 4px; }
+.sources .meta { font-size: 0.85em; margin-bottom: 4px; position: sticky; top: 0; z-index: 1;
+  background: var(--block-background-fill, #fff); padding: 2px 0; }
+.sources .meta-text { opacity: 0.8; }
 .sources .passage { white-space: pre-wrap; line-height: 1.45; }
 .sources mark { background: #ffe58a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .sources .related { opacity: 0.85; }
@@ -60,8 +62,8 @@ def citation_html(c: Citation, label: str, base: str = "", anchor: str | None = 
     link = f'<a class="open" href="{html.escape(source_url(p, base))}" target="_blank" rel="noopener">open source ↗</a>'
     ident = f' id="{anchor}"' if anchor else ""
     return (
-        f'<div class="source"{ident} data-n="{c.n}"><div class="meta"><b>{html.escape(label)}</b> '
-        f"{html.escape(p.title)} · <code>{html.escape(p.doc_id)}</code> · {_lines(c)}{section} · score {c.score:.2f}{link}</div>"
+        f'<div class="source"{ident} data-n="{c.n}"><div class="meta"><span class="meta-text"><b>{html.escape(label)}</b> '
+        f"{html.escape(p.title)} · <code>{html.escape(p.doc_id)}</code> · {_lines(c)}{section} · score {c.score:.2f}</span>{link}</div>"
         f'<div class="passage">{highlighted_passage(c)}</div></div>'
     )
 
@@ -113,6 +115,14 @@ def answer_markdown(answer: Answer) -> str:
     if answer.citations:
         refs = "; ".join(f"[{c.n}] {html.escape(_reference(c))}" for c in answer.citations)
         text += f"\n\n<small>Sources: {refs}</small>"
-    elif answer.abstained and answer.related:
-        text += "\n\n<small>See the related passages beside the chat.</small>"
+    elif answer.abstained:
+        if answer.abstain_reason:
+            text += f"\n\n<small>Why: {html.escape(answer.abstain_reason)}.</small>"
+        if answer.related:
+            text += f"\n\n<small>{RELATED_HINT}</small>"
     return text
+
+
+RELATED_HINT = "The closest passages are listed under “Related passages”; they do not answer the question."
+"""Points to the related passages by the panel's heading, which is right whether the panel is
+beside the chat (wide chat) or below it (the widget, a narrow window)."""

@@ -6,6 +6,7 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/widget/``     the compact chat for embedding (Gradio, no header or footer);
 - ``/embed.js``    a script that inserts the widget's iframe where it is included;
 - ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
+- ``POST /api/feedback`` a thumbs up or down on an answer (see :mod:`ui.feedback_api`);
 - ``GET /healthz`` whether the index is loaded, with its document and passage counts;
 - ``GET /sources/{doc_id}?start=&end=`` the cited span in its document (a PDF's page
   rendered, the span's boxes drawn), see :mod:`ui.sources`;
@@ -41,8 +42,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 from assistant import Assistant, AssistantError  # noqa: E402
 from assistant.core import clean_question  # noqa: E402
 from assistant.errors import QuestionError  # noqa: E402
+from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.feedback_api import add_feedback_route  # noqa: E402
+from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.sources import add_source_routes  # noqa: E402
 
@@ -258,9 +262,9 @@ def _readable(errors: list[dict]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def _question_error(err: QuestionError) -> JSONResponse:
+def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONResponse:
     """The 422 for a question the assistant refuses (empty, too long), in the validation-error shape."""
-    detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
+    detail = [{"loc": loc or ["body", "question"], "msg": str(err), "type": "question"}]
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
 
@@ -287,12 +291,14 @@ def _ndjson(assistant: Assistant, question: str, history: list[str], documents: 
         yield json.dumps({"type": "error", "error": "Something went wrong while answering; please try again."}) + "\n"
 
 
-def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
+def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
     """The whole server as one ASGI app (run it with uvicorn; see :func:`serve`).
 
     Args:
         assistant: A ready :class:`assistant.Assistant` (index built).
         settings: Uses ``root_path``, ``allowed_origins`` and ``max_concurrent_questions``.
+        feedback: Where ratings go (default: :func:`assistant.feedback.open_feedback_store` of
+            ``settings``: beside the embedded store, or on the Chroma server).
 
     Returns:
         A FastAPI app: the API routes, ``/embed.js``, the widget mounted at ``/widget`` and the
@@ -382,15 +388,17 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
+    feedback = feedback if feedback is not None else open_feedback_store(settings)
+    add_feedback_route(app, feedback, settings.max_question_chars, _question_error)
 
     concurrency = settings.max_concurrent_questions
     common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
-    widget = build_widget(assistant, concurrency).queue(default_concurrency_limit=concurrency)
+    widget = build_widget(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(
-        app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
+        app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + FEEDBACK_CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
     )
-    chat = build_app(assistant, concurrency).queue(default_concurrency_limit=concurrency)
-    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS, footer_links=["api"], **common)
+    chat = build_app(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
+    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS + FEEDBACK_CSS, footer_links=["api"], **common)
     return app
 
 
