@@ -273,6 +273,8 @@ def eval_(
         floors, ceilings = _limits(settings, path, result.name, overrides)
         result.limits = {**floors, **ceilings}
         print_report(result, floors, ceilings, base.get(result.name), per_question=not quiet)
+        if not floors and not ceilings:
+            typer.echo(f"{result.name}: no limits are set for this set, so it gates nothing (add --fail-under METRIC=VALUE).")
         failures += [f"{result.name}: {f}" for f in ev.check_thresholds(result.summary, floors, ceilings)]
         reports.append(result)
     if len(reports) > 1:

@@ -144,3 +144,8 @@ def test_widget_with_data_documents_answers_from_that_document(scoped_server, tm
             browser.close()
             site.close()
     assert blocked == []
+
+
+def test_an_unknown_document_422_points_at_the_documents_field(scoped_server):
+    r = httpx.post(scoped_server + "/api/ask", json={"question": QUESTION, "documents": ["nope.txt"]}, timeout=60)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "documents"]

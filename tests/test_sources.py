@@ -171,3 +171,8 @@ def test_escape_footnotes_rewrites_only_bracketed_numbers():
 
     assert escape_footnotes("lit in 1858 [3], see [12, 14] and [2–4]") == "lit in 1858 ⁽³⁾, see ⁽¹²'¹⁴⁾ and ⁽²⁻⁴⁾"
     assert escape_footnotes("option [a] and [note] stay") == "option [a] and [note] stay"
+
+
+def test_a_reversed_span_is_named_as_reversed(mixed_server):
+    status, body, _ = _get(mixed_server + "/sources/notes.txt?start=50&end=10")
+    assert status == 404 and "ends before it starts".encode() in body

@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
 from assistant.core import clean_question  # noqa: E402
-from assistant.errors import QuestionError  # noqa: E402
+from assistant.errors import QuestionError, UnknownDocumentError  # noqa: E402
 from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
@@ -83,7 +83,7 @@ server's address (root path included) from the script's own URL."""
 class AskRequest(BaseModel):
     """Body of ``POST /api/ask``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Who is Japan's chief negotiator?"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What does the policy say about refunds?"}]})
 
     question: str = Field(description="The question (at most ASSISTANT_MAX_QUESTION_CHARS characters after trimming).")
     history: list[str] = Field(
@@ -247,7 +247,7 @@ def index_status(assistant: Assistant) -> Health:
     return Health(status="ok", index_loaded=True, documents=len(info.documents), passages=info.n_passages, build_id=info.build_id)
 
 
-ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "Who is Japan\'s chief negotiator?"}'
+ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "What does the policy say about refunds?"}'
 """How to call the API, repeated in the errors of requests that get it wrong."""
 
 
@@ -263,8 +263,11 @@ def _readable(errors: list[dict]) -> str:
 
 
 def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONResponse:
-    """The 422 for a question the assistant refuses (empty, too long), in the validation-error shape."""
-    detail = [{"loc": loc or ["body", "question"], "msg": str(err), "type": "question"}]
+    """The 422 for a question the assistant refuses (empty, too long, unknown document ids), in
+    the validation-error shape; ``loc`` points at the field at fault."""
+    if loc is None:
+        loc = ["body", "documents"] if isinstance(err, UnknownDocumentError) else ["body", "question"]
+    detail = [{"loc": loc, "msg": str(err), "type": "documents" if loc[-1] == "documents" else "question"}]
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
 

@@ -125,7 +125,9 @@ def add_source_routes(app: FastAPI, assistant) -> None:
         if doc is None:
             return _not_found("No indexed document has this id; open the source from a citation of an answer.")
         end = len(doc.text) if end is None else end
-        if not start <= end <= len(doc.text):
+        if start > end:
+            return _not_found(f"The span {start}–{end} ends before it starts; start must not be greater than end.")
+        if end > len(doc.text):
             return _not_found(f"The span {start}–{end} is outside this document ({len(doc.text)} characters).")
         root = request.scope.get("root_path", "").rstrip("/")
         return HTMLResponse(source_page(root, doc, start, end), headers={"Cache-Control": "no-store"})
