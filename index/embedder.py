@@ -382,6 +382,7 @@ class OnnxEmbedder(_PackagedModel):
             stamp.write_text(_sha256(target), encoding="utf-8")
         elif _sha256(target) != stamp.read_text(encoding="utf-8").strip():
             raise ModelError(f"{target} does not match its recorded SHA-256; delete it and it will be exported again.")
+        ort.disable_telemetry_events()  # ORT_DISABLE_TELEMETRY (index.privacy) already stops it; belt and braces
         options = ort.SessionOptions()
         options.log_severity_level = 3
         try:
