@@ -47,15 +47,14 @@ def friendly(fn):
 
 
 def _settings(**overrides):
-    from pydantic import ValidationError
-
-    from assistant.settings import Settings
+    """The settings (environment + ``overrides``); a bad one exits 1 with one line naming it."""
+    from assistant.errors import ConfigError
+    from assistant.settings import load_settings
 
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as err:
-        first = err.errors()[0]
-        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        return load_settings(**overrides)
+    except ConfigError as err:
+        _fail(str(err))
 
 
 def _assistant(settings, progress: bool = True):

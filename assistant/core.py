@@ -108,7 +108,6 @@ class Assistant:
             mode=s.retrieval_mode,
             k=s.top_k,
             candidates=s.candidate_sentences,
-            fusion=s.fusion,
             bm25_weight=s.bm25_weight,
         )
 

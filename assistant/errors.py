@@ -18,7 +18,12 @@ class LLMConfigError(AssistantError):
     a model that fails while answering never raises (the extractive answer is shown instead)."""
 
 
-__all__ = ["AssistantError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError"]
+class ConfigError(AssistantError):
+    """A setting (an ``ASSISTANT_*`` variable or a command-line option) is invalid, unknown or removed;
+    the message names the variable and what it takes."""
+
+
+__all__ = ["AssistantError", "ConfigError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError"]
 
 
 class ServerError(AssistantError):
