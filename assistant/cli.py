@@ -164,6 +164,8 @@ def ask(
     report = assistant.last_index_report
     if report is not None and report.rebuilt:  # the first start builds the index: say so (stdout stays the answer)
         typer.echo(report.describe(), err=True)
+    if assistant.index_notice:  # another indexer is writing, or the store is read-only
+        typer.echo(assistant.index_notice, err=True)
     streamed = False
     for item in assistant.ask_stream(question, history or ()):
         if isinstance(item, str):
@@ -199,6 +201,8 @@ def serve(
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
+    if assistant.index_notice:
+        typer.echo(assistant.index_notice)
     assistant.warm_up()
     from ui.server import serve as run_server
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from assistant.abstention import person_named
 from assistant.answerer import Draft, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError
+from index.errors import IndexBusyError, ReadOnlyStoreError
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer
@@ -89,6 +90,7 @@ class Assistant:
             unit=settings.answer_unit,
         )
         self.last_index_report: IndexReport | None = None
+        self.index_notice: str | None = None
         self._build: BuildInfo | None = None
         self._checked_at = float("-inf")
         self._switch_lock = threading.Lock()
@@ -117,6 +119,10 @@ class Assistant:
         :meth:`index` without paths: the default seeds/ are never added to an index a user
         built with ``assistant index PATH``).
 
+        When the index cannot be brought up to date because another ``assistant index`` is
+        writing it or the store is read-only, but a complete build exists, that build is
+        served and :attr:`index_notice` says why (a build never blocks a reader).
+
         Without ``ensure_index`` nothing is read until the first question, which raises
         :class:`~index.errors.StoreError` if there is no index, or if it was built with
         another model or chunking (run ``assistant index --rebuild``).
@@ -136,7 +142,13 @@ class Assistant:
         embedder = make_embedder(settings.embedding_backend, settings.model_path, settings.data_dir / "models", settings.embedding_precision)
         assistant = cls(settings, store, embedder, chat_model)
         if ensure_index:
-            assistant.last_index_report = assistant.index(progress=progress)
+            try:
+                assistant.last_index_report = assistant.index(progress=progress)
+            except (IndexBusyError, ReadOnlyStoreError) as err:
+                if store.active_build() is None:
+                    raise
+                assistant.index_notice = f"{err} Answering from the last complete build meanwhile."
+                log.info("%s", assistant.index_notice)
         return assistant
 
     def warm_up(self) -> None:
@@ -374,5 +386,5 @@ class Assistant:
 def open_store(settings: Settings) -> ChromaStore:
     """The store the settings point at: a Chroma server if ``chroma_url`` is set, else ``store_path``."""
     if settings.chroma_url:
-        return ChromaStore(url=settings.chroma_url)
+        return ChromaStore(url=settings.chroma_url, lease_seconds=settings.index_lease_seconds)
     return ChromaStore(path=settings.store_path, lock_timeout=settings.store_lock_timeout)

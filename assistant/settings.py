@@ -232,6 +232,13 @@ class Settings(BaseSettings):
         description="How often a running assistant looks for a newer complete build of the index (written by "
         "`assistant index` in another process) and switches to it (seconds; 0 = before every question).",
     )
+    index_lease_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description="Chroma server only: how long the writer lease of `assistant index` lasts without renewal "
+        "(seconds; renewed every third of it while writing). An indexer that dies blocks others at most this long.",
+    )
     store_lock_timeout: float = Field(
         default=10.0,
         gt=0.0,
