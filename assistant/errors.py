@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.errors import AssistantError, DocumentsError, ModelError, StoreError
+from index.errors import AssistantError, DiskFullError, DocumentsError, IndexBusyError, ModelError, ReadOnlyStoreError, StoreError
 
 
 class QuestionError(AssistantError):
@@ -23,7 +23,8 @@ class ConfigError(AssistantError):
     the message names the variable and what it takes."""
 
 
-__all__ = ["AssistantError", "ConfigError", "DocumentsError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError"]
+__all__ = [
+    "AssistantError", "ConfigError", "DiskFullError", "DocumentsError", "IndexBusyError", "ReadOnlyStoreError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError"]
 
 
 class ServerError(AssistantError):
