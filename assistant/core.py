@@ -366,6 +366,11 @@ class Assistant:
                 notice = f"{err}; showing the quoted sentences instead."
         if draft is None:
             draft = self.answerer.compose(selection)
+        if draft.abstained and not draft.citations:
+            from assistant.language import english_only  # the detector loads only for such questions
+
+            if other := english_only(question):  # "do not answer" would mislead: say it reads English
+                draft = replace(draft, text=other[1], abstain_reason=other[0], related=())
         t4 = time.perf_counter()
         ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
         timings = {"context": ms(t0, t1), "embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)}
