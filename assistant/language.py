@@ -6,7 +6,7 @@ n-grams, 97 languages, restricted here to the languages of :data:`NOTICES`). It 
 for a question that was going to be answered "the documents do not answer" *and* does not
 look English (:func:`looks_english`: it has letters of a non-Latin script, or few English
 function words), so English questions never pay for it. Cost on this
-project's 2-core machine: the gate about 0.1 ms, loading the model 0.9-2.7 s once per process
+project's 2-core machine: the gate about 0.2 ms, loading the model 0.9-2.7 s once per process
 (on the first question that passes the gate), then about 0.05 ms per question
 (``PYTHONPATH=. python benchmarks/language.py``).
 """
