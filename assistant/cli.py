@@ -1,4 +1,4 @@
-"""The ``assistant`` command: thin wrappers over the public API (``index``, ``docs``, ``ask``, ``serve``, ``eval``).
+"""The ``assistant`` command: thin wrappers over the public API (``index``, ``docs``, ``ask``, ``serve``, ``eval``, ``feedback export``).
 
 Heavy libraries are imported inside the commands, so ``assistant --help`` answers fast.
 Every :class:`~assistant.errors.AssistantError` is printed as one line with a non-zero exit.
@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings are re-wrapped to the terminal (rich mode keeps their line breaks)
 )
 
 
@@ -144,6 +145,9 @@ def _print_answer(answer) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from standard input.")],
     history: Annotated[Optional[list[str]], typer.Option("--history", help="An earlier user turn (repeatable, oldest first).")] = None,
+    doc: Annotated[
+        Optional[list[str]], typer.Option("--doc", help="Answer only from this document id (repeatable; see `assistant docs`).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
 ):
     """Answer one question with cited passages."""
@@ -167,7 +171,7 @@ def ask(
     if assistant.index_notice:  # another indexer is writing, or the store is read-only
         typer.echo(assistant.index_notice, err=True)
     streamed = False
-    for item in assistant.ask_stream(question, history or ()):
+    for item in assistant.ask_stream(question, history or (), doc or None):
         if isinstance(item, str):
             if not as_json:  # a language model is writing: show its words as they come
                 typer.echo(item, nl=False, err=True)
@@ -229,49 +233,126 @@ def _check_port(host: str, port: int) -> None:
 @app.command("eval")
 @friendly
 def eval_(
-    questions: Annotated[Optional[Path], typer.Option(help="JSONL question set (default seeds/questions.jsonl).")] = None,
+    questions: Annotated[
+        Optional[list[Path]],
+        typer.Option(help="Question set, JSONL or SQuAD JSON (repeatable; default the seed set and the public gate sets)."),
+    ] = None,
+    scope: Annotated[
+        Optional[str],
+        typer.Option(help="SQuAD-layout sets: ask each question of its own document ('document') or of the whole set ('all'); "
+                     "default the file's \"scope\" key, else 'all'."),
+    ] = None,
     report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
     fail_under: Annotated[
-        Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE floor (repeatable); replaces the default for METRIC.")
+        Optional[list[str]],
+        typer.Option("--fail-under", help="METRIC=VALUE limit for every set (repeatable); replaces the default for METRIC."),
     ] = None,
     baseline: Annotated[Optional[Path], typer.Option(help="An earlier JSON report to compare with.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summaries.")] = False,
 ):
-    """Run the question set, print per-question results and a summary; exit 1 below the thresholds, 2 on a bad file."""
+    """Run the question sets, print per-question results and a summary per set; exit 1 below the thresholds, 2 on a bad file."""
     from assistant import evaluation as ev
     from assistant.errors import EvalError
+    from assistant.eval_report import print_overview, print_report, write_html
+    from assistant.question_sets import evaluate_file
 
     settings = _settings()
-    floors = dict(settings.eval.fail_under)
-    ceilings = dict(settings.eval.fail_over)
-    for item in fail_under or []:
-        name, value = ev.parse_threshold(item)
-        (floors if ev.HIGHER_IS_BETTER[name] else ceilings)[name] = value
-    base = None
-    if baseline:
-        try:
-            base = json.loads(baseline.read_text(encoding="utf-8"))["summary"]
-        except (OSError, ValueError, KeyError) as err:
-            raise EvalError(f"Cannot read baseline report {baseline}: {err}") from None
+    if scope not in (None, "document", "all"):
+        raise EvalError(f"--scope takes 'document' or 'all', got {scope!r}.")
+    overrides = dict(ev.parse_threshold(item) for item in fail_under or [])
+    base = _baseline_summaries(baseline) if baseline else {}
     assistant = _assistant(settings, progress=False)
-    qs = ev.load_questions(questions or settings.eval.questions, assistant.documents())
-    result = ev.run_eval(assistant, qs)
-    from assistant.eval_report import print_report, write_html
-
-    print_report(result, floors, ceilings, base, per_question=not quiet)
+    paths = questions or [settings.eval.questions, *settings.eval.public_sets]
+    reports, failures = [], []
+    for path in paths:
+        result = evaluate_file(path, assistant, scope)
+        floors, ceilings = _limits(settings, path, result.name, overrides)
+        result.limits = {**floors, **ceilings}
+        print_report(result, floors, ceilings, base.get(result.name), per_question=not quiet)
+        failures += [f"{result.name}: {f}" for f in ev.check_thresholds(result.summary, floors, ceilings)]
+        reports.append(result)
+    if len(reports) > 1:
+        print_overview(reports)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        report.write_text(json.dumps({"sets": {r.name: r.to_dict() for r in reports}}, ensure_ascii=False, indent=1), encoding="utf-8")
+        typer.echo(f"wrote the JSON report to {report}")
     if html:
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(write_html(result, {d.doc_id: d for d in assistant.documents()}), encoding="utf-8")
-    failures = ev.check_thresholds(result.summary, floors, ceilings)
+        html.write_text(write_html(reports), encoding="utf-8")
+        typer.echo(f"wrote the HTML report to {html}")
     if failures:
         for f in failures:
             typer.secho(f"FAIL {f}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     typer.secho("eval passed all thresholds", fg=typer.colors.GREEN)
+
+
+def _limits(settings, path: Path, name: str, overrides: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """``(floors, ceilings)`` of one set: the seed set's from ``fail_under``/``fail_over``, a
+    public set's from ``set_limits`` (by file stem), then the command line's overrides."""
+    from assistant.evaluation import HIGHER_IS_BETTER
+
+    if Path(path).resolve() == Path(settings.eval.questions).resolve():
+        floors, ceilings = dict(settings.eval.fail_under), dict(settings.eval.fail_over)
+    else:
+        limits = settings.eval.set_limits.get(name, {})
+        floors = {m: v for m, v in limits.items() if HIGHER_IS_BETTER.get(m, True)}
+        ceilings = {m: v for m, v in limits.items() if not HIGHER_IS_BETTER.get(m, True)}
+    for metric, value in overrides.items():
+        (floors if HIGHER_IS_BETTER[metric] else ceilings)[metric] = value
+    return floors, ceilings
+
+
+def _baseline_summaries(path: Path) -> dict[str, dict]:
+    """Set name -> summary of an earlier JSON report (one written before sets existed counts as the seed set's)."""
+    from assistant.errors import EvalError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "sets" in data:
+            return {name: r["summary"] for name, r in data["sets"].items()}
+        return {"questions": data["summary"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise EvalError(f"Cannot read baseline report {path}: {err}") from None
+
+
+feedback_app = typer.Typer(help="Ratings of answers given in the chat, the widget and POST /api/feedback.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+@friendly
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSONL here (default: standard output).")] = None,
+    verdict: Annotated[Optional[str], typer.Option(help="Only ratings with this verdict: up or down.")] = None,
+):
+    """Write the rated questions as a question set for `assistant eval --questions`.
+
+    One JSON line per rating: the question, its history, the cited spans as candidate
+    evidence, the verdict and the comment (tags feedback-up / feedback-down; review the
+    feedback-down lines, tagged needs-review, before using them as regression tests).
+    """
+    from assistant.errors import FeedbackError
+    from assistant.feedback import VERDICTS, export_questions, open_feedback_store
+
+    if verdict is not None and verdict not in VERDICTS:
+        raise FeedbackError(f"--verdict takes up or down, not {verdict!r}.")
+    store = open_feedback_store(_settings())
+    questions = export_questions(store.records(), verdict)
+    text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise FeedbackError(f"Cannot write {out} ({err.strerror or err}); choose another --out.") from None
+    ups, n = sum(q["verdict"] == "up" for q in questions), len(questions)
+    where = f" to {out}" if out else ""
+    typer.echo(f"exported {n} rated question{'' if n == 1 else 's'} ({ups} up, {n - ups} down) from {store.where}{where}", err=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from assistant.abstention import person_named
 from assistant.answerer import Draft, ExtractiveAnswerer
-from assistant.errors import QuestionError, StoreError
+from assistant.errors import QuestionError, StoreError, UnknownDocumentError
 from index.errors import IndexBusyError, ReadOnlyStoreError
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
@@ -276,54 +276,78 @@ class Assistant:
         self._current()
         return self.store.catalog(self._build)
 
-    def _focus(self, retriever: PassageRetriever, history: Sequence[str], depth: int = FOCUS_DEPTH) -> Focus | None:
+    def _scope(self, retriever: PassageRetriever, documents: Sequence[str] | None) -> list[str] | None:
+        """The document ids a question is limited to (``None``: all), checked against the build.
+
+        Raises:
+            UnknownDocumentError: an id is not indexed (the message names it).
+        """
+        if documents is None:
+            return None
+        if isinstance(documents, str):
+            documents = [documents]
+        wanted = list(dict.fromkeys(str(d).strip() for d in documents if str(d).strip()))
+        if not wanted:
+            return None
+        unknown = [d for d in wanted if d not in retriever.doc_ids]
+        if unknown:
+            raise UnknownDocumentError(unknown, sorted(retriever.doc_ids))
+        return wanted
+
+    def _focus(
+        self, retriever: PassageRetriever, history: Sequence[str], depth: int = FOCUS_DEPTH, scope: list[str] | None = None
+    ) -> Focus | None:
         """Where the answer to the last turn of ``history`` was: that turn is retrieved again
         (an embedding and a search, ~10 ms, only for follow-ups; the history holds user turns
         only), itself in the focus of the turn before when it was a follow-up too."""
         if not history or depth <= 0:
             return None
         previous, earlier = history[-1], history[:-1]
-        focus = self._focus(retriever, earlier, depth - 1) if is_followup(previous, earlier) else None
-        retrieved = retriever.search(previous, focus=focus)
+        focus = self._focus(retriever, earlier, depth - 1, scope) if is_followup(previous, earlier) else None
+        retrieved = retriever.search(previous, focus=focus, documents=scope)
         if not retrieved:
             return None
         top = max(retrieved, key=lambda r: r.best.fused)
         person = next((name for turn in reversed(history) if (name := person_named(turn))), ())
         return Focus(top.passage.passage_id, top.best.span, person)
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Answer:
         """Answer ``question`` from the documents.
 
         Args:
             question: The user's question (at most ``settings.max_question_chars`` characters).
             history: Earlier user turns of the conversation, oldest first; used to resolve
                 follow-ups such as "What did she say?".
+            documents: Answer only from these documents (ids as in ``Citation.passage.doc_id``
+                and ``assistant docs``); None or empty: from all of them.
 
         Returns:
             An :class:`Answer`; ``abstained`` is True when the documents do not answer.
 
         Raises:
             QuestionError: empty or over-long question (the message is a user-facing hint).
+            UnknownDocumentError: ``documents`` names an id that is not indexed (a QuestionError).
             StoreError: the store failed, has no index, or one built with other settings.
         """
         answer = None
-        for item in self.ask_stream(question, history):
+        for item in self.ask_stream(question, history, documents):
             answer = item
         return answer
 
-    def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields the generated answer's text chunks (``str``) as the model
         writes them, then the verified :class:`Answer` last. Extractive answers yield only the
         Answer. The final Answer's text replaces the streamed text (it has renumbered markers,
         or is the extractive fallback when the model failed).
 
         Raises:
-            QuestionError, StoreError: as :meth:`ask`, before anything is yielded.
+            QuestionError, UnknownDocumentError, StoreError: as :meth:`ask`, before anything is yielded.
         """
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         history = usable_history(history, self.settings.max_question_chars)
         retriever = self._current()
+        scope = self._scope(retriever, documents)
         query, focus, notice = question, None, None
         if self.settings.followups and is_followup(question, history):
             if self.generator is not None:
@@ -333,13 +357,13 @@ class Assistant:
                     query = clean_question(self.generator.rewrite(question, history), self.settings.max_question_chars)
                 except (GenerationFailed, QuestionError) as err:
                     notice = f"{err}; the follow-up was read without the language model."
-                    focus = self._focus(retriever, history)
+                    focus = self._focus(retriever, history, scope=scope)
             else:
-                focus = self._focus(retriever, history)
+                focus = self._focus(retriever, history, scope=scope)
         t1 = time.perf_counter()
         q = self.embedder.embed([query])[0]
         t2 = time.perf_counter()
-        retrieved = retriever.search(query, q, focus=focus)
+        retrieved = retriever.search(query, q, focus=focus, documents=scope)
         t3 = time.perf_counter()
         selection = self.answerer.select(query, retrieved, retriever.vocabulary)
         generator = "extractive"

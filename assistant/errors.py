@@ -9,6 +9,17 @@ class QuestionError(AssistantError):
     """The question is empty, too long, or otherwise cannot be asked. The message is a hint for the user."""
 
 
+class UnknownDocumentError(QuestionError):
+    """A question was limited to document ids that are not indexed. ``unknown`` lists them."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = list(unknown)
+        names = ", ".join(repr(d) for d in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        hint = f"indexed: {', '.join(known[:5])}" + (f" and {len(known) - 5} more" if len(known) > 5 else "") if known else "nothing is indexed"
+        noun = "document" if len(unknown) == 1 else "documents"
+        super().__init__(f"No indexed {noun} {names} ({hint}; `assistant docs` lists them all).")
+
+
 class EvalError(AssistantError):
     """The evaluation's question file is malformed or does not match the documents (exit code 2)."""
 
@@ -24,8 +35,27 @@ class ConfigError(AssistantError):
 
 
 __all__ = [
-    "AssistantError", "ConfigError", "DiskFullError", "DocumentsError", "IndexBusyError", "ReadOnlyStoreError", "EvalError", "LLMConfigError", "ModelError", "QuestionError", "ServerError", "StoreError"]
+    "AssistantError",
+    "ConfigError",
+    "DiskFullError",
+    "DocumentsError",
+    "EvalError",
+    "FeedbackError",
+    "IndexBusyError",
+    "LLMConfigError",
+    "ModelError",
+    "QuestionError",
+    "ReadOnlyStoreError",
+    "ServerError",
+    "StoreError",
+    "UnknownDocumentError",
+]
 
 
 class ServerError(AssistantError):
     """The server cannot start (e.g. its port is taken)."""
+
+
+class FeedbackError(AssistantError):
+    """A rating cannot be stored or read (read-only data folder, locked database, unreachable
+    Chroma server), or is malformed. The message says what to do; answering is not affected."""

@@ -8,19 +8,34 @@ import json
 from assistant.evaluation import HIGHER_IS_BETTER, EvalReport, compare
 from index.types import Document
 
-_SHOWN = ["hit@1", "hit@3", "mrr", "evidence_recall", "citation_precision", "answer_match", "abstention_accuracy", "false_abstention", "cited_chars@3"]
+_SHOWN = [
+    "hit@1", "hit@3", "mrr", "quote@1", "evidence_recall", "citation_precision", "answer_match",
+    "abstention_accuracy", "false_abstention", "cited_chars@3",
+]
+_OVERVIEW = ["hit@1", "hit@3", "mrr", "quote@1", "answer_match", "false_abstention", "abstention_accuracy", "cited_chars@3", "latency_p50_ms"]
 
 
 def _fmt(v) -> str:
-    if v is None:
+    """A metric for a table: 3 decimals (whole numbers from 10 up), "–" where it does not apply."""
+    if v is None or (isinstance(v, float) and v != v):  # None or NaN: the metric does not apply
         return "–"
     if isinstance(v, float):
         return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
     return str(v)
 
 
+def _verdict(value, name: str, floors: dict, ceilings: dict) -> str:
+    """``"pass"``/``"FAIL"`` against the metric's limit, ``""`` without one."""
+    if name in floors:
+        return "pass" if value is not None and value >= floors[name] else "FAIL"
+    if name in ceilings:
+        return "pass" if value is not None and value <= ceilings[name] else "FAIL"
+    return ""
+
+
 def print_report(report: EvalReport, floors: dict, ceilings: dict, baseline: dict | None = None, per_question: bool = True) -> None:
-    """Print per-question rows (misses first), the summary with thresholds, tags and baseline deltas."""
+    """Print one set: per-question rows (misses first), the summary with thresholds, tags,
+    skipped questions and baseline deltas."""
     from rich.table import Table
 
     from assistant.terminal import stdout_console
@@ -44,14 +59,19 @@ def print_report(report: EvalReport, floors: dict, ceilings: dict, baseline: dic
                 (r.error or (r.answer.text if r.answer else ""))[:90],
             )
         console.print(t)
-    s = Table(title=f"Summary ({report.summary['n_questions']} questions, {report.summary['n_answerable']} answerable)")
-    for col in ("metric", "value", "threshold"):
+    s = Table(title=f"{report.name}: summary ({report.summary['n_questions']} questions, {report.summary['n_answerable']} answerable)")
+    for col in ("metric", "value", "threshold", ""):
         s.add_column(col)
     for name in HIGHER_IS_BETTER:
         limit = f">= {floors[name]}" if name in floors else (f"<= {ceilings[name]}" if name in ceilings else "")
-        s.add_row(name, _fmt(report.summary.get(name)), limit)
+        value = report.summary.get(name)
+        s.add_row(name, _fmt(value), limit, _verdict(value, name, floors, ceilings))
     console.print(s)
-    tags = Table(title="By tag")
+    if report.skipped:
+        console.print(f"{report.name}: {len(report.skipped)} question(s) skipped, their gold answer does not match its context:")
+        for line in report.skipped[:20]:
+            console.print(f"  {line}", markup=False)
+    tags = Table(title=f"{report.name}: by tag")
     tags.add_column("tag")
     tags.add_column("n")
     for name in _SHOWN:
@@ -60,7 +80,7 @@ def print_report(report: EvalReport, floors: dict, ceilings: dict, baseline: dic
         tags.add_row(tag, str(summ["n_questions"]), *(_fmt(summ.get(n)) for n in _SHOWN))
     console.print(tags)
     if baseline:
-        b = Table(title="Against baseline")
+        b = Table(title=f"{report.name}: against baseline")
         for col in ("metric", "baseline", "now", "change"):
             b.add_column(col)
         for name, old, new, delta, improved in compare(report.summary, baseline):
@@ -69,15 +89,43 @@ def print_report(report: EvalReport, floors: dict, ceilings: dict, baseline: dic
         console.print(b)
 
 
+def print_overview(reports: list[EvalReport]) -> None:
+    """Print one row per question set: the main metrics side by side (the by-corpus summary)."""
+    from rich.table import Table
+
+    from assistant.terminal import stdout_console
+
+    t = Table(title="All question sets")
+    for col in ("set", "questions", *_OVERVIEW, "gate"):
+        t.add_column(col)
+    for r in reports:
+        failed = any(_verdict(r.summary.get(m), m, *_split(r.limits)) == "FAIL" for m in r.limits)
+        t.add_row(r.name, str(r.summary["n_questions"]), *(_fmt(r.summary.get(m)) for m in _OVERVIEW), "FAIL" if failed else "pass")
+    stdout_console().print(t)
+
+
+def _split(limits: dict[str, float]) -> tuple[dict, dict]:
+    """``(floors, ceilings)`` of a report's ``limits`` (see :data:`HIGHER_IS_BETTER`)."""
+    floors = {m: v for m, v in limits.items() if HIGHER_IS_BETTER.get(m, True)}
+    return floors, {m: v for m, v in limits.items() if m not in floors}
+
+
 def _bar_chart(report: EvalReport) -> str:
-    """Inline SVG: hit@1, MRR and citation precision per tag (abstention accuracy for unanswerable tags)."""
-    metrics = ["hit@1", "mrr", "citation_precision", "abstention_accuracy"]
-    colours = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"]
+    """Inline SVG: hit@1, MRR, quote@1 and citation precision per tag (abstention accuracy for
+    unanswerable tags), with a y axis from 0 to 1 labelled every 0.25."""
+    metrics = ["hit@1", "mrr", "quote@1", "citation_precision", "abstention_accuracy"]
+    colours = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1"]
     tags = list(report.by_tag)
     bw, gap, h = 12, 18, 160
-    width = max(300, len(tags) * (len(metrics) * bw + gap) + 60)
+    width = max(400, len(tags) * (len(metrics) * bw + gap) + 60)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + 60}" role="img" aria-label="metrics by tag">']
-    parts.append(f'<line x1="30" y1="{h}" x2="{width}" y2="{h}" stroke="#888"/>')
+    parts.append(f'<line x1="30" y1="{h}" x2="{width}" y2="{h}" stroke="#888"/><line x1="30" y1="0" x2="30" y2="{h}" stroke="#888"/>')
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = h - tick * (h - 10)
+        parts.append(
+            f'<line x1="26" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" stroke="#eee"/>'
+            f'<text x="2" y="{y + 3:.1f}" font-size="9">{tick:.2f}</text>'
+        )
     for i, tag in enumerate(tags):
         x0 = 40 + i * (len(metrics) * bw + gap)
         for j, m in enumerate(metrics):
@@ -90,7 +138,7 @@ def _bar_chart(report: EvalReport) -> str:
             )
         parts.append(f'<text x="{x0}" y="{h + 14}" font-size="10" transform="rotate(30 {x0} {h + 14})">{html.escape(tag)}</text>')
     for j, m in enumerate(metrics):
-        parts.append(f'<rect x="{40 + j * 140}" y="{h + 42}" width="10" height="10" fill="{colours[j]}"/><text x="{54 + j * 140}" y="{h + 51}" font-size="11">{m}</text>')
+        parts.append(f'<rect x="{40 + j * 120}" y="{h + 42}" width="10" height="10" fill="{colours[j]}"/><text x="{54 + j * 120}" y="{h + 51}" font-size="11">{m}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -119,10 +167,15 @@ def _context(doc: Document, spans: list[tuple[int, int, str]], pad: int = 240) -
     return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(doc.text) else "")
 
 
-def write_html(report: EvalReport, documents: dict[str, Document]) -> str:
-    """A self-contained page (no external resources): summary, chart by tag, every question with
-    its cited spans highlighted in context, misses first."""
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in report.summary.items())
+def _set_section(report: EvalReport) -> str:
+    """One question set's section: summary with limits and pass/fail, chart, skipped questions,
+    and every question (misses first) with its cited spans in context, collapsed."""
+    floors, ceilings = _split(report.limits)
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td><td>{_limit(k, floors, ceilings)}</td>"
+        f'<td class="{_verdict(v, k, floors, ceilings).lower()}">{_verdict(v, k, floors, ceilings)}</td></tr>'
+        for k, v in report.summary.items()
+    )
     cards = []
     for r in sorted(report.results, key=lambda r: (r.passed, r.question.id)):
         q, a = r.question, r.answer
@@ -131,24 +184,57 @@ def write_html(report: EvalReport, documents: dict[str, Document]) -> str:
             by_doc.setdefault(c.passage.doc_id, []).append((c.passage.start, c.passage.end, "cite"))
         for e in q.evidence:
             by_doc.setdefault(e.doc_id, []).append((e.start, e.end, "evid"))
-        ctx = "".join(f'<div class="ctx">{_context(documents[d], spans)}</div>' for d, spans in by_doc.items() if d in documents)
+        ctx = "".join(
+            f'<details><summary>{html.escape(d)}</summary><div class="ctx">{_context(report.documents[d], spans)}</div></details>'
+            for d, spans in by_doc.items()
+            if d in report.documents
+        )
         metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in r.metrics.items() if v is not None)
+        expected = " | ".join(q.expected) or ("(abstain)" if not q.answerable else "")
         cards.append(
-            f'<section class="q {"pass" if r.passed else "miss"}"><h3>{html.escape(q.id)} {"✓" if r.passed else "✗ miss"} '
-            f'<small>{html.escape(", ".join(q.tags))}</small></h3>'
+            f'<section class="q {"pass" if r.passed else "miss"}"><h4>{html.escape(q.id)} {"✓" if r.passed else "✗ miss"} '
+            f'<small>{html.escape(", ".join(q.tags))}</small></h4>'
             f"<p><b>Q:</b> {html.escape(q.question)}</p>"
             + (f"<p><b>History:</b> {html.escape(' / '.join(q.history))}</p>" if q.history else "")
             + f"<p><b>A:</b> {html.escape(r.error or (a.text if a else ''))}</p>"
-            f"<p><b>Expected:</b> {html.escape(q.answer or ('(abstain)' if not q.answerable else ''))}</p>"
+            f"<p><b>Expected:</b> {html.escape(expected)}</p>"
             f'<p class="m">{html.escape(metrics)}</p>{ctx}</section>'
         )
+    skipped = "".join(f"<li>{html.escape(line)}</li>" for line in report.skipped)
+    name = html.escape(report.name)
+    return (
+        f'<h2 id="set-{name}">{name}</h2><h3>Summary</h3><table><tr><th>metric</th><th>value</th><th>limit</th><th></th></tr>{rows}</table>'
+        + (f"<h3>Skipped ({len(report.skipped)})</h3><ul>{skipped}</ul>" if skipped else "")
+        + f"<h3>By tag</h3>{_bar_chart(report)}"
+        f'<script type="application/json" class="by-tag">{html.escape(json.dumps(report.by_tag))}</script>'
+        f"<details><summary>Questions ({len(report.results)}, misses first)</summary>{''.join(cards)}</details>"
+    )
+
+
+def _limit(name: str, floors: dict, ceilings: dict) -> str:
+    return f"&ge; {floors[name]}" if name in floors else (f"&le; {ceilings[name]}" if name in ceilings else "")
+
+
+def write_html(reports: list[EvalReport]) -> str:
+    """A self-contained page (no external resources): a by-corpus summary, then one section per
+    question set (see :func:`_set_section`)."""
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in _OVERVIEW)
+    overview = "".join(
+        f'<tr><td><a href="#set-{html.escape(r.name)}">{html.escape(r.name)}</a></td><td>{r.summary["n_questions"]}</td>'
+        + "".join(
+            f'<td class="{_verdict(r.summary.get(m), m, *_split(r.limits)).lower()}">{_fmt(r.summary.get(m))}</td>' for m in _OVERVIEW
+        )
+        + "</tr>"
+        for r in reports
+    )
+    sections = "".join(_set_section(r) for r in reports)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evaluation report</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:auto;padding:1em}}
-table{{border-collapse:collapse}}td{{border:1px solid #ccc;padding:2px 8px}}
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1em}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}.fail{{background:#fdd}}.pass{{background:#efe}}
 .q{{border:1px solid #ddd;border-radius:6px;padding:6px 12px;margin:10px 0}}.miss{{border-color:#d33}}
 .ctx{{white-space:pre-wrap;background:#fafafa;padding:6px;font-size:.9em}}
 .cite{{background:#ffe58a}}.evid{{text-decoration:underline 2px #2a7}}.m{{font-size:.8em;color:#555}}</style></head><body>
-<h1>Evaluation report</h1><p>Cited spans are <span class="cite">highlighted</span>; expected evidence is <span class="evid">underlined</span>.</p>
-<h2>Summary</h2><table>{rows}</table><h2>By tag</h2>{_bar_chart(report)}
-<script type="application/json" id="by-tag">{html.escape(json.dumps(report.by_tag))}</script>
-<h2>Questions (misses first)</h2>{"".join(cards)}</body></html>"""
+<h1>Evaluation report</h1><p>Cited spans are <span class="cite">highlighted</span>; expected evidence is <span class="evid">underlined</span>.
+Cells are green when they meet the gate's limit, red when they do not.</p>
+<h2>All question sets</h2><table><tr><th>set</th><th>questions</th>{head}</tr>{overview}</table>
+{sections}</body></html>"""

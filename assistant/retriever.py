@@ -237,11 +237,13 @@ class PassageRetriever(BaseRetriever):
     _by_id: dict[str, int] = PrivateAttr(default_factory=dict)
     _owner: np.ndarray = PrivateAttr(default=None)
     _first: np.ndarray = PrivateAttr(default=None)
+    _sentence_doc: np.ndarray = PrivateAttr(default=None)
     _lexicon: SentenceLexicon | None = PrivateAttr(default=None)
     _speakers: list[frozenset[str]] = PrivateAttr(default_factory=list)
     _build_id: str | None = PrivateAttr(default=None)
     _embeddings: dict[str, tuple[np.ndarray, np.ndarray]] = PrivateAttr(default_factory=dict)
     vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Lower-cased words of all passages.")
+    doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
     def refresh(self) -> None:
         """(Re)load passages and the lexical indexes from the store's open build."""
@@ -255,6 +257,8 @@ class PassageRetriever(BaseRetriever):
         self._first = np.cumsum([0] + [len(p.sentences) for p in passages])[:-1]
         texts = [" ".join(t.split()) for p in passages for t in p.sentence_texts()]
         docs = [p.doc_id for p in passages for _ in p.sentences]
+        self._sentence_doc = np.asarray(docs, dtype=object)
+        self.doc_ids = frozenset(p.doc_id for p in passages)
         windows = [
             " ".join(texts[j] for j in range(max(0, i - 1), min(len(texts), i + 2)) if docs[j] == docs[i])
             for i in range(len(texts))
@@ -266,11 +270,19 @@ class PassageRetriever(BaseRetriever):
         self._build_id = build.build_id
 
     def search(
-        self, query: str, query_embedding: np.ndarray | None = None, focus: Focus | None = None
+        self,
+        query: str,
+        query_embedding: np.ndarray | None = None,
+        focus: Focus | None = None,
+        documents: Sequence[str] | None = None,
     ) -> list[RetrievedPassage]:
         """Rank passages for ``query``; ``query_embedding`` (``[dim]``, unit norm) is computed if not given.
 
         ``focus``: for a follow-up, where the previous answer was (see :class:`Focus`).
+        ``documents``: search only these document ids (``None``: all). The filter is applied
+        inside each ranker (BM25 coverage is zeroed outside them, Chroma searches with a
+        ``doc_id`` filter), so up to ``k`` of their passages come back; ids must exist
+        (the caller checks them, see :meth:`assistant.Assistant.ask`).
 
         Returns:
             At most ``k`` passages, best first, each with all its sentences scored.
@@ -287,8 +299,12 @@ class PassageRetriever(BaseRetriever):
         if use_lexical:
             cov_s, cov_w = self._lexicon.coverage(self._lexicon.terms(query))
             lexical = cov_s + WINDOW_SHARE * cov_w
-        bonus = self._focus_bonus(focus)
-        rows = self._score(q, self._candidates(q, lexical, use_dense, use_lexical, bonus), lexical)
+        scope = None
+        if documents is not None:
+            scope = sorted(set(documents))
+            lexical = np.where(np.isin(self._sentence_doc, scope), lexical, 0.0).astype(np.float32)
+        bonus = self._focus_bonus(focus, scope)
+        rows = self._score(q, self._candidates(q, lexical, use_dense, use_lexical, bonus, scope), lexical)
         fused = self._fuse(rows, use_dense, use_lexical)
         about = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
         for n, (pi, *_rest) in enumerate(rows):
@@ -305,32 +321,38 @@ class PassageRetriever(BaseRetriever):
             return -SPEAKER_WEIGHT
         return 0.0
 
-    def _candidates(self, q: np.ndarray, lexical: np.ndarray, use_dense: bool, use_lexical: bool, bonus: dict[int, float]) -> list[int]:
+    def _candidates(
+        self, q: np.ndarray, lexical: np.ndarray, use_dense: bool, use_lexical: bool, bonus: dict[int, float], scope: list[str] | None
+    ) -> list[int]:
         """Indexes of the candidate passages, in first-found order: those of the ``candidates``
         best sentences by lexical coverage, of the ``candidates`` nearest sentences and the
-        ``candidates // 3`` nearest passages by embedding, and the focus passages."""
+        ``candidates // 3`` nearest passages by embedding (within ``scope``, document ids, if
+        given), and the focus passages."""
         chosen: dict[int, None] = {}
         if use_lexical:
             for i in np.argsort(-lexical)[: self.candidates]:
                 if lexical[i] > 0:
                     chosen.setdefault(int(self._owner[i]), None)
         if use_dense:
-            for sid, _ in self.store.query_sentences(q, self.candidates):
+            for sid, _ in self.store.query_sentences(q, self.candidates, scope):
                 chosen.setdefault(self._by_id.get(sid.rsplit(":", 1)[0], -1), None)
-            for pid, _ in self.store.query_passages(q, max(self.k, self.candidates // 3)):
+            for pid, _ in self.store.query_passages(q, max(self.k, self.candidates // 3), scope):
                 chosen.setdefault(self._by_id.get(pid, -1), None)
         for pi in bonus:
             chosen.setdefault(pi, None)
         chosen.pop(-1, None)  # an id the store returned that this build's passages do not have
         return list(chosen)
 
-    def _focus_bonus(self, focus: Focus | None) -> dict[int, float]:
+    def _focus_bonus(self, focus: Focus | None, scope: list[str] | None = None) -> dict[int, float]:
         """Passage index -> bonus for a follow-up: :data:`FOCUS_BONUS` for the focus passage,
-        half for its neighbours in the same document; empty without a focus."""
+        half for its neighbours in the same document; empty without a focus, or when the focus
+        passage is outside ``scope`` (document ids)."""
         if focus is None or focus.passage_id not in self._by_id:
             return {}
         fi = self._by_id[focus.passage_id]
         doc = self._passages[fi].doc_id
+        if scope is not None and doc not in scope:
+            return {}
         return {
             pi: bonus
             for pi, bonus in ((fi, FOCUS_BONUS), (fi - 1, FOCUS_BONUS / 2), (fi + 1, FOCUS_BONUS / 2))

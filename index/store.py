@@ -418,16 +418,24 @@ class ChromaStore:
             self.open()
         return self._handles
 
-    def query_sentences(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def query_sentences(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Top-``k`` sentences by cosine similarity: ``[(sentence_id, similarity), ...]``, best first.
 
-        A sentence id is ``"{passage_id}:{index of the sentence in the passage}"``.
+        A sentence id is ``"{passage_id}:{index of the sentence in the passage}"``. ``doc_ids``:
+        search only these documents (a filter inside Chroma's search, so up to ``k`` of theirs
+        come back, not fewer); None searches all.
         """
-        h = self.handles
+        return self._query(self.handles.sentences, embedding, k, doc_ids)
+
+    def _query(self, collection, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None) -> list[tuple[str, float]]:
+        where = None
+        if doc_ids is not None:
+            where = {"doc_id": {"$in": list(doc_ids)}} if len(doc_ids) > 1 else {"doc_id": next(iter(doc_ids))}
         res = self._call(
-            "query", h.sentences.query, query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, include=["distances"]
+            "query", collection.query, query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k,
+            where=where, include=["distances"],
         )
-        return [(sid, 1.0 - float(d)) for sid, d in zip(res["ids"][0], res["distances"][0])]
+        return [(rid, 1.0 - float(d)) for rid, d in zip(res["ids"][0], res["distances"][0])]
 
     def passages(self) -> list[Passage]:
         """Every passage of the open build, in document order."""
@@ -459,13 +467,10 @@ class ChromaStore:
         by_id = dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
         return {p.passage_id: np.stack([by_id[f"{p.passage_id}:{j}"] for j in range(len(p.sentences))]) for p in passages if p.sentences}
 
-    def query_passages(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Top-``k`` passages by cosine similarity: ``[(passage_id, similarity), ...]``, best first."""
-        h = self.handles
-        res = self._call(
-            "query", h.passages.query, query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, include=["distances"]
-        )
-        return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
+    def query_passages(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Top-``k`` passages by cosine similarity: ``[(passage_id, similarity), ...]``, best first;
+        ``doc_ids`` as in :meth:`query_sentences`."""
+        return self._query(self.handles.passages, embedding, k, doc_ids)
 
     def passage_embeddings(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
         """Embeddings of ``passages``: ``{passage_id: array [dim]}``."""

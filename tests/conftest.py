@@ -58,6 +58,20 @@ def embedder(assistant):
     return assistant.embedder
 
 
+def assistant_over(tmp_path: Path, embedder, files: dict[str, str]):
+    """A real assistant over ``files`` (name -> text) only, in a data dir of its own under ``tmp_path``."""
+    from assistant.core import Assistant, open_store
+    from assistant.settings import Settings
+
+    (tmp_path / "docs").mkdir()
+    for name, text in files.items():
+        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    a = Assistant(settings, open_store(settings), embedder)
+    a.index([tmp_path / "docs"], progress=False)
+    return a
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     import socket

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from conftest import assistant_over as _assistant_over
 
 from assistant.answerer import ABSTAIN_TEXT
 from assistant.errors import QuestionError
@@ -134,20 +135,6 @@ def test_langchain_retriever_interface(assistant, article):
 def test_unusable_history_turns_are_skipped_not_fatal(assistant):
     answer = assistant.ask("Who is Japan's chief negotiator?", history=["", "x" * 5000, "Who is Yuki Tatsumi?"])
     assert "Ryosei Akazawa" in answer.text
-
-
-def _assistant_over(tmp_path, embedder, files: dict[str, str]):
-    """A real assistant over ``files`` (name -> text) only, in a data dir of its own."""
-    from assistant.core import Assistant, open_store
-    from assistant.settings import Settings
-
-    (tmp_path / "docs").mkdir()
-    for name, text in files.items():
-        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
-    a.index([tmp_path / "docs"], progress=False)
-    return a
 
 
 def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):

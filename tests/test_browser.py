@@ -316,3 +316,115 @@ def test_chat_works_under_a_root_path_behind_a_reverse_proxy(context, page, prox
     elsewhere = [u for u in context.offline.allowed if u.startswith("http") and not u.startswith(proxied + "/")]
     assert context.offline.allowed and elsewhere == [], elsewhere
     assert context.offline.blocked == []
+
+
+# -- what a person sees in the widget at 400 px (issue 16) ----------------------------------
+
+
+@pytest.fixture
+def narrow(browser):
+    """A 400 x 640 px window on the widget itself (as the default iframe of embed.js), offline."""
+    ctx = browser.new_context(viewport={"width": 400, "height": 640}, device_scale_factor=1)
+    ctx.offline = Offline(ctx)
+    yield ctx
+    assert ctx.offline.blocked == []
+    ctx.close()
+
+
+SCROLLERS = """(root) => [root, ...root.querySelectorAll('*')].filter(e => e.scrollHeight > e.clientHeight + 2
+    && /(auto|scroll)/.test(getComputedStyle(e).overflowY)).length"""
+
+
+@pytest.mark.parametrize("height", [640, 560])  # at 560 px the card is taller than the panel: its header sticks
+def test_widget_keeps_the_card_header_in_view_with_one_scroll_area(narrow, server, height):
+    page = narrow.new_page()
+    page.set_viewport_size({"width": 400, "height": height})
+    page.goto(server + "/widget/", wait_until="load")
+    ask_in(page, QUESTION)
+    sources = page.locator("#sources")
+    mark = sources.locator("mark").first
+    expect(mark).to_be_visible()
+    page.wait_for_timeout(500)  # the page script scrolls the panel on the next mutation
+    header = page.locator("#sources .source:has(mark)").first.locator(".meta")
+    panel, head, hit = sources.bounding_box(), header.bounding_box(), mark.bounding_box()
+    assert panel["y"] - 1 <= head["y"] and head["y"] + head["height"] <= panel["y"] + panel["height"]
+    assert head["y"] + head["height"] <= hit["y"] + 1 and hit["y"] < panel["y"] + panel["height"]  # header above the highlight
+    assert "[1]" in header.inner_text() and "lines" in header.inner_text()
+    assert sources.evaluate(SCROLLERS) == 1  # the panel scrolls, nothing nested inside it does
+    assert page.evaluate("document.scrollingElement.scrollHeight <= document.scrollingElement.clientHeight")  # nor the page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"widget-400px-sources-{height}.png"))
+
+
+def test_widget_has_no_share_button_no_footer_and_every_button_is_labelled(narrow, server):
+    page = narrow.new_page()
+    page.goto(server + "/widget/", wait_until="load")
+    ask_in(page, QUESTION)
+    labels = page.locator("#chat button").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label') || b.innerText.trim())")
+    assert labels and all(labels) and not any("share" in label.lower() for label in labels), labels
+    assert {"Like", "Dislike"} <= set(labels)
+    assert page.get_by_text("Use via API").count() == 0 and page.locator("footer").count() == 0
+
+
+def test_widget_empty_chat_names_the_documents_and_abstention_says_why(narrow, server):
+    page = narrow.new_page()
+    page.goto(server + "/widget/", wait_until="load")
+    expect(page.locator("#chat")).to_contain_text("1 document is indexed")
+    expect(page.locator("#chat")).to_contain_text("Japan faces an era-defining reset with the US")
+    ask_in(page, "Who is Fumio Kishida?")
+    answer = page.locator("#chat .message-row.bot-row").first
+    expect(answer).to_contain_text("Why: the documents never mention Fumio Kishida.")
+    expect(answer).to_contain_text("Related passages")
+    assert "beside" not in answer.inner_text()
+    heading = page.locator("#sources h4", has_text="Related passages")
+    expect(heading).to_be_attached()
+    page.wait_for_timeout(500)  # the page script scrolls the panel on the next mutation
+    panel = page.locator("#sources").bounding_box()
+    assert heading.bounding_box()["y"] >= panel["y"] - 1  # the heading the hint names is in view
+    chat = page.locator("#chat").bounding_box()
+    assert page.locator("#sources").bounding_box()["y"] > chat["y"] + chat["height"]  # below the chat, as the hint allows
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-400px-abstention.png"))
+
+
+def test_widget_shows_a_refused_100kb_question_short_and_keeps_it(narrow, server):
+    page = narrow.new_page()
+    page.goto(server + "/widget/", wait_until="load")
+    page.locator("#question textarea").fill("x" * 100_000)
+    page.locator("#ask").click()
+    expect(page.locator("#chat .message-row.bot-row")).to_have_count(1, timeout=ANSWER_WAIT_MS)
+    expect(page.locator("#chat .message-row.bot-row")).to_contain_text("under 2,000")
+    echoed = page.locator("#chat .message-row.user-row").first.inner_text()
+    assert len(echoed) < 400 and "100,000 characters" in echoed
+    assert len(page.locator("#question textarea").input_value()) == 100_000  # nothing lost
+
+
+@pytest.mark.parametrize("path", ["/widget/", "/"])
+def test_an_answer_is_rated_and_commented_in_the_browser(browser, server, server_settings, path):
+    from assistant.feedback import open_feedback_store
+
+    ctx = browser.new_context(viewport={"width": 400 if path == "/widget/" else 1100, "height": 800})
+    offline = Offline(ctx)
+    try:
+        page = ctx.new_page()
+        page.goto(server + path, wait_until="load")
+        question = f"Who is Yuki Tatsumi? ({path})"
+        ask_in(page, question)
+        page.locator("#chat").get_by_label("Dislike").first.click()
+        expect(page.locator("#feedback-status")).to_contain_text("saved as not helpful")
+        page.locator("#chat").get_by_label("Like", exact=True).first.click()  # changing one's mind replaces the rating
+        expect(page.locator("#feedback-status")).to_contain_text("saved as helpful")
+        page.locator("#chat").get_by_label("Dislike").first.click()
+        expect(page.locator("#feedback-status")).to_contain_text("saved as not helpful")
+        page.locator("#feedback-comment textarea").fill("It should say where she works.")
+        page.locator("#feedback-send").click()
+        expect(page.locator("#feedback-status")).to_contain_text("comment was saved")
+        (record,) = [r for r in open_feedback_store(server_settings).records() if r.question == question]
+        assert record.verdict == "down" and record.comment == "It should say where she works."
+        assert record.client == ("widget" if path == "/widget/" else "chat") and record.citations
+        if path == "/widget/":
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "widget-400px-feedback.png"))
+        assert offline.blocked == []
+    finally:
+        ctx.close()

@@ -88,3 +88,23 @@ def test_serve_on_a_busy_port_says_so_in_one_line():
     assert result.stderr.strip().splitlines() == [
         f"error: Cannot listen on 127.0.0.1:{port} (Address already in use); choose another with --port (or ASSISTANT_PORT)."
     ]
+
+
+def test_index_help_rewraps_its_paragraphs_to_the_terminal():
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "--help"], capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "80"}
+    ).stdout
+    text = out.split("Usage:")[1].split("╭")[0].splitlines()[1:]  # the description, under the usage line
+    paragraphs, current = [], []
+    for line in text + [""]:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(current)
+            current = []
+    for lines in (p for p in paragraphs if len(p) > 1):
+        for line, after in zip(lines, lines[1:]):  # a line ends only where the next word would not fit
+            assert len(line) + 1 + len(after.split()[0]) > 78, (line, after)
+    assert "documents indexed earlier from other paths are kept" in " ".join(" ".join(p) for p in paragraphs)

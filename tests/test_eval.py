@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from conftest import ROOT
 from assistant.evaluation import EvalQuestion, EvidenceSpan, covers, load_questions, percentile, question_metrics
 from assistant.errors import EvalError
 from assistant.types import Answer, Citation
@@ -68,16 +70,36 @@ def test_shipped_question_set_loads(article):
     assert sum(not q.answerable for q in qs) >= 10 and sum(bool(q.history) for q in qs) >= 6
 
 
-def test_eval_passes_its_gate_and_writes_reports(assistant, tmp_path):
+SEED_SET = ["--questions", str(ROOT / "seeds" / "questions.jsonl")]
+
+
+def test_eval_runs_every_set_passes_its_gate_and_writes_reports(assistant, tmp_path):
     report, page = tmp_path / "r.json", tmp_path / "r.html"
     result = runner.invoke(app, ["eval", "--report", str(report), "--html", str(page), "--quiet"])
     assert result.exit_code == 0, result.output
-    data = json.loads(report.read_text(encoding="utf-8"))
-    assert data["summary"]["n_questions"] >= 60 and data["questions"][0]["metrics"]
+
+    def no_nan(name):
+        raise AssertionError(f"the report holds {name}, which is not JSON")
+
+    data = json.loads(report.read_text(encoding="utf-8"), parse_constant=no_nan)
+    assert list(data["sets"]) == ["questions", "gate-squad2", "gate-squad11", "gate-policyqa"]
+    seed = data["sets"]["questions"]
+    assert seed["summary"]["n_questions"] >= 60 and seed["questions"][0]["metrics"]
+    squad2 = data["sets"]["gate-squad2"]["summary"]
+    assert squad2["n_questions"] > squad2["n_answerable"] > 0 and 0 <= squad2["abstention_accuracy"] <= 1
+    policy = data["sets"]["gate-policyqa"]["questions"]
+    assert all({c["doc_id"] for c in q["citations"]} <= {e["doc_id"] for e in q["evidence"]} for q in policy)  # scoped
+    for name in data["sets"]:
+        assert f"{name}: summary" in result.output
+    assert "All question sets" in result.output and f"wrote the HTML report to {page}" in result.output
+    assert not re.search(r"\bnan\b", result.output, re.I)  # a metric that does not apply is "–"
+    by_tag = data["sets"]["questions"]["by_tag"]
+    assert by_tag["unanswerable"]["hit@1"] is None and by_tag["unanswerable"]["abstention_accuracy"] == 1.0
     html = page.read_text(encoding="utf-8")
-    assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
-    again = runner.invoke(app, ["eval", "--baseline", str(report), "--quiet"])
-    assert again.exit_code == 0 and "Against baseline" in again.output
+    assert html.count("<svg") == 4 and 'id="set-gate-policyqa"' in html and ">0.50</text>" in html
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?(https?:)?//|url\(|@import""", html)  # loads nothing (texts may name URLs)
+    again = runner.invoke(app, ["eval", *SEED_SET, "--baseline", str(report), "--quiet"])
+    assert again.exit_code == 0 and "questions: against baseline" in again.output
 
 
 def test_eval_exits_1_with_a_broken_retriever(assistant, monkeypatch):
@@ -85,13 +107,13 @@ def test_eval_exits_1_with_a_broken_retriever(assistant, monkeypatch):
 
     original = PassageRetriever.search
 
-    def broken(self, query, query_embedding=None, focus=None):
-        return list(reversed(original(self, query, query_embedding, focus)))[:1]  # the worst of the top k only
+    def broken(self, query, query_embedding=None, focus=None, documents=None):
+        return list(reversed(original(self, query, query_embedding, focus, documents)))[:1]  # the worst of the top k only
 
     monkeypatch.setattr(PassageRetriever, "search", broken)
-    result = runner.invoke(app, ["eval", "--quiet"])
+    result = runner.invoke(app, ["eval", *SEED_SET, "--quiet"])
     assert result.exit_code == 1
-    assert "FAIL hit@1" in result.stderr
+    assert "FAIL questions: hit@1" in result.stderr
 
 
 def test_eval_exits_2_on_a_missing_quote(assistant, tmp_path):
@@ -102,7 +124,7 @@ def test_eval_exits_2_on_a_missing_quote(assistant, tmp_path):
 
 
 def test_fail_under_override(assistant):
-    result = runner.invoke(app, ["eval", "--quiet", "--fail-under", "hit@1=0.999"])
+    result = runner.invoke(app, ["eval", *SEED_SET, "--quiet", "--fail-under", "hit@1=0.999"])
     assert result.exit_code == 1
-    result = runner.invoke(app, ["eval", "--quiet", "--fail-under", "nonsense=1"])
+    result = runner.invoke(app, ["eval", *SEED_SET, "--quiet", "--fail-under", "nonsense=1"])
     assert result.exit_code == 2

@@ -61,3 +61,26 @@ def test_missing_or_empty_documents_folder(tmp_path, assistant):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DocumentsError, match="No .txt/.md/.html/.htm documents"):
         build_index([tmp_path / "empty"], store, assistant.embedder, progress=False)
+
+
+def test_the_embedding_bar_starts_after_the_model_is_loaded(tmp_path, monkeypatch):
+    """The bar's rate (passages/s) and ETA count embedding only: a model not loaded yet is
+    loaded before the bar's clock starts, not inside its first step."""
+    import index.pipeline as pipeline
+    from index.embedder import TorchBackend
+
+    embedder = TorchBackend(cache_dir=tmp_path / "models")  # a fresh one: its PyTorch model is not loaded yet
+    seen = []
+
+    class RecordingBar(pipeline.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if kwargs.get("desc") == "embedding":
+                seen.append("model" in embedder.bulk.__dict__)  # cached_property: loaded once present
+
+    monkeypatch.setattr(pipeline, "tqdm", RecordingBar)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Alpha\nThe alpha project started in 2020. It ended in 2024.", encoding="utf-8")
+    build_index([folder], ChromaStore(path=tmp_path / "chroma"), embedder, progress=True)
+    assert seen == [True]

@@ -11,6 +11,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
+from assistant.errors import QuestionError  # noqa: E402
+from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
+from ui.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, rateable  # noqa: E402
+from ui.history import user_turns  # noqa: E402
 from ui.render import answer_markdown, sources_html  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,26 @@ def _examples(assistant: Assistant) -> list[str]:
         return []
     return EXAMPLES if EXAMPLES_DOCUMENT in indexed else []
 
+
+PLACEHOLDER_TITLES = 5
+"""Documents named by title in the empty chat; more are counted."""
+
+
+def documents_placeholder(assistant: Assistant) -> str:
+    """What the empty chat shows (escaped HTML): how many documents are indexed and the titles
+    of the first :data:`PLACEHOLDER_TITLES`, or why none can be listed."""
+    try:
+        records = assistant.catalog()
+    except AssistantError as err:
+        return f"<p>{html.escape(str(err))}</p>"
+    if not records:
+        return "<p>No documents are indexed yet: run <code>assistant index PATH</code>.</p>"
+    titles = [f"<i>{html.escape(r.title or r.doc_id)}</i>" for r in records[:PLACEHOLDER_TITLES]]
+    more = len(records) - len(titles)
+    names = ", ".join(titles) + (f" and {more} more" if more else "")
+    count = "1 document is" if len(records) == 1 else f"{len(records)} documents are"
+    return f"<p><b>{count} indexed:</b> {names}.</p><p>Ask a question; the answer quotes the documents and cites them.</p>"
+
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
@@ -49,61 +73,12 @@ WIDGET_THEME = gr.themes.Default(
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
-HISTORY_FORMS = (
-    'history must be a list of earlier questions (["Who is X?"]), of Gradio chat messages '
-    '([{"role": "user", "content": "Who is X?"}, ...]) or of [question, answer] pairs'
-)
-
-
-def _turn_text(content) -> str | None:
-    """The text of one chat turn: a string, or Gradio's content parts (``[{"type": "text", "text": ...}]``,
-    ``{"text": ...}``); None for a turn without text (a file or component)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return content.get("text") if isinstance(content.get("text"), str) else None
-    if isinstance(content, (list, tuple)):
-        texts = [t for part in content if isinstance(part, (str, dict)) and (t := _turn_text(part)) is not None]
-        return " ".join(texts) if texts else None
-    return None
-
-
-def user_turns(history) -> list[str]:
-    """The earlier user questions in ``history``, oldest first, from any of the forms of :data:`HISTORY_FORMS`:
-    strings (each an earlier question), ``{"role", "content"}`` messages (only ``role == "user"`` ones are
-    questions; content a string or Gradio's content parts) or ``[question, answer]`` pairs (either may be None).
-
-    Raises:
-        QuestionError: ``history`` is none of these (the message says what to send).
-    """
-    from assistant.errors import QuestionError
-
-    if history is None:
-        return []
-    if not isinstance(history, (list, tuple)):
-        raise QuestionError(f"{HISTORY_FORMS}; got {type(history).__name__}.")
-    turns = []
-    for item in history:
-        if isinstance(item, str):
-            turns.append(item)
-        elif isinstance(item, dict) and "role" in item and "content" in item:
-            text = _turn_text(item["content"]) if item["role"] == "user" else None
-            if text is not None:
-                turns.append(text)
-        elif isinstance(item, (list, tuple)) and len(item) == 2 and all(x is None or isinstance(x, (str, dict, list, tuple)) for x in item):
-            text = _turn_text(item[0]) if item[0] is not None else None
-            if text is not None:
-                turns.append(text)
-        else:
-            raise QuestionError(f"{HISTORY_FORMS}; got an item {str(item)[:60]!r}.")
-    return turns
-
-
-def answer_json(assistant: Assistant, question: str, history=None) -> dict:
-    """Ask and return the ``assistant ask --json`` dict; errors (a bad question or a history
-    in none of the forms of :func:`user_turns`) become ``{"question", "error": message}``."""
+def answer_json(assistant: Assistant, question: str, history=None, documents: list[str] | None = None) -> dict:
+    """Ask and return the ``assistant ask --json`` dict; errors (a bad question, or a history in
+    none of the forms of :func:`ui.history.user_turns`) become ``{"question", "error": message}``.
+    ``documents``: limit the answer to these document ids (None: all)."""
     try:
-        return assistant.ask(question, user_turns(history)).to_dict()
+        return assistant.ask(question, user_turns(history), documents or None).to_dict()
     except AssistantError as err:
         return {"question": question, "error": str(err)}
     except Exception:  # never a traceback to the user
@@ -113,7 +88,7 @@ def answer_json(assistant: Assistant, question: str, history=None) -> dict:
 
 WIDGET_CSS = """
 .gradio-container, .gradio-container .main.fillable { padding: 4px 6px !important; }
-#sources { max-height: 250px; overflow-y: auto !important; }
+#sources { flex: 1 1 0; min-height: 150px; overflow-y: auto !important; }
 #sources h4 { margin: 2px 0 6px; }
 #sources .sources { font-size: 13px; }
 """
@@ -122,7 +97,8 @@ WIDGET_CSS = """
 WIDGET_JS = """
 () => {
   // Keep the latest question and the start of its answer in view (the chat would scroll to
-  // the end of a long answer), and scroll the sources panel to the first highlighted sentence.
+  // the end of a long answer), and scroll the sources panel (its one scroll area) to the
+  // first highlighted sentence with its card's header in view.
   const scroller = (el) => {
     for (let e = el && el.parentElement; e; e = e.parentElement) {
       if (e.scrollHeight > e.clientHeight && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
@@ -144,7 +120,17 @@ WIDGET_JS = """
     const first = document.querySelector("#sources mark");
     if (first && first !== mark) {
       mark = first;
-      reveal(first, 56);
+      // Show the panel from its top (heading "Sources" / "Related passages") when the highlight
+      // fits in view from there; else its card from the header; else the highlight just under
+      // the card's header, which is sticky, so it stays in view.
+      const card = first.closest(".source"), box = scroller(first);
+      if (card && box) {
+        const head = card.querySelector(".meta"), top = box.getBoundingClientRect().top - box.scrollTop;
+        const end = first.getBoundingClientRect().bottom;
+        if (end - top + 8 <= box.clientHeight) box.scrollTop = 0;
+        else if (end - card.getBoundingClientRect().top + 8 <= box.clientHeight) reveal(card, 4);
+        else reveal(first, (head ? head.offsetHeight : 0) + 2);
+      }
     }
   }).observe(document.body, { childList: true, subtree: true });
 }
@@ -152,46 +138,91 @@ WIDGET_JS = """
 """Page script of the widget (runs in the widget's own page, loads nothing)."""
 
 
+ECHO_CHARS = 300
+"""A refused question is shown in the chat cut to this many characters (it stays whole in the box)."""
+
+
+def _echo(message: str) -> str:
+    """A refused question as the chat shows it: whole if short, else its start and its length."""
+    if len(message) <= ECHO_CHARS:
+        return message
+    return f"{message[:ECHO_CHARS]}… ({len(message):,} characters)"
+
+
 def _responder(assistant: Assistant):
     """The chat event handler shared by the full chat and the widget.
 
-    ``respond(message, chat, asked)`` yields ``("", chat, asked, sources)``: ``chat`` is the
-    Chatbot's list of ``{"role", "content"}`` dicts (escaped HTML), ``asked`` the earlier user
-    turns (history for follow-ups), ``sources`` the HTML of :func:`ui.render.sources_html`.
-    With a language model configured it yields as the text streams in, and the sources panel
-    appears when the answer ends. Errors become a chat message; nothing raises.
+    ``respond(message, chat, asked, answers, scope)`` yields ``(box, chat, asked, sources, answers)``:
+    ``box`` the question box's new text ("" once answered; the question itself when it was
+    refused, so nothing is lost), ``chat`` the Chatbot's list of ``{"role", "content"}`` dicts
+    (escaped HTML), ``asked`` the earlier user turns (history for follow-ups), ``sources`` the
+    HTML of :func:`ui.render.sources_html`, ``answers`` the rateable answers by message index
+    (see :mod:`ui.feedback_ui`); ``scope`` limits the answer to those document ids (None: all).
+    With a language model configured it yields as the text streams
+    in, and the sources panel appears when the answer ends. A refused question is echoed cut to
+    :data:`ECHO_CHARS`. Errors become a chat message; nothing raises.
     """
 
-    def respond(message: str, chat: list, asked: list[str]):
+    def respond(message: str, chat: list, asked: list[str], answers: dict | None = None, scope: list[str] | None = None):
         chat = list(chat or [])
         asked = list(asked or [])
-        user = {"role": "user", "content": html.escape(message or "")}
+        answers = dict(answers or {})
+        message = message or ""
+        user = {"role": "user", "content": html.escape(message)}
         streamed = ""
         try:
-            for item in assistant.ask_stream(message or "", asked):
+            for item in assistant.ask_stream(message, asked, scope or None):
                 if isinstance(item, str):
                     streamed += item
-                    yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update()
+                    yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update(), answers
                 else:
                     answer = item
+        except QuestionError as err:
+            refused = {"role": "user", "content": html.escape(_echo(message))}
+            yield message, chat + [refused, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update(), answers
+            return
         except AssistantError as err:
-            yield "", chat + [user, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update()
+            yield message, chat + [user, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update(), answers
             return
         except Exception:
             log.exception("ask failed")
-            yield "", chat + [user, {"role": "assistant", "content": "Something went wrong; please try again."}], asked, gr.update()
+            failed = {"role": "assistant", "content": "Something went wrong; please try again."}
+            yield message, chat + [user, failed], asked, gr.update(), answers
             return
         chat += [user, {"role": "assistant", "content": answer_markdown(answer)}]
-        yield "", chat, asked + [answer.question], sources_html(answer)
+        build = assistant.build
+        answers[len(chat) - 1] = rateable(answer, asked, build.build_id if build else None)
+        yield "", chat, asked + [answer.question], sources_html(answer), answers
 
     return respond
 
 
 def _clear():
-    return [], [], sources_html(None)
+    return [], [], sources_html(None), {}
 
 
-def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+CHAT_BUTTONS = ["copy", "copy_all"]
+"""The Chatbot's toolbar: copy buttons only (Gradio's default adds an unlabelled "share" to
+Hugging Face, which means nothing on an intranet)."""
+
+
+def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None) -> None:
+    """Events shared by the chat and the widget: ask (limited to the document ids in the
+    ``scope`` State, if given), start over, and (on every page load) the empty chat's list of
+    indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`."""
+    respond = _responder(assistant)
+    asked = gr.State([])
+    inputs = [box, chat, asked, answers] + ([scope] if scope is not None else [])
+    for trigger in (box.submit, send.click):
+        trigger(respond, inputs, [box, chat, asked, sources, answers], api_visibility="private", **limits)
+    for trigger in (reset.click, chat.clear):
+        trigger(_clear, None, [chat, asked, sources, answers], api_visibility="private").then(
+            controls.hidden, None, controls.outputs, api_visibility="private"
+        )
+    demo.load(lambda: gr.update(placeholder=documents_placeholder(assistant)), None, chat, api_visibility="private")
+
+
+def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The chat UI: conversation on the left, sources of the latest answer on the right.
 
     It also exposes the named API endpoint ``/ask`` (``gradio_client``:
@@ -201,60 +232,71 @@ def build_app(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
     Args:
         concurrency: Events answered at once (count), shared by the chat and ``/ask``; a slow
             answer holds one slot, the others keep answering.
+        feedback: Where 👍/👎 ratings go (default: :func:`assistant.feedback.open_feedback_store`).
     """
-    respond = _responder(assistant)
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Cited assistant", analytics_enabled=False) as demo:
         gr.Markdown("### Ask the documents\nAnswers quote the documents and cite the exact passage; when they do not say, the assistant says so.")
-        asked = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, feedback_options=None, elem_id="chat")
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    height=460,
+                    sanitize_html=True,
+                    feedback_options=FEEDBACK_OPTIONS,
+                    buttons=CHAT_BUTTONS,
+                    placeholder=documents_placeholder(assistant),
+                    elem_id="chat",
+                )
                 box = gr.Textbox(label="Question", placeholder="Ask about the documents…", max_lines=4, elem_id="question")
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     reset = gr.Button("New conversation")
+                answers = gr.State({})
+                controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "chat")
                 if examples := _examples(assistant):
                     gr.Examples(examples, inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
-        for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
-        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
+        _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits)
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
+        api_d = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
 
-        def ask(question: str, history: list | None = None) -> dict:
-            """The ``assistant ask --json`` dict for ``question``; ``history``: earlier questions, or
-            Gradio chat messages, or [question, answer] pairs (see :func:`user_turns`)."""
-            return answer_json(assistant, question, history)
+        def ask(question: str, history: list | None = None, documents: list[str] | None = None) -> dict:
+            """The ``assistant ask --json`` dict for ``question``; ``history``: earlier questions, Gradio chat
+            messages or [question, answer] pairs (see :func:`ui.history.user_turns`); ``documents``: answer only
+            from these document ids, None or empty for all."""
+            return answer_json(assistant, question, history, documents)
 
-        gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask", **limits)
+        gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
     return demo
 
 
-def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
+def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The compact chat for embedding in other pages (served at ``/widget``).
 
     One column, no header and no footer: the conversation, a question box with an Ask button,
     and the sources of the latest answer below (scrolling). It has no API endpoint of its own.
+    ``/widget/?documents=a.md,b.md`` (what ``embed.js`` makes of ``data-documents``) answers
+    only from those document ids.
 
     Args:
         concurrency: Questions answered at once (count).
+        feedback: Where 👍/👎 ratings go (default: :func:`assistant.feedback.open_feedback_store`).
     """
-    respond = _responder(assistant)
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
-    with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True) as widget:
-        asked = gr.State([])
+    with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True, fill_height=True) as widget:
         chat = gr.Chatbot(
             show_label=False,
             height=280,
             sanitize_html=True,
-            feedback_options=None,
+            feedback_options=FEEDBACK_OPTIONS,
+            buttons=CHAT_BUTTONS,
             autoscroll=False,  # WIDGET_JS keeps the start of the latest answer in view instead
-            placeholder="Ask a question; the answer quotes the documents and cites them.",
+            placeholder=documents_placeholder(assistant),
             elem_id="chat",
         )
         with gr.Row(equal_height=True):
@@ -263,8 +305,21 @@ def build_widget(assistant: Assistant, concurrency: int = 8) -> gr.Blocks:
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
             reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
-        sources = gr.HTML(sources_html(None), elem_id="sources")
-        for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, asked], [box, chat, asked, sources], api_visibility="private", **limits)
-        reset.click(_clear, None, [chat, asked, sources], api_visibility="private")
+        answers = gr.State({})
+        controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "widget")
+        sources = gr.HTML(sources_html(None), elem_id="sources", scale=1)  # takes the height left: see WIDGET_CSS
+        scope = gr.State(None)
+        scope_param = gr.Textbox(visible=False)
+        widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
+        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope)
     return widget
+
+
+SCOPE_FROM_URL_JS = "() => new URLSearchParams(window.location.search).get('documents') || ''"
+"""Reads the widget page's ``?documents=`` parameter in the browser (the widget's own URL)."""
+
+
+def parse_scope(value: str | None) -> list[str] | None:
+    """``"a.md, b.md"`` -> ``["a.md", "b.md"]``; empty -> None (all documents)."""
+    ids = [part.strip() for part in (value or "").split(",") if part.strip()]
+    return ids or None

@@ -8,7 +8,9 @@ from assistant.types import Answer, Citation
 
 CSS = """
 .sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 0 0 8px; }
-.sources .meta { font-size: 0.85em; opacity: 0.8; margin-bottom: 4px; }
+.sources .meta { font-size: 0.85em; margin-bottom: 4px; position: sticky; top: 0; z-index: 1;
+  background: var(--block-background-fill, #fff); padding: 2px 0; }
+.sources .meta-text { opacity: 0.8; }
 .sources .passage { white-space: pre-wrap; line-height: 1.45; }
 .sources mark { background: #ffe58a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .sources .related { opacity: 0.85; }
@@ -41,8 +43,8 @@ def citation_html(c: Citation, label: str) -> str:
     """One source card: ``label`` (e.g. ``[1]``), document title and id, lines, highlighted passage."""
     p = c.passage
     return (
-        f'<div class="source" data-n="{c.n}"><div class="meta"><b>{html.escape(label)}</b> '
-        f"{html.escape(p.title)} · <code>{html.escape(p.doc_id)}</code> · {_lines(c)} · score {c.score:.2f}</div>"
+        f'<div class="source" data-n="{c.n}"><div class="meta"><span class="meta-text"><b>{html.escape(label)}</b> '
+        f"{html.escape(p.title)} · <code>{html.escape(p.doc_id)}</code> · {_lines(c)} · score {c.score:.2f}</span></div>"
         f'<div class="passage">{highlighted_passage(c)}</div></div>'
     )
 
@@ -75,6 +77,14 @@ def answer_markdown(answer: Answer) -> str:
     if answer.citations:
         refs = "; ".join(f"[{c.n}] {html.escape(c.passage.title)}, {_lines(c)}" for c in answer.citations)
         text += f"\n\n<small>Sources: {refs}</small>"
-    elif answer.abstained and answer.related:
-        text += "\n\n<small>See the related passages beside the chat.</small>"
+    elif answer.abstained:
+        if answer.abstain_reason:
+            text += f"\n\n<small>Why: {html.escape(answer.abstain_reason)}.</small>"
+        if answer.related:
+            text += f"\n\n<small>{RELATED_HINT}</small>"
     return text
+
+
+RELATED_HINT = "The closest passages are listed under “Related passages”; they do not answer the question."
+"""Points to the related passages by the panel's heading, which is right whether the panel is
+beside the chat (wide chat) or below it (the widget, a narrow window)."""

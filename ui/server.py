@@ -6,6 +6,7 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/widget/``     the compact chat for embedding (Gradio, no header or footer);
 - ``/embed.js``    a script that inserts the widget's iframe where it is included;
 - ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
+- ``POST /api/feedback`` a thumbs up or down on an answer (see :mod:`ui.feedback_api`);
 - ``GET /healthz`` whether the index is loaded, with its document and passage counts;
 - ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
 
@@ -39,8 +40,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 from assistant import Assistant, AssistantError  # noqa: E402
 from assistant.core import clean_question  # noqa: E402
 from assistant.errors import QuestionError  # noqa: E402
+from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.feedback_api import add_feedback_route  # noqa: E402
+from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.render import CSS  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 MAX_HISTORY_TURNS = 50
 """Earlier user turns accepted by ``POST /api/ask`` (count); more is a 422. The retriever only
 uses the latest ones, so this only bounds the request size."""
+MAX_SCOPE_DOCUMENTS = 1000
+"""Most document ids one question may be limited to (count); more is a 422."""
 
 EMBED_JS = """\
 /* Cited assistant widget: include this script where the widget should appear.
@@ -58,7 +64,8 @@ EMBED_JS = """\
   if (!s) return;
   var base = s.src.replace(/embed\\.js([?#].*)?$/, "");
   var f = document.createElement("iframe");
-  f.src = base + "widget/";
+  var docs = s.getAttribute("data-documents");
+  f.src = base + "widget/" + (docs ? "?documents=" + encodeURIComponent(docs) : "");
   f.title = s.getAttribute("data-title") || "Ask the documents";
   f.className = "cited-assistant-widget";
   f.style.cssText = "display:block;width:100%;max-width:" + (s.getAttribute("data-width") || "480px") +
@@ -80,6 +87,12 @@ class AskRequest(BaseModel):
         default_factory=list,
         max_length=MAX_HISTORY_TURNS,
         description="Earlier user turns of the conversation, oldest first; used to resolve follow-ups.",
+    )
+    documents: list[str] | None = Field(
+        default=None,
+        max_length=MAX_SCOPE_DOCUMENTS,
+        description="Answer only from these document ids (as in citations' doc_id and `assistant docs`); "
+        "omitted or empty: all documents. An id that is not indexed is a 422 naming it.",
     )
 
 
@@ -243,9 +256,9 @@ def _readable(errors: list[dict]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def _question_error(err: QuestionError) -> JSONResponse:
+def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONResponse:
     """The 422 for a question the assistant refuses (empty, too long), in the validation-error shape."""
-    detail = [{"loc": ["body", "question"], "msg": str(err), "type": "question"}]
+    detail = [{"loc": loc or ["body", "question"], "msg": str(err), "type": "question"}]
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
 
@@ -257,10 +270,10 @@ async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> Asyn
             yield line
 
 
-def _ndjson(assistant: Assistant, question: str, history: list[str]) -> Iterator[str]:
+def _ndjson(assistant: Assistant, question: str, history: list[str], documents: list[str] | None) -> Iterator[str]:
     """Lines of ``POST /api/ask?stream=true`` (read in worker threads by :func:`_bounded`)."""
     try:
-        for item in assistant.ask_stream(question, history):
+        for item in assistant.ask_stream(question, history, documents):
             if isinstance(item, str):
                 yield json.dumps({"type": "token", "text": item}, ensure_ascii=False) + "\n"
             else:
@@ -272,12 +285,14 @@ def _ndjson(assistant: Assistant, question: str, history: list[str]) -> Iterator
         yield json.dumps({"type": "error", "error": "Something went wrong while answering; please try again."}) + "\n"
 
 
-def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
+def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
     """The whole server as one ASGI app (run it with uvicorn; see :func:`serve`).
 
     Args:
         assistant: A ready :class:`assistant.Assistant` (index built).
         settings: Uses ``root_path``, ``allowed_origins`` and ``max_concurrent_questions``.
+        feedback: Where ratings go (default: :func:`assistant.feedback.open_feedback_store` of
+            ``settings``: beside the embedded store, or on the Chroma server).
 
     Returns:
         A FastAPI app: the API routes, ``/embed.js``, the widget mounted at ``/widget`` and the
@@ -329,11 +344,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
                 clean_question(body.question, settings.max_question_chars)
             except QuestionError as err:
                 return _question_error(err)
-            lines = _bounded(_ndjson(assistant, body.question, body.history), limiter)
+            lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents), limiter)
             return StreamingResponse(lines, media_type="application/x-ndjson")
         try:
             answer = await anyio.to_thread.run_sync(
-                functools.partial(assistant.ask, body.question, body.history), limiter=limiter
+                functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
             )
         except QuestionError as err:
             return _question_error(err)
@@ -366,14 +381,17 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     async def embed_js() -> Response:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
+    feedback = feedback if feedback is not None else open_feedback_store(settings)
+    add_feedback_route(app, feedback, settings.max_question_chars, _question_error)
+
     concurrency = settings.max_concurrent_questions
     common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
-    widget = build_widget(assistant, concurrency).queue(default_concurrency_limit=concurrency)
+    widget = build_widget(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(
-        app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
+        app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + FEEDBACK_CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
     )
-    chat = build_app(assistant, concurrency).queue(default_concurrency_limit=concurrency)
-    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS, footer_links=["api"], **common)
+    chat = build_app(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
+    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS + FEEDBACK_CSS, footer_links=["api"], **common)
     return app
 
 
