@@ -239,22 +239,38 @@ class ServerLease:
 
 
 def read_only_copy(path: Path) -> Path:
-    """Copy the store folder ``path`` into a new temporary folder and return the copy's path
-    (Chroma cannot open a store it may not write to). The caller deletes it.
+    """A copy of the store folder ``path`` in the temporary folder, to open instead of it (Chroma
+    cannot open a store it may not write to); returns the copy's path.
+
+    The copy is named after the store's path and its ``chroma.sqlite3`` size and modification
+    time, so processes reading the same store share one copy and a restart reuses it (a server
+    stopped by a signal may not run clean-up code); a newer index gets a new copy. It is made
+    under a temporary name and renamed when complete, so a reader never opens a half copy.
 
     Raises:
         DiskFullError, StoreError: the copy cannot be made.
     """
+    import hashlib
     import tempfile
 
-    target = Path(tempfile.mkdtemp(prefix="assistant-readonly-")) / "chroma"
+    db = (path / "chroma.sqlite3").stat()
+    key = hashlib.sha256(f"{path.resolve()}:{db.st_size}:{db.st_mtime_ns}".encode()).hexdigest()[:16]
+    final = Path(tempfile.gettempdir()) / f"assistant-readonly-{key}"
+    if (final / "complete").is_file():
+        return final / "chroma"
+    part = Path(tempfile.mkdtemp(prefix=f"assistant-readonly-{key}-part-"))
     try:
-        shutil.copytree(path, target, ignore=shutil.ignore_patterns("index.lock"))
+        shutil.copytree(path, part / "chroma", ignore=shutil.ignore_patterns("index.lock"))
+        (part / "complete").touch()
     except (OSError, shutil.Error) as err:
-        shutil.rmtree(target.parent, ignore_errors=True)
+        shutil.rmtree(part, ignore_errors=True)
         first = err.args[0][0][2] if isinstance(err, shutil.Error) and err.args and err.args[0] else err
-        raise explain(first if isinstance(first, BaseException) else OSError(str(first)), str(path), target.parent, "copy the read-only store") from None
-    return target
+        raise explain(first if isinstance(first, BaseException) else OSError(str(first)), str(path), part.parent, "copy the read-only store") from None
+    try:
+        os.rename(part, final)  # atomic; fails if another process finished its copy first
+    except OSError:
+        shutil.rmtree(part, ignore_errors=True)
+    return final / "chroma"
 
 
 def writable(path: Path) -> bool:

@@ -14,8 +14,9 @@ at a time (:meth:`ChromaStore.writer_lock`: a file lock for the embedded store, 
 record in the server for a Chroma server; see ``index.locks``). Readers never take it.
 
 An embedded store on a read-only file system (a mounted volume, a read-only replica) is
-copied to a temporary folder once and read from there (Chroma cannot open a store it may not
-write); it answers questions, and writing it fails with one line.
+copied to the temporary folder once per index version (shared by the processes reading it,
+see :func:`index.locks.read_only_copy`) and read from there (Chroma cannot open a store it may
+not write); it answers questions, and writing it fails with one line.
 
 Records:
 
@@ -160,7 +161,6 @@ class ChromaStore:
         self.lease_seconds = lease_seconds
         self.read_only = False
         self._client = None
-        self._copy: _TempFolder | None = None
         self._lease: ServerLease | None = None
         self._handles: _Handles | None = None
 
@@ -168,7 +168,7 @@ class ChromaStore:
         """A new store object on the same client, with nothing opened (to read another build
         while this one keeps serving)."""
         other = ChromaStore(path=self.path, url=self.url, lock_timeout=self.lock_timeout, lease_seconds=self.lease_seconds)
-        other._client, other._copy, other.read_only = self._client, self._copy, self.read_only
+        other._client, other.read_only = self._client, self.read_only
         return other
 
     # -- connection ---------------------------------------------------------------------
@@ -202,8 +202,7 @@ class ChromaStore:
         when it is on a read-only file system."""
         if self.path.is_dir() and (self.path / "chroma.sqlite3").is_file() and not writable(self.path):
             self.read_only = True
-            self._copy = _TempFolder(read_only_copy(self.path))
-            return self._copy.path
+            return read_only_copy(self.path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -590,17 +589,6 @@ class BuildWriter:
         self.store._call("mark the build complete", self.cols["passages"].modify, metadata=self.info.to_metadata(complete=True))
         self.store.prune()
         return self.info
-
-
-class _TempFolder:
-    """A temporary folder deleted when the last store object using it is gone (or at exit)."""
-
-    def __init__(self, path: Path) -> None:
-        import shutil
-        import weakref
-
-        self.path = path
-        weakref.finalize(self, shutil.rmtree, str(path.parent), True)
 
 
 def _passage_meta(p: Passage, position: int) -> dict:
