@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.markers import escape_footnotes
 from assistant.abstention import expected_answer_type, is_task, type_mismatch, unknown_names, unknown_role
 from assistant.retriever import RetrievedPassage, ScoredSentence, quoted_speakers
 from assistant.types import Citation
@@ -210,10 +211,12 @@ _LIST_MARKER = re.compile(r"^(?:[*•◦▪‣–-]|\d{1,3}[.)])\s+")
 
 
 def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
-    """The sentence as quoted in the answer: whitespace folded, a leading list marker dropped
-    (the citation's highlight still covers the exact span)."""
+    """The sentence as quoted in the answer: whitespace folded, a leading list marker dropped,
+    bracketed footnote numbers written as superscripts (:func:`~assistant.markers.escape_footnotes`;
+    the citation's highlight still covers the exact span)."""
     p = r.passage
-    return _LIST_MARKER.sub("", " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split()), count=1)
+    quote = _LIST_MARKER.sub("", " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split()), count=1)
+    return escape_footnotes(quote)  # a document's own "[3]" never reads as a citation marker
 
 
 def _citation(n: int, r: RetrievedPassage, sentences: tuple[ScoredSentence, ...]) -> Citation:

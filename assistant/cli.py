@@ -68,23 +68,29 @@ def _assistant(settings, progress: bool = True):
 @friendly
 def index(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md/.html documents to add or update (default: settings).")
+        Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md/.html/.pdf/.docx documents to add or update (default: settings).")
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Embed every document again even if nothing changed.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove indexed documents whose file no longer exists.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any file was skipped (or only partly indexed).")] = False,
 ):
-    """Add or update documents: clean -> passages -> embeddings -> Chroma.
+    """Add or update documents: read -> passages -> embeddings -> Chroma.
 
-    Unchanged files are skipped (by content hash), changed ones replaced; documents indexed
-    earlier from other paths are kept. A new build is written and becomes active only when
-    complete, so questions keep being answered meanwhile.
+    Reads .txt, .md, .html, .pdf and .docx files; every other file, and every file that cannot
+    be read (encrypted PDF, no text layer, not UTF-8, empty...), is listed with its reason and
+    the rest is indexed. Unchanged files are skipped (by content hash), changed ones replaced;
+    documents indexed earlier from other paths are kept. A new build is written and becomes
+    active only when complete, so questions keep being answered meanwhile.
     """
     from assistant.core import Assistant
 
     settings = _settings(documents=paths or None)
     assistant = Assistant.from_settings(settings, ensure_index=False)
-    typer.echo(assistant.index(rebuild=rebuild, prune=prune, progress=not quiet).describe())
+    report = assistant.index(rebuild=rebuild, prune=prune, progress=not quiet)
+    typer.echo(report.describe())
+    if strict and report.skipped:
+        _fail(f"{len(report.skipped)} file(s) skipped or partly indexed (--strict)")
 
 
 @app.command()
@@ -134,8 +140,8 @@ def _print_answer(answer) -> None:
     for c in cites:
         p = c.passage
         label = f"[{c.n}]" if answer.citations else "-"
-        lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}-{p.line_end}"
-        console.print(f"{escape(label)} {escape(p.title)} ({escape(p.doc_id)}, {lines}, score {c.score:.2f})", highlight=False)
+        where = ", ".join(x for x in (p.doc_id, p.locator(), p.section) if x)  # "report.pdf, p. 6, 2 LRS"
+        console.print(f"{escape(label)} {escape(p.title)} ({escape(where)}, score {c.score:.2f})", highlight=False)
         for s, e in c.highlights:
             console.print(f"    [yellow]{escape(' '.join(p.text[s - p.start : e - p.start].split()))}[/yellow]", highlight=False)
 

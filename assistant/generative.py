@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.markers import escape_footnotes
 from assistant.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
 
@@ -61,11 +62,12 @@ _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*,\s*\d+)*\])+")
 
 
 def format_passages(retrieved: Sequence[RetrievedPassage]) -> str:
-    """The user message's passage block: ``[n] title (lines a-b)`` then the passage text."""
+    """The user message's passage block: ``[n] title (p. 4 / lines a–b)`` then the passage text,
+    its own bracketed footnote numbers written as superscripts (see :mod:`assistant.markers`)."""
     blocks = []
     for n, r in enumerate(retrieved, start=1):
         p = r.passage
-        blocks.append(f"[{n}] {p.title} (lines {p.line_start}-{p.line_end})\n{' '.join(p.text.split())}")
+        blocks.append(f"[{n}] {p.title} ({p.locator()})\n{escape_footnotes(' '.join(p.text.split()))}")
     return "\n\n".join(blocks)
 
 

@@ -1,5 +1,8 @@
 """Indexing: documents -> cleaned text -> passages -> embeddings -> Chroma vector store.
 
+Files are read by :mod:`index.readers` (one module per format: text, Markdown, HTML, PDF,
+DOCX; :func:`load_all` returns the documents and the skipped files with their reasons).
+
 Public API: :func:`build_index`, :class:`ChromaStore`, :func:`make_embedder` (:class:`TorchBackend`,
 :class:`SentenceTransformerEmbedder`, :class:`OnnxEmbedder`),
 :class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
@@ -14,7 +17,7 @@ keep_offline()
 from index.chunking import ChunkingConfig, chunk_document, split_sentences
 from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, make_embedder
 from index.errors import AssistantError, DocumentsError, ModelError, StoreError
-from index.loader import load_documents
+from index.loader import Skip, load_all, load_documents
 from index.pipeline import IndexReport, build_index
 from index.store import BuildInfo, BuildWriter, ChromaStore, DocumentRecord
 from index.types import Document, Passage, Span
@@ -34,11 +37,13 @@ __all__ = [
     "OnnxEmbedder",
     "Passage",
     "SentenceTransformerEmbedder",
+    "Skip",
     "Span",
     "StoreError",
     "TorchBackend",
     "build_index",
     "chunk_document",
+    "load_all",
     "load_documents",
     "make_embedder",
     "split_sentences",

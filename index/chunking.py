@@ -17,7 +17,8 @@ Pipeline, all in character offsets into ``Document.text``:
    "he adds"-style pronoun attribution) is attached to the unit before it, which names the
    speaker; attachment stops at ``max_unit_chars``.
 3. **Passages** (:func:`chunk_document`): consecutive units packed greedily up to
-   ``max_chars``; a unit longer than that is a passage of its own. A single sentence longer
+   ``max_chars``, never across a page boundary of a PDF (only a sentence that runs on to
+   the next page spans two) nor across a heading, so a passage has one page and one section; a unit longer than that is a passage of its own. A single sentence longer
    than ``max_sentence_chars`` (e.g. a paragraph with no sentence breaks) is cut at word
    boundaries.
 4. **Token limit** (when :func:`chunk_document` is given the model's token counter): the
@@ -39,9 +40,11 @@ import sentencex
 
 from index.types import Document, Passage, Span
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 """Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
-2: passages and sentences are kept within the model's token limit."""
+2: passages and sentences are kept within the model's token limit.
+3: a list marker ("2.") starts the sentence after it; a document's blocks (code, tables) are
+one sentence each; passages carry pages and sections."""
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
@@ -53,6 +56,9 @@ _PRONOUN_ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"“[^“”]*”?")
+_MARKER_ONLY = re.compile(r"^(?:\(?(?:\d{1,3}|[A-Za-z]|[ivxlcdm]{1,5})[.)]|[*•◦▪‣–\-\uf0b7])$")
+"""A piece that is only a list item's marker ("2.", "b)", "iv.", "•"): it belongs to the
+sentence after it, never stands alone or ends a passage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +166,47 @@ def split_sentences(text: str, language: str = "en", max_sentence_chars: int = 9
             pieces[-1] = _trim(text, pieces[-1][0], line_end) or pieces[-1]
         for span in pieces:
             spans.extend(_split_long(text, span, max_sentence_chars))
-    return spans
+    return _markers_to_next(text, spans)
+
+
+def _markers_to_next(text: str, spans: list[Span]) -> list[Span]:
+    """Merge each list-marker-only span ("2.") into the span after it."""
+    out: list[Span] = []
+    carry: int | None = None
+    for i, (start, end) in enumerate(spans):
+        if carry is not None:
+            start, carry = carry, None
+        if _MARKER_ONLY.match(text[start:end]):
+            if i + 1 < len(spans):
+                carry = start
+                continue
+            if out:  # a marker at the very end of the text closes the sentence before it
+                out[-1] = (out[-1][0], end)
+                continue
+        out.append((start, end))
+    return out
+
+
+def _whole_blocks(text: str, sentences: list[Span], blocks: Sequence[Span], max_sentence_chars: int) -> list[Span]:
+    """Sentences with every block (code block, table) made one sentence of its own (cut at
+    whitespace only beyond ``max_sentence_chars``); sentences outside blocks unchanged."""
+    if not blocks:
+        return sentences
+    out: list[Span] = []
+    spans = sorted(blocks)
+    i = 0
+    for s in sentences:
+        while i < len(spans) and spans[i][1] <= s[0]:
+            i += 1
+        if i < len(spans) and s[1] > spans[i][0] and s[0] < spans[i][1]:
+            block = _trim(text, min(s[0], spans[i][0]), max(s[1], spans[i][1]))
+            if out and block and out[-1][1] > block[0]:  # extends the block already emitted
+                out[-1] = (min(out[-1][0], block[0]), max(out[-1][1], block[1]))
+            elif block:
+                out.append(block)
+            continue
+        out.append(s)
+    return [piece for span in out for piece in _split_long(text, span, max_sentence_chars)]
 
 
 def _quote_balance(segment: str) -> int:
@@ -282,6 +328,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
     """
     text = doc.text
     sentences = split_sentences(text, config.language, config.max_sentence_chars)
+    sentences = _whole_blocks(text, sentences, doc.blocks, max(config.max_sentence_chars, config.max_chars))
     tokens: dict[Span, int] = {}
     if count_tokens is not None:
         sentences = [piece for span in sentences for piece in split_to_token_limit(text, span, config.max_tokens, count_tokens)]
@@ -295,7 +342,10 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
         unit_tokens = sum(tokens.get(s, 0) for s in unit)
         # Sentences are separated by whitespace, where word pieces never straddle, so the
         # sum of their counts is the passage's count (checked exactly below anyway).
-        if groups and unit[-1][1] - groups[-1][0][0] <= config.max_chars and group_tokens + unit_tokens <= config.max_tokens:
+        if groups:
+            before, here = groups[-1][-1][1] - 1, unit[0][0]
+            same_place = doc.page_of(here) == doc.page_of(before) and doc.section_of(here) == doc.section_of(before)
+        if groups and same_place and unit[-1][1] - groups[-1][0][0] <= config.max_chars and group_tokens + unit_tokens <= config.max_tokens:
             groups[-1].extend(unit)
             group_tokens += unit_tokens
         else:
@@ -321,6 +371,9 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
                 line_end=doc.line_of(end - 1),
                 sentences=tuple(group),
                 title=doc.title,
+                page_start=doc.page_of(start),
+                page_end=doc.page_of(end - 1),
+                section=doc.section_of(start),
             )
         )
     return passages

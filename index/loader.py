@@ -1,197 +1,165 @@
-"""Documents -> cleaned :class:`~index.types.Document` objects.
+"""Files -> cleaned :class:`~index.types.Document` objects, through the readers of :mod:`index.readers`.
 
-``.txt`` and ``.md``: cleaning never rewrites text: it only cuts a trailing block of page
-boilerplate, so the stored text is a prefix of the file and every character offset and line
-number of the stored text is also one of the source file.
+Each file is read by the reader of its suffix (``.txt``, ``.md``, ``.html``/``.htm``,
+``.pdf``, ``.docx``), which gives its text and locators (pages, section headings, blocks).
+``.txt`` and ``.md``: the stored text is a prefix of the file (only a trailing block of
+comment-widget lines is cut), so offsets and line numbers are the file's. HTML, PDF and
+DOCX: the stored text is what the reader made of the file (see each reader), and offsets
+and lines refer to that stored text (``assistant docs`` lists it, the store returns it).
 
-``.html``/``.htm``: the page is reduced to plain text by ``inscriptis`` (a maintained HTML to
-text converter that keeps the layout: paragraphs, list items, table cells; scripts, styles
-and markup dropped). That reduced text is what is stored, chunked and cited, so a citation's
-offsets and line numbers index into the stored text (``assistant docs`` lists it, and the
-store returns it), not into the HTML source.
+A file that cannot be indexed is not an error for the folder: :func:`load_all` returns it as
+a :class:`Skip` with a one-line reason, and the other files are indexed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import DocumentsError
+from index.readers import SUPPORTED_SUFFIXES, Unreadable, read, reader_for
+from index.readers.text import html_to_text, strip_trailing_widget, title_of
 from index.types import Document
-
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
-"""File types read as documents. Other files in a folder are ignored."""
 
 HTML_SUFFIXES = (".html", ".htm")
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Skip",
+    "discover",
+    "html_to_text",
+    "load_all",
+    "load_document",
+    "load_documents",
+    "strip_trailing_widget",
+    "title_of",
+]
 
-# Lines a blog platform's comment widget appends after an article when a page is scraped
-# (Blogger writes "0 comments:" and "Post a Comment", localised, e.g. Spanish "Publicar un
-# comentario"). They are cut only as a trailing block, never from the middle of a text.
-_WIDGET_LINE = re.compile(
-    r"""^\s*(?:
-        \d+\s+(?:comments?|comentarios?|commentaires?|Kommentare?)\s*:?
-      | (?:no|sin)\s+(?:comments?|comentarios?)\s*:?
-      | post\s+a\s+comment | publicar\s+un\s+comentario | publier\s+un\s+commentaire
-      | leave\s+a\s+(?:comment|reply) | add\s+a\s+comment
-      | subscribe\s+to:\s*post\s+comments.*
-    )\s*$""",
-    re.IGNORECASE | re.VERBOSE,
-)
+_KINDS = "/".join(SUPPORTED_SUFFIXES)
 
 
-def strip_trailing_widget(text: str) -> str:
-    """Return ``text`` without its trailing comment-widget lines (and trailing blank lines).
+@dataclass(frozen=True)
+class Skip:
+    """A file (or part of one) that was not indexed.
 
-    The result is always a prefix of ``text``: offsets into it are offsets into ``text``.
-    Only lines matching a known widget pattern, at the very end, are removed.
+    Attributes:
+        doc_id: The id it would have had. path: The file.
+        reason: Short kind: ``"unsupported type"``, ``"encrypted PDF"``, ``"no text layer"``,
+            ``"not UTF-8"``, ``"empty"``, ``"corrupt"``, ``"too large"``, ``"not a Word
+            document"``, or ``"partly indexed"`` (the document is indexed without some pages).
+        message: One line for people: the file, what is wrong, what to do.
     """
-    end = len(text)
-    while end > 0:
-        body = text[:end].rstrip()
-        line_start = body.rfind("\n") + 1
-        if body and _WIDGET_LINE.match(body[line_start:]):
-            end = line_start
-            continue
-        end = len(body)
-        break
-    return text[:end]
 
-
-def title_of(text: str, fallback: str) -> str:
-    """First non-empty line of ``text``, without Markdown heading marks; ``fallback`` if none."""
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:200]
-    return fallback
-
-
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """Reduce an HTML page to ``(text, title)``.
-
-    ``text`` is inscriptis' rendering with trailing spaces removed from each line and runs of
-    blank lines folded to one; ``title`` is the ``<title>`` (or first ``<h1>``), whitespace
-    folded, or None if the page has neither.
-    """
-    from inscriptis import get_text
-    from inscriptis.css_profiles import CSS_PROFILES
-    from inscriptis.model.config import ParserConfig
-
-    if not html.strip():
-        return "", None
-    config = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
-    rendered = get_text(html, config)
-    lines = [line.rstrip() for line in rendered.splitlines()]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-    title = None
-    try:
-        import lxml.html
-
-        root = lxml.html.document_fromstring(html)
-        for node in (root.find(".//title"), root.find(".//h1")):
-            if node is not None and " ".join(node.text_content().split()):
-                title = " ".join(node.text_content().split())[:200]
-                break
-    except Exception:  # lxml raises on empty or odd input; the title then comes from the text
-        pass
-    return text, title
-
-
-def _decode_html(data: bytes, path: Path) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    m = _META_CHARSET.search(data[:4096])
-    if m:
-        try:
-            return data.decode(m.group(1).decode("ascii"))
-        except (LookupError, UnicodeDecodeError):
-            pass
-    raise DocumentsError(f"{path} is neither UTF-8 nor in a charset its <meta charset> names; re-save it as UTF-8.")
+    doc_id: str
+    path: str
+    reason: str
+    message: str
 
 
 def load_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read one ``.txt``/``.md`` (UTF-8) or ``.html``/``.htm`` file into a cleaned :class:`Document`.
+    """Read one file into a cleaned :class:`Document` with its reader (see :mod:`index.readers`).
 
     Args:
         path: The file.
         doc_id: Id to give it; defaults to the file name.
 
     Returns:
-        The document; for HTML, ``text`` is the reduced text (see the module docstring) and
-        ``title`` the page's ``<title>``.
+        The document; ``text`` is the stored text, ``format``/``pages``/``headings``/``blocks``
+        its locators; ``title`` the document's own title or its first line.
 
     Raises:
-        DocumentsError: the file cannot be read or is not valid UTF-8 (HTML: nor its declared charset).
+        Unreadable: the file cannot be indexed (unsupported type, encrypted, not UTF-8, ...).
+        DocumentsError: it cannot be read at all.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise DocumentsError(f"Cannot read {path}: {err.strerror}.") from None
-    title = None
-    if path.suffix.lower() in HTML_SUFFIXES:
-        raw, title = html_to_text(_decode_html(data, path).removeprefix("\ufeff"))
-    else:
-        try:
-            raw = data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise DocumentsError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8.") from None
-        raw = raw.removeprefix("\ufeff")  # a BOM is an encoding mark, not text
-    text = strip_trailing_widget(raw)
+    return _document(path, doc_id or path.name, read(path))
+
+
+def _document(path: Path, doc_id: str, extracted) -> Document:
+    text = extracted.text
     return Document(
-        doc_id=doc_id or path.name,
-        title=title or title_of(text, fallback=path.stem),
+        doc_id=doc_id,
+        title=extracted.title or title_of(text, fallback=path.stem),
         text=text,
         source=str(path.resolve()),
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        format=extracted.format,
+        pages=extracted.pages,
+        headings=tuple(h for h in extracted.headings if h[0] < len(text)),
+        blocks=tuple(b for b in extracted.blocks if b[1] <= len(text)),
     )
+
+
+def _files(paths: list[Path]) -> list[tuple[str, Path]]:
+    found: dict[str, Path] = {}
+    for root in paths:
+        root = Path(root)
+        if root.is_dir():
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and not any(part.startswith(".") for part in file.relative_to(root).parts):
+                    found.setdefault(file.relative_to(root).as_posix(), file)
+        elif root.is_file():
+            found.setdefault(root.name, root)
+        else:
+            raise DocumentsError(f"{root} does not exist; pass a folder or file of {_KINDS} documents.")
+    return sorted(found.items())
 
 
 def discover(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     """Expand files and folders into sorted ``(doc_id, file)`` pairs of supported files.
 
-    A folder contributes every supported file below it, with ``doc_id`` its path relative to
-    that folder; a file given directly gets its own name as ``doc_id``.
+    A folder contributes every supported file below it (hidden files and folders left out),
+    with ``doc_id`` its path relative to that folder; a file given directly gets its own
+    name. Files of other types are left out here (:func:`load_all` reports them).
 
     Raises:
-        DocumentsError: a path does not exist, or nothing supported was found at all.
+        DocumentsError: a path does not exist.
     """
-    found: dict[str, Path] = {}
+    return [(i, f) for i, f in _files(list(paths)) if f.suffix.lower() in SUPPORTED_SUFFIXES]
+
+
+def load_all(paths: Iterable[Path]) -> tuple[list[Document], list[Skip]]:
+    """Load every file under ``paths``: ``(documents, skipped)``, both sorted by ``doc_id``.
+
+    Every file that is not indexed is in ``skipped`` with its reason: an unsupported type, a
+    file its reader refuses (encrypted PDF, no text layer, not UTF-8, ...), or an empty text.
+    A document indexed without some of its pages is in both lists (reason ``"partly indexed"``).
+
+    Raises:
+        DocumentsError: a path does not exist, or no file could be indexed at all (the
+            message lists the skipped files' reasons).
+    """
     paths = list(paths)
-    for root in paths:
-        root = Path(root)
-        if root.is_dir():
-            for file in sorted(root.rglob("*")):
-                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and not file.name.startswith("."):
-                    found.setdefault(file.relative_to(root).as_posix(), file)
-        elif root.is_file():
-            if root.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise DocumentsError(f"{root} is not a {'/'.join(SUPPORTED_SUFFIXES)} file; convert it to text or HTML first.")
-            found.setdefault(root.name, root)
-        else:
-            raise DocumentsError(f"{root} does not exist; pass a folder or file of {'/'.join(SUPPORTED_SUFFIXES)} documents.")
-    if not found:
+    documents: list[Document] = []
+    skipped: list[Skip] = []
+    for doc_id, file in _files(paths):
+        try:
+            extracted = reader_for(file)(file)
+        except Unreadable as err:
+            skipped.append(Skip(doc_id, str(file), err.reason, f"{doc_id}: {err.reason}; {err.hint}"))
+            continue
+        except DocumentsError as err:
+            skipped.append(Skip(doc_id, str(file), "unreadable", f"{doc_id}: {err}"))
+            continue
+        if not extracted.text.strip():
+            skipped.append(Skip(doc_id, str(file), "empty", f"{doc_id}: empty; it has no text to index"))
+            continue
+        documents.append(_document(file, doc_id, extracted))
+        skipped.extend(Skip(doc_id, str(file), "partly indexed", f"{doc_id}: {note}") for note in extracted.notes)
+    if not documents:
         where = ", ".join(str(p) for p in paths) or "(no path given)"
-        raise DocumentsError(f"No {'/'.join(SUPPORTED_SUFFIXES)} documents found in {where}; add some or pass another path.")
-    return sorted(found.items())
+        if not skipped:
+            raise DocumentsError(f"No {_KINDS} documents found in {where}; add some or pass another path.")
+        lines = "; ".join(s.message for s in skipped[:5]) + ("; ..." if len(skipped) > 5 else "")
+        raise DocumentsError(f"No document could be indexed from {where} ({lines}).")
+    return documents, skipped
 
 
 def load_documents(paths: Iterable[Path]) -> list[Document]:
-    """Load every supported document under ``paths`` (files or folders), sorted by ``doc_id``.
-
-    Documents whose cleaned text is empty are skipped; if none remain, that is an error.
+    """The documents of :func:`load_all` (skipped files left out silently; use :func:`load_all` to see them).
 
     Raises:
-        DocumentsError: missing paths, unreadable files, or no non-empty documents.
+        DocumentsError: missing paths, or no document could be indexed.
     """
-    pairs = discover(paths)
-    docs = [load_document(file, doc_id) for doc_id, file in pairs]
-    docs = [d for d in docs if d.text.strip()]
-    if not docs:
-        raise DocumentsError("All documents found are empty; add text to them or pass another path.")
-    return docs
+    return load_all(paths)[0]

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
-from index.loader import load_documents
+from index.loader import Skip, load_all
 from index.store import BuildInfo, ChromaStore, DocumentRecord
 from index.types import Document, Passage
 
@@ -69,6 +69,9 @@ class IndexReport:
         missing: Indexed documents whose source file no longer exists, kept because
             ``prune`` was not asked for.
         embedded_passages: Passages run through the model in this call (the rest were copied).
+        skipped: Files under the given paths that were not indexed (or only partly), each
+            with its one-line reason (see :class:`index.loader.Skip`).
+        read_seconds: Wall time spent reading files with the readers (seconds; part of ``seconds``).
     """
 
     build: BuildInfo
@@ -81,10 +84,12 @@ class IndexReport:
     unchanged: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     embedded_passages: int = 0
+    skipped: tuple[Skip, ...] = ()
+    read_seconds: float = 0.0
 
     def describe(self) -> str:
         """One line for people, e.g. ``index up to date: 1 document, 39 passages in 0.0 s``;
-        a second line names documents whose file is gone."""
+        then a line naming documents whose file is gone, and one line per skipped file."""
         n = len(self.build.documents)
         state = f"built ({self.reason})" if self.rebuilt else "up to date"
         line = f"index {state}: {_plural(n, 'document')}, {_plural(self.build.n_passages, 'passage')} in {self.seconds:.1f} s"
@@ -94,6 +99,12 @@ class IndexReport:
         if self.missing:
             names = ", ".join(self.missing[:5]) + (", ..." if len(self.missing) > 5 else "")
             line += f"\n{len(self.missing)} indexed document(s) no longer exist on disk ({names}); `assistant index --prune` removes them"
+        not_indexed = [s for s in self.skipped if s.reason != "partly indexed"]
+        if self.skipped:
+            line += f"\n{_plural(len(not_indexed), 'file')} not indexed" + (
+                f", {len(self.skipped) - len(not_indexed)} partly" if len(not_indexed) < len(self.skipped) else ""
+            ) + ":"
+            line += "".join(f"\n  skipped {s.message}" if s.reason != "partly indexed" else f"\n  partly {s.message}" for s in self.skipped)
         return line
 
 
@@ -158,7 +169,8 @@ def build_index(
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
     Args:
-        paths: Files or folders of ``.txt``/``.md``/``.html`` documents; empty to only re-check
+        paths: Files or folders of documents (any suffix of :data:`index.readers.READERS`;
+            other files are reported in ``skipped``); empty to only re-check
             the documents already indexed (re-embedded if incompatible, pruned with ``prune``).
         store: Where to write. embedder: Model for sentences (and passages).
         chunking: Chunking parameters; ``max_tokens`` is lowered to the embedder's limit.
@@ -182,16 +194,17 @@ def build_index(
     if chunking.max_tokens > embedder.max_tokens:
         chunking = replace(chunking, max_tokens=embedder.max_tokens)
     paths = list(paths)
-    documents = load_documents(paths) if paths else []  # no paths: re-check what is indexed
+    documents, skipped = load_all(paths) if paths else ([], [])  # no paths: re-check what is indexed
+    read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
     if not rebuild:  # decided without the writer lock: a reader, or a read-only store, stops here
         plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
         if plan.reason is None:
-            return _up_to_date(plan, t0)
+            return _up_to_date(plan, t0, skipped, read_seconds)
     with store.writer_lock():
         plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
         if plan.reason is None:
-            return _up_to_date(plan, t0)
+            return _up_to_date(plan, t0, skipped, read_seconds)
         passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in plan.to_embed}
         n_new = sum(len(ps) for ps in passages_of.values())
         n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
@@ -231,6 +244,8 @@ def build_index(
         unchanged=plan.unchanged,
         missing=() if prune else plan.missing,
         embedded_passages=n_new,
+        skipped=tuple(skipped),
+        read_seconds=read_seconds,
     )
 
 
@@ -276,8 +291,11 @@ def _plan(store: ChromaStore, documents: list[Document], fp: str, model: str, ch
     return _Plan(active, reason, to_embed, to_copy, added, changed, tuple(removed), unchanged, missing)
 
 
-def _up_to_date(plan: _Plan, t0: float) -> IndexReport:
-    return IndexReport(plan.active, False, "up to date", time.perf_counter() - t0, unchanged=plan.unchanged, missing=plan.missing)
+def _up_to_date(plan: _Plan, t0: float, skipped: list[Skip], read_seconds: float) -> IndexReport:
+    return IndexReport(
+        plan.active, False, "up to date", time.perf_counter() - t0, unchanged=plan.unchanged, missing=plan.missing,
+        skipped=tuple(skipped), read_seconds=read_seconds,
+    )
 
 
 def _embed_and_write(writer, embedder: Embedder, documents: list[Document], passages_of: dict[str, list[Passage]], embed_passages: bool, progress: bool) -> None:

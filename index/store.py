@@ -20,14 +20,14 @@ not write); it answers questions, and writing it fails with one line.
 
 Records:
 
-* ``-passages``: id = passage id, document = passage text, metadata = location, sentence
-  spans, position; embedding = the passage's vector (see ``index.pipeline``).
+* ``-passages``: id = passage id, document = passage text, metadata = location (with
+  ``page_start``/``page_end``/``section`` when it has them), sentence spans, position; embedding = the passage's vector (see ``index.pipeline``).
 * ``-sentences``: id = ``"{passage_id}:{j}"``, no document (the text is the passage's
   ``[start:end]``), metadata ``passage_id``, ``doc_id``, ``start``, ``end``; embedding = the
   sentence's vector (what dense retrieval queries).
 * ``-documents``: id = doc id, document = stored text, metadata ``title``, ``source``,
   ``sha256``, ``n_passages``, ``indexed_at`` (Unix seconds when its passages were embedded;
-  kept when copied); embedding = mean of its passages' vectors.
+  kept when copied), ``format`` (its reader) and ``locators`` (JSON: pages, headings, blocks); embedding = mean of its passages' vectors.
 
 Chroma's own embedding function is never used (it would download a model): every call passes
 embeddings computed by :mod:`index.embedder`. Telemetry is off.
@@ -359,10 +359,7 @@ class ChromaStore:
         if not doc_ids:
             return []
         res = self._call("read documents", self.collection(info.build_id, "documents").get, ids=list(doc_ids), include=["documents", "metadatas"])
-        found = {
-            i: Document(doc_id=i, title=m["title"], text=t, source=m["source"], sha256=m["sha256"])
-            for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])
-        }
+        found = {i: _document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])}
         return [found[i] for i in doc_ids if i in found]
 
     def prune(self, keep: int = KEEP_BUILDS) -> None:
@@ -450,10 +447,7 @@ class ChromaStore:
         h = self.handles
         if "documents" not in h._cache:
             res = self._call("read documents", h.documents.get, include=["documents", "metadatas"])
-            docs = [
-                Document(doc_id=i, title=m["title"], text=t, source=m["source"], sha256=m["sha256"])
-                for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])
-            ]
+            docs = [_document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
             h._cache["documents"] = sorted(docs, key=lambda d: d.doc_id)
         return h._cache["documents"]
 
@@ -547,10 +541,7 @@ class BuildWriter:
             [d.doc_id for d in documents],
             embeddings,
             [d.text for d in documents],
-            [
-                {"title": d.title, "source": d.source, "sha256": d.sha256, "n_passages": n_passages.get(d.doc_id, 0), "indexed_at": indexed_at}
-                for d in documents
-            ],
+            [_document_meta(d, n_passages.get(d.doc_id, 0), indexed_at) for d in documents],
         )
 
     def copy_documents(self, source: BuildInfo, records: Sequence[DocumentRecord], progress=None, chunk_passages: int = 2000) -> None:
@@ -592,7 +583,38 @@ class BuildWriter:
 
 
 def _passage_meta(p: Passage, position: int) -> dict:
-    return {**p.location(), "sentences": json.dumps([list(s) for s in p.sentences]), "position": position}
+    # Chroma metadata values are scalars and never None: absent locators are left out.
+    location = {k: v for k, v in p.location().items() if v is not None}
+    return {**location, "sentences": json.dumps([list(s) for s in p.sentences]), "position": position}
+
+
+def _document_meta(d: Document, n_passages: int, indexed_at: float) -> dict:
+    """A document record's metadata; its locators (pages, headings, blocks) as one JSON string."""
+    return {
+        "title": d.title,
+        "source": d.source,
+        "sha256": d.sha256,
+        "n_passages": n_passages,
+        "indexed_at": indexed_at,
+        "format": d.format,
+        "locators": json.dumps(d.locators()),
+    }
+
+
+def _document_from(doc_id: str, text: str, meta: dict) -> Document:
+    """The :class:`Document` of a record (records written before locators existed have none)."""
+    loc = json.loads(meta.get("locators") or "{}")
+    return Document(
+        doc_id=doc_id,
+        title=meta["title"],
+        text=text,
+        source=meta["source"],
+        sha256=meta["sha256"],
+        format=meta.get("format", "text"),
+        pages=tuple(tuple(p) for p in loc.get("pages", ())),
+        headings=tuple((int(o), str(h)) for o, h in loc.get("headings", ())),
+        blocks=tuple(tuple(b) for b in loc.get("blocks", ())),
+    )
 
 
 def _passage_from(pid: str, text: str, meta: dict) -> Passage:
@@ -606,4 +628,11 @@ def _passage_from(pid: str, text: str, meta: dict) -> Passage:
         line_end=int(meta["line_end"]),
         sentences=tuple(tuple(s) for s in json.loads(meta["sentences"])),
         title=meta.get("title", ""),
+        page_start=_int_or_none(meta.get("page_start")),
+        page_end=_int_or_none(meta.get("page_end")),
+        section=meta.get("section"),
     )
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None else int(value)

@@ -10,10 +10,18 @@ text, and offsets and lines refer to that.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 Span = tuple[int, int]
 """A half-open ``(start, end)`` character span into a document's text."""
+
+Heading = tuple[int, str]
+"""``(offset, path)``: from character ``offset`` on (until the next heading), the text is in
+the section ``path``, the heading titles from the top level down joined by ``" > "``
+(``"Leave > Sick leave"``)."""
+
+SECTION_SEPARATOR = " > "
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,15 @@ class Document:
             (HTML: the page reduced to text first).
         source: Absolute path of the file it came from.
         sha256: Hex SHA-256 of ``text`` encoded as UTF-8; changes whenever the content does.
+        format: The reader that made ``text`` (``"text"``, ``"markdown"``, ``"html"``,
+            ``"pdf"``, ``"docx"``; see :mod:`index.readers`).
+        pages: PDF: the character span of each page in ``text``, page 1 first (empty for
+            other formats). Spans are in order and do not overlap; the characters between
+            two pages are the separator (a line break).
+        headings: Where sections start, in order (see :data:`Heading`); empty when the
+            format has no headings or the document uses none.
+        blocks: Spans that are never cut into sentences (code blocks, tables): each is one
+            sentence of the chunker, unless it exceeds the model's limit.
     """
 
     doc_id: str
@@ -37,10 +54,32 @@ class Document:
     text: str
     source: str
     sha256: str
+    format: str = "text"
+    pages: tuple[Span, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    blocks: tuple[Span, ...] = ()
 
     def line_of(self, offset: int) -> int:
         """1-based line number of the character at ``offset`` (``0 <= offset <= len(text)``)."""
         return self.text.count("\n", 0, offset) + 1
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page holding character ``offset`` (a separator counts to the page before);
+        None for a document without pages."""
+        if not self.pages:
+            return None
+        page = bisect.bisect_right([s for s, _ in self.pages], offset)
+        return max(page, 1)
+
+    def section_of(self, offset: int) -> str | None:
+        """The section path at character ``offset`` (the last heading starting at or before
+        it), or None before the first heading or without headings."""
+        i = bisect.bisect_right([o for o, _ in self.headings], offset)
+        return self.headings[i - 1][1] if i else None
+
+    def locators(self) -> dict:
+        """``pages``, ``headings`` and ``blocks`` as a JSON-able dict (how the store keeps them)."""
+        return {"pages": [list(p) for p in self.pages], "headings": [list(h) for h in self.headings], "blocks": [list(b) for b in self.blocks]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +101,9 @@ class Passage:
             they lie within ``[start, end)`` and never overlap.
         title: Title of the document, repeated here so a retrieved passage can be shown
             without another lookup.
+        page_start, page_end: PDF: 1-based first and last page the span is on; None otherwise.
+        section: Section path of the heading the passage falls under (``"Leave > Sick
+            leave"``); None when the document has no heading before it.
     """
 
     passage_id: str
@@ -73,9 +115,14 @@ class Passage:
     line_end: int
     sentences: tuple[Span, ...] = field(default_factory=tuple)
     title: str = ""
+    page_start: int | None = None
+    page_end: int | None = None
+    section: str | None = None
 
     def location(self) -> dict:
-        """Where the passage is: ``doc_id``, ``title``, ``start``, ``end``, ``line_start``, ``line_end``."""
+        """Where the passage is: ``doc_id``, ``title``, ``start``, ``end``, ``line_start``,
+        ``line_end``, ``page_start``, ``page_end`` (None unless a PDF) and ``section`` (None
+        without a heading)."""
         return {
             "doc_id": self.doc_id,
             "title": self.title,
@@ -83,7 +130,20 @@ class Passage:
             "end": self.end,
             "line_start": self.line_start,
             "line_end": self.line_end,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "section": self.section,
         }
+
+    def locator(self) -> str:
+        """The short human locator: ``"p. 4"``, ``"pp. 4–5"``, else ``"line 3"``/``"lines 3–5"``."""
+        if self.page_start is not None:
+            if self.page_end in (None, self.page_start):
+                return f"p. {self.page_start}"
+            return f"pp. {self.page_start}–{self.page_end}"
+        if self.line_start == self.line_end:
+            return f"line {self.line_start}"
+        return f"lines {self.line_start}–{self.line_end}"
 
     def sentence_texts(self) -> list[str]:
         """The text of each sentence in ``sentences``, in order."""

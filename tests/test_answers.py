@@ -41,7 +41,8 @@ def test_json_schema_and_markers(assistant, article):
     markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", d["answer"])})
     assert markers == [c["n"] for c in d["citations"]] == list(range(1, len(d["citations"]) + 1))
     for c in d["citations"]:
-        assert set(c) == {"n", "doc_id", "title", "start", "end", "line_start", "line_end", "text", "highlights", "score"}
+        assert set(c) == {"n", "doc_id", "title", "start", "end", "line_start", "line_end", "page_start", "page_end", "section", "text", "highlights", "score"}
+        assert c["page_start"] is None and c["section"] is None  # a .txt file has neither
         assert article.text[c["start"] : c["end"]] == c["text"]
         lines = article.text.splitlines()
         assert lines[c["line_start"] - 1] in c["text"] and lines[c["line_end"] - 1] in c["text"]

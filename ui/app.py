@@ -149,7 +149,7 @@ def _echo(message: str) -> str:
     return f"{message[:ECHO_CHARS]}… ({len(message):,} characters)"
 
 
-def _responder(assistant: Assistant):
+def _responder(assistant: Assistant, base: str = ""):
     """The chat event handler shared by the full chat and the widget.
 
     ``respond(message, chat, asked, answers, scope)`` yields ``(box, chat, asked, sources, answers)``:
@@ -160,7 +160,8 @@ def _responder(assistant: Assistant):
     (see :mod:`ui.feedback_ui`); ``scope`` limits the answer to those document ids (None: all).
     With a language model configured it yields as the text streams
     in, and the sources panel appears when the answer ends. A refused question is echoed cut to
-    :data:`ECHO_CHARS`. Errors become a chat message; nothing raises.
+    :data:`ECHO_CHARS`. Errors become a chat message; nothing raises. ``base`` is the path from
+    the page to the app's root, for the source-view links (``"../"`` in the widget).
     """
 
     def respond(message: str, chat: list, asked: list[str], answers: dict | None = None, scope: list[str] | None = None):
@@ -192,7 +193,7 @@ def _responder(assistant: Assistant):
         chat += [user, {"role": "assistant", "content": answer_markdown(answer)}]
         build = assistant.build
         answers[len(chat) - 1] = rateable(answer, asked, build.build_id if build else None)
-        yield "", chat, asked + [answer.question], sources_html(answer), answers
+        yield "", chat, asked + [answer.question], sources_html(answer, base), answers
 
     return respond
 
@@ -206,11 +207,12 @@ CHAT_BUTTONS = ["copy", "copy_all"]
 Hugging Face, which means nothing on an intranet)."""
 
 
-def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None) -> None:
+def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None, base: str = "") -> None:
     """Events shared by the chat and the widget: ask (limited to the document ids in the
     ``scope`` State, if given), start over, and (on every page load) the empty chat's list of
-    indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`."""
-    respond = _responder(assistant)
+    indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`. ``base``:
+    the path from the page to the app's root, for source-view links (``"../"`` in the widget)."""
+    respond = _responder(assistant, base)
     asked = gr.State([])
     inputs = [box, chat, asked, answers] + ([scope] if scope is not None else [])
     for trigger in (box.submit, send.click):
@@ -311,7 +313,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
         scope = gr.State(None)
         scope_param = gr.Textbox(visible=False)
         widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
-        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope)
+        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope, base="../")  # served at /widget/
     return widget
 
 

@@ -41,6 +41,9 @@ class CitedSpan(BaseModel):
     text: str = Field(default="", max_length=20_000, description="document_text[start:end].")
     line_start: int | None = Field(default=None, ge=1)
     line_end: int | None = Field(default=None, ge=1)
+    page_start: int | None = Field(default=None, ge=1, description="PDF: first page of the span (1-based).")
+    page_end: int | None = Field(default=None, ge=1, description="PDF: last page of the span (1-based).")
+    section: str | None = Field(default=None, max_length=1000, description='Heading path, e.g. "Leave > Sick leave".')
     highlights: list[tuple[int, int]] = Field(default_factory=list, max_length=20, description="[start, end] of quoted sentences.")
     score: float | None = None
 

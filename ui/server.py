@@ -8,6 +8,8 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
 - ``POST /api/feedback`` a thumbs up or down on an answer (see :mod:`ui.feedback_api`);
 - ``GET /healthz`` whether the index is loaded, with its document and passage counts;
+- ``GET /sources/{doc_id}?start=&end=`` the cited span in its document (a PDF's page
+  rendered, the span's boxes drawn), see :mod:`ui.sources`;
 - ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
 
 ``settings.allowed_origins`` (besides the server's own origin) may frame the pages (CSP
@@ -46,6 +48,7 @@ from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.render import CSS  # noqa: E402
+from ui.sources import add_source_routes  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,9 @@ class CitationOut(BaseModel):
     end: int = Field(description="End offset, exclusive (characters).")
     line_start: int
     line_end: int
+    page_start: int | None = Field(default=None, description="PDF: first page of the span (1-based); null otherwise.")
+    page_end: int | None = Field(default=None, description="PDF: last page of the span (1-based); null otherwise.")
+    section: str | None = Field(default=None, description='Heading path of the span, e.g. "Leave > Sick leave"; null without headings.')
     text: str = Field(description="document_text[start:end].")
     highlights: list[list[int]] = Field(description="[start, end] spans of the quoted sentences (characters).")
     score: float = Field(description="Cosine similarity of the best supporting sentence, in [-1, 1].")
@@ -381,6 +387,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     async def embed_js() -> Response:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
+    add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
     add_feedback_route(app, feedback, settings.max_question_chars, _question_error)
 

@@ -1,0 +1,39 @@
+"""Write small real PDFs for tests with PDFium itself (pypdfium2's raw API): text lines at given positions."""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+
+def make_pdf(path: Path, pages: list[list[tuple[str, float, float, float]]], size=(595.0, 842.0)) -> Path:
+    """Write ``path``: one page per item of ``pages``, each a list of ``(text, x, y, font size)``
+    lines in PDF points (origin bottom-left), in Helvetica. Returns ``path``."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument.new()
+    font = raw.FPDFText_LoadStandardFont(pdf, b"Helvetica")
+    for lines in pages:
+        page = pdf.new_page(*size)
+        for text, x, y, font_size in lines:
+            obj = raw.FPDFPageObj_CreateTextObj(pdf, font, font_size)
+            buf = ctypes.create_string_buffer((text + "\0").encode("utf-16-le"))
+            raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)))
+            raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, y)
+            raw.FPDFPage_InsertObject(page, obj)
+        raw.FPDFPage_GenerateContent(page)
+    pdf.save(str(path))
+    pdf.close()
+    return path
+
+
+def report_pages(n: int, body: list[str]) -> list[list[tuple[str, float, float, float]]]:
+    """``n`` pages with a running header and a page-number footer, ``body`` lines on each page (11 pt)."""
+    pages = []
+    for p in range(1, n + 1):
+        lines = [("Staff Handbook - Edition 2", 72, 800, 9)]
+        lines += [(text.format(page=p), 72, 740 - 14 * i, 11) for i, text in enumerate(body)]
+        lines.append((f"Page {p} of {n}", 500, 30, 9))
+        pages.append(lines)
+    return pages

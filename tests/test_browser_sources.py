@@ -1,0 +1,99 @@
+"""The source view in a real browser (Debian's chromium, Playwright), every non-local request
+blocked: a citation's [n] jumps to its source card, the card opens the document at the
+highlighted span (a text document, and a PDF page with the span's boxes), also in the widget
+and under a root path. Screenshots go to artifacts/source-text.png and artifacts/source-pdf.png."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ThreadedUvicorn, free_port
+from test_browser import ANSWER_WAIT_MS, ARTIFACTS, CHROMIUM, Offline, ask_in, expect, playwright_api  # noqa: F401
+from test_sources import REPORT, folder, mixed  # noqa: F401  (module fixtures)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pw = playwright_api.sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    except Exception as err:
+        pw.stop()
+        pytest.skip(f"chromium at {CHROMIUM} does not start under Playwright: {err}")
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def served(mixed, settings):  # noqa: F811
+    """The mixed folder's assistant served under /assistant (as behind a proxy that keeps the prefix)."""
+    from ui.server import create_app
+
+    with ThreadedUvicorn(create_app(mixed, settings.model_copy(update={"root_path": "/assistant"})), free_port()) as running:
+        yield running.url + "/assistant"
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.offline = Offline(ctx)
+    yield ctx
+    ctx.close()
+
+
+def _open_source(context, page, frame):
+    """Click the first source card's link; return the source view's page (a new tab)."""
+    with context.expect_page() as opened:
+        frame.locator("#sources a.open").first.click()
+    view = opened.value
+    view.wait_for_load_state("load")
+    return view
+
+
+def _in_viewport(view, selector: str) -> bool:
+    return view.evaluate(
+        f"""() => {{ const r = document.querySelector({selector!r}).getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }}"""
+    )
+
+
+def test_text_source_view_opens_at_the_highlighted_span(context, served):
+    page = context.new_page()
+    page.goto(served + "/", wait_until="load")
+    ask_in(page, "Who services the boiler every May?")
+    answer = page.locator("#chat .message-row").nth(1)
+    expect(answer).to_contain_text("Calloway Heating")
+    marker = answer.locator("a.cite").first
+    expect(marker).to_have_text("[1]")
+    card_id = marker.get_attribute("href").lstrip("#")
+    marker.click()
+    expect(page.locator(f"#sources #{card_id}")).to_be_visible()
+    expect(page.locator(f"#sources #{card_id}")).to_contain_text("notes.txt")
+    view = _open_source(context, page, page)
+    assert view.url.startswith(served + "/sources/notes.txt?start=")
+    expect(view.locator("mark#cited")).to_contain_text("The boiler is serviced every May by Calloway Heating.")
+    assert _in_viewport(view, "mark#cited")
+    ARTIFACTS.mkdir(exist_ok=True)
+    view.screenshot(path=str(ARTIFACTS / "source-text.png"))
+    assert context.offline.blocked == []
+
+
+def test_pdf_source_view_shows_the_page_with_the_span_boxed_from_the_widget(context, served):
+    page = context.new_page()
+    page.goto(served + "/widget/", wait_until="load")
+    ask_in(page, "What is the Linear Reference System considered?")
+    expect(page.locator("#sources")).to_contain_text("p. 6")
+    view = _open_source(context, page, page)
+    assert view.url.startswith(f"{served}/sources/{REPORT}?start=")
+    image = view.locator('.page[data-page="6"] img')
+    expect(image).to_be_visible()
+    assert view.evaluate("() => document.querySelector('.page img').naturalWidth") > 1000  # rendered, loaded under the prefix
+    box = view.locator(".page .box#cited")
+    expect(box).to_be_visible()
+    assert _in_viewport(view, ".page .box#cited")
+    assert view.locator(".page .box").count() >= 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    view.screenshot(path=str(ARTIFACTS / "source-pdf.png"))
+    assert context.offline.blocked == []

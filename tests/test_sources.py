@@ -1,0 +1,173 @@
+"""Citations with pages and sections on a folder of mixed formats, the source view over HTTP,
+`assistant index` reporting skips, and document footnote numbers in answers. Real model,
+real store, real server."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import ROOT, ThreadedUvicorn, free_port
+from test_readers import LRS, _docx
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.markers import ANSWER_MARKER
+
+DATA = ROOT / "tests" / "data"
+REPORT = "GeoBase_NHNC1_Data_Model_UML_EN.pdf"
+FOOTNOTED = """# Lighthouse notes
+
+## History
+
+The lighthouse at Skerry Point was first lit in 1858 [3] and automated in 1989 [4].
+Its keepers' cottage is now a museum [1].
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mixed")
+    (d / REPORT).write_bytes((DATA / REPORT).read_bytes())
+    (d / "crazyones-encrypted-256.pdf").write_bytes((DATA / "crazyones-encrypted-256.pdf").read_bytes())
+    _docx(d / "handbook.docx")
+    (d / "lighthouse.md").write_text(FOOTNOTED, encoding="utf-8")
+    (d / "notes.txt").write_text("Notes\n\nThe boiler is serviced every May by Calloway Heating.\n", encoding="utf-8")
+    (d / "markup.txt").write_text('Markup\n\nType <img src=x onerror=alert(1)> to test the form.\n', encoding="utf-8")
+    (d / "page.html").write_text("<title>Canteen</title><h1>Canteen</h1><p>The canteen opens at half past eleven.</p>", encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="module")
+def mixed(folder, tmp_path_factory, embedder):
+    from assistant.core import Assistant, open_store
+    from assistant.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("mixed-data"))
+    a = Assistant(settings, open_store(settings), embedder)
+    a.report = a.index([folder], progress=False)
+    return a
+
+
+def test_a_mixed_folder_is_indexed_in_one_call_with_its_skips(mixed):
+    report = mixed.report
+    assert sorted(report.added) == [REPORT, "handbook.docx", "lighthouse.md", "markup.txt", "notes.txt", "page.html"]
+    text = report.describe()
+    assert "crazyones-encrypted-256.pdf: encrypted PDF" in text and "1 file not indexed" in text
+
+
+def test_pdf_answer_cites_page_6_with_the_exact_span(mixed):
+    answer = mixed.ask("What is the Linear Reference System considered?")
+    cite = answer.citations[0]
+    doc = {d.doc_id: d for d in mixed.documents()}[REPORT]
+    assert cite.passage.doc_id == REPORT and (cite.passage.page_start, cite.passage.page_end) == (6, 6)
+    assert doc.text[cite.passage.start : cite.passage.end] == cite.passage.text
+    (s, e), = cite.highlights
+    assert doc.text[s:e] == LRS and LRS in answer.text
+    out = cite.to_dict()
+    assert out["page_start"] == 6 and out["page_end"] == 6 and out["section"] == "2 LRS"
+
+
+def test_pdf_answer_on_page_7(mixed):
+    answer = mixed.ask("Which four packages constitute the NHNC1?")
+    cite = answer.citations[0]
+    assert cite.passage.page_start == 7 and "Four packages constitute the NHNC1" in cite.passage.text
+    assert cite.passage.section == "2 LRS > 2.1 LRS model"
+
+
+def test_docx_answer_cites_its_section(mixed):
+    answer = mixed.ask("When should I tell my manager that I am sick?")
+    cite = answer.citations[0]
+    assert cite.passage.doc_id == "handbook.docx" and cite.passage.section == "Leave > Sick leave"
+    assert cite.to_dict()["section"] == "Leave > Sick leave" and cite.to_dict()["page_start"] is None
+
+
+def test_document_footnote_numbers_never_read_as_citation_markers(mixed):
+    answer = mixed.ask("When was the lighthouse at Skerry Point first lit?")
+    assert "1858 ⁽³⁾" in answer.text and "[3]" not in answer.text and "[4]" not in answer.text
+    numbers = {c.n for c in answer.citations}
+    assert {int(n) for n in ANSWER_MARKER.findall(answer.text)} == numbers
+    cite = answer.citations[0]
+    assert "[3]" in cite.passage.text  # the citation keeps the document's exact text
+
+
+def test_index_command_lists_skips_and_strict_fails(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "cli-data"))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["index", str(folder), "-q"])
+    assert ok.exit_code == 0, ok.output
+    assert "skipped crazyones-encrypted-256.pdf: encrypted PDF; it needs a password" in ok.stdout
+    strict = runner.invoke(app, ["index", str(folder), "-q", "--strict"])
+    assert strict.exit_code == 1 and "index up to date" in strict.stdout and "--strict" in strict.stderr
+
+
+@pytest.fixture(scope="module")
+def mixed_server(mixed, settings):
+    from ui.server import create_app
+
+    with ThreadedUvicorn(create_app(mixed, settings), free_port()) as running:
+        yield running.url
+
+
+def _get(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read(), r.headers.get("content-type", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), err.headers.get("content-type", "")
+
+
+def test_source_view_highlights_the_span_of_a_text_document(mixed, mixed_server):
+    doc = {d.doc_id: d for d in mixed.documents()}["notes.txt"]
+    start = doc.text.index("The boiler")
+    status, body, kind = _get(f"{mixed_server}/sources/notes.txt?start={start}&end={len(doc.text)}")
+    page = body.decode()
+    assert status == 200 and kind.startswith("text/html")
+    assert '<mark id="cited">The boiler is serviced every May by Calloway Heating.</mark>' in page
+    assert "http" not in re.sub(r"<a [^>]*>", "", page.split("</style>")[0])  # nothing loaded from elsewhere
+
+
+def test_source_view_escapes_the_document_text(mixed_server):
+    status, body, _ = _get(f"{mixed_server}/sources/markup.txt?start=8")
+    page = body.decode()
+    assert status == 200 and "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_source_view_of_a_pdf_shows_the_rendered_page_with_boxes(mixed, mixed_server):
+    doc = {d.doc_id: d for d in mixed.documents()}[REPORT]
+    start = doc.text.index(LRS)
+    status, body, _ = _get(f"{mixed_server}/sources/{REPORT}?start={start}&end={start + len(LRS)}")
+    page = body.decode()
+    assert status == 200 and 'data-page="6"' in page and f'src="/source-pages/6/{REPORT}"' in page
+    boxes = re.findall(r'class="box"[^>]*style="left:([\d.]+)%;top:([\d.]+)%;width:([\d.]+)%;height:([\d.]+)%"', page)
+    assert len(boxes) == 2  # the sentence is two lines on the page
+    for left, top, width, height in map(lambda b: [float(x) for x in b], boxes):
+        assert 5 < left < 20 and 60 < top < 75 and width > 60 and 0.5 < height < 3
+    status, png, kind = _get(f"{mixed_server}/source-pages/6/{REPORT}")
+    assert status == 200 and kind == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sources/not-indexed.txt",
+        "/sources/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/sources/%2Fetc%2Fpasswd",
+        "/sources/notes.txt?start=10&end=999999",
+        "/source-pages/1/notes.txt",
+        f"/source-pages/99/{REPORT}",
+        "/source-pages/1/crazyones-encrypted-256.pdf",
+    ],
+)
+def test_only_indexed_documents_are_served(mixed_server, path):
+    status, body, _ = _get(mixed_server + path)
+    assert status == 404 and b"root:" not in body
+
+
+def test_escape_footnotes_rewrites_only_bracketed_numbers():
+    from assistant.markers import escape_footnotes
+
+    assert escape_footnotes("lit in 1858 [3], see [12, 14] and [2–4]") == "lit in 1858 ⁽³⁾, see ⁽¹²'¹⁴⁾ and ⁽²⁻⁴⁾"
+    assert escape_footnotes("option [a] and [note] stay") == "option [a] and [note] stay"
