@@ -23,6 +23,7 @@ import pytest
 from assistant.core import open_store
 from assistant.settings import Settings
 from index import ChromaStore, build_index
+from index.locks import ServerLease
 from tests.conftest import free_port
 from tests.test_safety import FACT, _big_corpus
 
@@ -147,12 +148,16 @@ def test_one_writer_at_a_time_on_a_chroma_server_by_lease(tmp_path, embedder, ch
     other.mkdir()
     (other / "ferry.txt").write_text("Ferry timetable\n\nThe island ferry Corran Star leaves the pier at 7.15 every morning.\n")
     env = _env(settings.data_dir, chroma_server)
-    with _frozen_indexer(big, {**env, "ASSISTANT_INDEX_LEASE_SECONDS": "6"}) as first:
+    with _frozen_indexer(big, {**env, "ASSISTANT_INDEX_LEASE_SECONDS": "30"}) as first:
         refused = _cli("index", str(other), "-q", env=env)
         lines = refused.stderr.strip().splitlines()
         assert refused.returncode == 1 and len(lines) == 1, refused.stderr
         assert "holds the writer lease" in lines[0] and f"pid {first.pid} on " in lines[0], lines[0]
-        time.sleep(7)  # the frozen holder cannot renew: its lease expires and is taken over
+        lease = ServerLease(ChromaStore(url=chroma_server).client, chroma_server)
+        deadline = time.monotonic() + 60
+        while float((lease.current() or {}).get("expires_at", 0)) > time.time() - 0.5:  # the frozen holder cannot renew
+            assert time.monotonic() < deadline, "the frozen holder's lease never expired"
+            time.sleep(0.5)
         second = _cli("index", str(other), "-q", env=env)
         assert second.returncode == 0, second.stderr
         code, err = _finish(first)
