@@ -48,15 +48,14 @@ def friendly(fn):
 
 
 def _settings(**overrides):
-    from pydantic import ValidationError
-
-    from assistant.settings import Settings
+    """The settings (environment + ``overrides``); a bad one exits 1 with one line naming it."""
+    from assistant.errors import ConfigError
+    from assistant.settings import load_settings
 
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as err:
-        first = err.errors()[0]
-        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        return load_settings(**overrides)
+    except ConfigError as err:
+        _fail(str(err))
 
 
 def _assistant(settings, progress: bool = True):
@@ -175,6 +174,8 @@ def ask(
     report = assistant.last_index_report
     if report is not None and report.rebuilt:  # the first start builds the index: say so (stdout stays the answer)
         typer.echo(report.describe(), err=True)
+    if assistant.index_notice:  # another indexer is writing, or the store is read-only
+        typer.echo(assistant.index_notice, err=True)
     streamed = False
     for item in assistant.ask_stream(question, history or (), doc or None):
         if isinstance(item, str):
@@ -210,6 +211,8 @@ def serve(
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
+    if assistant.index_notice:
+        typer.echo(assistant.index_notice)
     assistant.warm_up()
     from ui.server import serve as run_server
 

@@ -18,6 +18,7 @@ from assistant.settings import Settings
 from assistant.types import Answer
 from index.chunking import ChunkingConfig
 from index.embedder import Embedder, make_embedder
+from index.errors import IndexBusyError, ReadOnlyStoreError
 from index.pipeline import IndexReport, build_index, fingerprint, incompatibility
 from index.store import BuildInfo, ChromaStore, DocumentRecord
 from index.types import Document
@@ -94,6 +95,7 @@ class Assistant:
             reader_second=settings.reader_second,
         )
         self.last_index_report: IndexReport | None = None
+        self.index_notice: str | None = None
         self._build: BuildInfo | None = None
         self._checked_at = float("-inf")
         self._switch_lock = threading.Lock()
@@ -113,7 +115,6 @@ class Assistant:
             mode=s.retrieval_mode,
             k=max(s.top_k, s.reader_passages) if s.answer_model == "reader" else s.top_k,
             candidates=s.candidate_sentences,
-            fusion=s.fusion,
             bm25_weight=s.bm25_weight,
         )
 
@@ -122,6 +123,10 @@ class Assistant:
         """Open the store; with ``ensure_index``, build or refresh the index first (see
         :meth:`index` without paths: the default seeds/ are never added to an index a user
         built with ``assistant index PATH``).
+
+        When the index cannot be brought up to date because another ``assistant index`` is
+        writing it or the store is read-only, but a complete build exists, that build is
+        served and :attr:`index_notice` says why (a build never blocks a reader).
 
         Without ``ensure_index`` nothing is read until the first question, which raises
         :class:`~index.errors.StoreError` if there is no index, or if it was built with
@@ -142,7 +147,13 @@ class Assistant:
         embedder = make_embedder(settings.embedding_backend, settings.model_path, settings.data_dir / "models", settings.embedding_precision)
         assistant = cls(settings, store, embedder, chat_model)
         if ensure_index:
-            assistant.last_index_report = assistant.index(progress=progress)
+            try:
+                assistant.last_index_report = assistant.index(progress=progress)
+            except (IndexBusyError, ReadOnlyStoreError) as err:
+                if store.active_build() is None:
+                    raise
+                assistant.index_notice = f"{err} Answering from the last complete build meanwhile."
+                log.info("%s", assistant.index_notice)
         return assistant
 
     def warm_up(self) -> None:
@@ -386,6 +397,11 @@ class Assistant:
                 notice = f"{err}; showing the quoted sentences instead."
         if draft is None:
             draft = self.answerer.compose(selection)
+        if draft.abstained and not draft.citations:
+            from assistant.language import english_only  # the detector loads only for such questions
+
+            if other := english_only(question):  # "do not answer" would mislead: say it reads English
+                draft = replace(draft, text=other[1], abstain_reason=other[0], related=())
         t4 = time.perf_counter()
         ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
         timings = {"context": ms(t0, t1), "embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)}
@@ -406,5 +422,5 @@ class Assistant:
 def open_store(settings: Settings) -> ChromaStore:
     """The store the settings point at: a Chroma server if ``chroma_url`` is set, else ``store_path``."""
     if settings.chroma_url:
-        return ChromaStore(url=settings.chroma_url)
+        return ChromaStore(url=settings.chroma_url, lease_seconds=settings.index_lease_seconds)
     return ChromaStore(path=settings.store_path, lock_timeout=settings.store_lock_timeout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.errors import AssistantError, DocumentsError, ModelError, StoreError
+from index.errors import AssistantError, DiskFullError, DocumentsError, IndexBusyError, ModelError, ReadOnlyStoreError, StoreError
 
 
 class QuestionError(AssistantError):
@@ -29,14 +29,23 @@ class LLMConfigError(AssistantError):
     a model that fails while answering never raises (the extractive answer is shown instead)."""
 
 
+class ConfigError(AssistantError):
+    """A setting (an ``ASSISTANT_*`` variable or a command-line option) is invalid, unknown or removed;
+    the message names the variable and what it takes."""
+
+
 __all__ = [
     "AssistantError",
+    "ConfigError",
+    "DiskFullError",
     "DocumentsError",
     "EvalError",
     "FeedbackError",
+    "IndexBusyError",
     "LLMConfigError",
     "ModelError",
     "QuestionError",
+    "ReadOnlyStoreError",
     "ServerError",
     "StoreError",
     "UnknownDocumentError",

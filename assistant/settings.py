@@ -2,17 +2,57 @@
 
 Every field can be set from the environment with the ``ASSISTANT_`` prefix
 (``ASSISTANT_DATA_DIR=/srv/assistant``); nested fields use ``__``
-(``ASSISTANT_EVAL__FAIL_UNDER='{"hit@1": 0.9}'``). No other module reads the environment.
+(``ASSISTANT_EVAL__FAIL_UNDER='{"hit@1": 0.9}'``). List settings take one value, a
+comma-separated list or a JSON list (:data:`TextList`). No other module reads the environment.
+:func:`load_settings` is how the edges (CLI, server) read them: any problem is one line naming
+the variable and what it takes.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "ASSISTANT_"
+
+
+def _split_list(value: Any) -> Any:
+    """A list setting as typed: ``'["a", "b"]'`` (JSON), ``'a, b'`` (comma-separated) or ``'a'``
+    (one value); an empty string is no value (the default applies). Non-strings pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise ValueError(f"not a valid JSON list ({err.msg} at character {err.pos})") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+TextList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+"""A list of strings read from one value, a comma-separated list or a JSON list."""
+
+PathList = Annotated[list[Path], NoDecode, BeforeValidator(_split_list)]
+"""A list of paths read like :data:`TextList` (a path with a comma in it needs the JSON form)."""
+
+LIST_FORMS = "one value, a comma-separated list or a JSON list"
+
+REMOVED = {
+    "fusion": "hybrid retrieval always uses the convex fusion that abstain_below is calibrated in (reciprocal rank "
+    "fusion made every question abstain: its scores are about 0.04); unset it",
+}
+"""Settings that no longer exist, with why; setting one is an error rather than silently ignored."""
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (where ``seeds/`` lives in an editable install)."""
@@ -111,7 +151,7 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir,
         description="Folder of the embedded Chroma store (path; default ~/.local/share/cited-assistant).",
     )
-    documents: list[Path] = Field(
+    documents: PathList = Field(
         default_factory=_default_documents,
         description="Files or folders of .txt/.md/.html documents to index (paths; default the shipped seeds/).",
     )
@@ -123,12 +163,8 @@ class Settings(BaseSettings):
     )
     chunk_max_chars: int = Field(default=500, ge=100, le=4000, description="Passage size limit (characters).")
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
-        default="hybrid", description="Sentence retrieval: embeddings, BM25 keywords, or both fused (see fusion)."
-    )
-    fusion: Literal["rrf", "convex"] = Field(
-        default="convex",
-        description="How hybrid mode fuses dense and lexical scores: a weighted sum (dense + bm25_weight * BM25 "
-        "coverage), or reciprocal rank fusion (measured lower on seeds/questions.jsonl; see README).",
+        default="hybrid",
+        description="Sentence retrieval: embeddings, BM25 keywords, or both fused as dense + bm25_weight * BM25 coverage.",
     )
     bm25_weight: float = Field(
         default=1.5,
@@ -223,7 +259,7 @@ class Settings(BaseSettings):
         description="URL path prefix under which a reverse proxy serves the app, e.g. /assistant "
         "(empty: served at /). The proxy strips the prefix before forwarding.",
     )
-    allowed_origins: list[str] = Field(
+    allowed_origins: TextList = Field(
         default_factory=list,
         description="Origins (scheme://host[:port], e.g. http://portal.intranet:8080) besides the server's own that may "
         "frame /widget (CSP frame-ancestors) and call /api from a browser (CORS); empty: only the server's own origin.",
@@ -261,12 +297,26 @@ class Settings(BaseSettings):
         description="How often a running assistant looks for a newer complete build of the index (written by "
         "`assistant index` in another process) and switches to it (seconds; 0 = before every question).",
     )
+    index_lease_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description="Chroma server only: how long the writer lease of `assistant index` lasts without renewal "
+        "(seconds; renewed every third of it while writing). An indexer that dies blocks others at most this long.",
+    )
     store_lock_timeout: float = Field(
         default=10.0,
         gt=0.0,
         le=600.0,
         description="How long to wait for another process's lock on the embedded store before failing (seconds).",
     )
+
+    @field_validator("documents", mode="before")
+    @classmethod
+    def _default_when_empty(cls, value: Any) -> Any:
+        if value == "" or value == []:  # ASSISTANT_DOCUMENTS= (empty) means "the default", not "nothing"
+            return _default_documents()
+        return value
 
     @field_validator("root_path")
     @classmethod
@@ -292,3 +342,84 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         """Folder of the embedded Chroma store inside ``data_dir``."""
         return self.data_dir / "chroma"
+
+
+def _variable(loc: tuple) -> str:
+    """``("eval", "fail_under")`` -> ``invalid setting eval.fail_under (ASSISTANT_EVAL__FAIL_UNDER)``."""
+    names = [str(part) for part in loc if not isinstance(part, int)]
+    return f"invalid setting {'.'.join(names)} ({ENV_PREFIX}{'__'.join(names).upper()})"
+
+
+def _takes(loc: tuple) -> str:
+    """What the setting at ``loc`` takes: its description, and for lists the accepted forms."""
+    model, field = Settings, None
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            break
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return ""
+        model = field.annotation if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) else None
+    if field is None:
+        return ""
+    text = (field.description or "").rstrip(".")
+    if any(m is NoDecode for m in field.metadata):
+        text += f"; give {LIST_FORMS}"
+    elif field.annotation is not None and getattr(field.annotation, "__origin__", None) is dict:
+        text += "; give a JSON object"
+    return f" It takes: {text}." if text else ""
+
+
+def _unknown_variables(environ: dict[str, str]) -> str | None:
+    """A one-line complaint about the first ``ASSISTANT_*`` variable that is no setting (None if all are)."""
+    known = {name.upper(): name for name in Settings.model_fields}
+    nested = {f"EVAL__{name.upper()}" for name in EvalSettings.model_fields}
+    for key in sorted(environ):
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :]
+        if name in known or name in nested:
+            continue
+        if name.lower() in REMOVED:
+            return f"{key} is no longer a setting: {REMOVED[name.lower()]}."
+        close = difflib.get_close_matches(name, [*known, *nested], n=1, cutoff=0.75)
+        hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
+        return f"{key} is not a setting{hint}; the settings are listed in the README's Configuration table."
+    return None
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read :class:`Settings` from the environment, ``overrides`` (keyword values, None = unset) on top.
+
+    Args:
+        environ: The environment to check for unknown ``ASSISTANT_*`` variables (default ``os.environ``;
+            the values themselves are read by pydantic-settings from ``os.environ``).
+
+    Raises:
+        ConfigError: one line naming the first bad variable, what is wrong, and what it takes;
+            also for an ``ASSISTANT_*`` variable that is not (or no longer) a setting.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    problem = _unknown_variables(environ)
+    if problem:
+        raise ConfigError(problem)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = tuple(first["loc"])
+        msg = first["msg"].removeprefix("Value error, ")
+        given = first.get("input")
+        shown = f" (got {given!r})" if isinstance(given, (str, int, float)) and str(given) not in msg else ""
+        raise ConfigError(f"{_variable(loc)}: {msg}{shown}.{_takes(loc)}") from None
+    except _SourceError as err:  # a JSON value pydantic-settings could not decode
+        found = re.search(r'field "([^"]+)"', str(err))
+        loc = (found.group(1),) if found else ()
+        for key in sorted(k for k in environ if loc and k.startswith(f"{ENV_PREFIX}{loc[0].upper()}__")):
+            try:
+                json.loads(environ[key])
+            except ValueError:  # the nested variable that is not JSON
+                loc = (loc[0], key.split("__", 1)[1].lower())
+                break
+        cause = f" ({err.__cause__})" if err.__cause__ else ""
+        raise ConfigError(f"{_variable(loc) if loc else 'a setting'}: not valid JSON{cause}.{_takes(loc)}") from None

@@ -6,8 +6,13 @@ DOCX; :func:`load_all` returns the documents and the skipped files with their re
 Public API: :func:`build_index`, :class:`ChromaStore`, :func:`make_embedder` (:class:`TorchBackend`,
 :class:`SentenceTransformerEmbedder`, :class:`OnnxEmbedder`),
 :class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
-Nothing here imports ``assistant`` or ``ui``.
+Nothing here imports ``assistant`` or ``ui``. Importing it turns every library's telemetry off
+(:mod:`index.privacy`), before any of them is imported.
 """
+
+from index.privacy import keep_offline
+
+keep_offline()
 
 from index.chunking import ChunkingConfig, chunk_document, split_sentences
 from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, make_embedder

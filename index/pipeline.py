@@ -25,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
-from index.errors import DocumentsError
+from index.errors import DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all
 from index.store import BuildInfo, ChromaStore, DocumentRecord
 from index.types import Document, Passage
@@ -184,8 +184,11 @@ def build_index(
 
     Raises:
         DocumentsError: no documents, or two files would get the same id.
-        ModelError: model missing or corrupt. StoreError: store failure, locked, or another
-        indexer is running.
+        ModelError: model missing or corrupt, or its vectors do not have its dimension.
+        StoreError: store failure or locked; IndexBusyError: another indexer is writing;
+        ReadOnlyStoreError, DiskFullError: the store cannot be written. The up-to-date check
+        takes no lock, so it works on a read-only store and while another indexer runs.
+        A build that fails is deleted (nothing incomplete is left behind).
     """
     t0 = time.perf_counter()
     if chunking.max_tokens > embedder.max_tokens:
@@ -194,41 +197,18 @@ def build_index(
     documents, skipped = load_all(paths) if paths else ([], [])  # no paths: re-check what is indexed
     read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
+    if not rebuild:  # decided without the writer lock: a reader, or a read-only store, stops here
+        plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
+        if plan.reason is None:
+            return _up_to_date(plan, t0, skipped, read_seconds)
     with store.writer_lock():
-        active = store.active_build()
-        catalog = {r.doc_id: r for r in store.catalog(active)} if active else {}
-        _check_conflicts(documents, catalog)
-        given = {d.doc_id: d for d in documents}
-        others = {i: r for i, r in catalog.items() if i not in given}
-        missing = tuple(sorted(i for i, r in others.items() if not Path(r.source).is_file()))
-        removed = missing if prune else ()
-        kept = [r for i, r in others.items() if i not in removed]
-
-        reason = "--rebuild requested" if rebuild else incompatibility(active, fp, embedder.name, chunking)
-        if reason:  # nothing can be reused
-            to_copy: list[DocumentRecord] = []
-            to_embed = documents + store.read_documents(active, [r.doc_id for r in kept]) if active else documents
-            added = tuple(sorted(i for i in given if i not in catalog))
-            changed = tuple(sorted(i for i in given if i in catalog and catalog[i].sha256 != given[i].sha256))
-        else:
-            added = tuple(sorted(i for i in given if i not in catalog))
-            changed = tuple(sorted(i for i in given if i in catalog and catalog[i].sha256 != given[i].sha256))
-            to_embed = [given[i] for i in sorted(set(added) | set(changed))]
-            to_copy = [catalog[i] for i in sorted(given) if i not in added and i not in changed] + kept
-            if not to_embed and not removed:
-                unchanged = tuple(sorted(catalog))
-                return IndexReport(
-                    active, False, "up to date", time.perf_counter() - t0, unchanged=unchanged, missing=missing,
-                    skipped=tuple(skipped), read_seconds=read_seconds,
-                )
-            final = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
-            reason = _change_summary(active.documents, final)
-        unchanged = tuple(sorted(r.doc_id for r in to_copy))
-
-        passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in to_embed}
+        plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
+        if plan.reason is None:
+            return _up_to_date(plan, t0, skipped, read_seconds)
+        passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in plan.to_embed}
         n_new = sum(len(ps) for ps in passages_of.values())
-        n_copied = sum(max(r.n_passages, 0) for r in to_copy)
-        all_docs = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
+        n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
+        all_docs = {**{r.doc_id: r.sha256 for r in plan.to_copy}, **{d.doc_id: d.sha256 for d in plan.to_embed}}
         content = hashlib.sha256(json.dumps(all_docs, sort_keys=True).encode()).hexdigest()
         info = BuildInfo(
             build_id=f"b{fp[:10]}-{content[:10]}-{time.time_ns():x}",
@@ -241,24 +221,80 @@ def build_index(
             n_passages=n_new + n_copied,
         )
         writer = store.begin_build(info)
-        if to_copy:
-            with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
-                writer.copy_documents(active, to_copy, progress=bar.update)
-        _embed_and_write(writer, embedder, to_embed, passages_of, embed_passages, progress)
-        info = writer.commit()
+        try:
+            if plan.to_copy:
+                with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
+                    writer.copy_documents(plan.active, plan.to_copy, progress=bar.update)
+            _embed_and_write(writer, embedder, plan.to_embed, passages_of, embed_passages, progress)
+            info = writer.commit()
+        except BaseException as err:  # a failed build is deleted at once (a killed one by the next build)
+            store.delete_build(info.build_id)
+            lost = store.lease_problem() if isinstance(err, StoreError) else None
+            if lost is not None:  # another writer took over while this one was stopped: say that
+                raise lost from None
+            raise
     return IndexReport(
         info,
         True,
-        reason,
+        plan.reason,
         time.perf_counter() - t0,
-        added=added,
-        changed=changed,
-        removed=tuple(removed),
-        unchanged=unchanged,
-        missing=() if prune else missing,
+        added=plan.added,
+        changed=plan.changed,
+        removed=plan.removed,
+        unchanged=plan.unchanged,
+        missing=() if prune else plan.missing,
         embedded_passages=n_new,
         skipped=tuple(skipped),
         read_seconds=read_seconds,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a build must do. ``reason`` None: nothing (the active build is up to date)."""
+
+    active: BuildInfo | None
+    reason: str | None
+    to_embed: list[Document] = field(default_factory=list)
+    to_copy: list[DocumentRecord] = field(default_factory=list)
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+def _plan(store: ChromaStore, documents: list[Document], fp: str, model: str, chunking: ChunkingConfig, prune: bool, rebuild: bool) -> _Plan:
+    """Compare ``documents`` (the ones given) with the active build: what to embed, copy, remove (reads only)."""
+    active = store.active_build()
+    catalog = {r.doc_id: r for r in store.catalog(active)} if active else {}
+    _check_conflicts(documents, catalog)
+    given = {d.doc_id: d for d in documents}
+    others = {i: r for i, r in catalog.items() if i not in given}
+    missing = tuple(sorted(i for i, r in others.items() if not Path(r.source).is_file()))
+    removed = missing if prune else ()
+    kept = [r for i, r in others.items() if i not in removed]
+    added = tuple(sorted(i for i in given if i not in catalog))
+    changed = tuple(sorted(i for i in given if i in catalog and catalog[i].sha256 != given[i].sha256))
+    reason = "--rebuild requested" if rebuild else incompatibility(active, fp, model, chunking)
+    if reason:  # nothing can be reused
+        to_copy: list[DocumentRecord] = []
+        to_embed = documents + store.read_documents(active, [r.doc_id for r in kept]) if active else documents
+    else:
+        to_embed = [given[i] for i in sorted(set(added) | set(changed))]
+        to_copy = [catalog[i] for i in sorted(given) if i not in added and i not in changed] + kept
+        if not to_embed and not removed:
+            return _Plan(active, None, unchanged=tuple(sorted(catalog)), missing=missing)
+        final = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
+        reason = _change_summary(active.documents, final)
+    unchanged = tuple(sorted(r.doc_id for r in to_copy))
+    return _Plan(active, reason, to_embed, to_copy, added, changed, tuple(removed), unchanged, missing)
+
+
+def _up_to_date(plan: _Plan, t0: float, skipped: list[Skip], read_seconds: float) -> IndexReport:
+    return IndexReport(
+        plan.active, False, "up to date", time.perf_counter() - t0, unchanged=plan.unchanged, missing=plan.missing,
+        skipped=tuple(skipped), read_seconds=read_seconds,
     )
 
 
@@ -275,6 +311,11 @@ def _embed_and_write(writer, embedder: Embedder, documents: list[Document], pass
             sentences = [t for p in batch for t in p.sentence_texts()]
             texts = sentences + ([p.text for p in batch] if embed_passages else [])
             vectors = embedder.embed(texts)
+            if vectors.ndim != 2 or vectors.shape[1] != embedder.dimension:
+                raise ModelError(
+                    f"The embedding model gave {vectors.shape[-1]}-dimension vectors, not the {embedder.dimension} its "
+                    "configuration declares; check the model folder (ASSISTANT_MODEL_PATH)."
+                )
             sentence_emb = vectors[: len(sentences)]
             if embed_passages:
                 passage_emb = vectors[len(sentences) :]

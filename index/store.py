@@ -10,7 +10,13 @@ complete builds are kept so a process still reading the previous one is not cut 
 A build is written by a :class:`BuildWriter`: documents that did not change are *copied*
 from the previous build (records with their embeddings, no model call), changed and new ones
 are added, and :meth:`BuildWriter.commit` flips the flag. Only one writer may work on a store
-at a time (:meth:`ChromaStore.writer_lock`; a file lock for the embedded store).
+at a time (:meth:`ChromaStore.writer_lock`: a file lock for the embedded store, a lease
+record in the server for a Chroma server; see ``index.locks``). Readers never take it.
+
+An embedded store on a read-only file system (a mounted volume, a read-only replica) is
+copied to the temporary folder once per index version (shared by the processes reading it,
+see :func:`index.locks.read_only_copy`) and read from there (Chroma cannot open a store it may
+not write); it answers questions, and writing it fails with one line.
 
 Records:
 
@@ -30,7 +36,6 @@ embeddings computed by :mod:`index.embedder`. Telemetry is off.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -40,7 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import StoreError
+from index.errors import ReadOnlyStoreError, StoreError
+from index.locks import ServerLease, explain, file_lock, read_only_copy, writable
 from index.types import Document, Passage
 
 _KINDS = ("passages", "sentences", "documents")
@@ -135,25 +141,34 @@ class ChromaStore:
         url: ``http://host:port`` of a ``chroma run`` server instead of ``path``.
         lock_timeout: Embedded store only: how long to wait for another process's lock on
             the store's SQLite file before giving up (seconds).
+        lease_seconds: Server store only: how long the writer lease lasts without renewal
+            (seconds; see :class:`~index.locks.ServerLease`).
+
+    Attributes:
+        read_only: The embedded store's folder is read-only; it is read from a temporary copy.
 
     Raises:
-        StoreError: on any Chroma failure, with a message that says what to do.
+        StoreError: on any Chroma failure, with a message that says what to do
+        (:class:`~index.errors.DiskFullError` and :class:`~index.errors.ReadOnlyStoreError` say so).
     """
 
-    def __init__(self, path: Path | None = None, url: str | None = None, lock_timeout: float = 10.0) -> None:
+    def __init__(self, path: Path | None = None, url: str | None = None, lock_timeout: float = 10.0, lease_seconds: float = 60.0) -> None:
         if (path is None) == (url is None):
             raise ValueError("give exactly one of path or url")
         self.path = Path(path) if path else None
         self.url = url
         self.lock_timeout = lock_timeout
+        self.lease_seconds = lease_seconds
+        self.read_only = False
         self._client = None
+        self._lease: ServerLease | None = None
         self._handles: _Handles | None = None
 
     def sibling(self) -> ChromaStore:
         """A new store object on the same client, with nothing opened (to read another build
         while this one keeps serving)."""
-        other = ChromaStore(path=self.path, url=self.url, lock_timeout=self.lock_timeout)
-        other._client = self._client
+        other = ChromaStore(path=self.path, url=self.url, lock_timeout=self.lock_timeout, lease_seconds=self.lease_seconds)
+        other._client, other.read_only = self._client, self.read_only
         return other
 
     # -- connection ---------------------------------------------------------------------
@@ -173,28 +188,37 @@ class ChromaStore:
                         host=u.hostname or "localhost", port=u.port or 8000, ssl=u.scheme == "https", settings=chroma_settings
                     )
                 else:
-                    try:
-                        self.path.mkdir(parents=True, exist_ok=True)
-                    except OSError as err:
-                        raise StoreError(
-                            f"Cannot create the store folder {self.path} ({err.strerror or err}); "
-                            "set ASSISTANT_DATA_DIR to a folder you can write to."
-                        ) from None
-                    self._probe_sqlite()
-                    self._client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+                    folder = self._local_folder()
+                    self._probe_sqlite(folder)
+                    self._client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
             except StoreError:
                 raise
             except Exception as err:  # chromadb raises many types; all mean "cannot open"
-                raise StoreError(f"Cannot open the vector store at {self.where}: {_short(err)}. {_STORE_HINT}") from None
+                raise explain(err, self.where, self.path, "open") from None
         return self._client
 
-    def _probe_sqlite(self) -> None:
+    def _local_folder(self) -> Path:
+        """The folder to open: the store folder (created if missing), or a temporary copy of it
+        when it is on a read-only file system."""
+        if self.path.is_dir() and (self.path / "chroma.sqlite3").is_file() and not writable(self.path):
+            self.read_only = True
+            return read_only_copy(self.path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(
+                f"Cannot create the store folder {self.path} ({err.strerror or err}); "
+                "set ASSISTANT_DATA_DIR to a folder you can write to."
+            ) from None
+        return self.path
+
+    def _probe_sqlite(self, folder: Path) -> None:
         """Fail fast, with a clear message, on a locked or corrupt embedded store.
 
         Chroma waits without end for a SQLite lock held by another process, and reports a
         corrupt file deep inside; this takes (and drops) a write lock with ``lock_timeout``.
         """
-        db = self.path / "chroma.sqlite3"
+        db = folder / "chroma.sqlite3"
         if not db.exists():
             return
         if db.stat().st_size == 0:  # Chroma would silently start a new, empty store over it
@@ -216,7 +240,7 @@ class ChromaStore:
                     f"The vector store at {self.path} is locked by another process (waited {self.lock_timeout:g} s); "
                     "wait for it to finish or stop it, then retry."
                 ) from None
-            raise StoreError(f"Cannot open the vector store at {self.path}: {err}. {_STORE_HINT}") from None
+            raise explain(err, str(self.path), self.path, "open") from None
         except sqlite3.DatabaseError as err:
             raise StoreError(
                 f"The vector store at {self.path} is corrupt ({err}); delete that folder and run `assistant index`."
@@ -231,38 +255,39 @@ class ChromaStore:
         """Hold the store's writer lock while building, so two indexers never interleave.
 
         Embedded store: an exclusive ``flock`` on ``index.lock`` in the store folder, released
-        by the OS if the process dies. Server store: no lock (run one indexer per server).
+        by the OS if the process dies. Server store: the server's writer lease
+        (:class:`~index.locks.ServerLease`, renewed while held; :meth:`BuildWriter.commit`
+        checks it is still held).
 
         Raises:
-            StoreError: another process holds the lock.
+            IndexBusyError: another process holds the lock or lease.
+            ReadOnlyStoreError: the embedded store is on a read-only file system.
         """
         if self.path is None:
-            yield
+            with ServerLease(self.client, self.where, self.lease_seconds) as lease:
+                self._lease = lease
+                try:
+                    yield
+                finally:
+                    self._lease = None
             return
-        import fcntl
+        if self.read_only or (self.path.is_dir() and not writable(self.path)):
+            raise ReadOnlyStoreError(
+                f"The vector store at {self.path} is on a read-only file system: `assistant index` needs a writable "
+                "ASSISTANT_DATA_DIR (questions can still be answered from it)."
+            )
+        with file_lock(self.path / "index.lock", self.path):
+            yield
 
-        self.path.mkdir(parents=True, exist_ok=True)
-        lock = self.path / "index.lock"
-        with open(lock, "a+", encoding="utf-8") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                fh.seek(0)
-                holder = fh.read().strip() or "unknown"
-                raise StoreError(
-                    f"Another `assistant index` (pid {holder}) is updating the index at {self.path}; "
-                    "wait for it to finish, then retry."
-                ) from None
-            fh.seek(0)
-            fh.truncate()
-            fh.write(str(os.getpid()))
-            fh.flush()
-            try:
-                yield
-            finally:
-                fh.seek(0)
-                fh.truncate()
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def lease_problem(self) -> StoreError | None:
+        """While :meth:`writer_lock` holds a server lease: the error to raise if it was lost, else None."""
+        if self._lease is None:
+            return None
+        try:
+            self._lease.check()
+        except StoreError as err:
+            return err
+        return None
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
@@ -270,7 +295,7 @@ class ChromaStore:
         except StoreError:
             raise
         except Exception as err:
-            raise StoreError(f"The vector store at {self.where} failed to {what}: {_short(err)}. {_STORE_HINT}") from None
+            raise explain(err, self.where, self.path, what) from None
 
     # -- builds -------------------------------------------------------------------------
     def builds(self) -> list[tuple[BuildInfo, bool]]:
@@ -549,18 +574,12 @@ class BuildWriter:
 
     def commit(self) -> BuildInfo:
         """Mark the build complete (it becomes the active build), prune old builds, return its info."""
+        if self.store._lease is not None:
+            self.store._lease.check()  # a writer frozen past its lease must not flip a build over another's
         self.info = replace(self.info, built_at=time.time())
         self.store._call("mark the build complete", self.cols["passages"].modify, metadata=self.info.to_metadata(complete=True))
         self.store.prune()
         return self.info
-
-
-_STORE_HINT = "If another process is writing it, wait and retry; if it is corrupt, delete that folder and run `assistant index`"
-
-
-def _short(err: Exception) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text[:200]
 
 
 def _passage_meta(p: Passage, position: int) -> dict:

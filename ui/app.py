@@ -14,6 +14,7 @@ from assistant import Assistant, AssistantError  # noqa: E402
 from assistant.errors import QuestionError  # noqa: E402
 from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
 from ui.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, rateable  # noqa: E402
+from ui.history import user_turns  # noqa: E402
 from ui.render import answer_markdown, sources_html  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,12 @@ WIDGET_THEME = gr.themes.Default(
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
-def answer_json(assistant: Assistant, question: str, history: list[str] | None = None, documents: list[str] | None = None) -> dict:
-    """Ask and return the ``assistant ask --json`` dict; errors become ``{"error": message}``.
+def answer_json(assistant: Assistant, question: str, history=None, documents: list[str] | None = None) -> dict:
+    """Ask and return the ``assistant ask --json`` dict; errors (a bad question, or a history in
+    none of the forms of :func:`ui.history.user_turns`) become ``{"question", "error": message}``.
     ``documents``: limit the answer to these document ids (None: all)."""
     try:
-        return assistant.ask(question, history or (), documents or None).to_dict()
+        return assistant.ask(question, user_turns(history), documents or None).to_dict()
     except AssistantError as err:
         return {"question": question, "error": str(err)}
     except Exception:  # never a traceback to the user
@@ -265,9 +267,10 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
         api_d = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
 
-        def ask(question: str, history: list[str] | None = None, documents: list[str] | None = None) -> dict:
-            """The ``assistant ask --json`` dict for ``question`` (earlier user turns in ``history``;
-            ``documents``: answer only from these document ids, None or empty for all)."""
+        def ask(question: str, history: list | None = None, documents: list[str] | None = None) -> dict:
+            """The ``assistant ask --json`` dict for ``question``; ``history``: earlier questions, Gradio chat
+            messages or [question, answer] pairs (see :func:`ui.history.user_turns`); ``documents``: answer only
+            from these document ids, None or empty for all."""
             return answer_json(assistant, question, history, documents)
 
         gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
