@@ -24,8 +24,8 @@ from assistant.core import open_store
 from assistant.settings import Settings
 from index import ChromaStore, build_index
 from index.locks import ServerLease
-from tests.conftest import free_port
-from tests.test_safety import FACT, _big_corpus
+from conftest import free_port
+from test_safety import FACT, _big_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How many seals did Odile Varga count?"

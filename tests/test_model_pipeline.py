@@ -19,7 +19,7 @@ from assistant.errors import StoreError
 from assistant.settings import Settings
 from index import build_index, make_embedder
 from index.embedder import packaged_model_path
-from tests.test_safety import FACT
+from test_safety import FACT
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How many seals did Odile Varga count?"
