@@ -18,7 +18,6 @@ then only read; ``InferenceSession.run`` may be called from several threads.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.reader_input import PairEncoder
+from index.embedder import _sha256
 from index.errors import ModelError
 
 READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
@@ -67,14 +67,6 @@ class Candidate:
     sentence: str
     title: str = ""
     context: str = ""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Reader:
