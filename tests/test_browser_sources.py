@@ -7,23 +7,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import ThreadedUvicorn, free_port
-from test_browser import ANSWER_WAIT_MS, ARTIFACTS, CHROMIUM, Offline, ask_in, expect, playwright_api  # noqa: F401
+from test_browser import ANSWER_WAIT_MS, ARTIFACTS, CHROMIUM, ask_in, browser, context, expect  # noqa: F401  (browser, context: fixtures)
 from test_sources import REPORT, folder, mixed  # noqa: F401  (module fixtures)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pw = playwright_api.sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-    except Exception as err:
-        pw.stop()
-        pytest.skip(f"chromium at {CHROMIUM} does not start under Playwright: {err}")
-    yield b
-    b.close()
-    pw.stop()
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +20,6 @@ def served(mixed, settings):  # noqa: F811
 
     with ThreadedUvicorn(create_app(mixed, settings.model_copy(update={"root_path": "/assistant"})), free_port()) as running:
         yield running.url + "/assistant"
-
-
-@pytest.fixture
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
-    ctx.offline = Offline(ctx)
-    yield ctx
-    ctx.close()
 
 
 def _open_source(context, page, frame):
