@@ -84,8 +84,13 @@ def main() -> int:
             for rule in args.rules:
                 with without(rule):
                     s = run_eval(target, questions, name=path.stem).summary
-                print(f"{path.stem:16s} {'-' + rule if rule != 'default' else 'default':16s} " + " ".join(f"{m} {s.get(m, float('nan')):.3f}" for m in METRICS), flush=True)
+                print(f"{path.stem:16s} {'-' + rule if rule != 'default' else 'default':16s} " + " ".join(f"{m} {_fmt(s.get(m))}" for m in METRICS), flush=True)
     return 0
+
+
+def _fmt(value) -> str:
+    """A metric to 3 decimals; "–" where it does not apply (None: no question of that kind)."""
+    return "–" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":
