@@ -57,7 +57,7 @@ def _assistant(docs, indexes, tmp: Path):
         name = f"doc{i:03d}.txt"
         (folder / name).write_text(docs[i].text, encoding="utf-8")
         names[name] = i
-    settings = Settings(data_dir=tmp / "data", documents=[folder])
+    settings = Settings(data_dir=tmp / "data", documents=[folder], answer_model="reader")
     return Assistant.from_settings(settings, progress=False), names
 
 
@@ -169,6 +169,42 @@ def fit(rows, features: bool) -> dict:
     return w
 
 
+def fit_listwise(rows) -> dict:
+    """The fusion fitted in two steps, both on held-out fit documents:
+
+    1. **ranking**: a linear score ``z = w . (logit, fused, similarity, coverage)`` maximising
+       the softmax likelihood of the sentences holding a gold answer among each answerable
+       question's candidates (a conditional logit, i.e. listwise: it is fitted for what is
+       quoted first, not for every candidate alike), L2 penalty 1e-3;
+    2. **calibration**: Platt scaling of the best candidate's ``z`` on whether that sentence
+       answers (unanswerable questions count as "does not"), so ``sigmoid(a z + b)`` is the
+       probability the user sees and the threshold applies to.
+
+    Returns the weights of ``sigmoid(a w . x + b)`` in the :data:`assistant.reader.FUSION` layout.
+    """
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
+    data = [(np.column_stack([r["logits"], np.array(r["features"])]), np.array(r["labels"]), r) for r in rows if r["logits"]]
+    answerable = [(x, y) for x, y, r in data if not r["impossible"] and y.sum()]
+
+    def nll(w):
+        total = 0.0
+        for x, y in answerable:
+            z = x @ w
+            z = z - z.max()
+            total -= np.log(np.exp(z)[y == 1].sum()) - np.log(np.exp(z).sum())
+        return total / len(answerable) + 1e-3 * float(w @ w)
+
+    w = minimize(nll, np.full(len(KEYS), 0.1), method="L-BFGS-B").x
+    top = [(float((x @ w).max()), int(y[int(np.argmax(x @ w))])) for x, y, r in data]
+    platt = LogisticRegression(C=10.0, max_iter=1000).fit(np.array([[t] for t, _ in top]), np.array([lab for _, lab in top]))
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    out = {k: round(a * float(v), 4) for k, v in zip(KEYS, w)}
+    out["bias"] = round(b, 4)
+    return out
+
+
 def reliability(rows, w, bins=10) -> tuple[list, float]:
     """Best candidate per question: (bin, count, mean probability, share whose best sentence answers), and the ECE."""
     ps = [probs(r, w) for r in rows]
@@ -245,12 +281,19 @@ def main() -> int:
             args.rows.write_text(json.dumps(rows))
     if args.no_logits:
         return 0
+    for r in rows:  # the reader reads the first --candidates (rows may have been collected with more)
+        for key in ("logits", "labels", "cands", "features", "passages", "docs", "passage_labels"):
+            r[key] = r[key][: args.candidates]
     from assistant.reader import FUSION
 
     s = Settings()
     print("rules:", json.dumps(table(rows, lambda r: r["rules"])))
     if args.part == "dev":
-        candidates = {"reader only (Platt)": fit(rows, False), "reader + retriever scores (fusion)": fit(rows, True)}
+        candidates = {
+            "reader only (Platt)": fit(rows, False),
+            "reader + retriever scores (pointwise fusion)": fit(rows, True),
+            "reader + retriever scores (listwise fusion, calibrated best)": fit_listwise(rows),
+        }
     else:
         candidates = {"shipped fusion": FUSION}
     for name, w in candidates.items():

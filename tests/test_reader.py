@@ -148,10 +148,18 @@ def test_reader_path_quotes_by_probability_or_abstains_saying_the_score(tmp_path
     assert refused.abstain_reason.startswith("no sentence answers this; the closest one scored 0.")
 
 
-def test_answering_with_the_reader_never_imports_torch(reader_file, settings, assistant):
+def test_the_shipped_reader_matches_its_checksum_and_model_card():
+    from assistant.reader import READER_DIR, READER_FILE, READER_NAME, READER_SHA256
+
+    Reader().verify()  # raises if the file is missing or altered
+    card = (READER_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert READER_SHA256 in card and READER_NAME in card and READER_FILE in card
+    assert (READER_DIR / READER_FILE).stat().st_size < 100e6
+
+
+def test_answering_with_the_shipped_reader_never_imports_torch(settings, assistant):
     code = (
-        "import sys; import assistant.reader as r; "
-        f"r._SHARED = r.Reader({str(reader_file)!r}, {_sha(reader_file)!r}); "
+        "import sys; "
         "from assistant import Assistant, Settings; "
         f"a = Assistant.from_settings(Settings(data_dir={str(settings.data_dir)!r}, answer_model='reader'), ensure_index=False); "
         "a.ask('Who is Japan\\'s chief negotiator?'); print('torch' in sys.modules)"
@@ -159,12 +167,3 @@ def test_answering_with_the_reader_never_imports_torch(reader_file, settings, as
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
-
-
-def test_without_shipped_weights_the_reader_says_how_to_get_one(monkeypatch):
-    import assistant.reader as reader_module
-
-    if reader_module.READER_SHA256 is not None:
-        pytest.skip("a trained reader is shipped")
-    with pytest.raises(ModelError, match="train_reader.py"):
-        Reader().verify()
