@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "QuestionError", "Settings"]
+__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "QuestionError", "Settings", "clean_question"]
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from assistant.core import Assistant, clean_question
     from assistant.errors import AssistantError, QuestionError
     from assistant.settings import Settings
     from assistant.types import Answer, Citation
 
 _WHERE = {
     "Assistant": "assistant.core",
+    "clean_question": "assistant.core",
     "Settings": "assistant.settings",
     "Answer": "assistant.types",
     "Citation": "assistant.types",

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.core import clean_question
+from assistant import clean_question
 from assistant.errors import FeedbackError, QuestionError
 from assistant.feedback import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
 

@@ -40,7 +40,7 @@ from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
-from assistant.core import clean_question  # noqa: E402
+from assistant import clean_question  # noqa: E402
 from assistant.errors import QuestionError, UnknownDocumentError  # noqa: E402
 from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -116,7 +116,10 @@ class CitationOut(BaseModel):
     section: str | None = Field(default=None, description='Heading path of the span, e.g. "Leave > Sick leave"; null without headings.')
     text: str = Field(description="document_text[start:end].")
     highlights: list[list[int]] = Field(description="[start, end] spans of the quoted sentences (characters).")
-    score: float = Field(description="Cosine similarity of the best supporting sentence, in [-1, 1].")
+    score: float = Field(
+        description="Support of the best cited sentence: its fused retrieval score (cosine + 1.5 x lexical coverage, "
+        "about 0 to 3) with answer_model=rules, its calibrated probability in [0, 1] with answer_model=reader."
+    )
 
 
 class AskResponse(BaseModel):
