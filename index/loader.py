@@ -2,8 +2,8 @@
 
 Each file is read by the reader of its suffix (``.txt``, ``.md``, ``.html``/``.htm``,
 ``.pdf``, ``.docx``), which gives its text and locators (pages, section headings, blocks).
-``.txt`` and ``.md``: the stored text is the file's text (a BOM dropped), so offsets and
-line numbers are the file's. HTML, PDF and
+``.txt`` and ``.md``: the stored text is a prefix of the file (only a trailing block of
+comment-widget lines is cut), so offsets and line numbers are the file's. HTML, PDF and
 DOCX: the stored text is what the reader made of the file (see each reader), and offsets
 and lines refer to that stored text (``assistant docs`` lists it, the store returns it).
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from index.errors import DocumentsError
 from index.readers import SUPPORTED_SUFFIXES, Unreadable, read, reader_for
-from index.readers.text import html_to_text, title_of
+from index.readers.text import html_to_text, strip_trailing_widget, title_of
 from index.types import Document
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -33,6 +33,7 @@ __all__ = [
     "load_all",
     "load_document",
     "load_documents",
+    "strip_trailing_widget",
     "title_of",
 ]
 

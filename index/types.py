@@ -34,8 +34,8 @@ class Document:
             survives edits of the file's content and is unique within an index.
         title: HTML: the page's ``<title>``; otherwise the first non-empty line of the text
             (Markdown ``#`` marks removed).
-        text: The stored text: the file's text (a BOM dropped; HTML: the page reduced to text,
-            PDF and DOCX: the reader's text).
+        text: The stored text: the file's text with the trailing comment-widget lines cut off
+            (HTML: the page reduced to text first).
         source: Absolute path of the file it came from.
         sha256: Hex SHA-256 of ``text`` encoded as UTF-8; changes whenever the content does.
         format: The reader that made ``text`` (``"text"``, ``"markdown"``, ``"html"``,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from index.chunking import ChunkingConfig, chunk_document, group_units, split_sentences
-from index.loader import load_document
+from index.loader import load_document, strip_trailing_widget
 from index.types import Document
 
 
@@ -104,6 +104,13 @@ def test_a_paragraph_without_sentence_breaks_is_cut_not_truncated():
     assert all(len(p.text) <= ChunkingConfig().max_sentence_chars for p in passages)
     assert "zebras" in passages[-1].text
     assert "".join(re.sub(r"\s", "", p.text) for p in passages) == re.sub(r"\s", "", text)
+
+
+def test_widget_strip_keeps_a_prefix():
+    raw = "Title\nBody line.\n0 comments:\nPublicar un comentario\n"
+    assert strip_trailing_widget(raw) == "Title\nBody line."
+    assert strip_trailing_widget("No widget here.\n") == "No widget here."
+    assert strip_trailing_widget("Post a Comment\nis the title\nbody") == "Post a Comment\nis the title\nbody"
 
 
 def test_loader_titles_and_ids(tmp_path, article):

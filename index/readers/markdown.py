@@ -1,6 +1,7 @@
 """Markdown (``.md``) reader: the file's text as is, with its structure from ``markdown-it-py``.
 
-The stored text is the file's own Markdown (UTF-8, BOM dropped, as for ``.txt``), so offsets and line numbers are those of the file. The parse
+The stored text is the file's own Markdown (UTF-8, BOM dropped, trailing comment-widget
+lines cut, as for ``.txt``), so offsets and line numbers are those of the file. The parse
 (CommonMark plus GFM tables; ``markdown-it-py``, MIT, already installed with ``rich``) gives:
 
 * **headings** (ATX ``## Sick leave`` and setext): the section path, e.g. ``"Leave > Sick leave"``;
@@ -15,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.readers.base import Extracted, read_bytes
-from index.readers.text import decode_utf8
+from index.readers.text import decode_utf8, strip_trailing_widget
 from index.types import SECTION_SEPARATOR, Heading, Span
 
 
@@ -72,6 +73,6 @@ def read_markdown(path: Path) -> Extracted:
     Raises:
         Unreadable: not UTF-8, or too large.
     """
-    text = decode_utf8(read_bytes(path), path)
+    text = strip_trailing_widget(decode_utf8(read_bytes(path), path))
     headings, blocks = structure(text)
     return Extracted(text, format="markdown", headings=headings, blocks=blocks)

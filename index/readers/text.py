@@ -1,9 +1,8 @@
 """Plain text (``.txt``) and HTML (``.html``/``.htm``) readers.
 
-``.txt``: UTF-8; a BOM is dropped, so offsets and line numbers are those of the file. No
-headings: a plain text file has no marked structure. (Nothing is cut: an earlier rule that
-trimmed a blog's trailing comment-widget lines fitted only the seed article and was removed;
-the reader does not quote such lines as answers.)
+``.txt``: UTF-8; a BOM is dropped, and a trailing block of comment-widget lines is cut (see
+:func:`strip_trailing_widget`), so the stored text is a prefix of the file and offsets and
+line numbers are those of the file. No headings: a plain text file has no marked structure.
 
 HTML: reduced to text by ``inscriptis`` (paragraphs, list items, table cells kept; scripts,
 styles and markup dropped); ``<h1>``-``<h6>`` become the section path, located in the reduced
@@ -19,6 +18,39 @@ from index.readers.base import Extracted, Unreadable, read_bytes
 from index.types import SECTION_SEPARATOR, Heading
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+# Lines a blog platform's comment widget appends after an article when a page is scraped
+# (Blogger writes "0 comments:" and "Post a Comment", localised, e.g. Spanish "Publicar un
+# comentario"). They are cut only as a trailing block, never from the middle of a text.
+_WIDGET_LINE = re.compile(
+    r"""^\s*(?:
+        \d+\s+(?:comments?|comentarios?|commentaires?|Kommentare?)\s*:?
+      | (?:no|sin)\s+(?:comments?|comentarios?)\s*:?
+      | post\s+a\s+comment | publicar\s+un\s+comentario | publier\s+un\s+commentaire
+      | leave\s+a\s+(?:comment|reply) | add\s+a\s+comment
+      | subscribe\s+to:\s*post\s+comments.*
+    )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def strip_trailing_widget(text: str) -> str:
+    """Return ``text`` without its trailing comment-widget lines (and trailing blank lines).
+
+    The result is always a prefix of ``text``: offsets into it are offsets into ``text``.
+    Only lines matching a known widget pattern, at the very end, are removed.
+    """
+    end = len(text)
+    while end > 0:
+        body = text[:end].rstrip()
+        line_start = body.rfind("\n") + 1
+        if body and _WIDGET_LINE.match(body[line_start:]):
+            end = line_start
+            continue
+        end = len(body)
+        break
+    return text[:end]
+
 
 def title_of(text: str, fallback: str) -> str:
     """First non-empty line of ``text``, without Markdown heading marks; ``fallback`` if none."""
@@ -47,7 +79,7 @@ def read_text(path: Path) -> Extracted:
     Raises:
         Unreadable: not UTF-8, or too large.
     """
-    return Extracted(decode_utf8(read_bytes(path), path), format="text")
+    return Extracted(strip_trailing_widget(decode_utf8(read_bytes(path), path)), format="text")
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
@@ -132,6 +164,7 @@ def read_html(path: Path) -> Extracted:
         Unreadable: neither UTF-8 nor its declared charset, or too large.
     """
     html = _decode_html(read_bytes(path), path).removeprefix("\ufeff")
-    text, title, headings = _reduce_html(html)
+    raw, title, headings = _reduce_html(html)
+    text = strip_trailing_widget(raw)
     found = tuple(h for h in locate_headings(text, headings) if h[0] < len(text))
     return Extracted(text, title=title, format="html", headings=found)
