@@ -36,8 +36,9 @@ READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
 READER_FILE = "reader-int8.onnx"
 
 READER_SHA256: str | None = "c2f23b4441a423acc527ad72c5bb697bc349a87d87f5f5263d337f23db210123"
-"""SHA-256 of the shipped :data:`READER_FILE`, checked before loading; None while no trained
-reader is shipped (see MODEL_CARD.md): ``answer_model="reader"`` is then an error that says so."""
+"""SHA-256 of the shipped :data:`READER_FILE` (:data:`READER_NAME`, see MODEL_CARD.md), checked
+before loading. ``None`` would mean no trained reader is shipped: ``answer_model="reader"`` is
+then an error that says how to train one."""
 
 CALIBRATION = (1.0, 0.0)
 """``(scale, bias)`` of the Platt scaling ``p = sigmoid(scale * logit + bias)``, fitted on the

@@ -196,7 +196,7 @@ class Settings(BaseSettings):
         "abstain_below and the checks of assistant.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
         "trained by benchmarks/train_reader.py, reads each candidate sentence with the question; its file is checked by "
         "SHA-256 and a missing or altered file is an error, never a fallback to the rules). `rules` stays the default: "
-        "the shipped reader ranks Wikipedia answers better but the seed article and PolicyQA worse, and does not tell "
+        "the shipped reader ranks Wikipedia answers better but the seed article worse (PolicyQA about even), and does not tell "
         "answerable from unanswerable questions (see assistant/models/reader/MODEL_CARD.md).",
     )
     reader_threshold: float = Field(
