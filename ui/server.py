@@ -39,8 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from assistant import Assistant, AssistantError  # noqa: E402
-from assistant import clean_question  # noqa: E402
+from assistant import Assistant, AssistantError, clean_question  # noqa: E402
 from assistant.errors import QuestionError, UnknownDocumentError  # noqa: E402
 from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
