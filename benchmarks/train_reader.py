@@ -11,7 +11,8 @@ the *fit* documents of every public set (``benchmarks/data/split.json``), some o
 held out (``DEV``) for early stopping and calibration; see :mod:`reader_data` for the pairs.
 Each epoch every question keeps its positives and ``--negatives`` of its (hard) negatives,
 drawn anew. Loss: binary cross-entropy on every pair plus a listwise softmax cross-entropy
-over each answerable question's candidates. bfloat16 autocast on the CPU, seed fixed.
+over each answerable question's candidates (and, with ``--null``, a no-answer option). bfloat16
+autocast on CPUs that compute it natively (AMX, AVX512-BF16), float32 elsewhere; seed fixed.
 
 Writes ``--out``/``reader.pt`` (best dev checkpoint) and ``train.json`` (counts, time, results).
 ``benchmarks/export_reader.py`` turns the checkpoint into the shipped ONNX file.
@@ -37,7 +38,11 @@ import torch  # noqa: E402
 
 import reader_data  # noqa: E402
 from assistant.reader_input import PairEncoder  # noqa: E402
-from index.embedder import SentenceTransformerEmbedder, _PackagedModel  # noqa: E402
+from index.embedder import SentenceTransformerEmbedder, _PackagedModel, cpu_has_native_bfloat16  # noqa: E402
+
+BF16 = cpu_has_native_bfloat16()
+"""Train and score in bfloat16 autocast only where the CPU computes it natively: emulated
+bfloat16 (e.g. on an AMD EPYC without AVX512-BF16) is several times slower than float32."""
 
 SEED = 13
 DEV = {  # fit documents held out for early stopping, calibration and thresholds
@@ -82,17 +87,27 @@ def pad(rows):
     return ids, mask, types
 
 
-def subsample(groups, negatives: int, rng: random.Random):
-    """Each question's positives and at most ``negatives`` of its negatives, drawn anew each epoch
-    (every candidate is a hard one: top-ranked by BM25 or the bi-encoder, or a plausible answer)."""
+def subsample(groups, negatives: int, rng: random.Random, keep=None):
+    """Each question's positives, the rows ``keep[i]`` names (an unanswerable question's
+    plausible-answer sentences), and at most ``negatives`` of its other negatives, drawn anew
+    each epoch (every candidate is a hard one: top-ranked by BM25 or the bi-encoder)."""
     if negatives <= 0:
         return groups
     out = []
-    for g in groups:
-        pos = [r for r in g if r[2]]
-        neg = [r for r in g if not r[2]]
+    for i, g in enumerate(groups):
+        kept = set(keep[i]) if keep else set()
+        pos = [r for k, r in enumerate(g) if r[2] or k in kept]
+        neg = [r for k, r in enumerate(g) if not r[2] and k not in kept]
         out.append(pos + rng.sample(neg, min(negatives, len(neg))))
     return out
+
+
+def plausible_rows(docs, questions) -> list[list[int]]:
+    """Per question, the candidate rows holding a SQuAD 2.0 plausible answer (empty if answerable)."""
+    return [
+        [k for k, j in enumerate(q.candidates) if reader_data.label(docs[q.doc].sentences[j], q.gold) != 0] if q.impossible else []
+        for q in questions
+    ]
 
 
 def batches(groups, pairs_per_batch: int, rng: random.Random):
@@ -116,16 +131,28 @@ def batches(groups, pairs_per_batch: int, rng: random.Random):
     return out
 
 
-def loss_of(logits, labels, sizes, listwise: float):
+def loss_of(logits, labels, sizes, listwise: float, null: float = 0.0):
+    """Binary cross-entropy on every pair, plus ``listwise`` x a softmax cross-entropy over each
+    answerable question's candidates, plus ``null`` x the same softmax with a "no answer" option
+    of fixed logit 0 added, for every question (its target: the positives, or the null option
+    for an unanswerable question). The null term trains what abstention uses, the best
+    candidate's logit against a fixed threshold, as SQuAD 2.0 readers score no-answer with the
+    [CLS] position (Devlin et al. 2019, section 4.3)."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
-    parts, start = [], 0
+    parts, nulls, start = [], [], 0
+    zero = logits.new_zeros(1)
     for n in sizes:
         lg, lb = logits[start : start + n], labels[start : start + n]
         start += n
         if lb.sum() > 0:
             parts.append(torch.logsumexp(lg, 0) - torch.logsumexp(lg.masked_fill(lb == 0, -1e4), 0))
+        if null:
+            full = torch.logsumexp(torch.cat([lg, zero]), 0)
+            target = torch.logsumexp(lg.masked_fill(lb == 0, -1e4), 0) if lb.sum() > 0 else zero[0]
+            nulls.append(full - target)
     lw = torch.stack(parts).mean() if parts else logits.new_zeros(())
-    return bce + listwise * lw
+    ln = torch.stack(nulls).mean() if nulls else logits.new_zeros(())
+    return bce + listwise * lw + null * ln
 
 
 @torch.no_grad()
@@ -137,7 +164,7 @@ def score(model, groups, batch_pairs: int = 128) -> list[np.ndarray]:
     for b in range(0, len(order), batch_pairs):
         idx = order[b : b + batch_pairs]
         ids, mask, types = pad([flat[i][1] for i in idx])
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
             out[idx] = model(ids, mask, types).float().numpy()
     model.train()
     res, start = [], 0
@@ -212,6 +239,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-pairs", type=int, default=64)
     ap.add_argument("--listwise", type=float, default=0.5)
+    ap.add_argument("--null", type=float, default=0.0, help="weight of the no-answer softmax term (see loss_of)")
     ap.add_argument("--negatives", type=int, default=6, help="negatives per question per epoch (0 = all candidates)")
     ap.add_argument("--eval-every", type=int, default=400, help="steps between dev evaluations")
     ap.add_argument("--dev-sample", type=int, default=600, help="dev questions scored at each evaluation")
@@ -240,7 +268,9 @@ def main(argv=None) -> int:
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     rng = random.Random(SEED)
     tr_groups = [groups[i] for i in train]
-    steps_per_epoch = len(batches(subsample(tr_groups, args.negatives, random.Random(0)), args.batch_pairs, random.Random(0)))
+    plausible = plausible_rows(docs, questions)
+    tr_keep = [plausible[i] for i in train]
+    steps_per_epoch = len(batches(subsample(tr_groups, args.negatives, random.Random(0), tr_keep), args.batch_pairs, random.Random(0)))
     total = int(steps_per_epoch * args.epochs)
     warm = max(1, total // 20)
     # The learning rate follows the schedule by steps or by wall-clock time, whichever is
@@ -259,14 +289,14 @@ def main(argv=None) -> int:
     deadline = t_train + args.minutes * 60
     done = False
     while not done:
-        epoch_groups = subsample(tr_groups, args.negatives, rng)
+        epoch_groups = subsample(tr_groups, args.negatives, rng, tr_keep)
         for batch in batches(epoch_groups, args.batch_pairs, rng):
             rows = [r for g in batch for r in epoch_groups[g]]
             ids, mask, types = pad(rows)
             labels = torch.tensor([float(r[2]) for r in rows])
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
                 logits = model(ids, mask, types).float()
-            loss = loss_of(logits, labels, [len(epoch_groups[g]) for g in batch], args.listwise)
+            loss = loss_of(logits, labels, [len(epoch_groups[g]) for g in batch], args.listwise, args.null)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
@@ -293,7 +323,7 @@ def main(argv=None) -> int:
                 done = True
                 break
     summary = {
-        **counts, "seed": SEED, "init": str(args.init) if args.init else None, "layers": args.layers, "lr": args.lr, "listwise": args.listwise, "negatives": args.negatives, "batch_pairs": args.batch_pairs,
+        **counts, "seed": SEED, "bfloat16": BF16, "init": str(args.init) if args.init else None, "layers": args.layers, "lr": args.lr, "listwise": args.listwise, "null": args.null, "negatives": args.negatives, "batch_pairs": args.batch_pairs,
         "steps": step, "steps_planned": total, "pairs_seen": pairs, "train_minutes": round((time.time() - t_train) / 60, 1),
         "pairs_per_second": round(pairs / (time.time() - t_train), 1), "dev_history": history,
         "dev_baseline": dev_baselines(dev_groups, dev_q, docs, questions, dev),
