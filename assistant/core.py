@@ -16,10 +16,9 @@ from assistant.reader import make_reader
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer
-from index.chunking import ChunkingConfig
-from index.embedder import Embedder, make_embedder
+from index.embedder import Embedder
 from index.errors import IndexBusyError, ReadOnlyStoreError
-from index.pipeline import IndexReport, build_index, fingerprint, incompatibility
+from index.pipeline import IndexReport, build_index, fingerprint, incompatibility, paths_to_index
 from index.store import BuildInfo, ChromaStore, DocumentRecord
 from index.types import Document
 
@@ -81,7 +80,7 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.chunking = ChunkingConfig(max_chars=settings.chunk_max_chars)
+        self.chunking = settings.chunking()
         self.retriever = self._make_retriever(store)
         self.answerer = ExtractiveAnswerer(
             abstain_below=settings.abstain_below,
@@ -120,13 +119,13 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
-        """Open the store; with ``ensure_index``, build or refresh the index first (see
-        :meth:`index` without paths: the default seeds/ are never added to an index a user
-        built with ``assistant index PATH``).
+        """Open the store; with ``ensure_index`` and no index in the store yet (the first start),
+        index ``settings.documents`` (the seeds by default) first. An existing index is never
+        written here: ``assistant index`` updates it, and the running assistant switches to the
+        new build (see :meth:`refresh_index`).
 
-        When the index cannot be brought up to date because another ``assistant index`` is
-        writing it or the store is read-only, but a complete build exists, that build is
-        served and :attr:`index_notice` says why (a build never blocks a reader).
+        When another ``assistant index`` is building the first index meanwhile and completes
+        it, or the store is read-only, that build is served and :attr:`index_notice` says why.
 
         Without ``ensure_index`` nothing is read until the first question, which raises
         :class:`~index.errors.StoreError` if there is no index, or if it was built with
@@ -143,12 +142,11 @@ class Assistant:
 
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
             chat_model = build_chat_model(settings.llm, settings.llm_base_url, settings.llm_timeout, key)
-        store = open_store(settings)
-        embedder = make_embedder(settings.embedding_backend, settings.model_path, settings.data_dir / "models", settings.embedding_precision)
-        assistant = cls(settings, store, embedder, chat_model)
-        if ensure_index:
+        store = settings.open_store()
+        assistant = cls(settings, store, settings.make_embedder(), chat_model)
+        if ensure_index and store.active_build() is None:  # the first start: index the seeds (or settings.documents)
             try:
-                assistant.last_index_report = assistant.index(progress=progress)
+                assistant.last_index_report = assistant.index(settings.documents, progress=progress)
             except (IndexBusyError, ReadOnlyStoreError) as err:
                 if store.active_build() is None:
                     raise
@@ -157,13 +155,16 @@ class Assistant:
         return assistant
 
     def warm_up(self) -> None:
-        """Load the model that embeds questions (exporting it on the very first start, a few
-        seconds), so that the first question is answered as fast as the next ones.
+        """Load the index's build (passages, BM25 indexes, vectors) and the model that embeds
+        questions (exporting it on the very first start, a few seconds), so that the first
+        question is answered as fast as the next ones.
 
         Raises:
             ModelError: the model cannot be loaded or exported.
+            StoreError: no index, or one built with other settings (run ``assistant index --rebuild``).
         """
-        self.embedder.embed(["warm up"])
+        self._current()
+        self.embedder.embed_query(["warm up"])
         if self.answerer.reader is not None:
             self.answerer.reader.warm_up()
 
@@ -191,7 +192,7 @@ class Assistant:
         """
         if paths is None:
             explicit = "documents" in self.settings.model_fields_set
-            paths = self.settings.documents if explicit or self.store.active_build() is None else []
+            paths = paths_to_index(self.store, self.settings.documents, explicit)
         report = build_index(
             paths,
             self.store,
@@ -368,7 +369,7 @@ class Assistant:
             else:
                 focus = self._focus(retriever, history, scope=scope)
         t1 = time.perf_counter()
-        q = self.embedder.embed([query])[0]
+        q = self.embedder.embed_query([query])[0]
         t2 = time.perf_counter()
         retrieved = retriever.search(query, q, focus=focus, documents=scope)
         t3 = time.perf_counter()
@@ -418,9 +419,3 @@ class Assistant:
             timings_ms=timings,
         )
 
-
-def open_store(settings: Settings) -> ChromaStore:
-    """The store the settings point at: a Chroma server if ``chroma_url`` is set, else ``store_path``."""
-    if settings.chroma_url:
-        return ChromaStore(url=settings.chroma_url, lease_seconds=settings.index_lease_seconds)
-    return ChromaStore(path=settings.store_path, lock_timeout=settings.store_lock_timeout)

@@ -138,7 +138,7 @@ class SupportScorer:
         return best
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embedder.embed(list(texts))
+        return self._embedder.embed_query(list(texts))
 
 
 def verify(

@@ -205,14 +205,14 @@ def evaluate_file(path: Path, assistant, scope: Scope | None = None) -> EvalRepo
 def index_documents(documents: Sequence[SetDocument], folder: Path, assistant):
     """A new assistant like ``assistant`` (its settings and embedder) over ``documents`` only,
     written as files into ``folder/docs`` and indexed into a store in ``folder/data``."""
-    from assistant.core import Assistant, open_store
+    from assistant.core import Assistant
 
     docs = folder / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     for d in documents:
         (docs / d.doc_id).write_text(d.text, encoding="utf-8")
     settings = assistant.settings.model_copy(update={"data_dir": folder / "data", "chroma_url": None, "documents": [docs]})
-    scratch = Assistant(settings, open_store(settings), assistant.embedder)
+    scratch = Assistant(settings, settings.open_store(), assistant.embedder)
     scratch.index([docs], progress=False)
     stored = {d.doc_id: d.text for d in scratch.documents()}
     for d in documents:

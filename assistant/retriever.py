@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -35,7 +35,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from index.embedder import Embedder
-from index.store import ChromaStore
+from index.store import StoreReader
 from index.types import Passage, Span
 
 _WORD = re.compile(r"\w+")
@@ -210,9 +210,15 @@ WINDOW_SHARE = 1.0 / 3.0
 (``bm25_weight * (coverage + WINDOW_SHARE * window coverage)``); 1/3 measured best of {0, 1/3, 2/3}."""
 
 
-EMBEDDING_CACHE = 4096
-"""Passages whose stored embeddings the retriever keeps in memory (count; ~6 KB each with
-about 3.5 sentences of 384 floats), so a repeated candidate costs no store read."""
+def _top(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Indexes of the ``k`` highest ``scores`` (where ``mask`` is True, if given), best first."""
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
 
 
 class PassageRetriever(BaseRetriever):
@@ -230,8 +236,8 @@ class PassageRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: Any
-    embedder: Any
+    store: StoreReader
+    embedder: Embedder
     mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
     k: int = 5
     candidates: int = 30
@@ -246,13 +252,15 @@ class PassageRetriever(BaseRetriever):
     _lexicon: SentenceLexicon | None = PrivateAttr(default=None)
     _speakers: list[frozenset[str]] = PrivateAttr(default_factory=list)
     _build_id: str | None = PrivateAttr(default=None)
-    _embeddings: dict[str, tuple[np.ndarray, np.ndarray]] = PrivateAttr(default_factory=dict)
+    _sentence_vectors: np.ndarray = PrivateAttr(default=None)
+    _passage_doc: np.ndarray = PrivateAttr(default=None)
+    _passage_vectors: np.ndarray = PrivateAttr(default=None)
     vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Lower-cased words of all passages.")
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
     def refresh(self) -> None:
         """(Re)load passages and the lexical indexes from the store's open build."""
-        store: ChromaStore = self.store
+        store = self.store
         build = store.open()
         passages = list(store.passages())
         self._passages = passages
@@ -271,8 +279,26 @@ class PassageRetriever(BaseRetriever):
         self._lexicon = SentenceLexicon(texts, windows) if texts else None
         self._speakers = [quoted_speakers(p.text) for p in passages]
         self.vocabulary = {w.lower() for p in passages for w in _WORD.findall(p.text)}
-        self._embeddings = {}
+        self._passage_doc = np.asarray([p.doc_id for p in passages], dtype=object)
+        self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)
         self._build_id = build.build_id
+
+    def _load_vectors(self, store: StoreReader, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """The build's sentence vectors ``[n_sentences, dim]`` (rows in the order of
+        ``self._owner``) and passage vectors ``[n_passages, dim]`` (rows in passage order), read
+        once (two paged reads); a vector the store lacks stays zero (cosine 0)."""
+        sentences = np.zeros((len(self._owner), dim), dtype=np.float32)
+        ids, vectors = store.vectors("sentences")
+        for sid, v in zip(ids, vectors):
+            pid, _, j = sid.rpartition(":")
+            if (pi := self._by_id.get(pid)) is not None and int(j) < len(self._passages[pi].sentences):
+                sentences[self._first[pi] + int(j)] = v
+        whole = np.zeros((len(self._passages), dim), dtype=np.float32)
+        ids, vectors = store.vectors("passages")
+        for pid, v in zip(ids, vectors):
+            if (pi := self._by_id.get(pid)) is not None:
+                whole[pi] = v
+        return sentences, whole
 
     def search(
         self,
@@ -296,8 +322,8 @@ class PassageRetriever(BaseRetriever):
             self.refresh()
         if not self._passages:
             return []
-        embedder: Embedder = self.embedder
-        q = query_embedding if query_embedding is not None else embedder.embed([query])[0]
+        embedder = self.embedder
+        q = query_embedding if query_embedding is not None else embedder.embed_query([query])[0]
         use_dense = self.mode in ("dense", "hybrid")
         use_lexical = self.mode in ("bm25", "hybrid") and self._lexicon is not None
         lexical = np.zeros(len(self._owner), dtype=np.float32)
@@ -309,7 +335,9 @@ class PassageRetriever(BaseRetriever):
             scope = sorted(set(documents))
             lexical = np.where(np.isin(self._sentence_doc, scope), lexical, 0.0).astype(np.float32)
         bonus = self._focus_bonus(focus, scope)
-        rows = self._score(q, self._candidates(q, lexical, use_dense, use_lexical, bonus, scope), lexical)
+        sentence_cos, passage_cos = self._sentence_vectors @ q, self._passage_vectors @ q
+        candidates = self._candidates(sentence_cos, passage_cos, lexical, use_dense, use_lexical, bonus, scope)
+        rows = self._score(candidates, sentence_cos, passage_cos, lexical)
         fused = self._fuse(rows, use_dense, use_lexical)
         about = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
         for n, (pi, *_rest) in enumerate(rows):
@@ -327,25 +355,32 @@ class PassageRetriever(BaseRetriever):
         return 0.0
 
     def _candidates(
-        self, q: np.ndarray, lexical: np.ndarray, use_dense: bool, use_lexical: bool, bonus: dict[int, float], scope: list[str] | None
+        self,
+        sentence_cos: np.ndarray,
+        passage_cos: np.ndarray,
+        lexical: np.ndarray,
+        use_dense: bool,
+        use_lexical: bool,
+        bonus: dict[int, float],
+        scope: list[str] | None,
     ) -> list[int]:
         """Indexes of the candidate passages, in first-found order: those of the ``candidates``
         best sentences by lexical coverage, of the ``candidates`` nearest sentences and the
-        ``candidates // 3`` nearest passages by embedding (within ``scope``, document ids, if
-        given), and the focus passages."""
+        ``candidates // 3`` nearest passages by cosine (exact search over the vectors held in
+        memory; within ``scope``, document ids, if given), and the focus passages."""
         chosen: dict[int, None] = {}
         if use_lexical:
             for i in np.argsort(-lexical)[: self.candidates]:
                 if lexical[i] > 0:
                     chosen.setdefault(int(self._owner[i]), None)
         if use_dense:
-            for sid, _ in self.store.query_sentences(q, self.candidates, scope):
-                chosen.setdefault(self._by_id.get(sid.rsplit(":", 1)[0], -1), None)
-            for pid, _ in self.store.query_passages(q, max(self.k, self.candidates // 3), scope):
-                chosen.setdefault(self._by_id.get(pid, -1), None)
+            for i in _top(sentence_cos, self.candidates, None if scope is None else np.isin(self._sentence_doc, scope)):
+                chosen.setdefault(int(self._owner[i]), None)
+            passage_mask = None if scope is None else np.isin(self._passage_doc, scope)
+            for pi in _top(passage_cos, max(self.k, self.candidates // 3), passage_mask):
+                chosen.setdefault(int(pi), None)
         for pi in bonus:
             chosen.setdefault(pi, None)
-        chosen.pop(-1, None)  # an id the store returned that this build's passages do not have
         return list(chosen)
 
     def _focus_bonus(self, focus: Focus | None, scope: list[str] | None = None) -> dict[int, float]:
@@ -364,18 +399,15 @@ class PassageRetriever(BaseRetriever):
             if 0 <= pi < len(self._passages) and self._passages[pi].doc_id == doc
         }
 
-    def _score(self, q: np.ndarray, candidates: list[int], lexical: np.ndarray) -> list[tuple]:
+    def _score(self, candidates: list[int], sentence_cos: np.ndarray, passage_cos: np.ndarray, lexical: np.ndarray) -> list[tuple]:
         """One row per candidate passage: ``(passage index, sentence cosines [n], dense scores [n],
         lexical scores [n])``, ``n`` its sentences; dense = sentence cosine + PASSAGE_WEIGHT *
-        passage cosine (stored embeddings)."""
-        cands = [self._passages[i] for i in candidates]
-        sent_embs, pass_embs = self.stored_embeddings(cands)
+        passage cosine."""
         rows = []
-        for pi, p in zip(candidates, cands):
-            cos = sent_embs[p.passage_id] @ q if p.passage_id in sent_embs else np.zeros(len(p.sentences))
-            dense = cos + PASSAGE_WEIGHT * float(pass_embs[p.passage_id] @ q) if p.passage_id in pass_embs else cos
-            lo = self._first[pi]
-            rows.append((pi, cos, dense, lexical[lo : lo + len(p.sentences)]))
+        for pi in candidates:
+            lo, n = self._first[pi], len(self._passages[pi].sentences)
+            cos = sentence_cos[lo : lo + n]
+            rows.append((pi, cos, cos + PASSAGE_WEIGHT * float(passage_cos[pi]), lexical[lo : lo + n]))
         return rows
 
     def _ranked(self, rows: list[tuple], fused: list[np.ndarray]) -> list[RetrievedPassage]:
@@ -403,20 +435,14 @@ class PassageRetriever(BaseRetriever):
         return prev.text[start - prev.start : end - prev.start]
 
     def stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Sentence (``[n, dim]``) and passage (``[dim]``) embeddings by passage id, read from the
-        store once per build and kept (at most ``EMBEDDING_CACHE`` passages, oldest dropped first)."""
-        missing = [p for p in passages if p.passage_id not in self._embeddings]
-        if missing:
-            sentences = self.store.sentence_embeddings(missing)
-            whole = self.store.passage_embeddings(missing)
-            for p in missing:
-                if p.passage_id in sentences and p.passage_id in whole:
-                    self._embeddings[p.passage_id] = (sentences[p.passage_id], whole[p.passage_id])
-            while len(self._embeddings) > EMBEDDING_CACHE:
-                self._embeddings.pop(next(iter(self._embeddings)), None)
-        cache = self._embeddings  # read once: a concurrent refresh() swaps in a new dict
-        found = [(p.passage_id, e) for p in passages if (e := cache.get(p.passage_id)) is not None]
-        return {pid: e[0] for pid, e in found}, {pid: e[1] for pid, e in found}
+        """Sentence (``[n, dim]``) and passage (``[dim]``) embeddings by passage id, from the
+        vectors held in memory (passages of another build are left out)."""
+        sentences, whole = self._sentence_vectors, self._passage_vectors  # read once: refresh() swaps them
+        found = [(p.passage_id, pi) for p in passages if (pi := self._by_id.get(p.passage_id)) is not None]
+        return (
+            {pid: sentences[self._first[pi] : self._first[pi] + len(self._passages[pi].sentences)] for pid, pi in found},
+            {pid: whole[pi] for pid, pi in found},
+        )
 
     def _fuse(self, rows, use_dense: bool, use_lexical: bool) -> list[np.ndarray]:
         """One fused score per sentence of each candidate row (higher is better).

@@ -28,14 +28,10 @@ class Citation:
     score: float
 
     def to_dict(self) -> dict:
-        """JSON-able dict in the ``assistant ask --json`` schema."""
-        return {
-            "n": self.n,
-            **self.passage.location(),
-            "text": self.passage.text,
-            "highlights": [list(h) for h in self.highlights],
-            "score": round(self.score, 4),
-        }
+        """JSON-able dict in the answer schema (:class:`assistant.schema.CitationOut`)."""
+        from assistant.schema import CitationOut
+
+        return CitationOut.from_citation(self).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +50,10 @@ class Flag:
     detail: str
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "text": self.text, "kind": self.kind, "detail": self.detail}
+        """JSON-able dict in the answer schema (:class:`assistant.schema.FlagOut`)."""
+        from assistant.schema import FlagOut
+
+        return FlagOut.from_flag(self).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +87,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-able dict in the ``assistant ask --json`` schema (``related`` added)."""
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "abstained": self.abstained,
-            "citations": [c.to_dict() for c in self.citations],
-            "related": [c.to_dict() for c in self.related],
-            "abstain_reason": self.abstain_reason,
-            "generator": self.generator,
-            "flags": [f.to_dict() for f in self.flags],
-            "notice": self.notice,
-            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-        }
+        """JSON-able dict in the answer schema (:class:`assistant.schema.AnswerOut`), as
+        ``assistant ask --json`` prints and ``POST /api/ask`` returns it."""
+        from assistant.schema import AnswerOut
+
+        return AnswerOut.from_answer(self).model_dump(mode="json")

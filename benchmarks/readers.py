@@ -38,7 +38,7 @@ def main() -> None:
 
     settings = Settings()
     embedder = make_embedder(settings.embedding_backend, settings.model_path, Path(tempfile.mkdtemp()) / "models", settings.embedding_precision)
-    embedder.embed(["warm up the model"] * 8)
+    embedder.embed_documents(["warm up the model"] * 8)
     reads = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -51,7 +51,7 @@ def main() -> None:
     t0 = time.perf_counter()
     chunks = chunk_document(load_document(REPORT), ChunkingConfig(max_tokens=embedder.max_tokens), embedder.count_tokens)
     t1 = time.perf_counter()
-    embedder.embed([t for p in chunks for t in p.sentence_texts()] + [p.text for p in chunks])
+    embedder.embed_documents([t for p in chunks for t in p.sentence_texts()] + [p.text for p in chunks])
     t2 = time.perf_counter()
     total, reader, passages = index_once(REPORT, embedder)
     with tempfile.TemporaryDirectory() as d:

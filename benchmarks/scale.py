@@ -35,7 +35,6 @@ import random
 import resource
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,7 +119,7 @@ def _pct(values: list[float], p: float) -> float:
 
 def run_one(size: int, mode: str, corpus: Path, n_questions: int, backend: str, skip_queries: bool) -> dict:
     """Index ``corpus`` into a fresh store and measure (runs in its own process)."""
-    from assistant.core import Assistant, open_store
+    from assistant.core import Assistant
     from assistant.settings import Settings
     from index import make_embedder
 
@@ -148,8 +147,8 @@ def run_one(size: int, mode: str, corpus: Path, n_questions: int, backend: str, 
             env["chroma_url"] = url
         settings = Settings(**env)
         models = Path(os.environ.get("SCALE_MODEL_CACHE", work / "data" / "models"))
-        a = Assistant(settings, open_store(settings), make_embedder(name, None, models, settings.embedding_precision))
-        a.embedder.embed(["warm up"] * 64)  # model load / export is not ingest (64 texts: the bulk path)
+        a = Assistant(settings, settings.open_store(), make_embedder(name, None, models, settings.embedding_precision))
+        a.embedder.embed_documents(["warm up"] * 64)  # model load / export is not ingest
         t = time.perf_counter()
         report = a.index([corpus], progress=True)
         ingest_s = time.perf_counter() - t
@@ -170,7 +169,7 @@ def run_one(size: int, mode: str, corpus: Path, n_questions: int, backend: str, 
             asks, embeds = [], []
             for q in questions:
                 t = time.perf_counter()
-                a.embedder.embed([q])
+                a.embedder.embed_query([q])
                 embeds.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 a.ask(q)

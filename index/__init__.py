@@ -3,7 +3,8 @@
 Files are read by :mod:`index.readers` (one module per format: text, Markdown, HTML, PDF,
 DOCX; :func:`load_all` returns the documents and the skipped files with their reasons).
 
-Public API: :func:`build_index`, :class:`ChromaStore`, :func:`make_embedder` (:class:`TorchBackend`,
+Public API: :func:`build_index` (the ingest path: documents -> passages -> embeddings -> a new
+build -> switch), :class:`ChromaStore` (reading; :func:`writer_for` its writer), :func:`make_embedder` (:class:`TorchBackend`,
 :class:`SentenceTransformerEmbedder`, :class:`OnnxEmbedder`),
 :class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
 Nothing here imports ``assistant`` or ``ui``. Importing it turns every library's telemetry off
@@ -19,7 +20,8 @@ from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder
 from index.errors import AssistantError, DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all, load_documents
 from index.pipeline import IndexReport, build_index
-from index.store import BuildInfo, BuildWriter, ChromaStore, DocumentRecord
+from index.store import BuildInfo, ChromaStore, DocumentRecord, StoreReader
+from index.store_writer import BuildWriter, StoreWriter, writer_for
 from index.types import Document, Passage, Span
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "Skip",
     "Span",
     "StoreError",
+    "StoreReader",
+    "StoreWriter",
     "TorchBackend",
     "build_index",
     "chunk_document",
@@ -47,4 +51,5 @@ __all__ = [
     "load_documents",
     "make_embedder",
     "split_sentences",
+    "writer_for",
 ]

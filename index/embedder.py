@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,6 +31,7 @@ MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 """SHA-256 of the packaged ``model.safetensors`` (all-MiniLM-L6-v2), checked before loading."""
 
 
+@runtime_checkable
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 embeddings (so dot product = cosine similarity).
 
@@ -43,8 +44,16 @@ class Embedder(Protocol):
     dimension: int
     max_tokens: int
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``; returns an array of shape ``[len(texts), dimension]``, rows unit-norm."""
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions (or other short texts at answer time, e.g. claims to verify): float32
+        ``[len(texts), dimension]``, rows unit-norm. As sentence-transformers' ``encode_query``."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages and sentences to index: float32 ``[len(texts), dimension]``, rows
+        unit-norm. As sentence-transformers' ``encode_document``. all-MiniLM-L6-v2 has no query
+        or document prompt, so both give the same vectors; which *runtime* serves each is the
+        backend's choice (:class:`TorchBackend`), never a guess from the batch size."""
         ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -180,6 +189,14 @@ class _PackagedModel:
         tok.no_truncation()  # the packaged tokenizer.json pads and truncates to 128
         tok.no_padding()
         return tok
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions: ``embed(texts)`` (one runtime for both sides; see :class:`Embedder`)."""
+        return self.embed(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts to index: ``embed(texts)`` (one runtime for both sides; see :class:`Embedder`)."""
+        return self.embed(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, without special tokens: ``[n_0, n_1, ...]``."""
@@ -500,65 +517,82 @@ class OnnxEmbedder(_PackagedModel):
 
 
 class TorchBackend:
-    """The ``torch`` backend: PyTorch for many texts, the float32 ONNX export for a few.
+    """The ``torch`` backend: PyTorch (sentence-transformers) embeds documents; questions go to
+    the float32 ONNX export of the same model (``query="onnx"``, the default) or to PyTorch too
+    (``query="torch"``).
 
     Both run the float model and give the same vectors (cosine ≥ 0.9999), so they share
-    ``name`` = :data:`MODEL_NAME`. Calls with fewer than :data:`FEW_TEXTS` texts (questions,
-    claims to verify) go to :class:`OnnxEmbedder` ``(quantized=False)``: about 2 ms instead of
-    5-6 ms per question, and a process that only answers never imports PyTorch (a cold
-    ``assistant ask`` takes about 1.5 s instead of 6.5 s). Larger calls (indexing) go to
-    :class:`SentenceTransformerEmbedder`, in bfloat16 where the CPU has it natively.
+    ``name`` = :data:`MODEL_NAME`. The ONNX export embeds a question in about 2 ms instead of
+    5-6 ms, and a process that only answers never imports PyTorch (a cold ``assistant ask``
+    takes about 1.5 s instead of 6.5 s); PyTorch in bfloat16 is 2-3x faster on the hundreds of
+    texts per call of indexing (32 texts: 72 vs 198 ms). Measured one process per backend, same
+    texts, on 2 cores.
 
     Args:
         model_dir, cache_dir: As for :class:`OnnxEmbedder`. precision: As for
             :class:`SentenceTransformerEmbedder`.
+        query: ``"onnx"`` or ``"torch"`` (``Settings.query_embedding``). A model folder whose
+            pipeline is not the packaged one (:attr:`SentenceTransformerEmbedder.pipeline`) is
+            always run by sentence-transformers: the ONNX export has no Dense head.
+
+    Raises:
+        ValueError: unknown ``query``.
     """
 
-    def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, precision: str = "auto") -> None:
+    def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, precision: str = "auto", query: str = "onnx") -> None:
+        if query not in QUERY_EMBEDDINGS:
+            raise ValueError(f"unknown query embedding {query!r}; use one of {', '.join(QUERY_EMBEDDINGS)}")
         self.bulk = SentenceTransformerEmbedder(model_dir, precision=precision)
         self.few = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=False)
         self.name = self.bulk.name  # MODEL_NAME, plus the pipeline of a folder that adds modules
         self.dimension = self.bulk.dimension
         self.max_tokens = self.bulk.max_tokens
+        self.query = query
+
+    @property
+    def _for_queries(self):
+        return self.few if self.query == "onnx" and self.bulk.pipeline is None else self.bulk
 
     def load(self) -> None:
-        """Load the PyTorch model that embeds many texts (indexing) now, instead of in the first :meth:`embed`."""
+        """Load the PyTorch model that embeds documents now, instead of in the first :meth:`embed_documents`."""
         self.bulk.load()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``: float32 array ``[len(texts), dimension]``, rows L2-normalised, in input order.
-        A folder whose pipeline is not the packaged one (:attr:`SentenceTransformerEmbedder.pipeline`)
-        is always run by sentence-transformers: the ONNX export has no Dense head."""
-        few = len(texts) < FEW_TEXTS and self.bulk.pipeline is None
-        return (self.few if few else self.bulk).embed(texts)
+    def load_query(self) -> None:
+        """Load (on the very first start: export) the model that embeds questions now."""
+        self._for_queries.load()
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions: float32 ``[len(texts), dimension]``, rows L2-normalised, in input order."""
+        return self._for_queries.embed(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts to index: float32 ``[len(texts), dimension]``, rows L2-normalised, in input order."""
+        return self.bulk.embed(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, without special tokens: ``[n_0, n_1, ...]``."""
         return self.bulk.count_tokens(texts)
 
 
-FEW_TEXTS = 8
-"""Calls of :class:`TorchBackend` with fewer texts than this use the float32 ONNX export: a
-question takes 2.2 ms there against 5.6 ms in PyTorch (bfloat16), 2-7 sentences take about
-as long in both (e.g. 4 sentences 21 vs 15 ms), and an answering process then never loads
-PyTorch (claims of a generated answer are embedded in one call of a few texts). Indexing
-embeds hundreds of texts per call, where PyTorch in bfloat16 is 2-3x faster (32 texts:
-72 vs 198 ms). Measured one process per backend, same texts, on 2 cores."""
+QUERY_EMBEDDINGS = ("onnx", "torch")
+"""Values of ``Settings.query_embedding`` (what embeds questions with the ``torch`` backend)."""
 
 EMBEDDING_BACKENDS = ("torch", "onnx-int8")
 """Values of ``Settings.embedding_backend``."""
 
 
-def make_embedder(backend: str = "torch", model_dir: Path | None = None, cache_dir: Path | None = None, precision: str = "auto") -> Embedder:
+def make_embedder(
+    backend: str = "torch", model_dir: Path | None = None, cache_dir: Path | None = None, precision: str = "auto", query: str = "onnx"
+) -> Embedder:
     """The embedder for ``backend`` (one of :data:`EMBEDDING_BACKENDS`); ``precision`` (one of
-    :data:`PRECISIONS`) applies to ``torch``.
+    :data:`PRECISIONS`) and ``query`` (one of :data:`QUERY_EMBEDDINGS`) apply to ``torch``.
 
     Raises:
-        ValueError: unknown backend or precision.
+        ValueError: unknown backend, precision or query embedding.
         ModelError: ``onnx-int8`` with a model folder whose pipeline adds modules (a Dense head).
     """
     if backend == "torch":
-        return TorchBackend(model_dir, cache_dir, precision)
+        return TorchBackend(model_dir, cache_dir, precision, query)
     if backend == "onnx-int8":
         embedder = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=True)
         embedder.check_pipeline()

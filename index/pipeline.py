@@ -36,6 +36,7 @@ from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all
 from index.store import BuildInfo, ChromaStore, DocumentRecord
+from index.store_writer import writer_for
 from index.types import Document, Passage
 
 EMBED_CHUNK_PASSAGES = 256
@@ -156,6 +157,17 @@ def _check_conflicts(given: Sequence[Document], catalog: dict[str, DocumentRecor
             )
 
 
+def paths_to_index(store: ChromaStore, documents: Sequence[Path], explicit: bool) -> list[Path]:
+    """What ``assistant index`` without paths indexes: ``documents`` (the configured files and
+    folders) if they were set explicitly or the store has no index yet (the first start, the
+    seeds by default); otherwise nothing new, so that :func:`build_index` only re-checks the
+    documents already indexed (the seeds are never added to an index a user built with
+    ``assistant index PATH``)."""
+    if explicit or store.active_build() is None:
+        return list(documents)
+    return []
+
+
 def build_index(
     paths: Iterable[Path],
     store: ChromaStore,
@@ -201,7 +213,8 @@ def build_index(
         plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
         if plan.reason is None:
             return _up_to_date(plan, t0, skipped, read_seconds)
-    with store.writer_lock():
+    writer = writer_for(store)
+    with writer.lock():
         plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
         if plan.reason is None:
             return _up_to_date(plan, t0, skipped, read_seconds)
@@ -220,16 +233,16 @@ def build_index(
             built_at=time.time(),
             n_passages=n_new + n_copied,
         )
-        writer = store.begin_build(info)
+        build = writer.begin_build(info)
         try:
             if plan.to_copy:
                 with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
-                    writer.copy_documents(plan.active, plan.to_copy, progress=bar.update)
-            _embed_and_write(writer, embedder, plan.to_embed, passages_of, embed_passages, progress)
-            info = writer.commit()
+                    build.copy_documents(plan.active, plan.to_copy, progress=bar.update)
+            _embed_and_write(build, embedder, plan.to_embed, passages_of, embed_passages, progress)
+            info = build.commit()
         except BaseException as err:  # a failed build is deleted at once (a killed one by the next build)
-            store.delete_build(info.build_id)
-            lost = store.lease_problem() if isinstance(err, StoreError) else None
+            writer.delete_build(info.build_id)
+            lost = writer.lease_problem() if isinstance(err, StoreError) else None
             if lost is not None:  # another writer took over while this one was stopped: say that
                 raise lost from None
             raise
@@ -310,7 +323,7 @@ def _embed_and_write(writer, embedder: Embedder, documents: list[Document], pass
             batch = queue[i : i + EMBED_CHUNK_PASSAGES]
             sentences = [t for p in batch for t in p.sentence_texts()]
             texts = sentences + ([p.text for p in batch] if embed_passages else [])
-            vectors = embedder.embed(texts)
+            vectors = embedder.embed_documents(texts)
             if vectors.ndim != 2 or vectors.shape[1] != embedder.dimension:
                 raise ModelError(
                     f"The embedding model gave {vectors.shape[-1]}-dimension vectors, not the {embedder.dimension} its "

@@ -7,11 +7,12 @@ records what the build was made with (model, dimension, chunking, document hashe
 complete build, so a crashed or running build never serves half an index; the two newest
 complete builds are kept so a process still reading the previous one is not cut off.
 
-A build is written by a :class:`BuildWriter`: documents that did not change are *copied*
-from the previous build (records with their embeddings, no model call), changed and new ones
-are added, and :meth:`BuildWriter.commit` flips the flag. Only one writer may work on a store
-at a time (:meth:`ChromaStore.writer_lock`: a file lock for the embedded store, a lease
-record in the server for a Chroma server; see ``index.locks``). Readers never take it.
+This module is the *reading* side (:class:`ChromaStore`, the :class:`StoreReader` that
+answering uses). Writing is :mod:`index.store_writer`: a build is written by a ``BuildWriter``
+(documents that did not change are *copied* from the previous build with their embeddings,
+no model call; changed and new ones are added; ``commit`` flips the flag), and only one
+writer works on a store at a time (a file lock for the embedded store, a lease record in the
+server for a Chroma server). Readers never take it.
 
 An embedded store on a read-only file system (a mounted volume, a read-only replica) is
 copied to the temporary folder once per index version (shared by the processes reading it,
@@ -37,16 +38,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from index.errors import ReadOnlyStoreError, StoreError
-from index.locks import ServerLease, explain, file_lock, read_only_copy, writable
+from index.errors import StoreError
+from index.locks import explain, read_only_copy, writable
 from index.types import Document, Passage
 
 _KINDS = ("passages", "sentences", "documents")
@@ -133,8 +133,52 @@ class _Handles:
     _cache: dict = field(default_factory=dict)
 
 
+VECTOR_PAGE = 5000
+"""Embeddings per request when a replica reads a build's vectors (count; 5,000 x 384 floats is
+about 20 MB of JSON from a Chroma server)."""
+
+
+@runtime_checkable
+class StoreReader(Protocol):
+    """What answering reads from a store: one build at a time (see :class:`ChromaStore`)."""
+
+    @property
+    def where(self) -> str:
+        """The store's folder or server URL, for messages."""
+        ...
+
+    def active_build(self) -> BuildInfo | None:
+        """The newest complete build, or None."""
+        ...
+
+    def open(self, info: BuildInfo | None = None) -> BuildInfo:
+        """Open ``info`` (default: the active build) for reading."""
+        ...
+
+    def sibling(self) -> StoreReader:
+        """A new reader on the same connection, with nothing opened."""
+        ...
+
+    def passages(self) -> list[Passage]:
+        """Every passage of the open build, in document order."""
+        ...
+
+    def documents(self) -> list[Document]:
+        """Every document of the open build, sorted by id."""
+        ...
+
+    def catalog(self, info: BuildInfo | None = None) -> list[DocumentRecord]:
+        """The documents of a build without their text, sorted by id."""
+        ...
+
+    def vectors(self, kind: str) -> tuple[list[str], np.ndarray]:
+        """Every embedding of the open build's sentences or passages: ``(ids, [n, dim])``."""
+        ...
+
+
 class ChromaStore:
-    """Chroma-backed store of builds (see module docstring).
+    """Chroma-backed store of builds (see module docstring); the reading side, and the
+    connection :mod:`index.store_writer` writes through.
 
     Args:
         path: Folder of the embedded ``PersistentClient`` store (created if missing).
@@ -161,7 +205,6 @@ class ChromaStore:
         self.lease_seconds = lease_seconds
         self.read_only = False
         self._client = None
-        self._lease: ServerLease | None = None
         self._handles: _Handles | None = None
 
     def sibling(self) -> ChromaStore:
@@ -250,46 +293,9 @@ class ChromaStore:
     def where(self) -> str:
         return self.url or str(self.path)
 
-    @contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """Hold the store's writer lock while building, so two indexers never interleave.
-
-        Embedded store: an exclusive ``flock`` on ``index.lock`` in the store folder, released
-        by the OS if the process dies. Server store: the server's writer lease
-        (:class:`~index.locks.ServerLease`, renewed while held; :meth:`BuildWriter.commit`
-        checks it is still held).
-
-        Raises:
-            IndexBusyError: another process holds the lock or lease.
-            ReadOnlyStoreError: the embedded store is on a read-only file system.
-        """
-        if self.path is None:
-            with ServerLease(self.client, self.where, self.lease_seconds) as lease:
-                self._lease = lease
-                try:
-                    yield
-                finally:
-                    self._lease = None
-            return
-        if self.read_only or (self.path.is_dir() and not writable(self.path)):
-            raise ReadOnlyStoreError(
-                f"The vector store at {self.path} is on a read-only file system: `assistant index` needs a writable "
-                "ASSISTANT_DATA_DIR (questions can still be answered from it)."
-            )
-        with file_lock(self.path / "index.lock", self.path):
-            yield
-
-    def lease_problem(self) -> StoreError | None:
-        """While :meth:`writer_lock` holds a server lease: the error to raise if it was lost, else None."""
-        if self._lease is None:
-            return None
-        try:
-            self._lease.check()
-        except StoreError as err:
-            return err
-        return None
-
-    def _call(self, what: str, fn, *args, **kwargs):
+    def call(self, what: str, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` (a Chroma call), any failure raised as a :class:`StoreError`
+        that says what was being done (``what``) and what to do next."""
         try:
             return fn(*args, **kwargs)
         except StoreError:
@@ -301,13 +307,13 @@ class ChromaStore:
     def builds(self) -> list[tuple[BuildInfo, bool]]:
         """All builds found, oldest first, each with its ``complete`` flag."""
         found = []
-        for col in self._call("list collections", self.client.list_collections):
+        for col in self.call("list collections", self.client.list_collections):
             name = col.name if hasattr(col, "name") else str(col)
             if not name.endswith("-passages"):
                 continue
             meta = col.metadata if hasattr(col, "metadata") else None
             if meta is None:
-                meta = self._call("read a collection", self.client.get_collection, name, embedding_function=None).metadata
+                meta = self.call("read a collection", self.client.get_collection, name, embedding_function=None).metadata
             try:
                 info = BuildInfo.from_metadata(name.removesuffix("-passages"), meta or {})
             except (KeyError, ValueError, TypeError):
@@ -320,14 +326,9 @@ class ChromaStore:
         complete = [info for info, done in self.builds() if done]
         return complete[-1] if complete else None
 
-    def begin_build(self, info: BuildInfo) -> BuildWriter:
-        """Create the collections of a new build (``info.build_id`` must be new); readers
-        ignore it until :meth:`BuildWriter.commit`."""
-        return BuildWriter(self, info)
-
     def collection(self, build_id: str, kind: str):
         """The Chroma collection ``{build_id}-{kind}`` (kind: passages, sentences, documents)."""
-        return self._call("open a collection", self.client.get_collection, f"{build_id}-{kind}", embedding_function=None)
+        return self.call("open a collection", self.client.get_collection, f"{build_id}-{kind}", embedding_function=None)
 
     def catalog(self, info: BuildInfo | None = None) -> list[DocumentRecord]:
         """The documents of ``info`` (default: the active build) without their text, sorted by id.
@@ -340,7 +341,7 @@ class ChromaStore:
         info = info or self.active_build()
         if info is None:
             raise StoreError(f"No index in {self.where}; run `assistant index` to build one.")
-        res = self._call("read documents", self.collection(info.build_id, "documents").get, include=["metadatas"])
+        res = self.call("read documents", self.collection(info.build_id, "documents").get, include=["metadatas"])
         records = [
             DocumentRecord(
                 doc_id=i,
@@ -358,28 +359,9 @@ class ChromaStore:
         """Documents ``doc_ids`` of build ``info``, with their stored text, in the order given."""
         if not doc_ids:
             return []
-        res = self._call("read documents", self.collection(info.build_id, "documents").get, ids=list(doc_ids), include=["documents", "metadatas"])
+        res = self.call("read documents", self.collection(info.build_id, "documents").get, ids=list(doc_ids), include=["documents", "metadatas"])
         found = {i: _document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])}
         return [found[i] for i in doc_ids if i in found]
-
-    def prune(self, keep: int = KEEP_BUILDS) -> None:
-        """Delete incomplete builds older than the newest complete one, and all but ``keep`` complete builds."""
-        builds = self.builds()
-        complete = [info for info, done in builds if done]
-        keep_ids = {info.build_id for info in complete[-keep:]}
-        newest_done = complete[-1].built_at if complete else float("inf")
-        for info, done in builds:
-            stale_partial = not done and info.built_at < newest_done
-            if (done and info.build_id not in keep_ids) or stale_partial:
-                self.delete_build(info.build_id)
-
-    def delete_build(self, build_id: str) -> None:
-        """Delete the three collections of one build (missing ones are ignored)."""
-        for kind in _KINDS:
-            try:
-                self.client.delete_collection(f"{build_id}-{kind}")
-            except Exception:
-                pass
 
     # -- reading ------------------------------------------------------------------------
     def open(self, info: BuildInfo | None = None) -> BuildInfo:
@@ -398,7 +380,7 @@ class ChromaStore:
             raise StoreError(f"No index in {self.where}; run `assistant index` to build one.")
         if self._handles is None or self._handles.info.build_id != info.build_id:
             get = self.client.get_collection
-            cols = [self._call("open a collection", get, f"{info.build_id}-{k}", embedding_function=None) for k in _KINDS]
+            cols = [self.call("open a collection", get, f"{info.build_id}-{k}", embedding_function=None) for k in _KINDS]
             space = (cols[0].configuration or {}).get("hnsw", {}) or {}
             if space.get("space") != "cosine":
                 raise StoreError(
@@ -414,30 +396,11 @@ class ChromaStore:
             self.open()
         return self._handles
 
-    def query_sentences(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """Top-``k`` sentences by cosine similarity: ``[(sentence_id, similarity), ...]``, best first.
-
-        A sentence id is ``"{passage_id}:{index of the sentence in the passage}"``. ``doc_ids``:
-        search only these documents (a filter inside Chroma's search, so up to ``k`` of theirs
-        come back, not fewer); None searches all.
-        """
-        return self._query(self.handles.sentences, embedding, k, doc_ids)
-
-    def _query(self, collection, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None) -> list[tuple[str, float]]:
-        where = None
-        if doc_ids is not None:
-            where = {"doc_id": {"$in": list(doc_ids)}} if len(doc_ids) > 1 else {"doc_id": next(iter(doc_ids))}
-        res = self._call(
-            "query", collection.query, query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k,
-            where=where, include=["distances"],
-        )
-        return [(rid, 1.0 - float(d)) for rid, d in zip(res["ids"][0], res["distances"][0])]
-
     def passages(self) -> list[Passage]:
         """Every passage of the open build, in document order."""
         h = self.handles
         if "passages" not in h._cache:
-            res = self._call("read passages", h.passages.get, include=["documents", "metadatas"])
+            res = self.call("read passages", h.passages.get, include=["documents", "metadatas"])
             items = [_passage_from(pid, text, meta) for pid, text, meta in zip(res["ids"], res["documents"], res["metadatas"])]
             h._cache["passages"] = sorted(items, key=lambda p: (p.doc_id, p.start))
         return h._cache["passages"]
@@ -446,160 +409,29 @@ class ChromaStore:
         """Every document of the open build, sorted by ``doc_id``."""
         h = self.handles
         if "documents" not in h._cache:
-            res = self._call("read documents", h.documents.get, include=["documents", "metadatas"])
+            res = self.call("read documents", h.documents.get, include=["documents", "metadatas"])
             docs = [_document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
             h._cache["documents"] = sorted(docs, key=lambda d: d.doc_id)
         return h._cache["documents"]
 
-    def sentence_embeddings(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
-        """Embeddings of the sentences of ``passages``: ``{passage_id: array [n_sentences, dim]}``."""
-        ids = [f"{p.passage_id}:{j}" for p in passages for j in range(len(p.sentences))]
-        if not ids:
-            return {}
-        res = self._call("read sentence embeddings", self.handles.sentences.get, ids=ids, include=["embeddings"])
-        by_id = dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
-        return {p.passage_id: np.stack([by_id[f"{p.passage_id}:{j}"] for j in range(len(p.sentences))]) for p in passages if p.sentences}
-
-    def query_passages(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """Top-``k`` passages by cosine similarity: ``[(passage_id, similarity), ...]``, best first;
-        ``doc_ids`` as in :meth:`query_sentences`."""
-        return self._query(self.handles.passages, embedding, k, doc_ids)
-
-    def passage_embeddings(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
-        """Embeddings of ``passages``: ``{passage_id: array [dim]}``."""
-        ids = [p.passage_id for p in passages]
-        if not ids:
-            return {}
-        res = self._call("read passage embeddings", self.handles.passages.get, ids=ids, include=["embeddings"])
-        return dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
-
-
-class BuildWriter:
-    """Writes one build of the index; see :meth:`ChromaStore.begin_build`.
-
-    Call :meth:`copy_documents`, :meth:`add_passages` and :meth:`add_documents` in any order,
-    then :meth:`commit`. If the process dies before ``commit``, the partial build is never
-    read and the next successful build deletes it.
-    """
-
-    def __init__(self, store: ChromaStore, info: BuildInfo) -> None:
-        self.store = store
-        self.info = info
-        call = store._call
-        self.cols = {
-            kind: call(
-                "create a collection",
-                store.client.create_collection,
-                f"{info.build_id}-{kind}",
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=info.to_metadata(complete=False) if kind == "passages" else {"build_id": info.build_id},
-                embedding_function=None,
-            )
-            for kind in _KINDS
-        }
-        self.batch = max(1, min(5000, call("read the batch size", store.client.get_max_batch_size)))
-
-    def _add(self, kind: str, ids: list, embeddings, documents, metadatas) -> None:
-        col = self.cols[kind]
-        for i in range(0, len(ids), self.batch):
-            part = slice(i, i + self.batch)
-            self.store._call(
-                "add records",
-                col.add,
-                ids=ids[part],
-                embeddings=embeddings[part],
-                documents=documents[part] if documents is not None else None,
-                metadatas=metadatas[part],
-            )
-
-    def add_passages(self, passages: Sequence[Passage], passage_embeddings: np.ndarray, sentence_embeddings: np.ndarray) -> None:
-        """Write passages and their sentences.
-
-        Args:
-            passages: The passages (of any documents, any order).
-            passage_embeddings: ``[len(passages), dim]``, one row per passage.
-            sentence_embeddings: ``[sum(len(p.sentences)), dim]``, in passage order then sentence order.
-        """
-        self._add(
-            "passages",
-            [p.passage_id for p in passages],
-            passage_embeddings,
-            [p.text for p in passages],
-            [_passage_meta(p, i) for i, p in enumerate(passages)],
-        )
-        s_ids, s_metas = [], []
-        for p in passages:
-            for j, (s, e) in enumerate(p.sentences):
-                s_ids.append(f"{p.passage_id}:{j}")
-                s_metas.append({"passage_id": p.passage_id, "doc_id": p.doc_id, "start": s, "end": e})
-        self._add("sentences", s_ids, sentence_embeddings, None, s_metas)
-
-    def add_documents(self, documents: Sequence[Document], embeddings: np.ndarray, n_passages: dict[str, int], indexed_at: float) -> None:
-        """Write document records (``embeddings``: ``[len(documents), dim]``); ``indexed_at`` in Unix seconds."""
-        self._add(
-            "documents",
-            [d.doc_id for d in documents],
-            embeddings,
-            [d.text for d in documents],
-            [_document_meta(d, n_passages.get(d.doc_id, 0), indexed_at) for d in documents],
-        )
-
-    def copy_documents(self, source: BuildInfo, records: Sequence[DocumentRecord], progress=None, chunk_passages: int = 2000) -> None:
-        """Copy documents, with their passages, sentences and embeddings, from build ``source``.
-
-        Args:
-            source: A complete build with the same fingerprint.
-            records: The documents to copy (from :meth:`ChromaStore.catalog` of ``source``).
-            progress: Optional ``progress(n_passages_copied)`` callback.
-            chunk_passages: Read about this many passages per round trip.
-        """
-        cols = {kind: self.store.collection(source.build_id, kind) for kind in _KINDS}
-        chunk: list[DocumentRecord] = []
-        for i, rec in enumerate(records):
-            chunk.append(rec)
-            if sum(max(r.n_passages, 1) for r in chunk) >= chunk_passages or i == len(records) - 1:
-                ids = [r.doc_id for r in chunk]
-                where = {"doc_id": {"$in": ids}} if len(ids) > 1 else {"doc_id": ids[0]}
-                for kind in ("passages", "sentences"):
-                    include = ["embeddings", "metadatas"] + (["documents"] if kind == "passages" else [])
-                    res = self.store._call("read records to copy", cols[kind].get, where=where, include=include)
-                    if res["ids"]:
-                        docs = res.get("documents") if kind == "passages" else None
-                        self._add(kind, res["ids"], res["embeddings"], docs, res["metadatas"])
-                res = self.store._call("read records to copy", cols["documents"].get, ids=ids, include=["embeddings", "documents", "metadatas"])
-                self._add("documents", res["ids"], res["embeddings"], res["documents"], res["metadatas"])
-                if progress:
-                    progress(sum(r.n_passages for r in chunk))
-                chunk = []
-
-    def commit(self) -> BuildInfo:
-        """Mark the build complete (it becomes the active build), prune old builds, return its info."""
-        if self.store._lease is not None:
-            self.store._lease.check()  # a writer frozen past its lease must not flip a build over another's
-        self.info = replace(self.info, built_at=time.time())
-        self.store._call("mark the build complete", self.cols["passages"].modify, metadata=self.info.to_metadata(complete=True))
-        self.store.prune()
-        return self.info
-
-
-def _passage_meta(p: Passage, position: int) -> dict:
-    # Chroma metadata values are scalars and never None: absent locators are left out.
-    location = {k: v for k, v in p.location().items() if v is not None}
-    return {**location, "sentences": json.dumps([list(s) for s in p.sentences]), "position": position}
-
-
-def _document_meta(d: Document, n_passages: int, indexed_at: float) -> dict:
-    """A document record's metadata; its locators (pages, headings, blocks) as one JSON string."""
-    return {
-        "title": d.title,
-        "source": d.source,
-        "sha256": d.sha256,
-        "n_passages": n_passages,
-        "indexed_at": indexed_at,
-        "format": d.format,
-        "locators": json.dumps(d.locators()),
-    }
-
+    def vectors(self, kind: str, page: int = VECTOR_PAGE) -> tuple[list[str], np.ndarray]:
+        """Every embedding of the open build's ``kind`` (``"sentences"`` or ``"passages"``):
+        ``(ids, float32 array [len(ids), dim])``, read in pages of ``page`` vectors (a Chroma
+        server sends them as JSON). A replica reads them once per build, so that answering a
+        question needs no store round trip (see :class:`assistant.retriever.PassageRetriever`)."""
+        collection = {"sentences": self.handles.sentences, "passages": self.handles.passages}[kind]
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        while True:
+            res = self.call(f"read {kind} embeddings", collection.get, include=["embeddings"], limit=page, offset=len(ids))
+            if not res["ids"]:
+                break
+            ids += res["ids"]
+            rows.append(np.asarray(res["embeddings"], dtype=np.float32))
+            if len(res["ids"]) < page:
+                break
+        dim = self.handles.info.dimension
+        return ids, (np.concatenate(rows) if rows else np.zeros((0, dim), dtype=np.float32))
 
 def _document_from(doc_id: str, text: str, meta: dict) -> Document:
     """The :class:`Document` of a record (records written before locators existed have none)."""

@@ -60,14 +60,14 @@ def embedder(assistant):
 
 def assistant_over(tmp_path: Path, embedder, files: dict[str, str]):
     """A real assistant over ``files`` (name -> text) only, in a data dir of its own under ``tmp_path``."""
-    from assistant.core import Assistant, open_store
+    from assistant.core import Assistant
     from assistant.settings import Settings
 
     (tmp_path / "docs").mkdir()
     for name, text in files.items():
         (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.index([tmp_path / "docs"], progress=False)
     return a
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 
 runner = CliRunner()
 
@@ -20,7 +20,7 @@ def _index_built(assistant):
 
 
 def test_help_is_fast_and_lazy():
-    code = "import sys, assistant.cli; bad = [m for m in ('torch', 'chromadb', 'gradio', 'sentence_transformers') if m in sys.modules]; print(bad)"
+    code = "import sys, ui.cli; bad = [m for m in ('torch', 'chromadb', 'gradio', 'sentence_transformers') if m in sys.modules]; print(bad)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     result = runner.invoke(app, ["--help"])

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.core import Assistant, open_store
+from ui.cli import app
+from assistant.core import Assistant
 from assistant.settings import Settings
 from index import ChunkingConfig, chunk_document
 from index.loader import discover, load_document
@@ -30,7 +30,7 @@ def test_html_is_reduced_to_text_and_citations_index_the_stored_text(tmp_path, e
     assert "High tide at Porthcawl on Monday is at 06:42" in doc.text
     assert "<" not in doc.text and "secret" not in doc.text and "color" not in doc.text
     settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.index([tmp_path / "docs"], progress=False)
     answer = a.ask("What time is high tide at Porthcawl on Monday?")
     cite = answer.citations[0]
@@ -52,7 +52,7 @@ def test_a_repeated_paragraph_gets_two_ids_with_their_own_offsets(tmp_path, embe
     assert [p.start for p in same] == [text.index(para), text.rindex(para)]
     assert [p.line_start for p in same] == [3, 7]
     settings = Settings(data_dir=tmp_path / "data", chunk_max_chars=100)
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.index([tmp_path / "minutes.txt"], progress=False)
     stored = [p for p in a.store.passages() if p.text == para]
     assert sorted(p.start for p in stored) == [p.start for p in same]
@@ -64,7 +64,7 @@ def test_ids_are_relative_paths_and_clashing_ids_are_refused(tmp_path, embedder)
         (tmp_path / sub / "notes" / "readme.md").write_text(f"# Readme {sub}\n\nFolder {sub} holds the {sub} notes.\n")
     assert [i for i, _ in discover([tmp_path])] == ["a/notes/readme.md", "b/notes/readme.md"]
     settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.index([tmp_path / "a"], progress=False)
     from index import DocumentsError
     import pytest
@@ -111,7 +111,7 @@ def test_default_documents_are_not_added_to_a_users_index(tmp_path, embedder):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "notes.txt").write_text("Notes\n\nThe cafeteria opens at 8 am.\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.index([tmp_path / "docs"], progress=False)
     assert a.index(progress=False).rebuilt is False  # no paths: re-check what is indexed
     restarted = Assistant.from_settings(Settings(data_dir=tmp_path / "data"), progress=False)

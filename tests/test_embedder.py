@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from index.embedder import FEW_TEXTS, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, cpu_has_native_bfloat16
+from index.embedder import OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, cpu_has_native_bfloat16
 from index.errors import ModelError
 
 
@@ -30,13 +30,21 @@ def test_bfloat16_vectors_are_interchangeable_with_float32(article):
 
 def test_the_torch_backend_embeds_questions_with_float32_onnx_and_documents_with_pytorch(article, settings):
     backend = TorchBackend(cache_dir=settings.data_dir / "models")
-    texts = _texts(article)[:FEW_TEXTS - 1]
-    few = backend.embed(texts)  # the ONNX export, as for a question
+    texts = _texts(article)[:20]
+    queries = backend.embed_query(texts)  # the ONNX export, whatever the number of texts
     assert "model" not in backend.bulk.__dict__  # PyTorch not loaded for it
-    many = backend.embed(texts * 2)  # the PyTorch model, as when indexing
+    documents = backend.embed_documents(texts[:3])  # the PyTorch model, however few
     assert "model" in backend.bulk.__dict__
-    assert (few * many[: len(texts)]).sum(axis=1).min() > 0.999
+    assert (queries[:3] * documents).sum(axis=1).min() > 0.999
     assert backend.name == backend.few.name == backend.bulk.name
+
+
+def test_questions_can_be_embedded_by_pytorch_and_unknown_choices_are_refused(article, settings):
+    backend = TorchBackend(cache_dir=settings.data_dir / "models", query="torch")
+    backend.embed_query(_texts(article)[:2])
+    assert "model" in backend.bulk.__dict__ and "session" not in backend.few.__dict__
+    with pytest.raises(ValueError, match="unknown query embedding 'gpu'"):
+        TorchBackend(query="gpu")
 
 
 def test_precision_auto_follows_the_cpu_and_unknown_values_are_refused():

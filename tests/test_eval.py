@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 from conftest import ROOT
 from assistant.evaluation import EvalQuestion, EvidenceSpan, covers, load_questions, percentile, question_metrics
 from assistant.errors import EvalError

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 from assistant.errors import FeedbackError
 from assistant.feedback import ChromaFeedbackStore, FeedbackRecord, SqliteFeedbackStore, cited_quotes, open_feedback_store, to_question
 

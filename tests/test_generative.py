@@ -183,7 +183,7 @@ def test_unknown_provider_is_a_clear_config_error():
 
 def test_without_llm_nothing_llm_is_imported():
     code = (
-        "import sys, assistant.core, assistant.cli\n"
+        "import sys, assistant.core, ui.cli\n"
         "bad = [m for m in ('assistant.generative', 'langchain.chat_models', 'langchain_ollama', 'langchain_openai') "
         "if m in sys.modules]\n"
         "print(bad)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core import open_store
 from index import ChromaStore, ChunkingConfig, DocumentsError, build_index
 from index.store import BuildInfo
 
@@ -16,7 +15,7 @@ def test_indexing_twice_gives_identical_ids_and_counts(assistant, settings):
     report = assistant.index()
     assert not report.rebuilt and report.reason == "up to date"
     assert report.build.build_id == first.build_id
-    fresh = open_store(settings)
+    fresh = settings.open_store()
     fresh.open()
     assert sorted(p.passage_id for p in fresh.passages()) == ids_before
     assert len(ids_before) == first.n_passages == len(set(ids_before))

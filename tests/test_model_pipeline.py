@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core import Assistant, open_store
+from assistant.core import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
 from index import build_index, make_embedder
@@ -56,8 +56,8 @@ def _cli(*args: str, env: dict, timeout: float = 300) -> subprocess.CompletedPro
 def test_the_embedder_reports_the_pipelines_output_dimension(dense_model, embedder):
     other = make_embedder("torch", dense_model)
     assert other.dimension == 128 and other.name != embedder.name and "Dense" in other.name
-    assert other.embed(["a question", "another"]).shape == (2, 128)  # questions too: never the 384-d ONNX export
-    assert other.embed([f"text {i}" for i in range(10)]).shape == (10, 128)
+    assert other.embed_query(["a question", "another"]).shape == (2, 128)  # questions too: never the 384-d ONNX export
+    assert other.embed_documents([f"text {i}" for i in range(10)]).shape == (10, 128)
 
 
 def test_a_dense_head_is_detected_in_one_line_and_rebuild_works(tmp_path, embedder, dense_model):
@@ -65,10 +65,10 @@ def test_a_dense_head_is_detected_in_one_line_and_rebuild_works(tmp_path, embedd
     folder.mkdir()
     (folder / "seals.txt").write_text("Seal survey\n\n" + FACT, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", index_check_seconds=0)
-    build_index([folder], open_store(settings), embedder, progress=False)
+    build_index([folder], settings.open_store(), embedder, progress=False)
 
     dense_settings = settings.model_copy(update={"model_path": dense_model})
-    refused = Assistant(dense_settings, open_store(dense_settings), make_embedder("torch", dense_model))
+    refused = Assistant(dense_settings, dense_settings.open_store(), make_embedder("torch", dense_model))
     with pytest.raises(StoreError) as err:
         refused.ask(QUESTION)
     assert "\n" not in str(err.value) and "Dense" in str(err.value) and "--rebuild" in str(err.value)
@@ -76,7 +76,7 @@ def test_a_dense_head_is_detected_in_one_line_and_rebuild_works(tmp_path, embedd
     env = {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_MODEL_PATH": str(dense_model)}
     r = _cli("index", "--rebuild", "-q", env=env)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
-    store = open_store(settings)
+    store = settings.open_store()
     assert all(done for _, done in store.builds()), "no incomplete build is left"
     assert store.active_build().dimension == 128
     r = _cli("ask", QUESTION, "--json", env=env)

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 from assistant.errors import EvalError
 from assistant.evaluation import EvalQuestion, EvidenceSpan, normalize_answer, question_metrics
 from assistant.question_sets import is_squad_file, load_squad

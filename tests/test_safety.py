@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.core import Assistant, open_store
+from ui.cli import app
+from assistant.core import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
 from index import ChunkingConfig, build_index, chunk_document
@@ -39,7 +39,7 @@ def _small_index(tmp_path: Path, embedder) -> tuple[Settings, Path]:
     folder.mkdir()
     (folder / "seals.txt").write_text("Seal survey\n\n" + FACT, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", index_check_seconds=0)
-    build_index([folder], open_store(settings), embedder, progress=False)
+    build_index([folder], settings.open_store(), embedder, progress=False)
     return settings, folder
 
 
@@ -58,7 +58,7 @@ def _big_corpus(folder: Path, n_docs: int = 30, paragraphs: int = 12) -> None:
 
 def test_killing_the_indexer_mid_build_leaves_the_previous_index_serving(tmp_path, embedder):
     settings, small = _small_index(tmp_path, embedder)
-    before = open_store(settings).active_build()
+    before = settings.open_store().active_build()
     big = tmp_path / "big"
     _big_corpus(big)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
@@ -81,7 +81,7 @@ def test_killing_the_indexer_mid_build_leaves_the_previous_index_serving(tmp_pat
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
 
-    store = open_store(settings)
+    store = settings.open_store()
     builds = store.builds()
     assert any(not done for _, done in builds), "the killed build should be on disk, incomplete"
     assert store.active_build().build_id == before.build_id
@@ -91,7 +91,7 @@ def test_killing_the_indexer_mid_build_leaves_the_previous_index_serving(tmp_pat
     # The next index run completes and removes the dead build.
     (small / "more.txt").write_text("More\n\nThe survey boat is called Petrel.\n", encoding="utf-8")
     report = a.index([small], progress=False)
-    assert report.rebuilt and all(done for _, done in open_store(settings).builds())
+    assert report.rebuilt and all(done for _, done in settings.open_store().builds())
 
 
 def test_corrupt_store_is_one_clear_line(tmp_path):
@@ -162,7 +162,7 @@ def test_a_second_indexer_is_refused_while_one_runs(tmp_path, embedder, monkeypa
 def test_index_built_with_other_settings_is_refused_then_rebuilt(tmp_path, embedder):
     settings, small = _small_index(tmp_path, embedder)
     other = settings.model_copy(update={"chunk_max_chars": 300})
-    refused = Assistant(other, open_store(other), embedder)
+    refused = Assistant(other, other.open_store(), embedder)
     with pytest.raises(StoreError, match=r"cannot be queried with these settings: .*max_chars.*--rebuild"):
         refused.ask("How many seals did Odile Varga count?")
     report = refused.index([small], progress=False)
@@ -172,7 +172,7 @@ def test_index_built_with_other_settings_is_refused_then_rebuilt(tmp_path, embed
 
 def test_a_running_assistant_sees_a_build_made_by_another_process(tmp_path, embedder):
     settings, _ = _small_index(tmp_path, embedder)
-    serving = Assistant(settings, open_store(settings), embedder)
+    serving = Assistant(settings, settings.open_store(), embedder)
     assert serving.ask("How many seals did Odile Varga count?").citations
     first = serving.build.build_id
     extra = tmp_path / "extra"
@@ -207,7 +207,7 @@ def test_a_600_word_paragraph_is_split_by_tokens_and_its_end_retrieved(tmp_path,
     assert all(doc.text[p.start : p.end] == p.text for p in passages)
     assert " ".join(" ".join(p.text for p in passages).split()) == " ".join(doc.text.split())  # nothing lost
     settings = Settings(data_dir=tmp_path / "data")
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.index([folder], progress=False)
     retrieved = a.retriever.search("Who painted the old lighthouse tower green?")
     assert "Orla Fennimore painted the old tower bright green" in retrieved[0].passage.text

@@ -71,7 +71,7 @@ def test_an_unknown_document_id_is_a_clear_error_naming_it(scoped):
 def test_cli_ask_doc_is_repeatable(scoped, monkeypatch):
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from ui.cli import app
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(scoped.settings.data_dir))
     result = CliRunner().invoke(app, ["ask", QUESTION, "--doc", "museum.txt", "--json"])

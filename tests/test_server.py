@@ -171,7 +171,7 @@ def test_settings_check_origins_and_root_path():
 def test_serve_refuses_a_bad_root_path_in_one_line():
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from ui.cli import app
 
     result = CliRunner().invoke(app, ["serve", "--root-path", "assistant"])
     assert result.exit_code == 1 and "invalid setting root_path" in result.output and "Traceback" not in result.output

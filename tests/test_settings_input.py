@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from conftest import ROOT, ThreadedUvicorn, free_port
 from test_readers import LRS, _docx
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 from assistant.markers import ANSWER_MARKER
 
 DATA = ROOT / "tests" / "data"
@@ -42,11 +42,11 @@ def folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mixed(folder, tmp_path_factory, embedder):
-    from assistant.core import Assistant, open_store
+    from assistant.core import Assistant
     from assistant.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("mixed-data"))
-    a = Assistant(settings, open_store(settings), embedder)
+    a = Assistant(settings, settings.open_store(), embedder)
     a.report = a.index([folder], progress=False)
     return a
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.settings import Settings
-from index import ChromaStore, build_index
+from index import ChromaStore, build_index, writer_for
 
 DOCS = {
     "harbour.txt": "The Harbour Report\n\nThe old harbour reopened in March after a two-year repair.\n"
@@ -44,9 +44,8 @@ def folder(tmp_path):
 
 
 def _assistant(settings, embedder) -> Assistant:
-    from assistant.core import open_store
 
-    return Assistant(settings, open_store(settings), embedder)
+    return Assistant(settings, settings.open_store(), embedder)
 
 
 def test_answers_cite_exact_spans_and_name_the_document(store_settings, folder, embedder):
@@ -114,7 +113,7 @@ def test_a_partial_build_is_never_served(store_settings, folder, embedder):
     # A writer that dies after writing some records: it never commits.
     from dataclasses import replace
 
-    partial = a.store.begin_build(replace(good, build_id=f"{good.build_id[:-6]}dead00", built_at=time.time()))
+    partial = writer_for(a.store).begin_build(replace(good, build_id=f"{good.build_id[:-6]}dead00", built_at=time.time()))
     p = a.store.passages()[0]
     partial.add_passages([p], np.ones((1, 384), dtype=np.float32) / np.sqrt(384), np.ones((len(p.sentences), 384), dtype=np.float32) / np.sqrt(384))
     fresh = _assistant(store_settings, embedder)
@@ -136,9 +135,8 @@ def test_a_running_assistant_switches_to_a_new_build(store_settings, folder, tmp
     other.mkdir()
     (other / "notes.txt").write_text("Field notes\n\nThe heron nests by the mill pond every spring.\n", encoding="utf-8")
     writer_settings = store_settings.model_copy()
-    from assistant.core import open_store
 
-    build_index([other], open_store(writer_settings), embedder, progress=False)
+    build_index([other], writer_settings.open_store(), embedder, progress=False)
     answer = serving.ask("Where does the heron nest?")
     assert serving.build.build_id != old_build
     assert not answer.abstained and answer.citations[0].passage.doc_id == "notes.txt"
@@ -152,10 +150,9 @@ def _passage_vectors(store: ChromaStore, doc_id: str) -> np.ndarray:
 
 
 def test_server_url_setting_selects_the_http_client(chroma_server, monkeypatch):
-    from assistant.core import open_store
 
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", chroma_server)
-    store = open_store(Settings())
+    store = Settings().open_store()
     assert store.url == chroma_server and store.path is None
     assert store.client.get_settings().chroma_api_impl == "chromadb.api.fastapi.FastAPI"  # what HttpClient uses
     assert store.client.heartbeat() > 0

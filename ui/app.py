@@ -11,8 +11,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
-from assistant.errors import QuestionError  # noqa: E402
-from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
+from assistant import QuestionError  # noqa: E402
+from assistant import FeedbackStore, open_feedback_store  # noqa: E402
 from ui.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, rateable  # noqa: E402
 from ui.history import user_turns  # noqa: E402
 from ui.render import answer_markdown, sources_html  # noqa: E402

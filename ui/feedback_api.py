@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant import clean_question
-from assistant.errors import FeedbackError, QuestionError
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
+from assistant import FeedbackError, QuestionError
+from assistant import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from assistant.errors import FeedbackError
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
-from assistant.types import Answer
+from assistant import FeedbackError
+from assistant import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
+from assistant import Answer
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ messages or ``[question, answer]`` pairs, turned into the earlier user questions
 
 from __future__ import annotations
 
-from assistant.errors import QuestionError
+from assistant import QuestionError
 
 HISTORY_FORMS = (
     'history must be a list of earlier questions (["Who is X?"]), of Gradio chat messages '

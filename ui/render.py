@@ -6,8 +6,8 @@ import hashlib
 import html
 import re
 
-from assistant.markers import ANSWER_MARKER
-from assistant.types import Answer, Citation
+from assistant import ANSWER_MARKER
+from assistant import Answer, Citation
 from ui.sources import source_url
 
 CSS = """

@@ -5,7 +5,7 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/``            the chat (Gradio), with the named API endpoint ``/ask`` for ``gradio_client``;
 - ``/widget/``     the compact chat for embedding (Gradio, no header or footer);
 - ``/embed.js``    a script that inserts the widget's iframe where it is included;
-- ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> the ``assistant ask --json`` dict;
+- ``POST /api/ask`` ``{"question": str, "history": [str, ...]}`` -> :class:`assistant.schema.AnswerOut`, as ``assistant ask --json``;
 - ``POST /api/feedback`` a thumbs up or down on an answer (see :mod:`ui.feedback_api`);
 - ``GET /healthz`` whether the index is loaded, with its document and passage counts;
 - ``GET /sources/{doc_id}?start=&end=`` the cited span in its document (a PDF's page
@@ -40,9 +40,10 @@ from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from assistant import Assistant, AssistantError, clean_question  # noqa: E402
-from assistant.errors import QuestionError, UnknownDocumentError  # noqa: E402
-from assistant.feedback import FeedbackStore, open_feedback_store  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant import QuestionError, UnknownDocumentError  # noqa: E402
+from assistant import FeedbackStore, open_feedback_store  # noqa: E402
+from assistant import AnswerOut  # noqa: E402
+from assistant import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
@@ -96,48 +97,6 @@ class AskRequest(BaseModel):
         description="Answer only from these document ids (as in citations' doc_id and `assistant docs`); "
         "omitted or empty: all documents. An id that is not indexed is a 422 naming it.",
     )
-
-
-class CitationOut(BaseModel):
-    """One cited passage, as in ``assistant ask --json`` (offsets in characters, lines 1-based)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    n: int = Field(description="Its [n] marker in the answer.")
-    doc_id: str
-    title: str
-    start: int = Field(description="Start offset in the document text (characters).")
-    end: int = Field(description="End offset, exclusive (characters).")
-    line_start: int
-    line_end: int
-    page_start: int | None = Field(default=None, description="PDF: first page of the span (1-based); null otherwise.")
-    page_end: int | None = Field(default=None, description="PDF: last page of the span (1-based); null otherwise.")
-    section: str | None = Field(default=None, description='Heading path of the span, e.g. "Leave > Sick leave"; null without headings.')
-    text: str = Field(description="document_text[start:end].")
-    highlights: list[list[int]] = Field(description="[start, end] spans of the quoted sentences (characters).")
-    score: float = Field(
-        description="Support of the best cited sentence: its fused retrieval score (cosine + 1.5 x lexical coverage, "
-        "about 0 to 3) with answer_model=rules, its calibrated probability in [0, 1] with answer_model=reader."
-    )
-
-
-class AskResponse(BaseModel):
-    """The answer, exactly the JSON of ``assistant ask --json`` (documented here, returned as is)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    question: str
-    answer: str = Field(description="The answer; each claim ends with [n] markers naming citations.")
-    abstained: bool = Field(description="True when the documents do not answer; then there are no citations.")
-    citations: list[CitationOut]
-    related: list[CitationOut] = Field(description="When abstaining, the closest passages (related reading, not evidence).")
-    abstain_reason: str | None = Field(default=None, description="When abstaining, why (a short English phrase).")
-    generator: str = Field(default="extractive", description='"extractive", or the ASSISTANT_LLM model that wrote the text.')
-    flags: list[dict[str, Any]] = Field(
-        default_factory=list, description="Sentences of a generated answer that failed verification: {index, text, kind, detail}."
-    )
-    notice: str | None = Field(default=None, description="A one-line notice, e.g. the model timed out and quotes are shown.")
-    timings_ms: dict[str, float] = Field(description="Wall time per stage (milliseconds).")
 
 
 class ErrorOut(BaseModel):
@@ -332,7 +291,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
 
     @app.post(
         "/api/ask",
-        response_model=AskResponse,
+        response_model=AnswerOut,
         responses={
             422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"},
             503: {"model": ErrorOut},
@@ -370,7 +329,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
             return JSONResponse(
                 {"error": "Something went wrong while answering; please try again.", "detail": []}, status_code=500
             )
-        return JSONResponse(answer.to_dict())
+        return AnswerOut.from_answer(answer)  # validated and serialised by FastAPI as the response_model
 
     @app.get("/api/ask", include_in_schema=False)
     async def api_ask_get() -> JSONResponse:

@@ -33,7 +33,7 @@ def friendly(fn):
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
-        from assistant.errors import AssistantError, EvalError
+        from assistant import AssistantError, EvalError
 
         try:
             return fn(*args, **kwargs)
@@ -49,8 +49,8 @@ def friendly(fn):
 
 def _settings(**overrides):
     """The settings (environment + ``overrides``); a bad one exits 1 with one line naming it."""
-    from assistant.errors import ConfigError
-    from assistant.settings import load_settings
+    from assistant import ConfigError
+    from assistant import load_settings
 
     try:
         return load_settings(**overrides)
@@ -59,7 +59,7 @@ def _settings(**overrides):
 
 
 def _assistant(settings, progress: bool = True):
-    from assistant.core import Assistant
+    from assistant import Assistant
 
     return Assistant.from_settings(settings, progress=progress)
 
@@ -75,7 +75,8 @@ def index(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any file was skipped (or only partly indexed).")] = False,
 ):
-    """Add or update documents: read -> passages -> embeddings -> Chroma.
+    """Add or update documents: read -> passages -> embeddings -> Chroma (the index's own path:
+    no retriever, reader or language model is loaded).
 
     Reads .txt, .md, .html, .pdf and .docx files; every other file, and every file that cannot
     be read (encrypted PDF, no text layer, not UTF-8, empty...), is listed with its reason and
@@ -83,11 +84,14 @@ def index(
     documents indexed earlier from other paths are kept. A new build is written and becomes
     active only when complete, so questions keep being answered meanwhile.
     """
-    from assistant.core import Assistant
+    from index.pipeline import build_index, paths_to_index
 
     settings = _settings(documents=paths or None)
-    assistant = Assistant.from_settings(settings, ensure_index=False)
-    report = assistant.index(rebuild=rebuild, prune=prune, progress=not quiet)
+    store = settings.open_store()
+    todo = paths_to_index(store, settings.documents, explicit="documents" in settings.model_fields_set)
+    report = build_index(
+        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet, embed_passages=settings.embed_passages
+    )
     typer.echo(report.describe())
     if strict and report.skipped:
         _fail(f"{len(report.skipped)} file(s) skipped or partly indexed (--strict)")
@@ -99,15 +103,14 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
     """List the indexed documents: id, title, passages, indexed-at time, source file."""
     from datetime import datetime
 
-    from assistant.core import open_store
 
-    records = open_store(_settings()).catalog()
+    records = _settings().open_store().catalog()
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in records], ensure_ascii=False))
         return
     from rich.table import Table
 
-    from assistant.terminal import stdout_console
+    from assistant import stdout_console
 
     table = Table(box=None, highlight=False)
     for name in ("document", "title", "passages", "indexed at", "source"):
@@ -124,7 +127,7 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
 def _print_answer(answer) -> None:
     from rich.markup import escape
 
-    from assistant.terminal import stdout_console
+    from assistant import stdout_console
 
     console = stdout_console()
     if answer.notice:
@@ -159,9 +162,9 @@ def ask(
     """Answer one question with cited passages."""
     if question == "-":
         question = sys.stdin.read()
-    from assistant.core import clean_question
+    from assistant import clean_question
 
-    from assistant.errors import QuestionError
+    from assistant import QuestionError
 
     settings = _settings()
     try:
@@ -226,7 +229,7 @@ def _check_port(host: str, port: int) -> None:
     """Raise :class:`~assistant.errors.ServerError` if ``host:port`` cannot be listened on (before saying "serving")."""
     import socket
 
-    from assistant.errors import ServerError
+    from assistant import ServerError
 
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
@@ -258,15 +261,15 @@ def eval_(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summaries.")] = False,
 ):
     """Run the question sets, print per-question results and a summary per set; exit 1 below the thresholds, 2 on a bad file."""
-    from assistant import evaluation as ev
-    from assistant.errors import EvalError
-    from assistant.eval_report import print_overview, print_report, write_html
-    from assistant.question_sets import evaluate_file
+    from assistant import check_thresholds, parse_threshold
+    from assistant import EvalError
+    from assistant import print_overview, print_report, write_html
+    from assistant import evaluate_file
 
     settings = _settings()
     if scope not in (None, "document", "all"):
         raise EvalError(f"--scope takes 'document' or 'all', got {scope!r}.")
-    overrides = dict(ev.parse_threshold(item) for item in fail_under or [])
+    overrides = dict(parse_threshold(item) for item in fail_under or [])
     base = _baseline_summaries(baseline) if baseline else {}
     assistant = _assistant(settings, progress=False)
     paths = questions or [settings.eval.questions, *settings.eval.public_sets]
@@ -278,7 +281,7 @@ def eval_(
         print_report(result, floors, ceilings, base.get(result.name), per_question=not quiet)
         if not floors and not ceilings:
             typer.echo(f"{result.name}: no limits are set for this set, so it gates nothing (add --fail-under METRIC=VALUE).")
-        failures += [f"{result.name}: {f}" for f in ev.check_thresholds(result.summary, floors, ceilings)]
+        failures += [f"{result.name}: {f}" for f in check_thresholds(result.summary, floors, ceilings)]
         reports.append(result)
     if len(reports) > 1:
         print_overview(reports)
@@ -300,7 +303,7 @@ def eval_(
 def _limits(settings, path: Path, name: str, overrides: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
     """``(floors, ceilings)`` of one set: the seed set's from ``fail_under``/``fail_over``, a
     public set's from ``set_limits`` (by file stem), then the command line's overrides."""
-    from assistant.evaluation import HIGHER_IS_BETTER
+    from assistant import HIGHER_IS_BETTER
 
     if Path(path).resolve() == Path(settings.eval.questions).resolve():
         floors, ceilings = dict(settings.eval.fail_under), dict(settings.eval.fail_over)
@@ -315,7 +318,7 @@ def _limits(settings, path: Path, name: str, overrides: dict[str, float]) -> tup
 
 def _baseline_summaries(path: Path) -> dict[str, dict]:
     """Set name -> summary of an earlier JSON report (one written before sets existed counts as the seed set's)."""
-    from assistant.errors import EvalError
+    from assistant import EvalError
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -342,8 +345,8 @@ def feedback_export(
     evidence, the verdict and the comment (tags feedback-up / feedback-down; review the
     feedback-down lines, tagged needs-review, before using them as regression tests).
     """
-    from assistant.errors import FeedbackError
-    from assistant.feedback import VERDICTS, export_questions, open_feedback_store
+    from assistant import FeedbackError
+    from assistant import VERDICTS, export_questions, open_feedback_store
 
     if verdict is not None and verdict not in VERDICTS:
         raise FeedbackError(f"--verdict takes up or down, not {verdict!r}.")
