@@ -9,13 +9,17 @@ one number; there are never markers without a citation, nor citations without a 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
 
 from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_role
 from assistant.markers import escape_footnotes
 from assistant.retriever import RetrievedPassage, ScoredSentence
-from assistant.types import Citation
+from assistant.types import Citation, Flag
+from index.types import Passage
 
 ABSTAIN_TEXT = "The documents do not answer this question."
 """What an abstaining answer says, plainly (SQuAD 2.0 calls this a no-answer prediction)."""
@@ -30,6 +34,47 @@ class Draft:
     abstained: bool
     related: tuple[Citation, ...]
     abstain_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an :class:`Answerer` produced for a question, before timings are attached.
+
+    Attributes:
+        draft: The answer to show. generator: ``"extractive"``, or the language model that wrote it.
+        flags: Sentences of a generated answer that failed verification.
+        notice: A one-line notice (the model failed, quotes are shown instead), or None.
+    """
+
+    draft: Draft
+    generator: str = "extractive"
+    flags: tuple[Flag, ...] = ()
+    notice: str | None = None
+
+
+class AnswerContext(Protocol):
+    """What an answerer may read besides the passages: the retriever that found them."""
+
+    vocabulary: set[str]
+
+    def stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]: ...
+
+
+class Answerer(Protocol):
+    """Retrieved passages -> the answer. :class:`ExtractiveAnswerer` quotes sentences;
+    :class:`assistant.generative.GenerativeAnswerer` has a language model write from them.
+    :class:`assistant.Assistant` picks one at construction (``Settings.llm``)."""
+
+    name: str
+
+    def rewrite(self, question: str, history: Sequence[str]) -> tuple[str | None, str | None]:
+        """A follow-up made standalone: ``(question, None)``, or ``(None, notice)`` when this
+        answerer does not rewrite (the retriever's focus on the previous answer is used)."""
+        ...
+
+    def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context: AnswerContext, history: Sequence[str]) -> Iterator[str | Reply]:
+        """Text chunks as a model writes them (none for quotes), then the :class:`Reply`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -94,6 +139,16 @@ class ExtractiveAnswerer:
         self.second_ratio = second_ratio
         self.abstention = abstention
         self.unit = unit
+
+    name = "extractive"
+
+    def rewrite(self, question: str, history: Sequence[str]) -> tuple[str | None, str | None]:
+        """Quotes never rewrite a follow-up: ``(None, None)``."""
+        return None, None
+
+    def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context: AnswerContext, history: Sequence[str]) -> Iterator[Reply]:
+        """The quoted answer (one :class:`Reply`; see :meth:`answer`)."""
+        yield Reply(self.answer(question, retrieved, context.vocabulary, history))
 
     def answer(
         self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = ()

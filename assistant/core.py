@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from assistant.abstention import person_named
-from assistant.answerer import Draft, ExtractiveAnswerer
+from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError, UnknownDocumentError
 from assistant.reader import make_reader
 from assistant.retriever import Focus, PassageRetriever, is_followup
@@ -75,14 +75,17 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, chat_model=None) -> None:
-        """``chat_model``: a LangChain chat model that writes answers (see :mod:`assistant.generative`);
-        None for extractive answers. :meth:`from_settings` builds it from ``settings.llm``."""
+        """``chat_model``: a LangChain chat model that writes answers (the answerer is then
+        :class:`~assistant.generative.GenerativeAnswerer`, see :mod:`assistant.generative`);
+        None for quoted answers (:class:`~assistant.answerer.ExtractiveAnswerer`, also
+        :attr:`quotes`, the generative answerer's fallback). :meth:`from_settings` builds it
+        from ``settings.llm``."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.chunking = settings.chunking()
         self.retriever = self._make_retriever(store)
-        self.answerer = ExtractiveAnswerer(
+        self.quotes = ExtractiveAnswerer(
             abstain_below=settings.abstain_below,
             max_sentences=settings.max_answer_sentences,
             second_ratio=settings.second_sentence_ratio,
@@ -93,18 +96,18 @@ class Assistant:
             reader_candidates=settings.reader_candidates,
             reader_second=settings.reader_second,
         )
+        self.answerer: Answerer = self.quotes
+        if chat_model is not None:
+            from assistant.generative import GenerativeAnswerer, LanguageModel, SupportScorer
+
+            model = LanguageModel(chat_model, settings.llm_timeout, settings.llm or type(chat_model).__name__)
+            self.answerer = GenerativeAnswerer(model, self.quotes, SupportScorer(embedder))
         self.last_index_report: IndexReport | None = None
         self.index_notice: str | None = None
         self._build: BuildInfo | None = None
         self._checked_at = float("-inf")
         self._switch_lock = threading.Lock()
         self._warned_build: str | None = None
-        self.generator = None
-        if chat_model is not None:
-            from assistant.generative import GenerativeAnswerer, SupportScorer
-
-            self.generator = GenerativeAnswerer(chat_model, settings.llm_timeout, settings.llm or type(chat_model).__name__)
-            self._support = SupportScorer(embedder)
 
     def _make_retriever(self, store: ChromaStore) -> PassageRetriever:
         s = self.settings
@@ -165,8 +168,8 @@ class Assistant:
         """
         self._current()
         self.embedder.embed_query(["warm up"])
-        if self.answerer.reader is not None:
-            self.answerer.reader.warm_up()
+        if self.quotes.reader is not None:
+            self.quotes.reader.warm_up()
 
     @property
     def build(self) -> BuildInfo | None:
@@ -358,46 +361,25 @@ class Assistant:
         scope = self._scope(retriever, documents)
         query, focus, notice = question, None, None
         if self.settings.followups and is_followup(question, history):
-            if self.generator is not None:
-                from assistant.generative import GenerationFailed
-
-                try:
-                    query = clean_question(self.generator.rewrite(question, history), self.settings.max_question_chars)
-                except (GenerationFailed, QuestionError) as err:
-                    notice = f"{err}; the follow-up was read without the language model."
-                    focus = self._focus(retriever, history, scope=scope)
-            else:
+            rewritten, notice = self.answerer.rewrite(question, history)
+            try:
+                query = clean_question(rewritten, self.settings.max_question_chars) if rewritten else question
+            except QuestionError as err:
+                rewritten, notice = None, f"{err}; the follow-up was read without the language model."
+            if not rewritten:
                 focus = self._focus(retriever, history, scope=scope)
         t1 = time.perf_counter()
         q = self.embedder.embed_query([query])[0]
         t2 = time.perf_counter()
         retrieved = retriever.search(query, q, focus=focus, documents=scope)
         t3 = time.perf_counter()
-        selection = self.answerer.select(query, retrieved, retriever.vocabulary, history)
-        generator = "extractive"
-        flags: tuple = ()
-        draft = None
-        if self.generator is not None and not self.answerer.refuse_before_generation(selection):
-            from assistant.generative import GenerationFailed, verify
-
-            try:
-                reply = []
-                for chunk in self.generator.stream(self.generator.messages(query, retrieved)):
-                    reply.append(chunk)
-                    yield chunk
-                stored, _ = retriever.stored_embeddings([r.passage for r in retrieved])
-                sentence_embs = [stored[r.passage.passage_id] for r in retrieved]
-                verified = verify("".join(reply), retrieved, self._support, sentence_embs)
-                generator, flags = self.generator.name, verified.flags
-                if verified.abstained:
-                    refused = replace(selection, quotes=(), abstain_reason="the language model found no answer in the passages")
-                    draft = self.answerer.compose(refused)
-                else:
-                    draft = Draft(verified.text, verified.citations, False, ())
-            except GenerationFailed as err:
-                notice = f"{err}; showing the quoted sentences instead."
-        if draft is None:
-            draft = self.answerer.compose(selection)
+        reply = None
+        for item in self.answerer.reply(query, retrieved, retriever, history):
+            if isinstance(item, str):
+                yield item
+            else:
+                reply = item
+        draft, notice = reply.draft, reply.notice or notice
         if draft.abstained and not draft.citations:
             from assistant.language import english_only  # the detector loads only for such questions
 
@@ -413,8 +395,8 @@ class Assistant:
             abstained=draft.abstained,
             related=draft.related,
             abstain_reason=draft.abstain_reason,
-            generator=generator,
-            flags=flags,
+            generator=reply.generator,
+            flags=reply.flags,
             notice=notice,
             timings_ms=timings,
         )

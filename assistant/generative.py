@@ -10,10 +10,11 @@ assistant loads no LLM library. The flow for one question:
    passage are removed; a sentence left without a citation is flagged ``uncited``; a
    sentence whose cited passages do not support it is flagged ``unsupported``; the refusal
    phrase becomes ``abstained: true``. Citations are renumbered 1..N in order of first mention.
-3. If the model fails or does not finish within ``Settings.llm_timeout`` seconds, the caller
-   shows the extractive answer with a one-line notice (the user never gets an error).
+3. If the model fails or does not finish within ``Settings.llm_timeout`` seconds,
+   :class:`GenerativeAnswerer` gives the extractive answer with a one-line notice (the user
+   never gets an error).
 
-Follow-up questions are rewritten into standalone ones by the model (:meth:`GenerativeAnswerer.rewrite`).
+Follow-up questions are rewritten into standalone ones by the model (:meth:`LanguageModel.rewrite`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.answerer import Draft, ExtractiveAnswerer, Reply
 from assistant.markers import escape_footnotes
 from assistant.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
@@ -206,7 +208,7 @@ class GenerationFailed(Exception):
     """The model raised, or did not finish in time; the message is the one-line notice."""
 
 
-class GenerativeAnswerer:
+class LanguageModel:
     """Asks a LangChain chat model, streaming, within a deadline.
 
     Args:
@@ -273,6 +275,53 @@ class GenerativeAnswerer:
         reply = self.complete([("system", REWRITE_PROMPT), ("human", f"{turns}\nUser: {question}")])
         rewritten = " ".join(reply.split()).strip('"“” ')
         return rewritten if 3 <= len(rewritten) <= 1000 else question
+
+
+class GenerativeAnswerer:
+    """The generative :class:`~assistant.answerer.Answerer`: a language model writes the answer
+    from the retrieved passages, every sentence is verified against them (:func:`verify`), and
+    the quotes of ``quotes`` are the answer when it cannot (a refusal, a failure, a timeout).
+
+    Args:
+        model: The language model (:class:`LanguageModel`). quotes: The extractive answerer
+            that decides first whether there is anything to answer from, and is the fallback.
+        support: Scores a claim against a passage (:class:`SupportScorer`).
+    """
+
+    def __init__(self, model: LanguageModel, quotes: ExtractiveAnswerer, support: SupportScorer) -> None:
+        self.model = model
+        self.quotes = quotes
+        self.support = support
+        self.name = model.name
+
+    def rewrite(self, question: str, history: Sequence[str]) -> tuple[str | None, str | None]:
+        """``(the follow-up made standalone by the model, None)``, or ``(None, notice)`` if it failed."""
+        try:
+            return self.model.rewrite(question, history), None
+        except GenerationFailed as err:
+            return None, f"{err}; the follow-up was read without the language model."
+
+    def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context, history: Sequence[str]) -> Iterator[str | Reply]:
+        """The model's text chunks as they come, then the verified :class:`Reply` (or the quotes, with a notice)."""
+        selection = self.quotes.select(question, retrieved, context.vocabulary, history)
+        if self.quotes.refuse_before_generation(selection):
+            yield Reply(self.quotes.compose(selection))
+            return
+        try:
+            chunks = []
+            for chunk in self.model.stream(self.model.messages(question, retrieved)):
+                chunks.append(chunk)
+                yield chunk
+        except GenerationFailed as err:
+            yield Reply(self.quotes.compose(selection), notice=f"{err}; showing the quoted sentences instead.")
+            return
+        stored, _ = context.stored_embeddings([r.passage for r in retrieved])
+        verified = verify("".join(chunks), retrieved, self.support, [stored[r.passage.passage_id] for r in retrieved])
+        if verified.abstained:
+            refused = replace(selection, quotes=(), abstain_reason="the language model found no answer in the passages")
+            yield Reply(self.quotes.compose(refused), self.name, verified.flags)
+        else:
+            yield Reply(Draft(verified.text, verified.citations, False, ()), self.name, verified.flags)
 
 
 def build_chat_model(spec: str, base_url: str | None, timeout: float, api_key: str | None = None):

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/latency.py [--rounds 3] [--cold 3]
 
-* cold: wall time of ``assistant ask QUESTION --json`` in a fresh process (index already
+* cold: wall time of ``python -m assistant ask QUESTION --json`` in a fresh process (index already
   built), median of ``--cold`` runs, in seconds; its baseline is ``python -c "import torch"``
   in the same run, since importing torch dominates any cold start here.
 * warm: ``Assistant.ask`` over every question of the shipped set, ``--rounds`` times, p50/p95
@@ -83,7 +83,10 @@ def main() -> None:
         subprocess.run(cmd, check=True, capture_output=True)
         return time.perf_counter() - t
 
-    cold = [run(["assistant", "ask", questions[0].question, "--json"]) for _ in range(args.cold)]
+    if args.cold <= 0:
+        return
+    # `python -m assistant` (what the `assistant` command runs), so that PYTHONPATH picks the checkout
+    cold = [run([sys.executable, "-m", "assistant", "ask", questions[0].question, "--json"]) for _ in range(args.cold)]
     torch = [run([sys.executable, "-c", "import torch"]) for _ in range(args.cold)]
     print(f"cold `assistant ask` median {statistics.median(cold):.2f} s; `import torch` median {statistics.median(torch):.2f} s; "
           f"ratio {statistics.median(cold) / statistics.median(torch):.2f}")
