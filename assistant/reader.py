@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.reader_input import PairEncoder
-from index.embedder import _sha256
+from index.packaged_model import sha256_file
 from index.errors import ModelError
 
 READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
@@ -112,7 +112,7 @@ class Reader:
             )
         if not f.is_file():
             raise ModelError(f"The reader model {f} is missing (expected SHA-256 {self.expected_sha256}); reinstall the assistant package.")
-        got = _sha256(f)
+        got = sha256_file(f)
         if got != self.expected_sha256:
             raise ModelError(f"The reader model {f} has SHA-256 {got}, expected {self.expected_sha256}: it is corrupt or altered; reinstall the assistant package.")
 
@@ -123,7 +123,7 @@ class Reader:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 import onnxruntime as ort
 
-                from index.embedder import _PackagedModel
+                from index.packaged_model import PackagedModel
 
                 ort.disable_telemetry_events() if hasattr(ort, "disable_telemetry_events") else None
                 options = ort.SessionOptions()
@@ -132,7 +132,7 @@ class Reader:
                     session = ort.InferenceSession(str(self.model_file), options, providers=["CPUExecutionProvider"])
                 except Exception as err:  # onnxruntime raises its own Exception subclasses
                     raise ModelError(f"Cannot load the reader model {self.model_file} ({str(err).splitlines()[0][:200]}); reinstall the assistant package.") from None
-                self._encoder = PairEncoder(_PackagedModel(None, False).tokenizer)
+                self._encoder = PairEncoder(PackagedModel(None, False).tokenizer)
                 self._session = session
             return self._session, self._encoder
 

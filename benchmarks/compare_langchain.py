@@ -126,7 +126,7 @@ def main() -> None:
     from assistant.evaluation import run_eval
     from assistant.question_sets import index_documents
     from assistant.settings import GATE_SETS, Settings
-    from index.embedder import packaged_model_path
+    from index.packaged_model import packaged_model_path
 
     rows: dict[tuple[str, str], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from index.embedder import _FFN_OUT, _sha256  # noqa: E402
+from index.onnx_embedder import FFN_OUT  # noqa: E402
+from index.packaged_model import sha256_file  # noqa: E402
 from train_reader import make_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def export(checkpoint: Path, out_dir: Path) -> Path:
                 dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "logit": {0: "batch"}},
                 opset_version=17, dynamo=False,
             )
-        keep_float = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and _FFN_OUT.search(n.name)]
+        keep_float = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and FFN_OUT.search(n.name)]
         quantize_dynamic(
             str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
             op_types_to_quantize=["MatMul", "Gather"], nodes_to_exclude=keep_float,
@@ -92,7 +93,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "assistant" / "models" / "reader")
     args = ap.parse_args()
     target = export(args.checkpoint, args.out)
-    print(f"{target} {target.stat().st_size / 1e6:.1f} MB sha256 {_sha256(target)}")
+    print(f"{target} {target.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(target)}")
     print(f"max |logit - float32 PyTorch| on random inputs: {check(args.checkpoint, target):.4f}")
     return 0
 

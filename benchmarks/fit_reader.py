@@ -255,7 +255,7 @@ def main() -> int:
         ap.error("--no-logits needs --rows")
     from assistant.reader import CALIBRATION
     from assistant.settings import Settings
-    from index.embedder import _PackagedModel
+    from index.packaged_model import PackagedModel
 
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text())
@@ -263,7 +263,7 @@ def main() -> int:
             relogit(rows)
             args.rows.write_text(json.dumps(rows))
     else:
-        docs, questions = reader_data.load(args.datasets, "fit" if args.part == "dev" else "report", _PackagedModel(None, False).count_tokens)
+        docs, questions = reader_data.load(args.datasets, "fit" if args.part == "dev" else "report", PackagedModel(None, False).count_tokens)
         if args.part == "dev":
             dev = {(s, t.replace("_", " ")) for s, ts in DEV.items() for t in ts}
             questions = [q for q in questions if (docs[q.doc].set_name, docs[q.doc].title) in dev]

@@ -38,7 +38,8 @@ import torch  # noqa: E402
 
 import reader_data  # noqa: E402
 from assistant.reader_input import PairEncoder  # noqa: E402
-from index.embedder import SentenceTransformerEmbedder, _PackagedModel, cpu_has_native_bfloat16  # noqa: E402
+from index.embedder import SentenceTransformerEmbedder, cpu_has_native_bfloat16  # noqa: E402
+from index.packaged_model import PackagedModel  # noqa: E402
 
 BF16 = cpu_has_native_bfloat16()
 """Train and score in bfloat16 autocast only where the CPU computes it natively: emulated
@@ -70,7 +71,7 @@ class Reader(torch.nn.Module):
 def make_model(layers: int) -> Reader:
     from transformers import AutoModel
 
-    bert = AutoModel.from_pretrained(str(_PackagedModel(None, False).model_dir), num_hidden_layers=layers, add_pooling_layer=False, local_files_only=True)
+    bert = AutoModel.from_pretrained(str(PackagedModel(None, False).model_dir), num_hidden_layers=layers, add_pooling_layer=False, local_files_only=True)
     bert.embeddings.word_embeddings.weight.requires_grad_(False)
     return Reader(bert)
 
@@ -201,7 +202,7 @@ def prepare(datasets: Path, cache: Path | None):
         import pickle
 
         return pickle.loads(cache.read_bytes())
-    model = _PackagedModel(None, False)
+    model = PackagedModel(None, False)
     encoder = PairEncoder(model.tokenizer)
     docs, questions = reader_data.load(datasets, "fit", model.count_tokens)
     bi = SentenceTransformerEmbedder()

@@ -18,7 +18,7 @@ from assistant.core import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
 from index import build_index, make_embedder
-from index.embedder import packaged_model_path
+from index.packaged_model import packaged_model_path
 from test_safety import FACT
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.reader import Candidate, Reader
 from assistant.reader_input import MAX_TOKENS, PairEncoder
-from index.embedder import _PackagedModel
+from index.packaged_model import PackagedModel
 from index.errors import ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,7 @@ def reader(reader_file) -> Reader:
 
 @pytest.fixture(scope="module")
 def encoder():
-    return PairEncoder(_PackagedModel(None, False).tokenizer)
+    return PairEncoder(PackagedModel(None, False).tokenizer)
 
 
 def test_altered_weights_are_refused_with_the_file_and_expected_checksum(reader_file, tmp_path):
