@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from assistant.abstention import person_named
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError, UnknownDocumentError
+from assistant.questions import clean_question, usable_history
 from assistant.reader import make_reader
 from assistant.retriever import Focus, PassageRetriever, is_followup
 from assistant.settings import Settings
@@ -19,7 +19,8 @@ from assistant.types import Answer
 from index.embedder import Embedder
 from index.errors import IndexBusyError, ReadOnlyStoreError
 from index.pipeline import IndexReport, build_index, fingerprint, incompatibility, paths_to_index
-from index.store import BuildInfo, ChromaStore, DocumentRecord
+from index.records import BuildInfo, DocumentRecord
+from index.store import ChromaStore
 from index.types import Document
 
 log = logging.getLogger(__name__)
@@ -27,39 +28,6 @@ log = logging.getLogger(__name__)
 
 FOCUS_DEPTH = 3
 """How many earlier turns a chain of follow-ups is traced back (each costs one search)."""
-
-
-def clean_question(question: str, max_chars: int) -> str:
-    """Normalise a question: Unicode NFKC (full-width "Ｗｈｏ" -> "Who", ligatures split),
-    invisible format characters (zero-width space, direction marks, soft hyphen) removed,
-    other control characters turned into spaces, whitespace folded.
-
-    Raises:
-        QuestionError: it is empty after cleaning, or longer than ``max_chars`` characters.
-    """
-    if not isinstance(question, str):
-        raise QuestionError("The question must be text.")
-    text = unicodedata.normalize("NFKC", question)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = " ".join(text.split())
-    if not text:
-        raise QuestionError("Please type a question about the documents.")
-    if len(text) > max_chars:
-        raise QuestionError(f"The question is {len(text):,} characters long; please keep it under {max_chars:,}.")
-    return text
-
-
-def usable_history(history: Sequence[str], max_chars: int) -> list[str]:
-    """The earlier user turns that can serve as context, cleaned like questions; turns that are
-    not text, empty or over ``max_chars`` characters are skipped (they never fail the question)."""
-    usable = []
-    for turn in history:
-        try:
-            usable.append(clean_question(turn, max_chars))
-        except QuestionError:
-            continue
-    return usable
 
 
 class Assistant:

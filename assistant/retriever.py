@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -34,6 +34,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from assistant.lexical import SentenceLexicon
 from index.embedder import Embedder
 from index.store import StoreReader
 from index.types import Passage, Span
@@ -144,62 +145,6 @@ def quoted_speakers(text: str) -> frozenset[str]:
     return frozenset(w.lower() for m in _SPEAKER.finditer(text) for w in (m.group(1) or m.group(2)).split())
 
 
-class SentenceLexicon:
-    """Lexical evidence for sentences: BM25 with ``k1 = 0`` (``bm25s``), as a share of the question.
-
-    With ``k1 = 0`` BM25's term-frequency factor is 1 for every matching term, so a sentence
-    scores the sum of the IDFs (Lucene's ``log(1 + (N - df + .5) / (df + .5))``) of the
-    question terms it contains. Dividing by the sum over *all* question terms (a term absent
-    from the corpus counts with ``df = 0``) gives the **coverage**: the IDF-weighted share of
-    the question's terms found in the sentence, in [0, 1]. Unlike a max-normalised BM25 it is
-    comparable across questions, so it can feed abstention. Measured on seeds/questions.jsonl
-    (passage hit@1): k1=0 coverage 0.81 vs max-normalised BM25 (k1=1.5, b=0.75) 0.75 in the
-    same fusion. Terms: English stop words removed, Snowball stemming.
-
-    Two indexes are kept: one over sentences and one over *windows* (a sentence with its
-    neighbours in the same document), so a pronoun's antecedent still counts.
-    """
-
-    def __init__(self, sentences: Sequence[str], windows: Sequence[str]) -> None:
-        import bm25s
-        import Stemmer
-
-        self._bm25s = bm25s
-        self._stemmer = Stemmer.Stemmer("english")
-        self.size = len(sentences)
-        self.sentences, self._df_s = self._index(sentences)
-        self.windows, self._df_w = self._index(windows)
-
-    def _index(self, texts: Sequence[str]):
-        bm25s = self._bm25s
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
-        index = bm25s.BM25(k1=0.0, b=0.0)
-        index.index(tokens, show_progress=False)
-        inverse = {i: t for t, i in tokens.vocab.items()}
-        df: dict[str, int] = {}
-        for ids in tokens.ids:
-            for i in set(ids):
-                df[inverse[i]] = df.get(inverse[i], 0) + 1
-        return index, df
-
-    def terms(self, query: str) -> list[str]:
-        """The query's distinct index terms (stemmed, stop words removed)."""
-        words = self._bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
-        return list(dict.fromkeys(words))
-
-    def coverage(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(sentence coverage, window coverage)``, each ``[n_sentences]`` in [0, 1]."""
-        return self._coverage(self.sentences, self._df_s, terms), self._coverage(self.windows, self._df_w, terms)
-
-    def _coverage(self, index, df: dict[str, int], terms: Sequence[str]) -> np.ndarray:
-        n = self.size
-        total = sum(np.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms)
-        known = [t for t in terms if t in index.vocab_dict]
-        if not known or total <= 0:
-            return np.zeros(n, dtype=np.float32)
-        return np.asarray(index.get_scores(known), dtype=np.float32) / float(total)
-
-
 PASSAGE_WEIGHT = 1.0
 """Weight of the cosine between the question and a sentence's whole passage, added to the
 sentence's own cosine: it carries context (who is speaking, what "it" is) into short quotes.
@@ -208,6 +153,16 @@ Passage hit@1 on seeds/questions.jsonl: 0.77 without, 0.81 with 0.5-1.0 (flat in
 WINDOW_SHARE = 1.0 / 3.0
 """Weight of window coverage relative to sentence coverage inside the lexical score
 (``bm25_weight * (coverage + WINDOW_SHARE * window coverage)``); 1/3 measured best of {0, 1/3, 2/3}."""
+
+
+class _Row(NamedTuple):
+    """One candidate passage being scored: its index, and per sentence (``[n]`` arrays, ``n``
+    its sentences) the cosine to the question, the dense score and the lexical score."""
+
+    passage: int
+    cosine: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
 
 
 def _top(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
@@ -340,8 +295,8 @@ class PassageRetriever(BaseRetriever):
         rows = self._score(candidates, sentence_cos, passage_cos, lexical)
         fused = self._fuse(rows, use_dense, use_lexical)
         about = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
-        for n, (pi, *_rest) in enumerate(rows):
-            fused[n] = fused[n] + bonus.get(pi, 0.0) + (self._speaker_score(pi, about) if about else 0.0)
+        for n, row in enumerate(rows):
+            fused[n] = fused[n] + bonus.get(row.passage, 0.0) + (self._speaker_score(row.passage, about) if about else 0.0)
         return self._ranked(rows, fused)
 
     def _speaker_score(self, pi: int, person: set[str]) -> float:
@@ -399,23 +354,21 @@ class PassageRetriever(BaseRetriever):
             if 0 <= pi < len(self._passages) and self._passages[pi].doc_id == doc
         }
 
-    def _score(self, candidates: list[int], sentence_cos: np.ndarray, passage_cos: np.ndarray, lexical: np.ndarray) -> list[tuple]:
-        """One row per candidate passage: ``(passage index, sentence cosines [n], dense scores [n],
-        lexical scores [n])``, ``n`` its sentences; dense = sentence cosine + PASSAGE_WEIGHT *
-        passage cosine."""
+    def _score(self, candidates: list[int], sentence_cos: np.ndarray, passage_cos: np.ndarray, lexical: np.ndarray) -> list[_Row]:
+        """One :class:`_Row` per candidate passage; dense = sentence cosine + PASSAGE_WEIGHT * passage cosine."""
         rows = []
         for pi in candidates:
             lo, n = self._first[pi], len(self._passages[pi].sentences)
             cos = sentence_cos[lo : lo + n]
-            rows.append((pi, cos, cos + PASSAGE_WEIGHT * float(passage_cos[pi]), lexical[lo : lo + n]))
+            rows.append(_Row(pi, cos, cos + PASSAGE_WEIGHT * float(passage_cos[pi]), lexical[lo : lo + n]))
         return rows
 
-    def _ranked(self, rows: list[tuple], fused: list[np.ndarray]) -> list[RetrievedPassage]:
+    def _ranked(self, rows: list[_Row], fused: list[np.ndarray]) -> list[RetrievedPassage]:
         """The ``k`` best rows by their best sentence's fused score, as :class:`RetrievedPassage`."""
         best = sorted(((max(f) if len(f) else float("-inf"), n) for n, f in enumerate(fused)), key=lambda t: -t[0])
         out = []
         for rank, (score, n) in enumerate(best[: self.k], start=1):
-            pi, cos, _, lex = rows[n]
+            pi, cos, _, lex = rows[n]  # a _Row
             p = self._passages[pi]
             sentences = tuple(
                 ScoredSentence(span=tuple(span), similarity=float(c), fused=float(f), coverage=float(v))
@@ -444,15 +397,15 @@ class PassageRetriever(BaseRetriever):
             {pid: whole[pi] for pid, pi in found},
         )
 
-    def _fuse(self, rows, use_dense: bool, use_lexical: bool) -> list[np.ndarray]:
+    def _fuse(self, rows: list[_Row], use_dense: bool, use_lexical: bool) -> list[np.ndarray]:
         """One fused score per sentence of each candidate row (higher is better).
 
         ``convex``: ``dense + bm25_weight * lexical`` (dense = sentence cosine + PASSAGE_WEIGHT *
         passage cosine; lexical = coverage + WINDOW_SHARE * window coverage). ``rrf``: the two
         rankings of the candidate sentences fused as ``sum w / (60 + rank)``.
         """
-        dense = [r[2] if use_dense else np.zeros(len(r[1])) for r in rows]
-        lexical = [r[3] if use_lexical else np.zeros(len(r[1])) for r in rows]
+        dense = [r.dense if use_dense else np.zeros(len(r.cosine)) for r in rows]
+        lexical = [r.lexical if use_lexical else np.zeros(len(r.cosine)) for r in rows]
         if self.fusion == "convex" or not (use_dense and use_lexical):
             return [d + self.bm25_weight * x for d, x in zip(dense, lexical)]
         flat_d = np.concatenate(dense) if dense else np.zeros(0)

@@ -20,7 +20,8 @@ from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder
 from index.errors import AssistantError, DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all, load_documents
 from index.pipeline import IndexReport, build_index
-from index.store import BuildInfo, ChromaStore, DocumentRecord, StoreReader
+from index.records import BuildInfo, DocumentRecord
+from index.store import ChromaStore, StoreReader
 from index.store_writer import BuildWriter, StoreWriter, writer_for
 from index.types import Document, Passage, Span
 

@@ -20,7 +20,6 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from index.errors import ModelError
-
 from index.onnx_embedder import OnnxEmbedder
 from index.packaged_model import MODEL_NAME, PackagedModel, verify_weights
 

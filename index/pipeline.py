@@ -35,7 +35,8 @@ from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all
-from index.store import BuildInfo, ChromaStore, DocumentRecord
+from index.records import BuildInfo, DocumentRecord
+from index.store import ChromaStore
 from index.store_writer import writer_for
 from index.types import Document, Passage
 

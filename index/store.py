@@ -36,7 +36,6 @@ embeddings computed by :mod:`index.embedder`. Telemetry is off.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,81 +46,12 @@ import numpy as np
 
 from index.errors import StoreError
 from index.locks import explain, read_only_copy, writable
+from index.records import BuildInfo, DocumentRecord, document_from, passage_from
 from index.types import Document, Passage
 
 _KINDS = ("passages", "sentences", "documents")
 KEEP_BUILDS = 2
 """Complete builds kept on disk: the active one and the one before (for readers mid-switch)."""
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """What one build of the index was made from.
-
-    Attributes:
-        build_id: Prefix of its collections, ``b<fingerprint[:10]>-<content[:10]>-<time>``.
-        fingerprint: Hash of model name, dimension and chunking parameters (see
-            :func:`index.pipeline.fingerprint`); a different one means incompatible vectors.
-        model: Embedding model name. dimension: Embedding size.
-        chunking: Chunking parameters as a dict.
-        documents: ``{doc_id: sha256 of the stored text}``.
-        built_at: Unix time (seconds) the build completed.
-        n_passages: Number of passages.
-    """
-
-    build_id: str
-    fingerprint: str
-    model: str
-    dimension: int
-    chunking: dict
-    documents: dict[str, str]
-    built_at: float
-    n_passages: int
-
-    def to_metadata(self, complete: bool) -> dict:
-        return {
-            "fingerprint": self.fingerprint,
-            "model": self.model,
-            "dimension": self.dimension,
-            "chunking": json.dumps(self.chunking, sort_keys=True),
-            "documents": json.dumps(self.documents, sort_keys=True),
-            "built_at": self.built_at,
-            "n_passages": self.n_passages,
-            "complete": complete,
-        }
-
-    @classmethod
-    def from_metadata(cls, build_id: str, meta: dict) -> BuildInfo:
-        return cls(
-            build_id=build_id,
-            fingerprint=meta["fingerprint"],
-            model=meta["model"],
-            dimension=int(meta["dimension"]),
-            chunking=json.loads(meta["chunking"]),
-            documents=json.loads(meta["documents"]),
-            built_at=float(meta["built_at"]),
-            n_passages=int(meta["n_passages"]),
-        )
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """One indexed document as ``assistant docs`` lists it (no text).
-
-    Attributes:
-        doc_id, title, source: See :class:`~index.types.Document`.
-        sha256: Hex SHA-256 of the stored text.
-        n_passages: Its passages in the build.
-        indexed_at: Unix time (seconds) its passages were embedded; unchanged documents keep
-            it across re-indexing.
-    """
-
-    doc_id: str
-    title: str
-    source: str
-    sha256: str
-    n_passages: int
-    indexed_at: float
 
 
 @dataclass
@@ -360,7 +290,7 @@ class ChromaStore:
         if not doc_ids:
             return []
         res = self.call("read documents", self.collection(info.build_id, "documents").get, ids=list(doc_ids), include=["documents", "metadatas"])
-        found = {i: _document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])}
+        found = {i: document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])}
         return [found[i] for i in doc_ids if i in found]
 
     # -- reading ------------------------------------------------------------------------
@@ -401,7 +331,7 @@ class ChromaStore:
         h = self.handles
         if "passages" not in h._cache:
             res = self.call("read passages", h.passages.get, include=["documents", "metadatas"])
-            items = [_passage_from(pid, text, meta) for pid, text, meta in zip(res["ids"], res["documents"], res["metadatas"])]
+            items = [passage_from(pid, text, meta) for pid, text, meta in zip(res["ids"], res["documents"], res["metadatas"])]
             h._cache["passages"] = sorted(items, key=lambda p: (p.doc_id, p.start))
         return h._cache["passages"]
 
@@ -410,7 +340,7 @@ class ChromaStore:
         h = self.handles
         if "documents" not in h._cache:
             res = self.call("read documents", h.documents.get, include=["documents", "metadatas"])
-            docs = [_document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
+            docs = [document_from(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
             h._cache["documents"] = sorted(docs, key=lambda d: d.doc_id)
         return h._cache["documents"]
 
@@ -432,39 +362,3 @@ class ChromaStore:
                 break
         dim = self.handles.info.dimension
         return ids, (np.concatenate(rows) if rows else np.zeros((0, dim), dtype=np.float32))
-
-def _document_from(doc_id: str, text: str, meta: dict) -> Document:
-    """The :class:`Document` of a record (records written before locators existed have none)."""
-    loc = json.loads(meta.get("locators") or "{}")
-    return Document(
-        doc_id=doc_id,
-        title=meta["title"],
-        text=text,
-        source=meta["source"],
-        sha256=meta["sha256"],
-        format=meta.get("format", "text"),
-        pages=tuple(tuple(p) for p in loc.get("pages", ())),
-        headings=tuple((int(o), str(h)) for o, h in loc.get("headings", ())),
-        blocks=tuple(tuple(b) for b in loc.get("blocks", ())),
-    )
-
-
-def _passage_from(pid: str, text: str, meta: dict) -> Passage:
-    return Passage(
-        passage_id=pid,
-        doc_id=meta["doc_id"],
-        text=text,
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        line_start=int(meta["line_start"]),
-        line_end=int(meta["line_end"]),
-        sentences=tuple(tuple(s) for s in json.loads(meta["sentences"])),
-        title=meta.get("title", ""),
-        page_start=_int_or_none(meta.get("page_start")),
-        page_end=_int_or_none(meta.get("page_end")),
-        section=meta.get("section"),
-    )
-
-
-def _int_or_none(value) -> int | None:
-    return None if value is None else int(value)

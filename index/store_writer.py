@@ -16,7 +16,6 @@ so there is one :class:`StoreWriter` per backend:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,8 @@ import numpy as np
 
 from index.errors import ReadOnlyStoreError, StoreError
 from index.locks import ServerLease, file_lock, writable
-from index.store import _KINDS, KEEP_BUILDS, BuildInfo, ChromaStore, DocumentRecord
+from index.records import BuildInfo, DocumentRecord, document_meta, passage_meta
+from index.store import _KINDS, KEEP_BUILDS, ChromaStore
 from index.types import Document, Passage
 
 
@@ -203,7 +203,7 @@ class BuildWriter:
             [p.passage_id for p in passages],
             passage_embeddings,
             [p.text for p in passages],
-            [_passage_meta(p, i) for i, p in enumerate(passages)],
+            [passage_meta(p, i) for i, p in enumerate(passages)],
         )
         s_ids, s_metas = [], []
         for p in passages:
@@ -219,7 +219,7 @@ class BuildWriter:
             [d.doc_id for d in documents],
             embeddings,
             [d.text for d in documents],
-            [_document_meta(d, n_passages.get(d.doc_id, 0), indexed_at) for d in documents],
+            [document_meta(d, n_passages.get(d.doc_id, 0), indexed_at) for d in documents],
         )
 
     def copy_documents(self, source: BuildInfo, records: Sequence[DocumentRecord], progress=None, chunk_passages: int = 2000) -> None:
@@ -259,22 +259,3 @@ class BuildWriter:
         self.store.call("mark the build complete", self.cols["passages"].modify, metadata=self.info.to_metadata(complete=True))
         self.writer.prune()
         return self.info
-
-
-def _passage_meta(p: Passage, position: int) -> dict:
-    # Chroma metadata values are scalars and never None: absent locators are left out.
-    location = {k: v for k, v in p.location().items() if v is not None}
-    return {**location, "sentences": json.dumps([list(s) for s in p.sentences]), "position": position}
-
-
-def _document_meta(d: Document, n_passages: int, indexed_at: float) -> dict:
-    """A document record's metadata; its locators (pages, headings, blocks) as one JSON string."""
-    return {
-        "title": d.title,
-        "source": d.source,
-        "sha256": d.sha256,
-        "n_passages": n_passages,
-        "indexed_at": indexed_at,
-        "format": d.format,
-        "locators": json.dumps(d.locators()),
-    }

@@ -78,7 +78,7 @@ def test_odd_input_is_answered_or_abstained_without_error(assistant, question):
 
 
 def test_full_width_and_invisible_characters_are_normalised(assistant):
-    from assistant.core import clean_question
+    from assistant import clean_question
 
     assert clean_question("Ｗｈｏ ｉｓ Ａｋａｚａｗａ?", 2000) == "Who is Akazawa?"
     assert clean_question("Wh\u200bo is\u200e Akazawa?\ufeff", 2000) == "Who is Akazawa?"

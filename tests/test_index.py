@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index import ChromaStore, ChunkingConfig, DocumentsError, build_index
-from index.store import BuildInfo
+from index.records import BuildInfo
 
 
 def test_indexing_twice_gives_identical_ids_and_counts(assistant, settings):

@@ -1,0 +1,66 @@
+"""Lexical evidence for sentences: the share of a question's terms a sentence contains.
+
+The retriever's lexical score (:mod:`assistant.retriever`); see :class:`SentenceLexicon`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class SentenceLexicon:
+    """Lexical evidence for sentences: BM25 with ``k1 = 0`` (``bm25s``), as a share of the question.
+
+    With ``k1 = 0`` BM25's term-frequency factor is 1 for every matching term, so a sentence
+    scores the sum of the IDFs (Lucene's ``log(1 + (N - df + .5) / (df + .5))``) of the
+    question terms it contains. Dividing by the sum over *all* question terms (a term absent
+    from the corpus counts with ``df = 0``) gives the **coverage**: the IDF-weighted share of
+    the question's terms found in the sentence, in [0, 1]. Unlike a max-normalised BM25 it is
+    comparable across questions, so it can feed abstention. Measured on seeds/questions.jsonl
+    (passage hit@1): k1=0 coverage 0.81 vs max-normalised BM25 (k1=1.5, b=0.75) 0.75 in the
+    same fusion. Terms: English stop words removed, Snowball stemming.
+
+    Two indexes are kept: one over sentences and one over *windows* (a sentence with its
+    neighbours in the same document), so a pronoun's antecedent still counts.
+    """
+
+    def __init__(self, sentences: Sequence[str], windows: Sequence[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        self.size = len(sentences)
+        self.sentences, self._df_s = self._index(sentences)
+        self.windows, self._df_w = self._index(windows)
+
+    def _index(self, texts: Sequence[str]):
+        bm25s = self._bm25s
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+        index = bm25s.BM25(k1=0.0, b=0.0)
+        index.index(tokens, show_progress=False)
+        inverse = {i: t for t, i in tokens.vocab.items()}
+        df: dict[str, int] = {}
+        for ids in tokens.ids:
+            for i in set(ids):
+                df[inverse[i]] = df.get(inverse[i], 0) + 1
+        return index, df
+
+    def terms(self, query: str) -> list[str]:
+        """The query's distinct index terms (stemmed, stop words removed)."""
+        words = self._bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
+        return list(dict.fromkeys(words))
+
+    def coverage(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(sentence coverage, window coverage)``, each ``[n_sentences]`` in [0, 1]."""
+        return self._coverage(self.sentences, self._df_s, terms), self._coverage(self.windows, self._df_w, terms)
+
+    def _coverage(self, index, df: dict[str, int], terms: Sequence[str]) -> np.ndarray:
+        n = self.size
+        total = sum(np.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms)
+        known = [t for t in terms if t in index.vocab_dict]
+        if not known or total <= 0:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(index.get_scores(known), dtype=np.float32) / float(total)
