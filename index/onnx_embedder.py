@@ -68,6 +68,43 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
     import warnings
 
     import torch
+
+    sample = {
+        "input_ids": torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]]),
+        "attention_mask": torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]),
+        "token_type_ids": torch.zeros((2, 4), dtype=torch.long),
+    }
+    names = list(sample)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "model.onnx"
+        int8 = Path(tmp) / "model-int8.onnx"
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    _pooled_bert(model_dir),
+                    tuple(sample[n] for n in names),
+                    str(fp32),
+                    input_names=names,
+                    output_names=["sentence_embedding"],
+                    dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "sentence_embedding": {0: "batch"}},
+                    opset_version=17,
+                    dynamo=False,
+                )
+            if not quantize:
+                os.replace(fp32, target)  # atomic: a concurrent reader sees no file or the whole file
+                return
+            _quantize(fp32, int8, QuantType, quantize_dynamic)
+        except Exception as err:
+            raise ModelError(f"Exporting the embedding model to ONNX failed ({err}); check that torch and onnx import, then retry.") from None
+        os.replace(int8, target)  # atomic: a concurrent reader sees no file or the whole file
+
+
+def _pooled_bert(model_dir: Path):
+    """The sentence-transformers pipeline as one ``torch.nn.Module``: BERT, mean pooling over
+    the attention mask, L2 normalisation (what the ONNX graph computes)."""
+    import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -86,51 +123,26 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2.0, dim=1)
 
-    sample = {
-        "input_ids": torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]]),
-        "attention_mask": torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]),
-        "token_type_ids": torch.zeros((2, 4), dtype=torch.long),
-    }
-    names = list(sample)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        fp32 = Path(tmp) / "model.onnx"
-        int8 = Path(tmp) / "model-int8.onnx"
-        try:
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    Pipeline(bert),
-                    tuple(sample[n] for n in names),
-                    str(fp32),
-                    input_names=names,
-                    output_names=["sentence_embedding"],
-                    dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "sentence_embedding": {0: "batch"}},
-                    opset_version=17,
-                    dynamo=False,
-                )
-            if not quantize:
-                os.replace(fp32, target)  # atomic: a concurrent reader sees no file or the whole file
-                return
-            import onnx
+    return Pipeline(bert)
 
-            # The feed-forward down-projections (``layer.N/output/dense``) read GELU outputs
-            # with outliers that per-tensor activation quantization handles badly: they stay
-            # float (mean cosine to the float model 0.993 -> 0.996 on the seed article).
-            keep_float = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and FFN_OUT.search(n.name)]
-            import logging
 
-            logging.disable(logging.WARNING)  # the quantizer's advice to pre-process is for static quantization
-            try:
-                quantize_dynamic(
-                    str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
-                    nodes_to_exclude=keep_float,
-                )
-            finally:
-                logging.disable(logging.NOTSET)
-        except Exception as err:
-            raise ModelError(f"Exporting the embedding model to ONNX failed ({err}); check that torch and onnx import, then retry.") from None
-        os.replace(int8, target)  # atomic: a concurrent reader sees no file or the whole file
+def _quantize(fp32: Path, int8: Path, quant_type, quantize_dynamic) -> None:
+    """Write ``int8``: ``fp32`` with every MatMul's weights quantized per channel to int8,
+    except the feed-forward down-projections (:data:`FFN_OUT`: they read GELU outputs with
+    outliers that per-tensor activation quantization handles badly, so they stay float; mean
+    cosine to the float model 0.993 -> 0.996 on the seed article)."""
+    import logging
+
+    import onnx
+
+    keep_float = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and FFN_OUT.search(n.name)]
+    logging.disable(logging.WARNING)  # the quantizer's advice to pre-process is for static quantization
+    try:
+        quantize_dynamic(
+            str(fp32), str(int8), weight_type=quant_type.QInt8, per_channel=True, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_float
+        )
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 class OnnxEmbedder(PackagedModel):

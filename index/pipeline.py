@@ -37,7 +37,7 @@ from index.errors import DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore
-from index.store_writer import writer_for
+from index.store_writer import StoreWriter, writer_for
 from index.types import Document, Passage
 
 EMBED_CHUNK_PASSAGES = 256
@@ -220,33 +220,7 @@ def build_index(
         if plan.reason is None:
             return _up_to_date(plan, t0, skipped, read_seconds)
         passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in plan.to_embed}
-        n_new = sum(len(ps) for ps in passages_of.values())
-        n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
-        all_docs = {**{r.doc_id: r.sha256 for r in plan.to_copy}, **{d.doc_id: d.sha256 for d in plan.to_embed}}
-        content = hashlib.sha256(json.dumps(all_docs, sort_keys=True).encode()).hexdigest()
-        info = BuildInfo(
-            build_id=f"b{fp[:10]}-{content[:10]}-{time.time_ns():x}",
-            fingerprint=fp,
-            model=embedder.name,
-            dimension=embedder.dimension,
-            chunking=chunking.fingerprint_fields(),
-            documents=all_docs,
-            built_at=time.time(),
-            n_passages=n_new + n_copied,
-        )
-        build = writer.begin_build(info)
-        try:
-            if plan.to_copy:
-                with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
-                    build.copy_documents(plan.active, plan.to_copy, progress=bar.update)
-            _embed_and_write(build, embedder, plan.to_embed, passages_of, embed_passages, progress)
-            info = build.commit()
-        except BaseException as err:  # a failed build is deleted at once (a killed one by the next build)
-            writer.delete_build(info.build_id)
-            lost = writer.lease_problem() if isinstance(err, StoreError) else None
-            if lost is not None:  # another writer took over while this one was stopped: say that
-                raise lost from None
-            raise
+        info = _write_build(writer, _build_info(plan, passages_of, fp, embedder, chunking), plan, embedder, passages_of, embed_passages, progress)
     return IndexReport(
         info,
         True,
@@ -257,10 +231,49 @@ def build_index(
         removed=plan.removed,
         unchanged=plan.unchanged,
         missing=() if prune else plan.missing,
-        embedded_passages=n_new,
+        embedded_passages=sum(len(ps) for ps in passages_of.values()),
         skipped=tuple(skipped),
         read_seconds=read_seconds,
     )
+
+
+def _build_info(plan: _Plan, passages_of: dict[str, list[Passage]], fp: str, embedder: Embedder, chunking: ChunkingConfig) -> BuildInfo:
+    """The record of the build ``plan`` makes: id ``b<fingerprint>-<content hash>-<time>``, documents and counts."""
+    n_new = sum(len(ps) for ps in passages_of.values())
+    n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
+    all_docs = {**{r.doc_id: r.sha256 for r in plan.to_copy}, **{d.doc_id: d.sha256 for d in plan.to_embed}}
+    content = hashlib.sha256(json.dumps(all_docs, sort_keys=True).encode()).hexdigest()
+    return BuildInfo(
+        build_id=f"b{fp[:10]}-{content[:10]}-{time.time_ns():x}",
+        fingerprint=fp,
+        model=embedder.name,
+        dimension=embedder.dimension,
+        chunking=chunking.fingerprint_fields(),
+        documents=all_docs,
+        built_at=time.time(),
+        n_passages=n_new + n_copied,
+    )
+
+
+def _write_build(
+    writer: StoreWriter, info: BuildInfo, plan: _Plan, embedder: Embedder, passages_of: dict[str, list[Passage]], embed_passages: bool, progress: bool
+) -> BuildInfo:
+    """Write the new build (unchanged documents copied, the rest embedded) and commit it; a
+    build that fails is deleted at once (a killed one by the next build)."""
+    build = writer.begin_build(info)
+    try:
+        n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
+        if plan.to_copy:
+            with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
+                build.copy_documents(plan.active, plan.to_copy, progress=bar.update)
+        _embed_and_write(build, embedder, plan.to_embed, passages_of, embed_passages, progress)
+        return build.commit()
+    except BaseException as err:
+        writer.delete_build(info.build_id)
+        lost = writer.lease_problem() if isinstance(err, StoreError) else None
+        if lost is not None:  # another writer took over while this one was stopped: say that
+            raise lost from None
+        raise
 
 
 @dataclass(frozen=True)

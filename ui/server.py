@@ -283,6 +283,18 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     if settings.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     limiter = anyio.CapacityLimiter(settings.max_concurrent_questions)
+    _add_ask_routes(app, assistant, settings, limiter)
+    _add_status_routes(app, assistant)
+    add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
+    feedback = feedback if feedback is not None else open_feedback_store(settings)
+    add_feedback_route(app, feedback, settings.max_question_chars, _question_error)
+
+    _mount_chats(app, assistant, settings, feedback)
+    return app
+
+
+def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limiter: anyio.CapacityLimiter) -> None:
+    """``POST /api/ask`` (answers, at most ``limiter`` at once), ``GET /api/ask`` (how to ask), readable 422s."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -336,6 +348,10 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
         """A browser or ``curl`` without ``-d`` lands here: say how to ask instead of a 404."""
         return JSONResponse({"error": f"Questions are POSTed: {ASK_USAGE}.", "detail": []}, status_code=405, headers={"Allow": "POST"})
 
+
+def _add_status_routes(app: FastAPI, assistant: Assistant) -> None:
+    """``/widget`` (redirect), ``/healthz`` and ``/embed.js``."""
+
     @app.get("/widget", include_in_schema=False)
     async def widget_without_slash() -> RedirectResponse:
         """``/widget`` -> ``widget/`` (relative, so it stays under a proxy's path prefix)."""
@@ -351,10 +367,9 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     async def embed_js() -> Response:
         return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
-    add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
-    feedback = feedback if feedback is not None else open_feedback_store(settings)
-    add_feedback_route(app, feedback, settings.max_question_chars, _question_error)
 
+def _mount_chats(app: FastAPI, assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> None:
+    """The Gradio widget at ``/widget`` and the chat at ``/``, each queue bounded by ``max_concurrent_questions``."""
     concurrency = settings.max_concurrent_questions
     common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
     widget = build_widget(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
@@ -363,7 +378,6 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     )
     chat = build_app(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS + FEEDBACK_CSS, footer_links=["api"], **common)
-    return app
 
 
 def serve(assistant: Assistant, settings: Settings) -> None:
