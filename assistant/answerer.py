@@ -171,7 +171,7 @@ class ExtractiveAnswerer:
         ``max_sentences - 1`` more scoring at least ``second_ratio`` of it; or abstain. (The
         quotation pairing after a reported claim and the answer-type lead were removed: neither
         improved any question set, see ``benchmarks/rule_ablation.py``.)"""
-        scored: list[tuple[ScoredSentence, RetrievedPassage]] = [(s, r) for r in retrieved for s in r.sentences]
+        scored = answerable_sentences(retrieved)
         if not scored:
             return Selection(question, (), tuple(retrieved), "no passages", "no_passages")
         if self.reader is not None and self.unit == "sentence":
@@ -269,6 +269,29 @@ class ExtractiveAnswerer:
 
 
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")
+
+
+def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[ScoredSentence, RetrievedPassage]]:
+    """The sentences that may be quoted, with their passages, in retrieval order.
+
+    A sentence of a document that is itself a question ("How do I connect to the VPN?" in an
+    FAQ, a question heading in a manual) repeats the user's words without answering them: it
+    is never quoted. It gives way to the sentence after it in its passage, which takes the
+    better of the two sentences' scores (fused, cosine, coverage): the document's own answer
+    to its own question. A question that ends its passage is dropped.
+    """
+    out: list[tuple[ScoredSentence, RetrievedPassage]] = []
+    for r in retrieved:
+        carried: ScoredSentence | None = None
+        for s in r.sentences:
+            if carried is not None:
+                s = replace(s, fused=max(s.fused, carried.fused), similarity=max(s.similarity, carried.similarity), coverage=max(s.coverage, carried.coverage))
+                carried = None
+            if _raw(s, r).rstrip().endswith("?"):
+                carried = s
+                continue
+            out.append((s, r))
+    return out
 
 
 def is_heading(sentence: str) -> bool:

@@ -166,3 +166,34 @@ def test_list_items_are_quoted_without_their_bullet(tmp_path, embedder):
     c = answer.citations[0]
     text = a.store.read_documents(a.build, [c.passage.doc_id])[0].text
     assert any("Spades: twelve" in text[start:end] for start, end in c.highlights)  # the exact span, bullet included
+
+
+FAQ = """IT help desk FAQ
+
+How do I connect to the VPN?
+Open the Lattice client, choose the Amsterdam gateway and sign in with your badge number.
+
+How do I reset my password?
+Go to the self-service portal at id.example.internal and pick "Forgot password"; the link expires after 15 minutes.
+
+Who do I call when my laptop is stolen?
+Call the security desk on extension 4410 first, then file a report with facilities.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("How do I connect to the VPN?", "Lattice client"),
+        ("How do I reset my password?", "self-service portal"),
+        ("Who do I call when my laptop is stolen?", "extension 4410"),
+    ],
+)
+def test_a_documents_own_question_is_never_the_answer_the_line_after_it_is(tmp_path, embedder, question, answer):
+    a = _assistant_over(tmp_path, embedder, {"faq.txt": FAQ})
+    got = a.ask(question)
+    assert not got.abstained, got.abstain_reason
+    assert answer in got.text and question not in got.text, got.text
+    c = got.citations[0]
+    s, e = c.highlights[0]
+    assert answer in c.passage.text[s - c.passage.start : e - c.passage.start]  # the highlighted sentence is the answer
