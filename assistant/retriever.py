@@ -180,7 +180,7 @@ class PassageRetriever(BaseRetriever):
     """Sentence-level dense/BM25/hybrid retrieval returning passages (see module docstring).
 
     Args:
-        store: An opened :class:`~index.store.ChromaStore`.
+        store: The reading side of the store (:class:`~index.store.StoreReader`, e.g. a ``ChromaStore``).
         embedder: The same model the index was built with.
         mode: ``"dense"``, ``"bm25"`` or ``"hybrid"``.
         k: Passages returned. candidates: Sentences (and passages) taken from each ranker
@@ -214,7 +214,8 @@ class PassageRetriever(BaseRetriever):
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
     def refresh(self) -> None:
-        """(Re)load passages and the lexical indexes from the store's open build."""
+        """(Re)load passages, the lexical indexes and the vectors from the store's open build
+        (the only store reads: :meth:`search` answers from memory)."""
         store = self.store
         build = store.open()
         passages = list(store.passages())
