@@ -33,7 +33,7 @@ def _ms(fn) -> float:
     return (time.perf_counter() - t) * 1000.0
 
 
-def _count_store_calls() -> list[str]:
+def count_store_calls() -> list[str]:
     """From now on, append what every Chroma call of any ``ChromaStore`` does to the returned list."""
     from index.store import ChromaStore
 
@@ -65,7 +65,7 @@ def main() -> None:
     for q in questions[:5]:
         assistant.ask(q.question, q.history)
     embed = getattr(assistant.embedder, "embed_query", None) or assistant.embedder.embed
-    calls = _count_store_calls()
+    calls = count_store_calls()
     asks, embeds, trips = [], [], []
     for _ in range(args.rounds):
         for q in questions:

@@ -8,7 +8,7 @@ Usage::
     python benchmarks/query_scale.py query --store DIR [--questions 60] # warm p50/p95 (ms), load time (s), round trips, peak RSS
     python benchmarks/query_scale.py index-seed [--runs 3]              # `assistant index seeds/` in fresh data dirs
 
-To compare a checkout ``OLD`` with this one, copy this file into ``OLD/benchmarks/`` and run it
+To compare a checkout ``OLD`` with this one, copy this file and ``latency.py`` into ``OLD/benchmarks/`` and run it
 there with ``PYTHONPATH=OLD`` (it works with the code from before ``ChromaStore.call`` and
 ``embed_query`` existed), alternating with runs from here.
 
@@ -66,7 +66,7 @@ def build(size: int, store: Path) -> None:
 def query(store: Path, n_questions: int) -> None:
     from assistant.core import Assistant
     from assistant.settings import Settings
-    from index.store import ChromaStore
+    from latency import count_store_calls
 
     settings = Settings(data_dir=store / "data", index_check_seconds=2.0)
     assistant = Assistant.from_settings(settings, ensure_index=False)  # the same call before and after issue 17
@@ -79,14 +79,7 @@ def query(store: Path, n_questions: int) -> None:
     load_s = time.perf_counter() - t
     for q in questions[:5]:
         assistant.ask(q)
-    name = "call" if hasattr(ChromaStore, "call") else "_call"
-    original, calls = getattr(ChromaStore, name), []
-
-    def counting(self, what, fn, *args, **kwargs):
-        calls.append(what)
-        return original(self, what, fn, *args, **kwargs)
-
-    setattr(ChromaStore, name, counting)
+    calls = count_store_calls()  # benchmarks/latency.py
     asks, embeds, trips = [], [], []
     for q in questions:
         t = time.perf_counter()
