@@ -36,7 +36,7 @@ class Assistant:
     Build one with :meth:`from_settings`; then call :meth:`ask`. Thread-safe for concurrent
     ``ask`` calls (the model and store are only read).
 
-    It serves one build of the index at a time. Every ``settings.index_check_seconds`` it
+    It serves one build of the index at a time. Every ``settings.index.check_seconds`` it
     looks for a newer complete build (one written by ``assistant index`` in another process)
     and switches to it between questions, without a restart; a build made with another model
     or chunking is not switched to (a warning is logged), since its vectors would not match.
@@ -47,28 +47,28 @@ class Assistant:
         :class:`~assistant.generative.GenerativeAnswerer`, see :mod:`assistant.generative`);
         None for quoted answers (:class:`~assistant.answerer.ExtractiveAnswerer`, also
         :attr:`quotes`, the generative answerer's fallback). :meth:`from_settings` builds it
-        from ``settings.llm``."""
+        from ``settings.llm.model``."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.chunking = settings.chunking()
         self.retriever = self._make_retriever(store)
         self.quotes = ExtractiveAnswerer(
-            abstain_below=settings.abstain_below,
-            max_sentences=settings.max_answer_sentences,
-            second_ratio=settings.second_sentence_ratio,
-            abstention=settings.abstention,
-            unit=settings.answer_unit,
-            reader=make_reader() if settings.answer_model == "reader" else None,
-            reader_threshold=settings.reader_threshold,
-            reader_candidates=settings.reader_candidates,
-            reader_second=settings.reader_second,
+            abstain_below=settings.answer.abstain_below,
+            max_sentences=settings.answer.max_answer_sentences,
+            second_ratio=settings.answer.second_sentence_ratio,
+            abstention=settings.ablation.abstention,
+            unit=settings.ablation.answer_unit,
+            reader=make_reader() if settings.answer.model == "reader" else None,
+            reader_threshold=settings.answer.reader_threshold,
+            reader_candidates=settings.answer.reader_candidates,
+            reader_second=settings.answer.reader_second,
         )
         self.answerer: Answerer = self.quotes
         if chat_model is not None:
             from assistant.generative import GenerativeAnswerer, LanguageModel, SupportScorer
 
-            model = LanguageModel(chat_model, settings.llm_timeout, settings.llm or type(chat_model).__name__)
+            model = LanguageModel(chat_model, settings.llm.timeout, settings.llm.model or type(chat_model).__name__)
             self.answerer = GenerativeAnswerer(model, self.quotes, SupportScorer(embedder))
         self.last_index_report: IndexReport | None = None
         self.index_notice: str | None = None
@@ -82,16 +82,16 @@ class Assistant:
         return PassageRetriever(
             store=store,
             embedder=self.embedder,
-            mode=s.retrieval_mode,
-            k=max(s.top_k, s.reader_passages) if s.answer_model == "reader" else s.top_k,
-            candidates=s.candidate_sentences,
-            bm25_weight=s.bm25_weight,
+            mode=s.ablation.retrieval_mode,
+            k=max(s.retrieval.top_k, s.answer.reader_passages) if s.answer.model == "reader" else s.retrieval.top_k,
+            candidates=s.retrieval.candidate_sentences,
+            bm25_weight=s.retrieval.bm25_weight,
         )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True, progress: bool = True) -> Assistant:
         """Open the store; with ``ensure_index`` and no index in the store yet (the first start),
-        index ``settings.documents`` (the seeds by default) first. An existing index is never
+        index ``settings.index.documents`` (the seeds by default) first. An existing index is never
         written here: ``assistant index`` updates it, and the running assistant switches to the
         new build (see :meth:`refresh_index`).
 
@@ -104,20 +104,20 @@ class Assistant:
 
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
-            LLMConfigError: ``settings.llm`` is set and the model cannot be built.
+            LLMConfigError: ``settings.llm.model`` is set and the model cannot be built.
         """
         settings = settings or Settings()
         chat_model = None
-        if settings.llm:
+        if settings.llm.model:
             from assistant.generative import build_chat_model
 
-            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            chat_model = build_chat_model(settings.llm, settings.llm_base_url, settings.llm_timeout, key)
+            key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+            chat_model = build_chat_model(settings.llm.model, settings.llm.base_url, settings.llm.timeout, key)
         store = settings.open_store()
         assistant = cls(settings, store, settings.make_embedder(), chat_model)
-        if ensure_index and store.active_build() is None:  # the first start: index the seeds (or settings.documents)
+        if ensure_index and store.active_build() is None:  # the first start: index the seeds (or settings.index.documents)
             try:
-                assistant.last_index_report = assistant.index(settings.documents, progress=progress)
+                assistant.last_index_report = assistant.index(settings.index.documents, progress=progress)
             except (IndexBusyError, ReadOnlyStoreError) as err:
                 if store.active_build() is None:
                     raise
@@ -147,14 +147,14 @@ class Assistant:
     def fingerprint(self) -> str:
         """Fingerprint a build must have for this assistant to query it (see :func:`index.pipeline.fingerprint`)."""
         chunking = replace(self.chunking, max_tokens=min(self.chunking.max_tokens, self.embedder.max_tokens))
-        return fingerprint(self.embedder.name, self.embedder.dimension, chunking, self.settings.embed_passages)
+        return fingerprint(self.embedder.name, self.embedder.dimension, chunking, self.settings.index.embed_passages)
 
     def index(self, paths: Sequence | None = None, rebuild: bool = False, prune: bool = False, progress: bool = True) -> IndexReport:
         """Add or update ``paths`` in the index; a no-op when nothing changed. Other documents
         indexed earlier are kept; with ``prune``, those whose file is gone are removed. The new
         build is served from the next question on.
 
-        Without ``paths``: ``settings.documents`` if it was set explicitly or the store has no
+        Without ``paths``: ``settings.index.documents`` if it was set explicitly or the store has no
         index yet (the seeds by default); otherwise only the documents already indexed are
         checked (re-embedded if the model or chunking changed, pruned with ``prune``).
 
@@ -162,8 +162,8 @@ class Assistant:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
         """
         if paths is None:
-            explicit = "documents" in self.settings.model_fields_set
-            paths = paths_to_index(self.store, self.settings.documents, explicit)
+            explicit = "documents" in self.settings.index.model_fields_set
+            paths = paths_to_index(self.store, self.settings.index.documents, explicit)
         report = build_index(
             paths,
             self.store,
@@ -172,7 +172,7 @@ class Assistant:
             rebuild=rebuild,
             prune=prune,
             progress=progress,
-            embed_passages=self.settings.embed_passages,
+            embed_passages=self.settings.index.embed_passages,
         )
         self.refresh_index(wait=True)
         return report
@@ -239,7 +239,7 @@ class Assistant:
     def _current(self) -> PassageRetriever:
         """The retriever to answer with, after the rate-limited check for a newer build."""
         now = time.monotonic()
-        if self._build is None or now - self._checked_at >= self.settings.index_check_seconds:
+        if self._build is None or now - self._checked_at >= self.settings.index.check_seconds:
             self._checked_at = now
             self.refresh_index()
         return self.retriever
@@ -294,7 +294,7 @@ class Assistant:
         """Answer ``question`` from the documents.
 
         Args:
-            question: The user's question (at most ``settings.max_question_chars`` characters).
+            question: The user's question (at most ``settings.answer.max_question_chars`` characters).
             history: Earlier user turns of the conversation, oldest first; used to resolve
                 follow-ups such as "What did she say?".
             documents: Answer only from these documents (ids as in ``Citation.passage.doc_id``
@@ -323,15 +323,15 @@ class Assistant:
             QuestionError, UnknownDocumentError, StoreError: as :meth:`ask`, before anything is yielded.
         """
         t0 = time.perf_counter()
-        question = clean_question(question, self.settings.max_question_chars)
-        history = usable_history(history, self.settings.max_question_chars)
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        history = usable_history(history, self.settings.answer.max_question_chars)
         retriever = self._current()
         scope = self._scope(retriever, documents)
         query, focus, notice = question, None, None
-        if self.settings.followups and is_followup(question, history):
+        if self.settings.ablation.followups and is_followup(question, history):
             rewritten, notice = self.answerer.rewrite(question, history)
             try:
-                query = clean_question(rewritten, self.settings.max_question_chars) if rewritten else question
+                query = clean_question(rewritten, self.settings.answer.max_question_chars) if rewritten else question
             except QuestionError as err:
                 rewritten, notice = None, f"{err}; the follow-up was read without the language model."
             if not rewritten:

@@ -236,7 +236,7 @@ def run_eval(assistant, questions: Sequence[EvalQuestion], name: str = "question
     """
     from assistant.errors import AssistantError
 
-    k = assistant.settings.top_k
+    k = assistant.settings.retrieval.top_k
     results = []
     for q in questions:
         t0 = time.perf_counter()

@@ -272,12 +272,12 @@ class ChromaFeedbackStore:
 
 
 def open_feedback_store(settings: Settings) -> FeedbackStore:
-    """The store that sits with the index: a collection on ``settings.chroma_url``'s server, or
-    ``data_dir/feedback.sqlite3`` (writes wait up to ``settings.store_lock_timeout`` seconds for a lock).
+    """The store that sits with the index: a collection on ``settings.index.chroma_url``'s server, or
+    ``data_dir/feedback.sqlite3`` (writes wait up to ``settings.index.store_lock_timeout`` seconds for a lock).
     Nothing is opened until the first save or read."""
-    if settings.chroma_url:
-        return ChromaFeedbackStore(settings.chroma_url)
-    return SqliteFeedbackStore(settings.data_dir / FEEDBACK_FILE, timeout=settings.store_lock_timeout)
+    if settings.index.chroma_url:
+        return ChromaFeedbackStore(settings.index.chroma_url)
+    return SqliteFeedbackStore(settings.index.data_dir / FEEDBACK_FILE, timeout=settings.index.store_lock_timeout)
 
 
 def _short(err: Exception) -> str:

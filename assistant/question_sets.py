@@ -211,7 +211,7 @@ def index_documents(documents: Sequence[SetDocument], folder: Path, assistant):
     docs.mkdir(parents=True, exist_ok=True)
     for d in documents:
         (docs / d.doc_id).write_text(d.text, encoding="utf-8")
-    settings = assistant.settings.model_copy(update={"data_dir": folder / "data", "chroma_url": None, "documents": [docs]})
+    settings = assistant.settings.replace(data_dir=folder / "data", chroma_url=None, documents=[docs])
     scratch = Assistant(settings, settings.open_store(), assistant.embedder)
     scratch.index([docs], progress=False)
     stored = {d.doc_id: d.text for d in scratch.documents()}

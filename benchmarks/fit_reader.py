@@ -300,9 +300,9 @@ def main() -> int:
         rel, ece = reliability(rows, w)
         print(f"{name}: weights {json.dumps(w)} AUC(squad2 answerable vs unanswerable) {auc(rows, w)} ECE {ece}")
         print("  reliability (best sentence per question: bin, questions, mean probability, share that answers):", rel)
-        seconds = [0.5, 0.7, 1.01] if args.part == "dev" else [s.reader_second]
+        seconds = [0.5, 0.7, 1.01] if args.part == "dev" else [s.answer.reader_second]
         for second in seconds:
-            t = choose_threshold(rows, w, second) if args.part == "dev" else s.reader_threshold
+            t = choose_threshold(rows, w, second) if args.part == "dev" else s.answer.reader_threshold
             print(f"  second {second} threshold {t} (false abstention <= 0.03 per set):", json.dumps(table(rows, lambda r: reader_outcome(r, w, t, second))))
         for t in [0.05, 0.1, 0.2, 0.3, 0.4, 0.5]:
             print(f"  trade-off at threshold {t}:", json.dumps(table(rows, lambda r: reader_outcome(r, w, t, seconds[0]))))

@@ -76,7 +76,7 @@ def main() -> None:
 
     def evaluate(**overrides) -> dict[str, float]:
         kind = RRFAssistant if overrides.pop(RRF, False) else Assistant
-        assistant = kind(base.model_copy(update=overrides), shared.store, shared.embedder)
+        assistant = kind(base.replace(**overrides), shared.store, shared.embedder)
         assistant.retriever.refresh()
         return run_eval(assistant, questions).summary
 

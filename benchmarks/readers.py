@@ -37,7 +37,7 @@ def main() -> None:
     from index.readers import read
 
     settings = Settings()
-    embedder = make_embedder(settings.embedding_backend, settings.model_path, Path(tempfile.mkdtemp()) / "models", settings.embedding_precision)
+    embedder = make_embedder(settings.index.embedding_backend, settings.index.model_path, Path(tempfile.mkdtemp()) / "models", settings.index.embedding_precision)
     embedder.embed_documents(["warm up the model"] * 8)
     reads = []
     for _ in range(5):

@@ -147,7 +147,7 @@ def run_one(size: int, mode: str, corpus: Path, n_questions: int, backend: str, 
             env["chroma_url"] = url
         settings = Settings(**env)
         models = Path(os.environ.get("SCALE_MODEL_CACHE", work / "data" / "models"))
-        a = Assistant(settings, settings.open_store(), make_embedder(name, None, models, settings.embedding_precision))
+        a = Assistant(settings, settings.open_store(), make_embedder(name, None, models, settings.index.embedding_precision))
         a.embedder.embed_documents(["warm up"] * 64)  # model load / export is not ingest
         t = time.perf_counter()
         report = a.index([corpus], progress=True)

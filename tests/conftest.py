@@ -117,7 +117,7 @@ def portal_origin() -> str:
 
 @pytest.fixture(scope="session")
 def server_settings(settings, portal_origin):
-    return settings.model_copy(update={"allowed_origins": [portal_origin]})
+    return settings.replace(allowed_origins=[portal_origin])
 
 
 @pytest.fixture(scope="session")

@@ -121,7 +121,7 @@ def test_ask_and_serve_answer_from_the_last_build_while_an_index_runs(kind, tmp_
     _small_index(tmp_path, settings, embedder)
     big = tmp_path / "big"
     _big_corpus(big, n_docs=8, paragraphs=4)
-    env = _env(settings.data_dir, url, ASSISTANT_INDEX_LEASE_SECONDS="600")
+    env = _env(settings.index.data_dir, url, ASSISTANT_INDEX_LEASE_SECONDS="600")
     # A replica configured with the documents being indexed never writes an existing index
     # (only `assistant index` does): it neither waits for the indexer nor fails.
     replica = {**env, "ASSISTANT_DOCUMENTS": str(big)}
@@ -147,7 +147,7 @@ def test_one_writer_at_a_time_on_a_chroma_server_by_lease(tmp_path, embedder, ch
     _big_corpus(big, n_docs=8, paragraphs=4)
     other.mkdir()
     (other / "ferry.txt").write_text("Ferry timetable\n\nThe island ferry Corran Star leaves the pier at 7.15 every morning.\n")
-    env = _env(settings.data_dir, chroma_server)
+    env = _env(settings.index.data_dir, chroma_server)
     with _frozen_indexer(big, {**env, "ASSISTANT_INDEX_LEASE_SECONDS": "30"}) as first:
         refused = _cli("index", str(other), "-q", env=env)
         lines = refused.stderr.strip().splitlines()
@@ -200,9 +200,9 @@ def _with_models(data_dir: Path, embedder) -> None:
 def test_a_read_only_data_dir_answers_and_index_says_so_in_one_line(tmp_path, embedder):
     settings = _settings(tmp_path, None)
     folder = _small_index(tmp_path, settings, embedder)
-    _with_models(settings.data_dir, embedder)
+    _with_models(settings.index.data_dir, embedder)
     copies_before = set(Path(tempfile.gettempdir()).glob("assistant-readonly-*"))
-    with _mounted("bind-ro", source=settings.data_dir, target=tmp_path / "ro") as ro:
+    with _mounted("bind-ro", source=settings.index.data_dir, target=tmp_path / "ro") as ro:
         assert subprocess.run(["touch", str(ro / "probe")], capture_output=True).returncode != 0  # really read-only
         env = _env(ro)
         r = _cli("ask", QUESTION, "--json", env=env)
@@ -223,7 +223,7 @@ def test_a_full_disk_says_so_and_never_advises_deleting(tmp_path, embedder):
     folder = _small_index(tmp_path, settings, embedder)
     (folder / "more.txt").write_text("More\n\nThe survey boat is called Petrel.\n", encoding="utf-8")
     with _mounted("tmpfs", size="16m", target=tmp_path / "full") as full:
-        shutil.copytree(settings.data_dir, full / "data")
+        shutil.copytree(settings.index.data_dir, full / "data")
         with open(full / "filler", "wb") as fh:  # fill the file system to the last block
             try:
                 while True:

@@ -292,7 +292,7 @@ def proxied(assistant, server_settings):
     """The server started with root_path /assistant, reached only through a reverse proxy; yields the public URL."""
     from ui.server import create_app
 
-    settings = server_settings.model_copy(update={"root_path": "/assistant"})
+    settings = server_settings.replace(root_path="/assistant")
     with (
         ThreadedUvicorn(create_app(assistant, settings), free_port()) as backend,
         ThreadedUvicorn(reverse_proxy(backend.url, "/assistant"), free_port()) as proxy,

@@ -18,7 +18,7 @@ def served(mixed, settings):  # noqa: F811
     """The mixed folder's assistant served under /assistant (as behind a proxy that keeps the prefix)."""
     from ui.server import create_app
 
-    with ThreadedUvicorn(create_app(mixed, settings.model_copy(update={"root_path": "/assistant"})), free_port()) as running:
+    with ThreadedUvicorn(create_app(mixed, settings.replace(root_path="/assistant")), free_port()) as running:
         yield running.url + "/assistant"
 
 

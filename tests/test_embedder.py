@@ -29,7 +29,7 @@ def test_bfloat16_vectors_are_interchangeable_with_float32(article):
 
 
 def test_the_torch_backend_embeds_questions_with_float32_onnx_and_documents_with_pytorch(article, settings):
-    backend = TorchBackend(cache_dir=settings.data_dir / "models")
+    backend = TorchBackend(cache_dir=settings.index.data_dir / "models")
     texts = _texts(article)[:20]
     queries = backend.embed_query(texts)  # the ONNX export, whatever the number of texts
     assert "model" not in backend.bulk.__dict__  # PyTorch not loaded for it
@@ -40,7 +40,7 @@ def test_the_torch_backend_embeds_questions_with_float32_onnx_and_documents_with
 
 
 def test_questions_can_be_embedded_by_pytorch_and_unknown_choices_are_refused(article, settings):
-    backend = TorchBackend(cache_dir=settings.data_dir / "models", query="torch")
+    backend = TorchBackend(cache_dir=settings.index.data_dir / "models", query="torch")
     backend.embed_query(_texts(article)[:2])
     assert "model" in backend.bulk.__dict__ and "session" not in backend.few.__dict__
     with pytest.raises(ValueError, match="unknown query embedding 'gpu'"):
@@ -55,7 +55,7 @@ def test_precision_auto_follows_the_cpu_and_unknown_values_are_refused():
 
 
 def test_onnx_int8_vectors_match_torch_closely(article, embedder, settings):
-    onnx = OnnxEmbedder(cache_dir=settings.data_dir / "models", quantized=True)
+    onnx = OnnxEmbedder(cache_dir=settings.index.data_dir / "models", quantized=True)
     torch = SentenceTransformerEmbedder(precision="float32")
     texts = _texts(article)
     a, b = torch.embed(texts), onnx.embed(texts)
@@ -69,7 +69,7 @@ def test_onnx_int8_vectors_match_torch_closely(article, embedder, settings):
 
 
 def test_a_tampered_onnx_file_is_refused(tmp_path, embedder, settings):
-    src = OnnxEmbedder(cache_dir=settings.data_dir / "models")
+    src = OnnxEmbedder(cache_dir=settings.index.data_dir / "models")
     src.session  # exported (or cached) once
     copy = OnnxEmbedder(cache_dir=tmp_path)
     copy.model_file.write_bytes(src.model_file.read_bytes()[:-10] + b"0123456789")
@@ -88,6 +88,6 @@ def test_answering_does_not_load_pytorch(assistant, settings):
         "answer = a.ask(\"Who is Japan's chief negotiator?\")\n"
         "print(answer.abstained, [m for m in ('torch', 'sentence_transformers') if m in sys.modules])\n"
     )
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.index.data_dir)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip().splitlines()[-1] == "False []"

@@ -93,7 +93,7 @@ def test_a_read_only_data_dir_fails_in_one_line(tmp_path):
 def test_every_replica_writes_to_one_collection_on_the_chroma_server(chroma_server, settings):
     from index.store import ChromaStore
 
-    server_settings = settings.model_copy(update={"chroma_url": chroma_server})
+    server_settings = settings.replace(chroma_url=chroma_server)
     replica_a, replica_b = open_feedback_store(server_settings), ChromaFeedbackStore(chroma_server)
     assert isinstance(replica_a, ChromaFeedbackStore)
     replica_a.save(FeedbackRecord(verdict="up", question="from a", created_at=1.0))

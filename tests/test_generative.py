@@ -75,7 +75,7 @@ def make(assistant):
     from assistant.core import Assistant
 
     def build(chat_model, **overrides):
-        settings = assistant.settings.model_copy(update={"llm": "fake", **overrides})
+        settings = assistant.settings.replace(llm="fake", **overrides)
         return Assistant(settings, assistant.store, assistant.embedder, chat_model=chat_model)
 
     return build

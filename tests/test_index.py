@@ -26,7 +26,7 @@ def test_store_records_model_chunking_and_documents(assistant):
     assert info.model.startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert info.model == assistant.embedder.name
     assert info.dimension == 384
-    assert info.chunking["max_chars"] == assistant.settings.chunk_max_chars
+    assert info.chunking["max_chars"] == assistant.settings.index.chunk_max_chars
     assert list(info.documents) == ["japan-us-reset.txt"]
     col = assistant.store.handles.passages
     assert col.configuration["hnsw"]["space"] == "cosine"
@@ -34,9 +34,9 @@ def test_store_records_model_chunking_and_documents(assistant):
 
 def test_other_chunking_triggers_a_rebuild_with_reason(tmp_path, assistant, settings):
     store = ChromaStore(path=tmp_path / "chroma")
-    first = build_index(settings.documents, store, assistant.embedder, ChunkingConfig(), progress=False)
+    first = build_index(settings.index.documents, store, assistant.embedder, ChunkingConfig(), progress=False)
     assert first.rebuilt and first.reason == "no index yet"
-    second = build_index(settings.documents, store, assistant.embedder, ChunkingConfig(max_chars=300), progress=False)
+    second = build_index(settings.index.documents, store, assistant.embedder, ChunkingConfig(max_chars=300), progress=False)
     assert second.rebuilt and "max_chars" in second.reason
     assert store.active_build().build_id == second.build.build_id
     assert len(store.builds()) == 2  # the previous build is kept for readers mid-switch

@@ -67,13 +67,13 @@ def test_a_dense_head_is_detected_in_one_line_and_rebuild_works(tmp_path, embedd
     settings = Settings(data_dir=tmp_path / "data", index_check_seconds=0)
     build_index([folder], settings.open_store(), embedder, progress=False)
 
-    dense_settings = settings.model_copy(update={"model_path": dense_model})
+    dense_settings = settings.replace(model_path=dense_model)
     refused = Assistant(dense_settings, dense_settings.open_store(), make_embedder("torch", dense_model))
     with pytest.raises(StoreError) as err:
         refused.ask(QUESTION)
     assert "\n" not in str(err.value) and "Dense" in str(err.value) and "--rebuild" in str(err.value)
 
-    env = {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_MODEL_PATH": str(dense_model)}
+    env = {"ASSISTANT_DATA_DIR": str(settings.index.data_dir), "ASSISTANT_MODEL_PATH": str(dense_model)}
     r = _cli("index", "--rebuild", "-q", env=env)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     store = settings.open_store()

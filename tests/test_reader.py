@@ -161,7 +161,7 @@ def test_answering_with_the_shipped_reader_never_imports_torch(settings, assista
     code = (
         "import sys; "
         "from assistant import Assistant, Settings; "
-        f"a = Assistant.from_settings(Settings(data_dir={str(settings.data_dir)!r}, answer_model='reader'), ensure_index=False); "
+        f"a = Assistant.from_settings(Settings(data_dir={str(settings.index.data_dir)!r}, answer_model='reader'), ensure_index=False); "
         "a.ask('Who is Japan\\'s chief negotiator?'); print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)

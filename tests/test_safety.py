@@ -62,7 +62,7 @@ def test_killing_the_indexer_mid_build_leaves_the_previous_index_serving(tmp_pat
     big = tmp_path / "big"
     _big_corpus(big)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    environ.update({"ASSISTANT_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)})
+    environ.update({"ASSISTANT_DATA_DIR": str(settings.index.data_dir), "PYTHONPATH": str(ROOT)})
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", str(big)], stderr=subprocess.PIPE, env=environ, cwd=ROOT)
     seen = b""
     deadline = time.monotonic() + 240
@@ -130,11 +130,11 @@ def test_an_unusable_data_dir_says_so_and_docs_creates_nothing(tmp_path):
 
 def test_locked_store_is_one_clear_line(tmp_path, embedder):
     settings, _ = _small_index(tmp_path, embedder)
-    holder = sqlite3.connect(settings.store_path / "chroma.sqlite3", isolation_level=None, timeout=1)
+    holder = sqlite3.connect(settings.index.store_path / "chroma.sqlite3", isolation_level=None, timeout=1)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         t = time.monotonic()
-        r = _cli("docs", data_dir=settings.data_dir, ASSISTANT_STORE_LOCK_TIMEOUT="0.5")
+        r = _cli("docs", data_dir=settings.index.data_dir, ASSISTANT_STORE_LOCK_TIMEOUT="0.5")
         assert time.monotonic() - t < 60
     finally:
         holder.rollback()
@@ -142,18 +142,18 @@ def test_locked_store_is_one_clear_line(tmp_path, embedder):
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "locked by another process" in lines[0] and "Traceback" not in r.stderr
-    ok = _cli("docs", data_dir=settings.data_dir)  # and works once the lock is gone
+    ok = _cli("docs", data_dir=settings.index.data_dir)  # and works once the lock is gone
     assert ok.returncode == 0 and "seals.txt" in ok.stdout
 
 
 def test_a_second_indexer_is_refused_while_one_runs(tmp_path, embedder, monkeypatch):
     settings, small = _small_index(tmp_path, embedder)
-    lock = settings.store_path / "index.lock"
+    lock = settings.index.store_path / "index.lock"
     with open(lock, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fh.write("4242")
         fh.flush()
-        monkeypatch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
+        monkeypatch.setenv("ASSISTANT_DATA_DIR", str(settings.index.data_dir))
         result = CliRunner().invoke(app, ["index", str(small), "--rebuild", "-q"])
     assert result.exit_code == 1
     assert "Another `assistant index` (pid 4242)" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -161,7 +161,7 @@ def test_a_second_indexer_is_refused_while_one_runs(tmp_path, embedder, monkeypa
 
 def test_index_built_with_other_settings_is_refused_then_rebuilt(tmp_path, embedder):
     settings, small = _small_index(tmp_path, embedder)
-    other = settings.model_copy(update={"chunk_max_chars": 300})
+    other = settings.replace(chunk_max_chars=300)
     refused = Assistant(other, other.open_store(), embedder)
     with pytest.raises(StoreError, match=r"cannot be queried with these settings: .*max_chars.*--rebuild"):
         refused.ask("How many seals did Odile Varga count?")
@@ -178,7 +178,7 @@ def test_a_running_assistant_sees_a_build_made_by_another_process(tmp_path, embe
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "ferry.txt").write_text("Ferry timetable\n\nThe island ferry Corran Star leaves the pier at 7.15 every morning.\n")
-    r = _cli("index", str(extra), "-q", data_dir=settings.data_dir)
+    r = _cli("index", str(extra), "-q", data_dir=settings.index.data_dir)
     assert r.returncode == 0, r.stderr
     answer = serving.ask("What time does the island ferry leave the pier?")
     assert serving.build.build_id != first

@@ -73,7 +73,7 @@ def test_cli_ask_doc_is_repeatable(scoped, monkeypatch):
 
     from ui.cli import app
 
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(scoped.settings.data_dir))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(scoped.settings.index.data_dir))
     result = CliRunner().invoke(app, ["ask", QUESTION, "--doc", "museum.txt", "--json"])
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
@@ -90,7 +90,7 @@ PORTAL_PORT = free_port()
 def scoped_server(scoped):
     from ui.server import create_app
 
-    settings = scoped.settings.model_copy(update={"allowed_origins": [f"http://127.0.0.1:{PORTAL_PORT}"]})
+    settings = scoped.settings.replace(**{"allowed_origins": [f"http://127.0.0.1:{PORTAL_PORT}"]})
     with ThreadedUvicorn(create_app(scoped, settings), free_port()) as running:
         yield running.url
 

@@ -150,8 +150,8 @@ def test_default_settings_allow_only_the_servers_own_origin():
     from assistant.settings import Settings
     from ui.server import frame_ancestors
 
-    assert Settings().allowed_origins == []
-    assert frame_ancestors(Settings().allowed_origins) == "frame-ancestors 'self'"
+    assert Settings().server.allowed_origins == []
+    assert frame_ancestors(Settings().server.allowed_origins) == "frame-ancestors 'self'"
 
 
 def test_settings_check_origins_and_root_path():
@@ -160,7 +160,7 @@ def test_settings_check_origins_and_root_path():
     from assistant.settings import Settings
 
     s = Settings(allowed_origins=["HTTP://Portal.Intranet:8080/"], root_path="/assistant/")
-    assert s.allowed_origins == ["http://portal.intranet:8080"] and s.root_path == "/assistant"
+    assert s.server.allowed_origins == ["http://portal.intranet:8080"] and s.server.root_path == "/assistant"
     for bad in (["*"], ["portal.intranet"], ["http://portal/page"]):
         with pytest.raises(ValidationError, match="http://host:port"):
             Settings(allowed_origins=bad)
@@ -192,7 +192,7 @@ def prefixed(assistant, settings):
 
     from ui.server import create_app
 
-    app = create_app(assistant, settings.model_copy(update={"root_path": "/assistant"}))
+    app = create_app(assistant, settings.replace(root_path="/assistant"))
     with ThreadedUvicorn(app, free_port()) as running, httpx.Client(base_url=running.url, timeout=60) as client:
         yield client
 

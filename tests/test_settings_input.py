@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ui.cli import app
-from assistant.settings import Settings
+from assistant.settings import FLAT, GROUPS, IndexSettings, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 )
 def test_allowed_origins_take_one_value_a_comma_list_or_json(monkeypatch, value):
     monkeypatch.setenv("ASSISTANT_ALLOWED_ORIGINS", value)
-    got = Settings().allowed_origins
+    got = Settings().server.allowed_origins
     assert got[0] == "http://portal:8080" and got[1:] in ([], ["https://intranet.example.org"])
     assert len(got) == (1 if value == "http://portal:8080" else 2)
 
@@ -37,9 +37,9 @@ def test_documents_take_one_path_a_comma_list_or_json(monkeypatch, tmp_path):
         (f'["{tmp_path / "a"}"]', [tmp_path / "a"]),
     ):
         monkeypatch.setenv("ASSISTANT_DOCUMENTS", value)
-        assert Settings().documents == want
+        assert Settings().index.documents == want
     monkeypatch.setenv("ASSISTANT_DOCUMENTS", "")
-    assert Settings().documents == Settings.model_fields["documents"].default_factory()  # empty: the default
+    assert Settings().index.documents == IndexSettings.model_fields["documents"].default_factory()  # empty: the default
 
 
 def _serve(env: dict) -> subprocess.CompletedProcess:
@@ -85,3 +85,52 @@ def test_fusion_is_no_longer_a_setting_and_says_why(monkeypatch):
     result = CliRunner().invoke(app, ["docs"])
     assert result.exit_code == 1 and "ASSISTANT_FUSION" in result.stderr and "abstain" in result.stderr, result.stderr
     assert "fusion" not in Settings.model_fields
+
+
+def test_settings_are_grouped_and_read_by_grouped_or_flat_names(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TOP_K", "7")  # the flat name settings had before the groups
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__BM25_WEIGHT", "2.5")
+    monkeypatch.setenv("ASSISTANT_LLM", "ollama:llama3.1")  # flat name of llm.model, beside the llm group
+    monkeypatch.setenv("ASSISTANT_LLM__TIMEOUT", "5")
+    s = Settings()
+    assert (s.retrieval.top_k, s.retrieval.bm25_weight, s.llm.model, s.llm.timeout) == (7, 2.5, "ollama:llama3.1", 5.0)
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "4")
+    assert Settings().retrieval.top_k == 4  # the grouped name wins over the flat one
+    # keyword arguments take flat names or groups, and win over the environment field by field
+    s = Settings(top_k=3, llm=None, server={"port": 9000})
+    assert (s.retrieval.top_k, s.retrieval.bm25_weight, s.llm.model, s.llm.timeout, s.server.port) == (3, 2.5, None, 5.0, 9000)
+
+
+def test_every_flat_name_is_unique_and_names_a_grouped_field():
+    assert len(FLAT) == len(set(FLAT.values()))
+    for flat, (group, name) in FLAT.items():
+        assert name in GROUPS[group].model_fields, flat
+    assert {g for g, _ in FLAT.values()} == set(GROUPS) - {"eval"}
+
+
+def test_replace_validates_and_keeps_what_it_does_not_change(monkeypatch):
+    s = Settings(top_k=3, llm_timeout=7.0)
+    monkeypatch.setenv("ASSISTANT_CANDIDATE_SENTENCES", "99")  # not read again by replace
+    r = s.replace(chunk_max_chars=300, llm={"model": "ollama:x"})
+    assert (r.index.chunk_max_chars, r.retrieval.top_k, r.retrieval.candidate_sentences) == (300, 3, 30)
+    assert (r.llm.model, r.llm.timeout) == ("ollama:x", 7.0) and s.index.chunk_max_chars == 500
+    with pytest.raises(ValueError):
+        s.replace(top_k=0)
+
+
+def test_an_unknown_grouped_variable_is_refused_with_the_closest_name():
+    with pytest.raises(Exception, match="ASSISTANT_RETRIEVAL__TOPK is not a setting .did you mean ASSISTANT_RETRIEVAL__TOP_K"):
+        load_settings({"ASSISTANT_RETRIEVAL__TOPK": "3"})
+
+
+def test_the_readme_configuration_table_covers_every_setting():
+    import fnmatch
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Configuration") : readme.index("## Evaluation")]
+    column = [row.split("|")[2] for row in table.splitlines() if row.startswith("| `ASSISTANT_")]
+    listed = [name for cell in column for name in re.findall(r"`([a-z0-9_.*]+)`", cell)]
+    for group, model in GROUPS.items():
+        for name in model.model_fields:
+            assert any(fnmatch.fnmatch(f"{group}.{name}", pattern) for pattern in listed), f"{group}.{name}"

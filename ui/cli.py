@@ -88,9 +88,9 @@ def index(
 
     settings = _settings(documents=paths or None)
     store = settings.open_store()
-    todo = paths_to_index(store, settings.documents, explicit="documents" in settings.model_fields_set)
+    todo = paths_to_index(store, settings.index.documents, explicit="documents" in settings.index.model_fields_set)
     report = build_index(
-        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet, embed_passages=settings.embed_passages
+        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet, embed_passages=settings.index.embed_passages
     )
     typer.echo(report.describe())
     if strict and report.skipped:
@@ -168,7 +168,7 @@ def ask(
 
     settings = _settings()
     try:
-        clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
+        clean_question(question, settings.answer.max_question_chars)  # fail fast, before loading the model
     except QuestionError as err:
         if as_json:  # a script reading stdout gets JSON; the one line still goes to stderr
             typer.echo(json.dumps({"question": question, "error": str(err)}, ensure_ascii=False))
@@ -210,7 +210,7 @@ def serve(
 ):
     """Serve the chat, the embeddable widget and the HTTP API at http://HOST:PORT, building the index first if needed."""
     settings = _settings(host=host, port=port, root_path=root_path, allowed_origins=allowed_origin or None)
-    _check_port(settings.host, settings.port)  # a taken port fails at once, not after building the index
+    _check_port(settings.server.host, settings.server.port)  # a taken port fails at once, not after building the index
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
@@ -219,8 +219,8 @@ def serve(
     assistant.warm_up()
     from ui.server import serve as run_server
 
-    base = f"http://{settings.host}:{settings.port}"
-    public = f" (public prefix {settings.root_path})" if settings.root_path else ""
+    base = f"http://{settings.server.host}:{settings.server.port}"
+    public = f" (public prefix {settings.server.root_path})" if settings.server.root_path else ""
     typer.echo(f"serving the chat at {base}/{public}; widget {base}/widget/, API {base}/api/ask, docs {base}/docs")
     run_server(assistant, settings)
 

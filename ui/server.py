@@ -268,7 +268,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
         A FastAPI app: the API routes, ``/embed.js``, the widget mounted at ``/widget`` and the
         chat at ``/``.
     """
-    origins = list(settings.allowed_origins)
+    origins = list(settings.server.allowed_origins)
     app = FastAPIOffline(
         title="Cited assistant",
         version="0.1.0",
@@ -280,14 +280,14 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600
     )
     app.add_middleware(FrameAncestorsMiddleware, origins=origins)
-    if settings.root_path:
-        app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
-    limiter = anyio.CapacityLimiter(settings.max_concurrent_questions)
+    if settings.server.root_path:
+        app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
+    limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
     _add_ask_routes(app, assistant, settings, limiter)
     _add_status_routes(app, assistant)
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
-    add_feedback_route(app, feedback, settings.max_question_chars, _question_error)
+    add_feedback_route(app, feedback, settings.answer.max_question_chars, _question_error)
 
     _mount_chats(app, assistant, settings, feedback)
     return app
@@ -323,7 +323,7 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
         or over-long question is a 422 whose ``error`` says what to change; a store failure is a 503."""
         if stream:
             try:
-                clean_question(body.question, settings.max_question_chars)
+                clean_question(body.question, settings.answer.max_question_chars)
             except QuestionError as err:
                 return _question_error(err)
             lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents), limiter)
@@ -370,7 +370,7 @@ def _add_status_routes(app: FastAPI, assistant: Assistant) -> None:
 
 def _mount_chats(app: FastAPI, assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> None:
     """The Gradio widget at ``/widget`` and the chat at ``/``, each queue bounded by ``max_concurrent_questions``."""
-    concurrency = settings.max_concurrent_questions
+    concurrency = settings.server.max_concurrent_questions
     common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
     widget = build_widget(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(
@@ -386,5 +386,5 @@ def serve(assistant: Assistant, settings: Settings) -> None:
 
     # Open event streams (a browser tab's Gradio heartbeat) would otherwise hold a Ctrl-C forever.
     uvicorn.run(
-        create_app(assistant, settings), host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+        create_app(assistant, settings), host=settings.server.host, port=settings.server.port, log_level="warning", timeout_graceful_shutdown=5
     )
