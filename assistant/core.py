@@ -11,9 +11,10 @@ from dataclasses import replace
 from assistant.abstention import person_named
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError, UnknownDocumentError
+from assistant.followup import Focus, is_followup
 from assistant.questions import clean_question, usable_history
 from assistant.reader import make_reader
-from assistant.retriever import Focus, PassageRetriever, is_followup
+from assistant.retriever import PassageRetriever
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.embedder import Embedder

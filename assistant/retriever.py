@@ -34,7 +34,9 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from assistant.followup import _PERSONAL, FOCUS_BONUS, SPEAKER_WEIGHT, Focus, quoted_speakers
 from assistant.lexical import SentenceLexicon
+from assistant.vectors import document_rows, one_blas_thread, top_indexes
 from index.embedder import Embedder
 from index.store import StoreReader
 from index.types import Passage, Span
@@ -43,11 +45,6 @@ _WORD = re.compile(r"\w+")
 
 RRF_K = 60
 """Reciprocal-rank-fusion constant from Cormack, Clarke & Büttcher (SIGIR 2009)."""
-
-_ANAPHORA = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|it|its|that|this|those|these|there|then|the same)\b", re.IGNORECASE
-)
-
 
 @dataclass(frozen=True)
 class ScoredSentence:
@@ -91,60 +88,6 @@ class RetrievedPassage:
         return max(self.sentences, key=lambda s: (s.fused, s.similarity))
 
 
-def is_followup(question: str, history: Sequence[str] = ()) -> bool:
-    """Whether ``question`` refers back to the conversation: there is an earlier turn and the
-    question has a pronoun or demonstrative ("she", "that", "there") or fewer than four words."""
-    return any(h and h.strip() for h in history) and bool(_ANAPHORA.search(question) or len(question.split()) < 4)
-
-
-@dataclass(frozen=True)
-class Focus:
-    """Where the conversation is: the passage that answered the previous turn, and its sentence.
-
-    A follow-up is retrieved with its own words ("How many other countries got the same
-    letter that day?") and :meth:`PassageRetriever.search` adds ``FOCUS_BONUS`` to the
-    sentences of the focus passage (half of it to its neighbours in the same document), so
-    "that day" is read where the conversation is. Measured on the follow-ups of
-    seeds/questions.jsonl: hit@3 1.0 this way, 0.67 when the previous question is prepended
-    to the follow-up instead.
-    """
-
-    passage_id: str
-    span: Span
-    person: tuple[str, ...] = ()
-    """The person the conversation is about (lower-cased name words, from the latest earlier
-    turn naming one: "Who is Yuki Tatsumi?"), or ``()``."""
-
-
-FOCUS_BONUS = 0.4
-"""Added to the fused score of sentences in the focus passage (half in its neighbours), in
-fused-score units (about one question term's share of coverage, 0.25, times bm25_weight 1.5).
-Follow-up hit@3 on seeds/questions.jsonl is 1.0 for 0.3-0.5 and drops to 0.89 at 0.8."""
-
-SPEAKER_WEIGHT = FOCUS_BONUS
-"""For a follow-up that says "he"/"she" about a person an earlier turn named: added to the
-fused score of passages quoting that person, subtracted from passages quoting someone else
-by name and never naming that person ("What did she say about Abe?" after "Who is Yuki
-Tatsumi?" quotes Tatsumi, not Yoichi Funabashi's words about Abe). Same units as
-:data:`FOCUS_BONUS`, and the same value. Measured (hit@1 / hit@3 / MRR): seeds/questions.jsonl
-unchanged overall and on its follow-ups (1.0 / 1.0 / 1.0); 60 held-out questions 0.792 / 0.896 /
-0.840 -> 0.833 / 0.917 / 0.872, their follow-ups 0.75 / 0.875 / 0.812 -> 1.0 / 1.0 / 1.0
-(0.2 gives 0.875 / 1.0 / 0.938, 0.6 the same as 0.4)."""
-
-_PERSONAL = re.compile(r"\b(he|she|him|her|his|hers)\b", re.IGNORECASE)
-_SPEAKER = re.compile(
-    r"\b(?:says|said|adds|added|argues|argued|recalls|recalled|according to)\s+([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*)"
-    r"|\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+),?\s+(?:says|said|adds|added|argues|argued|recalls|recalled)\b"
-)
-"""News-style attribution: "..., says David Boling", "..., said Ishiba", "Michael Green said ..."
-(a name before the verb needs two words, so "He said" and "It says" are not speakers)."""
-
-
-def quoted_speakers(text: str) -> frozenset[str]:
-    """Lower-cased name words of the people ``text`` attributes words to."""
-    return frozenset(w.lower() for m in _SPEAKER.finditer(text) for w in (m.group(1) or m.group(2)).split())
-
-
 PASSAGE_WEIGHT = 1.0
 """Weight of the cosine between the question and a sentence's whole passage, added to the
 sentence's own cosine: it carries context (who is speaking, what "it" is) into short quotes.
@@ -155,6 +98,14 @@ WINDOW_SHARE = 1.0 / 3.0
 (``bm25_weight * (coverage + WINDOW_SHARE * window coverage)``); 1/3 measured best of {0, 1/3, 2/3}."""
 
 
+EXACT_SEARCH_MAX_SENTENCES = 10_000
+"""Builds with at most this many sentences are searched exactly in memory, larger ones by
+the store's HNSW index (count). Measured on 2 cores, one BLAS thread: the exact scan with
+its top-30 takes 0.19 ms at 5,000 sentences, 1.0 ms at 10,000, 2.1 at 20,000, 9.9 at
+75,000; one Chroma HNSW query about 1 ms embedded (more against a server). Below it a warm
+question makes no store round trip."""
+
+
 class _Row(NamedTuple):
     """One candidate passage being scored: its index, and per sentence (``[n]`` arrays, ``n``
     its sentences) the cosine to the question, the dense score and the lexical score."""
@@ -163,17 +114,6 @@ class _Row(NamedTuple):
     cosine: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
-
-
-def _top(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
-    """Indexes of the ``k`` highest ``scores`` (where ``mask`` is True, if given), best first."""
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    k = min(k, int(np.isfinite(scores).sum()))
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]
 
 
 class PassageRetriever(BaseRetriever):
@@ -203,19 +143,18 @@ class PassageRetriever(BaseRetriever):
     _by_id: dict[str, int] = PrivateAttr(default_factory=dict)
     _owner: np.ndarray = PrivateAttr(default=None)
     _first: np.ndarray = PrivateAttr(default=None)
-    _sentence_doc: np.ndarray = PrivateAttr(default=None)
+    _doc_rows: dict[str, tuple[int, int, int, int]] = PrivateAttr(default_factory=dict)
     _lexicon: SentenceLexicon | None = PrivateAttr(default=None)
     _speakers: list[frozenset[str]] = PrivateAttr(default_factory=list)
     _build_id: str | None = PrivateAttr(default=None)
     _sentence_vectors: np.ndarray = PrivateAttr(default=None)
-    _passage_doc: np.ndarray = PrivateAttr(default=None)
     _passage_vectors: np.ndarray = PrivateAttr(default=None)
     vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Lower-cased words of all passages.")
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
     def refresh(self) -> None:
         """(Re)load passages, the lexical indexes and the vectors from the store's open build
-        (the only store reads: :meth:`search` answers from memory)."""
+        (:meth:`search` then needs one store call, the HNSW search of an unscoped question)."""
         store = self.store
         build = store.open()
         passages = list(store.passages())
@@ -226,8 +165,8 @@ class PassageRetriever(BaseRetriever):
         self._first = np.cumsum([0] + [len(p.sentences) for p in passages])[:-1]
         texts = [" ".join(t.split()) for p in passages for t in p.sentence_texts()]
         docs = [p.doc_id for p in passages for _ in p.sentences]
-        self._sentence_doc = np.asarray(docs, dtype=object)
-        self.doc_ids = frozenset(p.doc_id for p in passages)
+        self._doc_rows = document_rows(passages, self._first)
+        self.doc_ids = frozenset(self._doc_rows)
         windows = [
             " ".join(texts[j] for j in range(max(0, i - 1), min(len(texts), i + 2)) if docs[j] == docs[i])
             for i in range(len(texts))
@@ -235,25 +174,24 @@ class PassageRetriever(BaseRetriever):
         self._lexicon = SentenceLexicon(texts, windows) if texts else None
         self._speakers = [quoted_speakers(p.text) for p in passages]
         self.vocabulary = {w.lower() for p in passages for w in _WORD.findall(p.text)}
-        self._passage_doc = np.asarray([p.doc_id for p in passages], dtype=object)
         self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)
         self._build_id = build.build_id
 
     def _load_vectors(self, store: StoreReader, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """The build's sentence vectors ``[n_sentences, dim]`` (rows in the order of
-        ``self._owner``) and passage vectors ``[n_passages, dim]`` (rows in passage order), read
-        once (two paged reads); a vector the store lacks stays zero (cosine 0)."""
+        ``self._owner``) and passage vectors ``[n_passages, dim]`` (rows in passage order),
+        read once, page by page into place; a vector the store lacks stays zero (cosine 0)."""
         sentences = np.zeros((len(self._owner), dim), dtype=np.float32)
-        ids, vectors = store.vectors("sentences")
-        for sid, v in zip(ids, vectors):
-            pid, _, j = sid.rpartition(":")
-            if (pi := self._by_id.get(pid)) is not None and int(j) < len(self._passages[pi].sentences):
-                sentences[self._first[pi] + int(j)] = v
+        for ids, vectors in store.vectors("sentences"):
+            for sid, v in zip(ids, vectors):
+                pid, _, j = sid.rpartition(":")
+                if (pi := self._by_id.get(pid)) is not None and int(j) < len(self._passages[pi].sentences):
+                    sentences[self._first[pi] + int(j)] = v
         whole = np.zeros((len(self._passages), dim), dtype=np.float32)
-        ids, vectors = store.vectors("passages")
-        for pid, v in zip(ids, vectors):
-            if (pi := self._by_id.get(pid)) is not None:
-                whole[pi] = v
+        for ids, vectors in store.vectors("passages"):
+            for pid, v in zip(ids, vectors):
+                if (pi := self._by_id.get(pid)) is not None:
+                    whole[pi] = v
         return sentences, whole
 
     def search(
@@ -267,8 +205,8 @@ class PassageRetriever(BaseRetriever):
 
         ``focus``: for a follow-up, where the previous answer was (see :class:`Focus`).
         ``documents``: search only these document ids (``None``: all). The filter is applied
-        inside each ranker (BM25 coverage is zeroed outside them, Chroma searches with a
-        ``doc_id`` filter), so up to ``k`` of their passages come back; ids must exist
+        inside each ranker (BM25 coverage is zeroed outside them, the dense search runs over
+        their sentences and passages alone), so up to ``k`` of their passages come back; ids must exist
         (the caller checks them, see :meth:`assistant.Assistant.ask`).
 
         Returns:
@@ -278,6 +216,10 @@ class PassageRetriever(BaseRetriever):
             self.refresh()
         if not self._passages:
             return []
+        with one_blas_thread():
+            return self._search(query, query_embedding, focus, documents)
+
+    def _search(self, query: str, query_embedding: np.ndarray | None, focus: Focus | None, documents: Sequence[str] | None) -> list[RetrievedPassage]:
         embedder = self.embedder
         q = query_embedding if query_embedding is not None else embedder.embed_query([query])[0]
         use_dense = self.mode in ("dense", "hybrid")
@@ -289,11 +231,11 @@ class PassageRetriever(BaseRetriever):
         scope = None
         if documents is not None:
             scope = sorted(set(documents))
-            lexical = np.where(np.isin(self._sentence_doc, scope), lexical, 0.0).astype(np.float32)
+            lexical = np.where(self._in_scope(scope)[0], lexical, 0.0).astype(np.float32)
         bonus = self._focus_bonus(focus, scope)
-        sentence_cos, passage_cos = self._sentence_vectors @ q, self._passage_vectors @ q
-        candidates = self._candidates(sentence_cos, passage_cos, lexical, use_dense, use_lexical, bonus, scope)
-        rows = self._score(candidates, sentence_cos, passage_cos, lexical)
+        passage_cos = self._passage_vectors @ q if use_dense else None
+        candidates = self._candidates(q, passage_cos, lexical, use_dense, use_lexical, bonus, scope)
+        rows = self._score(candidates, q, passage_cos, lexical)
         fused = self._fuse(rows, use_dense, use_lexical)
         about = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
         for n, row in enumerate(rows):
@@ -312,8 +254,8 @@ class PassageRetriever(BaseRetriever):
 
     def _candidates(
         self,
-        sentence_cos: np.ndarray,
-        passage_cos: np.ndarray,
+        q: np.ndarray,
+        passage_cos: np.ndarray | None,
         lexical: np.ndarray,
         use_dense: bool,
         use_lexical: bool,
@@ -321,23 +263,57 @@ class PassageRetriever(BaseRetriever):
         scope: list[str] | None,
     ) -> list[int]:
         """Indexes of the candidate passages, in first-found order: those of the ``candidates``
-        best sentences by lexical coverage, of the ``candidates`` nearest sentences and the
-        ``candidates // 3`` nearest passages by cosine (exact search over the vectors held in
-        memory; within ``scope``, document ids, if given), and the focus passages."""
+        best sentences by lexical coverage (ties in corpus order), of the ``candidates`` nearest
+        sentences (:meth:`_nearest_sentences`) and the ``candidates // 3`` nearest passages by
+        cosine (exact, over the passage vectors held in memory); all within ``scope``
+        (document ids) if given; and the focus passages."""
         chosen: dict[int, None] = {}
         if use_lexical:
-            for i in np.argsort(-lexical)[: self.candidates]:
-                if lexical[i] > 0:
-                    chosen.setdefault(int(self._owner[i]), None)
-        if use_dense:
-            for i in _top(sentence_cos, self.candidates, None if scope is None else np.isin(self._sentence_doc, scope)):
+            hits = np.flatnonzero(lexical > 0)
+            for i in hits[np.argsort(-lexical[hits], kind="stable")[: self.candidates]]:
                 chosen.setdefault(int(self._owner[i]), None)
-            passage_mask = None if scope is None else np.isin(self._passage_doc, scope)
-            for pi in _top(passage_cos, max(self.k, self.candidates // 3), passage_mask):
+        if use_dense:
+            for i in self._nearest_sentences(q, scope):
+                chosen.setdefault(int(self._owner[i]), None)
+            passage_mask = None if scope is None else self._in_scope(scope)[1]
+            for pi in top_indexes(passage_cos, max(self.k, self.candidates // 3), passage_mask):
                 chosen.setdefault(int(pi), None)
         for pi in bonus:
             chosen.setdefault(pi, None)
         return list(chosen)
+
+    def _nearest_sentences(self, q: np.ndarray, scope: list[str] | None) -> list[int]:
+        """Rows (of ``self._owner``) of the ``candidates`` sentences nearest to ``q``, best first.
+
+        Exact search over the vectors held in memory when the build has at most
+        :data:`EXACT_SEARCH_MAX_SENTENCES` sentences, or the question is scoped (over its
+        documents' rows: Chroma's filtered HNSW search returned no hits for an 80-sentence
+        document of a 75k-sentence collection, chromadb 1.5.9); else the store's HNSW search,
+        one round trip. Ids of another build are skipped.
+        """
+        if scope is not None or len(self._owner) <= EXACT_SEARCH_MAX_SENTENCES:
+            if scope is None:
+                return [int(i) for i in top_indexes(self._sentence_vectors @ q, self.candidates)]
+            rows = np.flatnonzero(self._in_scope(scope)[0])
+            return [int(rows[i]) for i in top_indexes(self._sentence_vectors[rows] @ q, self.candidates)]
+        out = []
+        for sid in self.store.nearest_sentences(q, self.candidates):
+            pid, _, j = sid.rpartition(":")
+            if (pi := self._by_id.get(pid)) is not None and int(j) < len(self._passages[pi].sentences):
+                out.append(int(self._first[pi]) + int(j))
+        return out
+
+    def _in_scope(self, scope: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks ``([n_sentences], [n_passages])`` of the rows of the ``scope`` documents
+        (each document's rows are contiguous: passages are in document order)."""
+        sentences = np.zeros(len(self._owner), dtype=bool)
+        passages = np.zeros(len(self._passages), dtype=bool)
+        for doc in scope:
+            if doc in self._doc_rows:
+                s_lo, s_hi, p_lo, p_hi = self._doc_rows[doc]
+                sentences[s_lo:s_hi] = True
+                passages[p_lo:p_hi] = True
+        return sentences, passages
 
     def _focus_bonus(self, focus: Focus | None, scope: list[str] | None = None) -> dict[int, float]:
         """Passage index -> bonus for a follow-up: :data:`FOCUS_BONUS` for the focus passage,
@@ -355,13 +331,16 @@ class PassageRetriever(BaseRetriever):
             if 0 <= pi < len(self._passages) and self._passages[pi].doc_id == doc
         }
 
-    def _score(self, candidates: list[int], sentence_cos: np.ndarray, passage_cos: np.ndarray, lexical: np.ndarray) -> list[_Row]:
-        """One :class:`_Row` per candidate passage; dense = sentence cosine + PASSAGE_WEIGHT * passage cosine."""
+    def _score(self, candidates: list[int], q: np.ndarray, passage_cos: np.ndarray | None, lexical: np.ndarray) -> list[_Row]:
+        """One :class:`_Row` per candidate passage; dense = sentence cosine (from the vectors held
+        in memory) + PASSAGE_WEIGHT * passage cosine (``passage_cos[pi]``, or computed for the
+        candidates alone when the dense ranker did not run)."""
         rows = []
         for pi in candidates:
             lo, n = self._first[pi], len(self._passages[pi].sentences)
-            cos = sentence_cos[lo : lo + n]
-            rows.append(_Row(pi, cos, cos + PASSAGE_WEIGHT * float(passage_cos[pi]), lexical[lo : lo + n]))
+            cos = self._sentence_vectors[lo : lo + n] @ q
+            whole = float(passage_cos[pi] if passage_cos is not None else self._passage_vectors[pi] @ q)
+            rows.append(_Row(pi, cos, cos + PASSAGE_WEIGHT * whole, lexical[lo : lo + n]))
         return rows
 
     def _ranked(self, rows: list[_Row], fused: list[np.ndarray]) -> list[RetrievedPassage]:

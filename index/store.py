@@ -37,7 +37,7 @@ embeddings computed by :mod:`index.embedder`. Telemetry is off.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -101,8 +101,12 @@ class StoreReader(Protocol):
         """The documents of a build without their text, sorted by id."""
         ...
 
-    def vectors(self, kind: str) -> tuple[list[str], np.ndarray]:
-        """Every embedding of the open build's sentences or passages: ``(ids, [n, dim])``."""
+    def vectors(self, kind: str) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Every embedding of the open build's sentences or passages, in pages of ``(ids, [n, dim])``."""
+        ...
+
+    def nearest_sentences(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[str]:
+        """Ids of the ``k`` sentences nearest to ``embedding`` (``[dim]``), best first; one round trip."""
         ...
 
 
@@ -344,21 +348,38 @@ class ChromaStore:
             h._cache["documents"] = sorted(docs, key=lambda d: d.doc_id)
         return h._cache["documents"]
 
-    def vectors(self, kind: str, page: int = VECTOR_PAGE) -> tuple[list[str], np.ndarray]:
-        """Every embedding of the open build's ``kind`` (``"sentences"`` or ``"passages"``):
-        ``(ids, float32 array [len(ids), dim])``, read in pages of ``page`` vectors (a Chroma
-        server sends them as JSON). A replica reads them once per build, so that answering a
-        question needs no store round trip (see :class:`assistant.retriever.PassageRetriever`)."""
+    def nearest_sentences(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[str]:
+        """Ids of the ``k`` sentences of the open build nearest to ``embedding`` (``[dim]``, unit
+        norm) by cosine, best first: Chroma's HNSW search, one query (the only store round trip
+        of a warm question, see :class:`assistant.retriever.PassageRetriever`).
+
+        A sentence id is ``"{passage_id}:{index of the sentence in the passage}"``. ``doc_ids``:
+        search only these documents (a filter inside Chroma's search, so up to ``k`` of theirs
+        come back, not fewer); None searches all.
+        """
+        where = None
+        if doc_ids is not None:
+            ids = list(doc_ids)
+            where = {"doc_id": {"$in": ids}} if len(ids) > 1 else {"doc_id": ids[0]}
+        res = self.call(
+            "search sentences", self.handles.sentences.query,
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, where=where, include=[],
+        )
+        return list(res["ids"][0])
+
+    def vectors(self, kind: str, page: int = VECTOR_PAGE) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Every embedding of the open build's ``kind`` (``"sentences"`` or ``"passages"``), page
+        by page: ``(ids, float32 array [len(ids), dim])`` per request of ``page`` vectors (a
+        Chroma server sends them as JSON), so a reader can copy each into place and hold one
+        page at a time. A replica reads them once per build (see
+        :class:`assistant.retriever.PassageRetriever`)."""
         collection = {"sentences": self.handles.sentences, "passages": self.handles.passages}[kind]
-        ids: list[str] = []
-        rows: list[np.ndarray] = []
+        offset = 0
         while True:
-            res = self.call(f"read {kind} embeddings", collection.get, include=["embeddings"], limit=page, offset=len(ids))
+            res = self.call(f"read {kind} embeddings", collection.get, include=["embeddings"], limit=page, offset=offset)
             if not res["ids"]:
-                break
-            ids += res["ids"]
-            rows.append(np.asarray(res["embeddings"], dtype=np.float32))
+                return
+            offset += len(res["ids"])
+            yield list(res["ids"]), np.asarray(res["embeddings"], dtype=np.float32)
             if len(res["ids"]) < page:
-                break
-        dim = self.handles.info.dimension
-        return ids, (np.concatenate(rows) if rows else np.zeros((0, dim), dtype=np.float32))
+                return

@@ -86,7 +86,7 @@ def test_full_width_and_invisible_characters_are_normalised(assistant):
 
 
 def test_follow_up_detection():
-    from assistant.retriever import is_followup
+    from assistant.followup import is_followup
 
     assert is_followup("What did she say about Abe?", ["Who is Yuki Tatsumi?"])
     assert is_followup("And Merz?", ["Which country is making it work?"])
@@ -119,7 +119,7 @@ def test_follow_up_cites_the_person_from_history(assistant):
 
 
 def test_quotes_of_other_named_speakers_do_not_answer_a_pronoun(assistant):
-    from assistant.retriever import quoted_speakers
+    from assistant.followup import quoted_speakers
 
     assert quoted_speakers("“It was good,” says Yoichi Funabashi, author of a book.") == {"yoichi", "funabashi"}
     assert quoted_speakers("Michael Green said the alliance would survive.") == {"michael", "green"}

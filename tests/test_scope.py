@@ -149,3 +149,32 @@ def test_widget_with_data_documents_answers_from_that_document(scoped_server, tm
 def test_an_unknown_document_422_points_at_the_documents_field(scoped_server):
     r = httpx.post(scoped_server + "/api/ask", json={"question": QUESTION, "documents": ["nope.txt"]}, timeout=60)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "documents"]
+
+
+def test_a_warm_question_costs_at_most_one_store_round_trip(scoped, monkeypatch):
+    """The retriever holds passages, BM25 indexes and vectors in memory. A small build is
+    searched exactly there: no store call. Above EXACT_SEARCH_MAX_SENTENCES an unscoped
+    question makes one (the HNSW search of its sentences), with the same answer here; a scoped
+    one stays exact. The build check every index.check_seconds is kept out of the count."""
+    import assistant.retriever as retriever
+    from index.store import ChromaStore
+
+    calls: list[str] = []
+    original = ChromaStore.call
+
+    def counting(self, what, fn, *args, **kwargs):
+        calls.append(what)
+        return original(self, what, fn, *args, **kwargs)
+
+    exact = scoped.ask(QUESTION)  # warm: the build is loaded
+    scoped._checked_at = float("inf")  # no build check during the measured questions
+    monkeypatch.setattr(ChromaStore, "call", counting)
+    again = scoped.ask(QUESTION)
+    assert (again.text, again.citations) == (exact.text, exact.citations) and calls == []
+    monkeypatch.setattr(retriever, "EXACT_SEARCH_MAX_SENTENCES", 0)
+    answer = scoped.ask(QUESTION)
+    assert calls == ["search sentences"] and answer.citations[0].passage.doc_id == "bakery.txt"
+    assert [c.passage.passage_id for c in answer.citations] == [c.passage.passage_id for c in exact.citations]
+    calls.clear()
+    answer = scoped.ask(QUESTION, documents=["garden.txt"])
+    assert calls == [] and {c.passage.doc_id for c in answer.citations} == {"garden.txt"}
