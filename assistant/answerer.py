@@ -63,7 +63,7 @@ class AnswerContext(Protocol):
 class Answerer(Protocol):
     """Retrieved passages -> the answer. :class:`ExtractiveAnswerer` quotes sentences;
     :class:`assistant.generative.GenerativeAnswerer` has a language model write from them.
-    :class:`assistant.Assistant` picks one at construction (``Settings.llm``)."""
+    :class:`assistant.Assistant` picks one at construction (``settings.llm.model``)."""
 
     name: str
 

@@ -1,6 +1,6 @@
 """Optional generative answers: any LangChain chat model writes, our code verifies the citations.
 
-Only imported when ``ASSISTANT_LLM`` is set (``Settings.llm``), so the default extractive
+Only imported when ``ASSISTANT_LLM`` is set (``settings.llm.model``), so the default extractive
 assistant loads no LLM library. The flow for one question:
 
 1. The retrieved passages are numbered ``[1]..[k]`` in a prompt (:data:`SYSTEM_PROMPT`) that
@@ -10,7 +10,7 @@ assistant loads no LLM library. The flow for one question:
    passage are removed; a sentence left without a citation is flagged ``uncited``; a
    sentence whose cited passages do not support it is flagged ``unsupported``; the refusal
    phrase becomes ``abstained: true``. Citations are renumbered 1..N in order of first mention.
-3. If the model fails or does not finish within ``Settings.llm_timeout`` seconds,
+3. If the model fails or does not finish within ``settings.llm.timeout`` seconds,
    :class:`GenerativeAnswerer` gives the extractive answer with a one-line notice (the user
    never gets an error).
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answerer import Draft, ExtractiveAnswerer, Reply
+from assistant.answerer import AnswerContext, Draft, ExtractiveAnswerer, Reply
 from assistant.markers import escape_footnotes
 from assistant.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
@@ -213,7 +213,7 @@ class LanguageModel:
 
     Args:
         model: Any LangChain ``BaseChatModel`` (from :func:`build_chat_model`, or a fake in tests).
-        timeout: Seconds the whole reply may take (``Settings.llm_timeout``).
+        timeout: Seconds the whole reply may take (``settings.llm.timeout``).
         name: Shown in notices ("ollama:llama3.1").
     """
 
@@ -301,7 +301,7 @@ class GenerativeAnswerer:
         except GenerationFailed as err:
             return None, f"{err}; the follow-up was read without the language model."
 
-    def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context, history: Sequence[str]) -> Iterator[str | Reply]:
+    def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context: AnswerContext, history: Sequence[str]) -> Iterator[str | Reply]:
         """The model's text chunks as they come, then the verified :class:`Reply` (or the quotes, with a notice)."""
         selection = self.quotes.select(question, retrieved, context.vocabulary, history)
         if self.quotes.refuse_before_generation(selection):

@@ -336,12 +336,22 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
     units = group_units(text, sentences, config.max_unit_chars)
     if count_tokens is not None:
         units = [run for unit in units for run in _split_unit(unit, tokens, config.max_tokens)]
+    groups = _pack(doc, units, tokens, config)
+    if count_tokens is not None:
+        groups = _exact_fit(text, groups, config.max_tokens, count_tokens)
+    return _passages(doc, groups)
+
+
+def _pack(doc: Document, units: list[list[Span]], tokens: dict[Span, int], config: ChunkingConfig) -> list[list[Span]]:
+    """Greedily pack consecutive units into passages of at most ``config.max_chars`` characters
+    and ``config.max_tokens`` word pieces (``tokens``: per sentence, empty when not counted),
+    never across a page or section boundary."""
     groups: list[list[Span]] = []
     group_tokens = 0
     for unit in units:
         unit_tokens = sum(tokens.get(s, 0) for s in unit)
         # Sentences are separated by whitespace, where word pieces never straddle, so the
-        # sum of their counts is the passage's count (checked exactly below anyway).
+        # sum of their counts is the passage's count (checked exactly by _exact_fit anyway).
         if groups:
             before, here = groups[-1][-1][1] - 1, unit[0][0]
             same_place = doc.page_of(here) == doc.page_of(before) and doc.section_of(here) == doc.section_of(before)
@@ -351,8 +361,13 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
         else:
             groups.append(list(unit))
             group_tokens = unit_tokens
-    if count_tokens is not None:
-        groups = _exact_fit(text, groups, config.max_tokens, count_tokens)
+    return groups
+
+
+def _passages(doc: Document, groups: list[list[Span]]) -> list[Passage]:
+    """One :class:`Passage` per group of sentence spans, with its locators; identical texts in
+    one document get distinct ids by occurrence."""
+    text = doc.text
     passages: list[Passage] = []
     seen: dict[str, int] = {}
     for group in groups:

@@ -59,16 +59,8 @@ def _status(text: str) -> dict:
     return gr.update(value=html.escape(text), visible=True)
 
 
-def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore, client: str) -> FeedbackControls:
-    """Make the comment row and status line (call inside a ``gr.Blocks``) and wire ``chat.like``.
-
-    Args:
-        chat: The Chatbot; it must show ``feedback_options=FEEDBACK_OPTIONS``.
-        answers: The State of rateable answers (see the module docstring).
-        store: Where ratings go. client: ``"chat"`` or ``"widget"``, kept in each record.
-
-    Storage errors become the status line (one sentence); nothing raises.
-    """
+def _feedback_row() -> tuple[FeedbackControls, gr.Button]:
+    """The hidden comment row (textbox and send button) and status line, with the rating State."""
     rating = gr.State(None)
     with gr.Row(visible=False, equal_height=True, elem_id="feedback-row") as row:
         comment = gr.Textbox(
@@ -82,17 +74,35 @@ def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore,
         )
         send = gr.Button("Send comment", size="sm", scale=1, min_width=72, elem_id="feedback-send")
     status = gr.Markdown(visible=False, elem_id="feedback-status")
-    controls = FeedbackControls(rating, row, comment, status)
+    return FeedbackControls(rating, row, comment, status), send
+
+
+def _save(store: FeedbackStore, record: FeedbackRecord) -> str | None:
+    """Save ``record``; None, or the one sentence the status line shows when it failed."""
+    try:
+        store.save(record)
+    except FeedbackError as err:
+        return str(err)
+    except Exception:
+        log.exception("feedback failed")
+        return "Something went wrong while saving the rating; please try again."
+    return None
+
+
+def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore, client: str) -> FeedbackControls:
+    """Make the comment row and status line (call inside a ``gr.Blocks``) and wire ``chat.like``.
+
+    Args:
+        chat: The Chatbot; it must show ``feedback_options=FEEDBACK_OPTIONS``.
+        answers: The State of rateable answers (see the module docstring).
+        store: Where ratings go. client: ``"chat"`` or ``"widget"``, kept in each record.
+
+    Storage errors become the status line (one sentence); nothing raises.
+    """
+    controls, send = _feedback_row()
 
     def save(record: FeedbackRecord) -> str | None:
-        try:
-            store.save(record)
-        except FeedbackError as err:
-            return str(err)
-        except Exception:
-            log.exception("feedback failed")
-            return "Something went wrong while saving the rating; please try again."
-        return None
+        return _save(store, record)
 
     def rate(kept: dict, data: gr.LikeData):
         kept = dict(kept or {})
@@ -125,6 +135,6 @@ def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore,
         return None, gr.update(visible=False), "", _status("Thanks, your comment was saved.")
 
     chat.like(rate, [answers], [*controls.outputs, answers], api_visibility="private")
-    for trigger in (send.click, comment.submit):
-        trigger(send_comment, [rating, comment], controls.outputs, api_visibility="private")
+    for trigger in (send.click, controls.comment.submit):
+        trigger(send_comment, [controls.rating, controls.comment], controls.outputs, api_visibility="private")
     return controls
