@@ -57,7 +57,7 @@ abstention 0.153, false abstention 0.064, cited 563; gate-squad11 0.850, 0.900, 
 class EvalSettings(BaseModel):
     """Settings of ``assistant eval``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     questions: Path = Field(
         default_factory=lambda: PROJECT_ROOT / "seeds" / "questions.jsonl",

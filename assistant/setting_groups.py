@@ -55,7 +55,7 @@ def _default_documents() -> list[Path]:
 class IndexSettings(BaseModel):
     """Where the index lives and how documents become passages and embeddings (``assistant index``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     data_dir: Path = Field(
         default_factory=_default_data_dir,
@@ -133,7 +133,7 @@ class IndexSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """How the retriever ranks passages for a question."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     bm25_weight: float = Field(
         default=1.5,
@@ -150,7 +150,7 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     """What the extractive answer quotes, and when it abstains."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     max_answer_sentences: int = Field(default=3, ge=1, le=5, description="Sentences quoted in an answer at most (count).")
     abstain_below: float = Field(
@@ -209,7 +209,7 @@ class AnswerSettings(BaseModel):
 class LLMSettings(BaseModel):
     """The optional chat model that writes answers from the retrieved passages."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     model: str | None = Field(
         default=None,
@@ -231,7 +231,7 @@ class LLMSettings(BaseModel):
 class ServerSettings(BaseModel):
     """Where and how ``assistant serve`` listens."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     host: str = Field(default="127.0.0.1", description="Address `assistant serve` binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port `assistant serve` listens on (TCP port).")
@@ -277,7 +277,7 @@ class AblationSettings(BaseModel):
     """Switches that exist to measure what each part of the answer path buys (``benchmarks/quality.py``).
     Leave them at their defaults in production: the abstention threshold is calibrated for them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
         default="hybrid",

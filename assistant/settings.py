@@ -125,9 +125,10 @@ def _decoded(field: FieldInfo, variable: str, value: str) -> Any:
 
 def _grouped(values: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
     """Keyword values with flat names moved into their groups, over ``base`` (group -> model or
-    dict; a group given as a dict changes the fields it names, a model replaces the group):
-    ``{"top_k": 3, "retrieval": {"candidate_sentences": 9}}`` -> ``{"retrieval": {"candidate_sentences": 9, "top_k": 3}}``
-    (the flat name wins).
+    dict). Flat names apply first, then groups: a group given as a dict changes the fields it
+    names (winning over a flat name for the same field, as the grouped variable wins in the
+    environment), a model replaces the group:
+    ``{"top_k": 3, "retrieval": {"candidate_sentences": 9}}`` -> ``{"retrieval": {"top_k": 3, "candidate_sentences": 9}}``.
     ``"llm"`` is a group and the flat name of ``llm.model``: a dict or model there is the group."""
     out = dict(base or {})
 
@@ -136,12 +137,12 @@ def _grouped(values: dict[str, Any], base: dict[str, Any] | None = None) -> dict
         return {name: getattr(current, name) for name in type(current).model_fields} if isinstance(current, BaseModel) else current
 
     flat = {key: value for key, value in values.items() if key in FLAT and not (key in GROUPS and isinstance(value, (dict, BaseModel)))}
-    for key, value in values.items():
-        if key not in flat:
-            out[key] = {**fields(key), **value} if key in GROUPS and isinstance(value, dict) else value
     for key, value in flat.items():
         group, name = FLAT[key]
         out[group] = {**fields(group), name: value}
+    for key, value in values.items():
+        if key not in flat:
+            out[key] = {**fields(key), **value} if key in GROUPS and isinstance(value, dict) else value
     return out
 
 
@@ -285,5 +286,5 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         loc = tuple(first["loc"])
         msg = first["msg"].removeprefix("Value error, ")
         given = first.get("input")
-        shown = f" (got {given!r})" if isinstance(given, (str, int, float)) and str(given) not in msg else ""
+        shown = f" (got {given!r})" if isinstance(given, (str, int, float)) and (given == "" or str(given) not in msg) else ""
         raise ConfigError(f"{_variable(loc)}: {msg}{shown}.{_takes(loc)}") from None

@@ -134,3 +134,13 @@ def test_the_readme_configuration_table_covers_every_setting():
     for group, model in GROUPS.items():
         for name in model.model_fields:
             assert any(fnmatch.fnmatch(f"{group}.{name}", pattern) for pattern in listed), f"{group}.{name}"
+
+
+def test_a_group_wins_over_a_flat_name_and_assignments_are_validated(monkeypatch):
+    s = Settings(top_k=3, retrieval={"top_k": 4})  # as ASSISTANT_RETRIEVAL__TOP_K wins over ASSISTANT_TOP_K
+    assert s.retrieval.top_k == 4 and s.replace(top_k=6, retrieval={"bm25_weight": 2.0}).retrieval.top_k == 6
+    with pytest.raises(ValueError):
+        s.retrieval.top_k = 0
+    monkeypatch.setenv("ASSISTANT_PORT", "")
+    with pytest.raises(Exception, match=r"invalid setting port .*\(got ''\)"):
+        load_settings()
