@@ -154,7 +154,8 @@ class PassageRetriever(BaseRetriever):
 
     def refresh(self) -> None:
         """(Re)load passages, the lexical indexes and the vectors from the store's open build
-        (:meth:`search` then needs one store call, the HNSW search of an unscoped question)."""
+        (:meth:`search` then needs no store call, or one, the HNSW search of an unscoped
+        question, above :data:`EXACT_SEARCH_MAX_SENTENCES`)."""
         store = self.store
         build = store.open()
         passages = list(store.passages())
