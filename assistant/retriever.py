@@ -229,13 +229,14 @@ class PassageRetriever(BaseRetriever):
         if use_lexical:
             cov_s, cov_w = self._lexicon.coverage(self._lexicon.terms(query))
             lexical = cov_s + WINDOW_SHARE * cov_w
-        scope = None
+        scope, masks = None, None
         if documents is not None:
             scope = sorted(set(documents))
-            lexical = np.where(self._in_scope(scope)[0], lexical, 0.0).astype(np.float32)
+            masks = self._in_scope(scope)
+            lexical = np.where(masks[0], lexical, 0.0).astype(np.float32)
         bonus = self._focus_bonus(focus, scope)
         passage_cos = self._passage_vectors @ q if use_dense else None
-        candidates = self._candidates(q, passage_cos, lexical, use_dense, use_lexical, bonus, scope)
+        candidates = self._candidates(q, passage_cos, lexical, use_dense, use_lexical, bonus, masks)
         rows = self._score(candidates, q, passage_cos, lexical)
         fused = self._fuse(rows, use_dense, use_lexical)
         about = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
@@ -261,41 +262,43 @@ class PassageRetriever(BaseRetriever):
         use_dense: bool,
         use_lexical: bool,
         bonus: dict[int, float],
-        scope: list[str] | None,
+        masks: tuple[np.ndarray, np.ndarray] | None,
     ) -> list[int]:
         """Indexes of the candidate passages, in first-found order: those of the ``candidates``
         best sentences by lexical coverage (ties in corpus order), of the ``candidates`` nearest
         sentences (:meth:`_nearest_sentences`) and the ``candidates // 3`` nearest passages by
-        cosine (exact, over the passage vectors held in memory); all within ``scope``
-        (document ids) if given; and the focus passages."""
+        cosine (exact, over the passage vectors held in memory); all within ``masks``
+        (sentence and passage rows of the scope documents, :meth:`_in_scope`) if given; and the
+        focus passages."""
         chosen: dict[int, None] = {}
         if use_lexical:
             hits = np.flatnonzero(lexical > 0)
             for i in hits[np.argsort(-lexical[hits], kind="stable")[: self.candidates]]:
                 chosen.setdefault(int(self._owner[i]), None)
         if use_dense:
-            for i in self._nearest_sentences(q, scope):
+            for i in self._nearest_sentences(q, None if masks is None else masks[0]):
                 chosen.setdefault(int(self._owner[i]), None)
-            passage_mask = None if scope is None else self._in_scope(scope)[1]
+            passage_mask = None if masks is None else masks[1]
             for pi in top_indexes(passage_cos, max(self.k, self.candidates // 3), passage_mask):
                 chosen.setdefault(int(pi), None)
         for pi in bonus:
             chosen.setdefault(pi, None)
         return list(chosen)
 
-    def _nearest_sentences(self, q: np.ndarray, scope: list[str] | None) -> list[int]:
+    def _nearest_sentences(self, q: np.ndarray, in_scope: np.ndarray | None) -> list[int]:
         """Rows (of ``self._owner``) of the ``candidates`` sentences nearest to ``q``, best first.
 
         Exact search over the vectors held in memory when the build has at most
         :data:`EXACT_SEARCH_MAX_SENTENCES` sentences, or the question is scoped (over its
         documents' rows: Chroma's filtered HNSW search returned no hits for an 80-sentence
         document of a 75k-sentence collection, chromadb 1.5.9); else the store's HNSW search,
-        one round trip. Ids of another build are skipped.
+        one round trip. ``in_scope``: the scope's sentence rows (a ``[n_sentences]`` mask) or
+        None. Ids of another build are skipped.
         """
-        if scope is not None or len(self._owner) <= EXACT_SEARCH_MAX_SENTENCES:
-            if scope is None:
+        if in_scope is not None or len(self._owner) <= EXACT_SEARCH_MAX_SENTENCES:
+            if in_scope is None:
                 return [int(i) for i in top_indexes(self._sentence_vectors @ q, self.candidates)]
-            rows = np.flatnonzero(self._in_scope(scope)[0])
+            rows = np.flatnonzero(in_scope)
             return [int(rows[i]) for i in top_indexes(self._sentence_vectors[rows] @ q, self.candidates)]
         out = []
         for sid in self.store.nearest_sentences(q, self.candidates):
