@@ -20,28 +20,27 @@ Each check returns a reason (a short English phrase, for logs and the eval repor
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 
+_WH_WORD = re.compile(r"\b(what|which|who|whom|whose|where|why|how)\b", re.I)
+_WHEN = re.compile(r"^\W*when\b|\bwhen (did|was|is|were|are|will|does|do|has|have|had|can|should|must|may)\b", re.I)
 _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bat what age\b", re.I)),
     ("rate", re.compile(r"\bwhat (\w+ )?(rate|percentage)\b|\bwhat per ?cent\b", re.I)),
     ("count", re.compile(r"\bhow many\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b", re.I)),
     (
         "number",
-        re.compile(
-            r"\bhow (much|big|large|far|long)\b|\bwhat (share|proportion|number|amount|value|figure|sum|size)\b", re.I
-        ),
+        re.compile(r"\bhow (much|big|large|far)\b|\bwhat (share|proportion|number|amount|value|figure|sum|size)\b", re.I),
     ),
-    (
-        "date",
-        re.compile(
-            r"^\W*when\b|\bwhen (did|was|is|were|are|will|does|do|has|have|had)\b|"
-            r"\b(what|which|in what|on what|at what) (year|date|day|month|time)\b",
-            re.I,
-        ),
-    ),
+    ("date", re.compile(r"\b(what|which|in what|on what|at what|by what) (year|date|day|month|time|century|decade)\b", re.I)),
+    ("when", _WHEN),
     (
         "name",
         re.compile(
@@ -54,29 +53,52 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
 ]
 """Expected answer types, tried in order (the first match wins); a question matching none
 has no expected type and is never refused by this check. "Who" is not a name question:
-"Who do I call?" is answered by "the help desk"."""
+"Who do I call?" is answered by "the help desk". A question that opens with a "When ..."
+clause and asks with another wh-word ("When a plant is injured, what can become
+proplastids?") is not a "when" question."""
 
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"dozens?|hundreds?|thousands?|millions?|billions?|half|third|quarter)\b",
+_CARDINAL = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?"
+)
+_ORDINAL = (
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+    r"fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|last|\d{1,2}(st|nd|rd|th)"
+)
+_TIME_UNIT = r"(seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|quarters?|years?|decades?|centuries|century)"
+_NUMBER = re.compile(rf"\d|[\u00bc-\u00be\u2150-\u215e]|\b({_CARDINAL}|half|third|quarter)\b", re.I)
+_DURATION = re.compile(
+    rf"{_NUMBER.pattern}|\b{_TIME_UNIT}\b|\b(until|till|as long as|for as long|while|indefinitely|permanently|forever)\b",
     re.I,
 )
 _RATE = re.compile(r"\d\s*(%|per ?cent\b|percent\b)", re.I)
 _AGE = re.compile(r"\b\d{1,3}[- ]year[- ]old\b|\baged? \d{1,3}\b|\b\d{1,3} years old\b", re.I)
 _DATE = re.compile(
-    rf"\b({MONTHS})\b|\b(1[89]|20)\d\d\b|\b\d{{4}}s\b|\b(mon|tues|wednes|thurs|fri|satur|sun)days?\b|"
+    rf"\b({MONTHS})\b|\b(1\d{{3}}|20\d\d)s?\b|\bc\.? ?\d{{3,4}}\b|\b\d{{1,4}} ?(bc|bce|ad|ce)\b|\b(ad|ce) \d{{1,4}}\b|"
+    rf"\b({_ORDINAL})[- ](\w+ )?(day|week|month|year|quarter|centur(y|ies)|millennium)\b|\b\d{{1,2}}(st|nd|rd|th)\b|"
+    rf"\b(\d+|{_CARDINAL}|a few|several) (\w+ )?{_TIME_UNIT}\b|"
+    r"\b(each|every|per|a) (\w+ )?(day|week|month|year|quarter|morning|evening|night|session|term|semester)\b|"
+    r"\b(daily|weekly|monthly|annually|yearly|quarterly|hourly|nightly|fortnightly)\b|"
+    r"\b(spring|summer|autumn|winter|(mon|tues|wednes|thurs|fri|satur|sun)days?)\b|"
     r"\b(yesterday|today|tomorrow|tonight|noon|midnight|morning|evening|weekend|(last|next|this) (week|month|year)|"
     r"decades?|years? ago)\b|\b\d{1,2}:\d\d\b|\b\d{1,2}(\.\d\d)?\s*(am|pm|a\.m\.|p\.m\.|o'clock|h)\b",
     re.I,
 )
-_TIME_UNIT = r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)"
+"""A calendar date or time of day, or a temporal expression that answers "when": a year
+(1000-2099, "c1750", "500 BC"), a century, an ordinal day ("the 25th", "the fourth
+calendar day"), a span ("within 30 days"), a recurrence ("each month", "monthly"), a season."""
+_WHEN_CLAUSE = re.compile(
+    r"\b(when|whenever|after|before|during|until|till|once|upon|while|since|prior to|following|as soon as)\b", re.I
+)
+"""A temporal clause or phrase: "when" is also answered by an event ("after the war", "when
+the oxygen concentration is too high"), not only by a date."""
 _COUNT = re.compile(
-    r"(?<![$£€¥\d.,])\b(\d[\d,]*(\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"twenty|thirty|forty|fifty|dozens?|hundreds?|thousands?|millions?)\b(?!\s*(%|per ?cent|bn|tn|trillion))"
+    rf"(?<![$£€¥\d.,])\b(\d[\d,]*(\.\d+)?|{_CARDINAL})\b(?!\s*(%|per ?cent|bn|tn|trillion))"
     rf"(?P<unit>\s+{_TIME_UNIT}\b)?",
     re.I,
 )
-_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+_YEAR = re.compile(r"^(1\d|20)\d\d$")
 _CALENDAR = re.compile(rf"^({MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$")
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*[a-z][\w’'-]*(?: [A-Z][\w’'-]*[a-z][\w’'-]*)*")
 _DEMONYM = re.compile(r"(an|ese|ish|ic)$")
@@ -87,10 +109,18 @@ _TASK = re.compile(
 )
 
 
+def fold(word: str) -> str:
+    """``word`` lower-cased without accents ("Schrödinger" -> "schrodinger", "Céloron" ->
+    "celoron"): how a question typed on an English keyboard spells a document's name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
 def expected_answer_type(question: str) -> str | None:
-    """``"age" | "rate" | "count" | "number" | "date" | "name"`` or None when the question does not say."""
+    """``"age" | "rate" | "count" | "duration" | "number" | "date" | "when" | "name"`` or None when the question does not say."""
     for name, pattern in _ANSWER_TYPES:
-        if pattern.search(question):
+        if m := pattern.search(question):
+            if name == "when" and _WH_WORD.search(question, m.end()):
+                continue  # "When X happens, what ...?": the clause sets a condition, "what" asks
             return name
     return None
 
@@ -153,20 +183,22 @@ def type_mismatch(question: str, sentences: Iterable[str]) -> str | None:
         if any(c not in asked_words for c in _counts(text, question)):
             return None
         return "the question asks how many and the closest passage counts nothing"
-    pattern = {"age": _AGE, "rate": _RATE, "number": _NUMBER, "date": _DATE}[kind]
-    asked = {m.group().lower() for m in pattern.finditer(question)}
-    if any(m.group().lower() not in asked and not _lowercase_month(m.group()) for m in pattern.finditer(text)):
-        return None
+    patterns = {"age": [_AGE], "rate": [_RATE], "number": [_NUMBER], "duration": [_DURATION], "date": [_DATE], "when": [_DATE, _WHEN_CLAUSE]}[kind]
+    for pattern in patterns:
+        asked = set() if pattern is _WHEN_CLAUSE else {m.group().lower() for m in pattern.finditer(question)}
+        if any(m.group().lower() not in asked and not _lowercase_month(m.group()) for m in pattern.finditer(text)):
+            return None
     article = "an" if kind == "age" else "a"
-    return f"the question asks for {article} {kind} and the closest passage has none"
+    noun = {"when": "time", "duration": "length of time"}.get(kind, kind)
+    return f"the question asks for {article} {noun} and the closest passage has none"
 
 
 def unknown_names(question: str, vocabulary: set[str]) -> str | None:
     """A reason when the question names someone or something no document mentions.
 
     A name is a run of capitalised words that does not start the question ("Fumio Kishida");
-    it is unknown when none of its words occurs in ``vocabulary`` (the lower-cased words of
-    all documents), so "Shinzo Abe" passes when "Abe" occurs.
+    it is unknown when none of its words occurs in ``vocabulary`` (the words of all documents,
+    folded by :func:`fold`), so "Shinzo Abe" passes when "Abe" occurs.
     """
     unknown = []
     for m in _NAME_RUN.finditer(question):
@@ -176,7 +208,7 @@ def unknown_names(question: str, vocabulary: set[str]) -> str | None:
         words = [w for w in re.findall(r"\w+", m.group().lower()) if w != "s"]
         if len(words) == 1 and _DEMONYM.search(words[0]):
             continue  # "American", "Japanese": adjectives, often paraphrasing a name the text uses
-        if not any(_known(w, vocabulary) for w in words):
+        if not any(_known(w, vocabulary) or _misspelt(w, vocabulary) for w in words):
             unknown.append(m.group())
     if unknown:
         return f"the documents never mention {', '.join(unknown)}"
@@ -195,7 +227,7 @@ def unknown_role(question: str, vocabulary: set[str]) -> str | None:
 
     The role's head is the last word before an optional prepositional phrase ("the US
     ambassador in Tokyo" -> "ambassador"); it is unknown when neither it nor its singular is
-    in ``vocabulary`` (the lower-cased words of all documents). Only this question shape is
+    in ``vocabulary`` (the folded words of all documents). Only this question shape is
     checked: elsewhere a word missing from the documents is usually a paraphrase.
     """
     m = _WHO_ROLE.match(question.strip())
@@ -208,8 +240,33 @@ def unknown_role(question: str, vocabulary: set[str]) -> str | None:
 
 
 def _known(word: str, vocabulary: set[str]) -> bool:
-    """``word`` or its singular ("treasurers", "secretaries") is in ``vocabulary``."""
-    return word in vocabulary or word.rstrip("s") in vocabulary or (word.endswith("ies") and word[:-3] + "y" in vocabulary)
+    """``word``, its singular ("treasurers", "secretaries") or its plural ("Panther" when the
+    documents say "Panthers") is in ``vocabulary``, accents aside (see :func:`fold`;
+    ``vocabulary`` holds folded words)."""
+    word = fold(word)
+    forms = {word, word.rstrip("s"), word + "s", word + "es"}
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    return not forms.isdisjoint(vocabulary)
+
+
+def _misspelt(word: str, vocabulary: set[str]) -> bool:
+    """``word`` is a typing error of a document's word: a Levenshtein distance of at most
+    ``TYPO_EDITS`` (by the word's length) to a word of ``vocabulary`` ("Moncalm" ->
+    "montcalm", "Melanchhon" -> "melanchthon"), or the start of one ("Europe" -> "european")."""
+    word = fold(word)
+    edits = next((n for length, n in TYPO_EDITS if len(word) >= length), 0)
+    if not edits:
+        return False
+    if PREFIX_MATCH and any(v.startswith(word) for v in vocabulary):
+        return True
+    return process.extractOne(word, vocabulary, scorer=Levenshtein.distance, score_cutoff=edits) is not None
+
+
+TYPO_EDITS: tuple[tuple[int, int], ...] = ((8, 2), (5, 1))
+"""Edits that still read as the same name, by word length in characters: 2 from 8
+characters, 1 from 5, none below (a short name is too close to other words)."""
+PREFIX_MATCH = True
 
 
 def is_task(question: str) -> str | None:

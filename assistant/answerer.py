@@ -156,7 +156,7 @@ class ExtractiveAnswerer:
         """Build the answer to ``question`` from ``retrieved`` (best first): :meth:`select` then :meth:`compose`.
 
         Args:
-            vocabulary: Lower-cased words of all documents, for the unknown-name check.
+            vocabulary: Words of all documents, folded (:func:`assistant.abstention.fold`), for the unknown-name check.
 
         Returns:
             A :class:`Draft`; when abstaining, :data:`ABSTAIN_TEXT` with the retrieved passages

@@ -38,8 +38,8 @@ documents of SQuAD 2.0, SQuAD 1.1 and PolicyQA (``benchmarks/make_split.py --gat
 in ``benchmarks/data/README.md``)."""
 
 DEFAULT_SET_LIMITS: dict[str, dict[str, float]] = {
-    "gate-squad2": {"hit@1": 0.76, "hit@3": 0.82, "mrr": 0.79, "quote@1": 0.64, "answer_match": 0.79,
-                    "abstention_accuracy": 0.13, "false_abstention": 0.09, "cited_chars@3": 600},
+    "gate-squad2": {"hit@1": 0.79, "hit@3": 0.86, "mrr": 0.82, "quote@1": 0.67, "answer_match": 0.83,
+                    "abstention_accuracy": 0.09, "false_abstention": 0.04, "cited_chars@3": 620},
     "gate-squad11": {"hit@1": 0.83, "hit@3": 0.88, "mrr": 0.85, "quote@1": 0.78, "answer_match": 0.85,
                      "false_abstention": 0.06, "cited_chars@3": 600},
     "gate-policyqa": {"hit@1": 0.33, "hit@3": 0.44, "mrr": 0.38, "quote@1": 0.21, "answer_match": 0.42,
@@ -49,8 +49,11 @@ DEFAULT_SET_LIMITS: dict[str, dict[str, float]] = {
 for the others (``false_abstention``, ``cited_chars@3``, latency). Each sits about 0.02 (two
 to three questions) under the level the default reached when it was set (``assistant eval``,
 fresh data dir; cited characters 5 % over), so a regression fails CI:
-gate-squad2 hit@1 0.789, hit@3 0.844, MRR 0.815, quote@1 0.670, answer match 0.817,
-abstention 0.153, false abstention 0.064, cited 563; gate-squad11 0.850, 0.900, 0.872, 0.808,
+gate-squad2 hit@1 0.817, hit@3 0.881, MRR 0.847, quote@1 0.697, answer match 0.853,
+abstention 0.115, false abstention 0.018, cited 590 (since the answer-type and name checks
+stopped refusing years before 1800, "When X, what ...?" questions and misspelt names: the
+abstention floor went down from 0.13 with false abstention, from 0.064, see the README);
+gate-squad11 0.850, 0.900, 0.872, 0.808,
 0.875, -, 0.033, 567; gate-policyqa 0.355, 0.464, 0.405, 0.232, 0.449, -, 0.036, 846."""
 
 

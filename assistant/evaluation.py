@@ -134,6 +134,7 @@ class EvalReport:
                     "tags": list(r.question.tags),
                     "answer": a.text if a else None,
                     "abstained": a.abstained if a else None,
+                    "abstain_reason": a.abstain_reason if a else None,
                     "error": r.error,
                     "citations": [
                         {"doc_id": c.passage.doc_id, "start": c.passage.start, "end": c.passage.end, "text": c.passage.text, "score": round(c.score, 4)}

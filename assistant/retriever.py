@@ -34,6 +34,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from assistant.abstention import fold
 from assistant.followup import _PERSONAL, FOCUS_BONUS, SPEAKER_WEIGHT, Focus, quoted_speakers
 from assistant.lexical import SentenceLexicon
 from assistant.vectors import document_rows, one_blas_thread, top_indexes
@@ -149,7 +150,7 @@ class PassageRetriever(BaseRetriever):
     _build_id: str | None = PrivateAttr(default=None)
     _sentence_vectors: np.ndarray = PrivateAttr(default=None)
     _passage_vectors: np.ndarray = PrivateAttr(default=None)
-    vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Lower-cased words of all passages.")
+    vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Words of all passages, lower-cased without accents (assistant.abstention.fold).")
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
     def refresh(self) -> None:
@@ -174,7 +175,7 @@ class PassageRetriever(BaseRetriever):
         ]
         self._lexicon = SentenceLexicon(texts, windows) if texts else None
         self._speakers = [quoted_speakers(p.text) for p in passages]
-        self.vocabulary = {w.lower() for p in passages for w in _WORD.findall(p.text)}
+        self.vocabulary = {fold(w) for p in passages for w in _WORD.findall(p.text)}
         self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)
         self._build_id = build.build_id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.abstention import expected_answer_type, is_task, type_mismatch, unknown_names, unknown_role
+from assistant.abstention import expected_answer_type, fold, is_task, type_mismatch, unknown_names, unknown_role
 
 
 @pytest.mark.parametrize(
@@ -13,8 +13,12 @@ from assistant.abstention import expected_answer_type, is_task, type_mismatch, u
         ("How old is Prime Minister Ishiba?", "age"),
         ("What tariff rate did the letter set?", "rate"),
         ("How many Marines were to be moved?", "count"),
-        ("When are the upper house elections?", "date"),
+        ("When are the upper house elections?", "when"),
         ("In what year did Trump give the interview?", "date"),
+        ("Which century was the casket made in?", "date"),
+        ("How long do you keep my data?", "duration"),
+        ("When a plant is injured, what can become proplastids?", None),  # a "when" clause; "what" asks
+        ("When violence is used, what is civil disobedience sometimes called?", None),
         ("Who is the US ambassador in Tokyo?", None),
         ("What is the name of the Japanese foreign minister?", "name"),
         ("Which think tank is Mira Rapp-Hooper at?", "name"),
@@ -36,6 +40,47 @@ def test_type_mismatch_needs_a_new_candidate_of_the_asked_type():
     assert type_mismatch("Why is the alliance strained?", ["Anything."]) is None
     assert type_mismatch("When is the shed open?", ["Members may not open a hive alone."])  # "may": a verb
     assert type_mismatch("When is the shed open?", ["The shed opens in May."]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # a company's policies (the new users' refusals that issue 13 names)
+        ("When are salaries paid?", "Salaries are paid on the 25th of each month."),
+        ("When is a doctor's certificate needed?", "A certificate is needed from the fourth calendar day of illness."),
+        ("When must expense claims be filed?", "File every claim within 30 days of the purchase."),
+        ("How much is the daily meal allowance?", "The allowance is sixty euros."),
+        ("How long do you keep my data?", "We keep it as long as your account is open."),
+        ("How long is the probation period?", "Probation lasts six months."),
+        # an encyclopaedia's dates before 1800, centuries, seasons, events
+        ("In what year did Luther get his degree?", "He received his master's degree in 1505."),
+        ("When was the casket made?", "The Becket Casket is dated c1180."),
+        ("Which century saw the rise of the workshops?", "They flourished in the 16th and 17th centuries."),
+        ("When had the plague reached Alexandria?", "It reached Alexandria in the autumn."),
+        ("When does photorespiration happen?", "It happens when the oxygen concentration is too high."),
+    ],
+)
+def test_answers_that_are_no_calendar_date_pass(question, sentence):
+    assert type_mismatch(question, [sentence]) is None
+
+
+def test_a_when_question_still_needs_a_time_or_an_event():
+    assert type_mismatch("When are salaries paid?", ["Salaries are paid by bank transfer."])
+    assert type_mismatch("How long do you keep my data?", ["We keep your data safe."])
+    assert type_mismatch("In what year did Luther get his degree?", ["Luther studied law at Erfurt."])
+
+
+def test_names_with_accents_typos_and_plurals_are_known():
+    vocabulary = {fold(w) for w in "Schrödinger Müntzer Montcalm Luther Melanchthon Panthers European".split()}
+    assert unknown_names("What did Schrodinger show?", vocabulary) is None  # accents folded
+    assert unknown_names("What did Muntzer instigate?", vocabulary) is None
+    assert unknown_names("Where did Moncalm attack?", vocabulary) is None  # one edit
+    assert unknown_names("When did Luther write to Melanchhon?", vocabulary) is None  # two edits, a long name
+    assert unknown_names("Which Panther scored?", vocabulary) is None  # the documents' plural
+    assert unknown_names("What should users in Europe know?", vocabulary) is None  # start of "european"
+    assert unknown_names("What did Fumio Kishida say?", vocabulary)
+    assert unknown_names("What did Mr Tanaka say?", vocabulary)
+    assert unknown_names("Where is Mont?", vocabulary), "a short name gets no typo allowance"
 
 
 def test_unknown_roles():
