@@ -233,10 +233,10 @@ def unknown_role(question: str, vocabulary: set[str]) -> str | None:
     m = _WHO_ROLE.match(question.strip())
     if not m:
         return None
-    head = m.group("role").split()[-1].lower().strip("’'")
-    if all(_known(part, vocabulary) for part in re.findall(r"\w+", head)):  # "vice-president": both parts
+    head = m.group("role").split()[-1].strip("’'")
+    if all(_known(part.lower(), vocabulary) for part in re.findall(r"\w+", head)):  # "vice-president": both parts
         return None
-    return f"the documents never mention a {head}"
+    return f"the documents never mention a {head if head.isupper() else head.lower()}"  # "a CFO", "a treasurer"
 
 
 def _known(word: str, vocabulary: set[str]) -> bool:

@@ -61,6 +61,20 @@ def test_api_ask_refuses_bad_input_with_a_readable_422(http, body, says):
     assert d["detail"] and all({"loc", "msg"} <= set(e) for e in d["detail"])
 
 
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"content": b'{"question": "How many days of leave?"}'},  # JSON without its content type (curl -d)
+        {"data": {"question": "How many days of leave?"}},  # a form post
+    ],
+)
+def test_api_ask_says_the_body_must_be_json(http, request_kwargs):
+    r = http.post("/api/ask", **request_kwargs)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert "Content-Type: application/json" in error and '{"question":' in error
+
+
 def test_api_ask_refuses_broken_json(http):
     r = http.post("/api/ask", content=b'{"question": ', headers={"Content-Type": "application/json"})
     assert r.status_code == 422

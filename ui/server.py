@@ -218,6 +218,10 @@ def _readable(errors: list[dict]) -> str:
         if e.get("type") == "json_invalid":
             parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {ASK_USAGE}")
             continue
+        if tuple(e.get("loc", ())) == ("body",) and e.get("type") in ("model_attributes_type", "dict_type"):
+            # a form post, or JSON sent without "Content-Type: application/json" (FastAPI then reads a string)
+            parts.append(f"the body must be a JSON object sent with Content-Type: application/json: {ASK_USAGE}")
+            continue
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
         parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
