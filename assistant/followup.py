@@ -19,10 +19,20 @@ _ANAPHORA = re.compile(
 )
 
 
+_EXISTENTIAL = re.compile(
+    r"\b(is|are|was|were|will|would|can|could|should|has|have)\s+there\b|\bthere\s*(is|are|was|were|['’]s|will|would|has|have)\b",
+    re.IGNORECASE,
+)
+"""Existential "there" ("Is there a dress code?", "there are two shifts"): it points at nothing."""
+
+
 def is_followup(question: str, history: Sequence[str] = ()) -> bool:
     """Whether ``question`` refers back to the conversation: there is an earlier turn and the
-    question has a pronoun or demonstrative ("she", "that", "there") or fewer than four words."""
-    return any(h and h.strip() for h in history) and bool(_ANAPHORA.search(question) or len(question.split()) < 4)
+    question has a pronoun or demonstrative ("she", "that", "there" as a place, not the
+    "there" of "Is there ...?") or fewer than four words."""
+    if not any(h and h.strip() for h in history):
+        return False
+    return bool(_ANAPHORA.search(_EXISTENTIAL.sub(" ", question)) or len(question.split()) < 4)
 
 
 @dataclass(frozen=True)

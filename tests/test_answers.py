@@ -92,6 +92,10 @@ def test_follow_up_detection():
     assert is_followup("And Merz?", ["Which country is making it work?"])
     assert not is_followup("Who is Ken Jimbo?", ["Who is Yuki Tatsumi?"])
     assert not is_followup("What did she say?", [])
+    # existential "there" points at nothing: a new question, not a follow-up (issue 13's example)
+    assert not is_followup("Is there a dress code?", ["How many days of annual leave do I get?"])
+    assert not is_followup("Are there any parking spaces for visitors?", ["Who runs the help desk?"])
+    assert is_followup("What else happened there?", ["Where did the talks take place?"])  # a place
 
 
 def test_follow_up_gets_new_evidence_near_the_previous_answer(assistant):
