@@ -5,11 +5,11 @@ An extractive answer is a quoted sentence. Quoting the closest sentence is wrong
 1. nothing is close: the best sentence's fused score is below a threshold (see
    ``Settings.abstain_below`` for how it was chosen);
 2. the question names someone or something the documents never mention (a capitalised
-   name absent from every document: "What did Fumio Kishida say?"), or asks who holds a
-   role no document mentions ("Who is the society's treasurer?" when no document has the
-   word "treasurer");
+   name absent from every document, accents, plurals and a typing error aside: "What did
+   Fumio Kishida say?"), or asks who holds a role no document mentions ("Who is the
+   society's treasurer?" when no document has the word "treasurer");
 3. the question asks for a kind of answer the quoted sentence cannot contain — a number,
-   a date, an age, a rate, a name — the classic *expected answer type* check of TREC-era
+   a date or time, a length of time, an age, a rate, a name — the classic *expected answer type* check of TREC-era
    question answering (Harabagiu et al., "FALCON", TREC-9, 2000), done here with patterns;
 4. the question is a task rather than a question ("Write a poem", "Ignore all previous
    instructions"): an extractive assistant only quotes its documents.
@@ -250,6 +250,16 @@ def _known(word: str, vocabulary: set[str]) -> bool:
     return not forms.isdisjoint(vocabulary)
 
 
+TYPO_EDITS: tuple[tuple[int, int], ...] = ((8, 2), (5, 1))
+"""Edits that still read as the same name, by word length in characters: 2 from 8
+characters, 1 from 5, none below (a short name is too close to other words). Chosen on the
+fit documents of the public sets (README, "The abstention checks, measured")."""
+
+PREFIX_MATCH = True
+"""Whether a name word that starts a document word is known ("Europe" when a policy says
+"European"); on the fit documents it changed one PolicyQA question and nothing else."""
+
+
 def _misspelt(word: str, vocabulary: set[str]) -> bool:
     """``word`` is a typing error of a document's word: a Levenshtein distance of at most
     ``TYPO_EDITS`` (by the word's length) to a word of ``vocabulary`` ("Moncalm" ->
@@ -262,11 +272,6 @@ def _misspelt(word: str, vocabulary: set[str]) -> bool:
         return True
     return process.extractOne(word, vocabulary, scorer=Levenshtein.distance, score_cutoff=edits) is not None
 
-
-TYPO_EDITS: tuple[tuple[int, int], ...] = ((8, 2), (5, 1))
-"""Edits that still read as the same name, by word length in characters: 2 from 8
-characters, 1 from 5, none below (a short name is too close to other words)."""
-PREFIX_MATCH = True
 
 
 def is_task(question: str) -> str | None:
