@@ -16,7 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_role
+from assistant.answerability import AnswerabilityModel, features
 from assistant.markers import escape_footnotes
+from assistant.lexical import SentenceLexicon
 from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.types import Citation, Flag
 from index.types import Passage
@@ -56,6 +58,7 @@ class AnswerContext(Protocol):
     """What an answerer may read besides the passages: the retriever that found them."""
 
     vocabulary: set[str]
+    lexicon: SentenceLexicon | None
 
     def stored_embeddings(self, passages: Sequence[Passage]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]: ...
 
@@ -86,7 +89,8 @@ class Selection:
             best first; empty when abstaining. retrieved: The retrieved passages, best first.
         abstain_reason: Why nothing is quoted (see :mod:`assistant.abstention`), or None.
         abstain_check: Which check said so: ``"no_passages"``, ``"task"``, ``"unknown_name"``,
-            ``"threshold"`` or ``"answer_type"``.
+            ``"threshold"`` (nothing close), ``"answerability"`` (close, but the
+            answerability model says it does not answer) or ``"answer_type"``.
     """
 
     question: str
@@ -100,8 +104,12 @@ class ExtractiveAnswerer:
     """Quote the sentences that best support an answer, or abstain (see :mod:`assistant.abstention`).
 
     Args:
-        abstain_below: Abstain when the best sentence's fused score is below this (see
-            ``Settings.abstain_below`` for how it was chosen).
+        abstain_below: Abstain when the best sentence's fused score is below this: nothing is
+            close (see ``Settings.answer.abstain_below`` for how it was chosen).
+        answerable_below: Abstain when the answerability model's probability that the best
+            sentence's question is answerable is below this (see :mod:`assistant.answerability`;
+            ``Settings.answer.answerable_below``).
+        answerability: The fitted model; None loads ``assistant/models/answerability.json``.
         max_sentences: Quote at most this many sentences.
         second_ratio: Quote a further sentence only if its fused score is at least this
             fraction of the best one's (see ``Settings.second_sentence_ratio``).
@@ -121,6 +129,8 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         abstain_below: float = 0.75,
+        answerable_below: float | None = None,
+        answerability: AnswerabilityModel | None = None,
         max_sentences: int = 3,
         second_ratio: float = 0.8,
         abstention: bool = True,
@@ -135,6 +145,8 @@ class ExtractiveAnswerer:
         self.reader_candidates = reader_candidates
         self.reader_second = reader_second
         self.abstain_below = abstain_below
+        self.answerability = answerability or AnswerabilityModel.load()
+        self.answerable_below = self.answerability.threshold if answerable_below is None else answerable_below
         self.max_sentences = max_sentences
         self.second_ratio = second_ratio
         self.abstention = abstention
@@ -148,24 +160,28 @@ class ExtractiveAnswerer:
 
     def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context: AnswerContext, history: Sequence[str]) -> Iterator[Reply]:
         """The quoted answer (one :class:`Reply`; see :meth:`answer`)."""
-        yield Reply(self.answer(question, retrieved, context.vocabulary, history))
+        yield Reply(self.answer(question, retrieved, context.vocabulary, history, context.lexicon))
 
     def answer(
-        self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = ()
+        self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = (),
+        lexicon: SentenceLexicon | None = None,
     ) -> Draft:
         """Build the answer to ``question`` from ``retrieved`` (best first): :meth:`select` then :meth:`compose`.
 
         Args:
             vocabulary: Words of all documents, folded (:func:`assistant.abstention.fold`), for the unknown-name check.
+            lexicon: The retriever's term statistics, for the answerability features (None:
+                every question term weighs the same).
 
         Returns:
             A :class:`Draft`; when abstaining, :data:`ABSTAIN_TEXT` with the retrieved passages
             as ``related`` and the reason in ``abstain_reason``.
         """
-        return self.compose(self.select(question, retrieved, vocabulary, history))
+        return self.compose(self.select(question, retrieved, vocabulary, history, lexicon))
 
     def select(
-        self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = ()
+        self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = (),
+        lexicon: SentenceLexicon | None = None,
     ) -> Selection:
         """Choose the sentences to quote for ``question``: the best by fused score, then up to
         ``max_sentences - 1`` more scoring at least ``second_ratio`` of it; or abstain. (The
@@ -177,14 +193,14 @@ class ExtractiveAnswerer:
         if self.reader is not None and self.unit == "sentence":
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
-        top, _ = ranked[0]
+        top, top_passage = ranked[0]
         chosen = [ranked[0]]
         for s, r in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
             if s.fused >= self.second_ratio * top.fused and not is_heading(_quote(s, r)):
                 chosen.append((s, r))
-        check, reason = self._abstain_reason(question, top, [_quote(s, r) for s, r in chosen], vocabulary)
+        check, reason = self._abstain_reason(question, top, top_passage, [_quote(s, r) for s, r in chosen], vocabulary, lexicon)
         return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason, check)
 
     def select_with_reader(
@@ -250,8 +266,16 @@ class ExtractiveAnswerer:
         to the model, which reads whole passages rather than the quoted sentences)."""
         return selection.abstain_check in {"no_passages", "task", "unknown_name", "threshold"}
 
+    def answerable_probability(
+        self, question: str, s: ScoredSentence, r: RetrievedPassage, lexicon: SentenceLexicon | None
+    ) -> float:
+        """The answerability model's probability, in [0, 1], that ``question`` is answered by
+        sentence ``s`` of ``r`` (see :mod:`assistant.answerability`)."""
+        return self.answerability.probability(answerability_features(question, s, r, lexicon))
+
     def _abstain_reason(
-        self, question: str, top: ScoredSentence, quotes: list[str], vocabulary: set[str] | None
+        self, question: str, top: ScoredSentence, top_passage: RetrievedPassage, quotes: list[str],
+        vocabulary: set[str] | None, lexicon: SentenceLexicon | None,
     ) -> tuple[str | None, str | None]:
         """``(check, reason)`` of the first check that says abstain, or ``(None, None)``
         (checks in the order of :mod:`assistant.abstention`)."""
@@ -263,9 +287,27 @@ class ExtractiveAnswerer:
             return "unknown_name", reason
         if top.fused < self.abstain_below:
             return "threshold", f"the closest sentence scores {top.fused:.2f}, below the {self.abstain_below:.2f} threshold"
+        if self.answerable_below > 0 and (probability := self.answerable_probability(question, top, top_passage, lexicon)) < self.answerable_below:
+            return "answerability", (
+                f"no sentence answers this; the closest one scored {probability:.2f} "
+                f"(answerable probability; the threshold is {self.answerable_below:.2f})"
+            )
         if reason := type_mismatch(question, quotes):
             return "answer_type", reason
         return None, None
+
+
+def answerability_features(question: str, s: ScoredSentence, r: RetrievedPassage, lexicon: SentenceLexicon | None) -> dict[str, float]:
+    """:func:`assistant.answerability.features` of ``question`` and sentence ``s`` of ``r``
+    (evidence terms: the sentence's and the sentence before it). Without ``lexicon``, words
+    split on whitespace and every term weighs the same."""
+    sentence = _raw(s, r)
+    if lexicon is not None:
+        terms, df, n = lexicon.terms, lexicon.document_frequencies, lexicon.size
+    else:
+        terms, df, n = (lambda text: list(dict.fromkeys(text.lower().split()))), {}, 0
+    evidence = set(terms(sentence)) | set(terms(_previous(s, r)))
+    return features(terms(question), evidence, df, n, s.fused, s.similarity, s.coverage, question, sentence)
 
 
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")

@@ -56,6 +56,7 @@ class Assistant:
         self.retriever = self._make_retriever(store)
         self.quotes = ExtractiveAnswerer(
             abstain_below=settings.answer.abstain_below,
+            answerable_below=settings.answer.answerable_below,
             max_sentences=settings.answer.max_answer_sentences,
             second_ratio=settings.answer.second_sentence_ratio,
             abstention=settings.ablation.abstention,

@@ -39,7 +39,7 @@ in ``benchmarks/data/README.md``)."""
 
 DEFAULT_SET_LIMITS: dict[str, dict[str, float]] = {
     "gate-squad2": {"hit@1": 0.79, "hit@3": 0.86, "mrr": 0.82, "quote@1": 0.67, "answer_match": 0.83,
-                    "abstention_accuracy": 0.09, "false_abstention": 0.04, "cited_chars@3": 620},
+                    "abstention_accuracy": 0.11, "false_abstention": 0.04, "cited_chars@3": 620},
     "gate-squad11": {"hit@1": 0.83, "hit@3": 0.88, "mrr": 0.85, "quote@1": 0.78, "answer_match": 0.85,
                      "false_abstention": 0.06, "cited_chars@3": 600},
     "gate-policyqa": {"hit@1": 0.33, "hit@3": 0.44, "mrr": 0.38, "quote@1": 0.21, "answer_match": 0.42,
@@ -55,7 +55,10 @@ checks stopped refusing years before 1800, "When X, what ...?" questions and mis
 abstention was 0.153 before, at a false abstention of 0.064: README, "The abstention checks,
 measured");
 gate-squad11 0.850, 0.900, 0.872, 0.808,
-0.875, -, 0.033, 567; gate-policyqa 0.355, 0.464, 0.405, 0.232, 0.449, -, 0.036, 846."""
+0.875, -, 0.033, 567; gate-policyqa 0.355, 0.464, 0.405, 0.232, 0.449, -, 0.036, 846.
+With the answerability model (assistant/answerability.py): gate-squad2 abstention 0.130 (floor
+0.09 -> 0.11), false abstention 0.018, hit@1 0.817; gate-squad11 hit@1 0.858, false abstention
+0.033; gate-policyqa hit@1 0.355, false abstention 0.051 (ceiling 0.06 kept)."""
 
 
 class EvalSettings(BaseModel):

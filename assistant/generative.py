@@ -303,7 +303,7 @@ class GenerativeAnswerer:
 
     def reply(self, question: str, retrieved: Sequence[RetrievedPassage], context: AnswerContext, history: Sequence[str]) -> Iterator[str | Reply]:
         """The model's text chunks as they come, then the verified :class:`Reply` (or the quotes, with a notice)."""
-        selection = self.quotes.select(question, retrieved, context.vocabulary, history)
+        selection = self.quotes.select(question, retrieved, context.vocabulary, history, context.lexicon)
         if self.quotes.refuse_before_generation(selection):
             yield Reply(self.quotes.compose(selection))
             return

@@ -53,6 +53,11 @@ class SentenceLexicon:
         words = self._bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
         return list(dict.fromkeys(words))
 
+    @property
+    def document_frequencies(self) -> dict[str, int]:
+        """Term -> number of sentences holding it (over the sentence index of :attr:`size` sentences)."""
+        return self._df_s
+
     def coverage(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(sentence coverage, window coverage)``, each ``[n_sentences]`` in [0, 1]."""
         return self._coverage(self.sentences, self._df_s, terms), self._coverage(self.windows, self._df_w, terms)

@@ -153,6 +153,12 @@ class PassageRetriever(BaseRetriever):
     vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Words of all passages, lower-cased without accents (assistant.abstention.fold).")
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
+    @property
+    def lexicon(self) -> SentenceLexicon | None:
+        """The BM25 term statistics of the open build's sentences (None before :meth:`refresh`
+        or for an empty collection); the answerer's answerability features read them."""
+        return self._lexicon
+
     def refresh(self) -> None:
         """(Re)load passages, the lexical indexes and the vectors from the store's open build
         (:meth:`search` then needs no store call, or one, the HNSW search of an unscoped

@@ -35,7 +35,7 @@ PathList = Annotated[list[Path], NoDecode, BeforeValidator(_split_list)]
 LIST_FORMS = "one value, a comma-separated list or a JSON list"
 
 REMOVED = {
-    "fusion": "hybrid retrieval always uses the convex fusion that abstain_below is calibrated in (reciprocal rank "
+    "fusion": "hybrid retrieval always uses the convex fusion that the answerability model is fitted on (reciprocal rank "
     "fusion made every question abstain: its scores are about 0.04); unset it",
 }
 """Settings that no longer exist, with why; setting one is an error rather than silently ignored."""
@@ -157,8 +157,17 @@ class AnswerSettings(BaseModel):
         default=0.75,
         ge=-1.0,
         le=10.0,
-        description="Abstain when the best sentence's fused score is below this (score units: cosine + "
-        "bm25_weight * coverage; chosen on seeds/questions.jsonl, see README).",
+        description="Abstain when the best sentence's fused score is below this: nothing in the documents is close "
+        "(score units: cosine + bm25_weight * coverage; chosen on seeds/questions.jsonl, see README). Questions "
+        "that are close but not answered are the answerability model's (answerable_below).",
+    )
+    answerable_below: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when the answerability model's probability that the best sentence answers the question "
+        "is below this (probability; unset: the threshold fitted with the model on the fit documents, "
+        "assistant/models/answerability.json; 0 abstains by the checks only).",
     )
     second_sentence_ratio: float = Field(
         default=0.8,
@@ -169,7 +178,7 @@ class AnswerSettings(BaseModel):
     model: Literal["reader", "rules"] = Field(
         default="rules",
         description="What picks the quoted sentences and decides on abstention: `rules` (the fused retrieval score with "
-        "abstain_below and the checks of assistant.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
+        "the answerability probability and the checks of assistant.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
         "trained by benchmarks/train_reader.py, reads each candidate sentence with the question; its file is checked by "
         "SHA-256 and a missing or altered file is an error, never a fallback to the rules). `rules` stays the default: "
         "the shipped reader ranks Wikipedia answers better but the seed article worse (PolicyQA about even), and does not tell "
@@ -290,7 +299,7 @@ class AblationSettings(BaseModel):
     )
     abstention: bool = Field(
         default=True,
-        description="Say the documents do not answer when the score is below abstain_below or a check in "
+        description="Say the documents do not answer when the score is below abstain_below, the answerability probability below answerable_below, or a check in "
         "assistant.abstention fails; off only to measure what abstention costs and buys.",
     )
     followups: bool = Field(

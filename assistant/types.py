@@ -17,8 +17,8 @@ class Citation:
         highlights: Absolute character spans, within the passage, of the sentences that
             support the answer, in document order.
         score: Ranking score of the best supporting sentence (extractive answers: dense + 1.5 x
-            lexical coverage, see :mod:`assistant.retriever`; higher is better, about 0-3, and an
-            answer abstains below ``Settings.abstain_below``). In a generated answer: the support
+            lexical coverage, see :mod:`assistant.retriever`; higher is better, about 0-3; whether
+            the answer abstains is decided by :mod:`assistant.answerability`). In a generated answer: the support
             score of the claims citing it, in [0, 1] (see :mod:`assistant.generative`).
     """
 

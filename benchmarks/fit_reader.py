@@ -8,7 +8,7 @@ Each set's documents are indexed into a throwaway store (PolicyQA: one store per
 questions are asked of their own policy), every question is retrieved with the default
 settings, and both answer paths read the same retrieved passages:
 
-* ``rules``: today's answerer (fused score, ``abstain_below``, the checks of assistant.abstention);
+* ``rules``: today's answerer (fused score, the answerability model, the checks of assistant.abstention);
 * ``reader``: :meth:`ExtractiveAnswerer.select_with_reader`.
 
 Per set it prints quote@1 (a quoted sentence holds a gold answer span), hit@1 (the first
@@ -92,7 +92,7 @@ def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[
                 logits = reader.logits(q.question, cands) if with_logits else np.zeros(len(cands))
                 gold_doc = f"doc{q.doc:03d}.txt"
                 labels = [int(r.passage.doc_id == gold_doc and reader_data.label(s.span, q.gold) == 1) for s, r in ranked]
-                rules = _rules(answerer, q.question, retrieved, retriever.vocabulary, gold_doc, q.gold)
+                rules = _rules(answerer, q.question, retrieved, retriever.vocabulary, retriever.lexicon, gold_doc, q.gold)
                 out.append({"set": docs[q.doc].set_name, "impossible": q.impossible, "logits": logits.tolist(), "labels": labels,
                             "question": q.question, "cands": [[c.sentence, c.title, c.context] for c in cands],
                             "features": [[s.fused, s.similarity, s.coverage] for s, r in ranked],
@@ -102,10 +102,10 @@ def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[
     return out
 
 
-def _rules(answerer, question, retrieved, vocabulary, gold_doc, gold) -> dict:
+def _rules(answerer, question, retrieved, vocabulary, lexicon, gold_doc, gold) -> dict:
     reader, answerer.reader = answerer.reader, None
     try:
-        sel = answerer.select(question, retrieved, vocabulary)
+        sel = answerer.select(question, retrieved, vocabulary, (), lexicon)
     finally:
         answerer.reader = reader
     quotes = [(s.span, r.passage.doc_id) for s, r in sel.quotes]

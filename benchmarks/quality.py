@@ -15,7 +15,8 @@ above (all rows share one model and one Chroma index, built once):
 
 Two more rows show the alternatives measured and not kept (RRF fusion; BM25 alone).
 ``--sweep`` adds the abstention trade-off: abstention accuracy on unanswerable questions and
-false abstention on answerable ones, at several ``abstain_below`` thresholds (defaults otherwise).
+false abstention on answerable ones, at several ``answerable_below`` thresholds (answerability
+probability; defaults otherwise).
 Metric definitions: ``assistant.evaluation``.
 """
 
@@ -47,10 +48,10 @@ CONFIGURATIONS: list[tuple[str, dict]] = [
     ("+ sentence selection", {**BASE, "retrieval_mode": "hybrid", "answer_unit": "sentence"}),
     ("+ abstention", {**BASE, "retrieval_mode": "hybrid", "answer_unit": "sentence", "abstention": True}),
     ("+ follow-ups (default)", {}),
-    # abstain_below is in convex-fusion score units; these rows abstain by the checks only.
-    # RRF is not a setting (its scores are not comparable with abstain_below): measured here only.
-    ("default, RRF fusion instead (checks only)", {RRF: True, "abstain_below": -1.0}),
-    ("default, BM25 only (checks only)", {"retrieval_mode": "bm25", "abstain_below": -1.0}),
+    # The answerability model is fitted on convex-fusion scores; these rows abstain by the checks only.
+    # RRF is not a setting (its scores are not what the model was fitted on): measured here only.
+    ("default, RRF fusion instead (checks only)", {RRF: True, "answerable_below": 0.0}),
+    ("default, BM25 only (checks only)", {"retrieval_mode": "bm25", "answerable_below": 0.0}),
 ]
 
 
@@ -92,12 +93,12 @@ def main() -> None:
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
     if args.sweep:
-        print("\n| abstain_below | abstention_accuracy | false_abstention | hit@1 |")
+        print("\n| answerable_below | abstention_accuracy | false_abstention | hit@1 |")
         print("|---|---|---|---|")
-        for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.2):
-            s = evaluate(abstain_below=threshold)
+        for threshold in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+            s = evaluate(answerable_below=threshold)
             print(f"| {threshold} | {s['abstention_accuracy']:.3f} | {s['false_abstention']:.3f} | {s['hit@1']:.3f} |", flush=True)
-        s = evaluate(abstain_below=-1.0)
+        s = evaluate(answerable_below=0.0)
         print(f"| checks only (no threshold) | {s['abstention_accuracy']:.3f} | {s['false_abstention']:.3f} | {s['hit@1']:.3f} |")
 
 
