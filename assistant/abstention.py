@@ -217,7 +217,7 @@ def unknown_names(question: str, vocabulary: set[str]) -> str | None:
 
 _WHO_ROLE = re.compile(
     r"^\W*who(?:['’]s| (?:is|was|are|were))\s+(?:the|a|an|its|their|his|her|our|[\w’'-]+['’]s)\s+"
-    r"(?P<role>[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){0,3}?)\s*(?:\b(?:in|at|of|for|on|to|from|with|under|during|by|now|then|today|currently|there|here)\b.*)?\W*$",
+    r"(?P<role>[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){0,3}?)\s*(?P<rest>\b(?:in|at|of|for|on|to|from|with|under|during|by|now|then|today|currently|there|here)\b.*)?\W*$",
     re.I,
 )
 
@@ -228,11 +228,19 @@ def unknown_role(question: str, vocabulary: set[str]) -> str | None:
     The role's head is the last word before an optional prepositional phrase ("the US
     ambassador in Tokyo" -> "ambassador"); it is unknown when neither it nor its singular is
     in ``vocabulary`` (the folded words of all documents). Only this question shape is
-    checked: elsewhere a word missing from the documents is usually a paraphrase.
+    checked: elsewhere a word missing from the documents is usually a paraphrase. A role *of*
+    or *for* something the documents do mention ("Who is the head of People Operations?" of
+    a text that says "People Operations is led by ...") is not checked either: the documents
+    know the unit and may word the relation differently.
     """
     m = _WHO_ROLE.match(question.strip())
     if not m:
         return None
+    rest = (m.group("rest") or "").split(None, 1)
+    if len(rest) == 2 and rest[0].lower() in ("of", "for"):
+        named = [w for w in re.findall(r"\w+", rest[1]) if len(w) > 2 and w.lower() not in ("the", "and", "our", "its")]
+        if named and all(_known(w.lower(), vocabulary) for w in named):
+            return None
     head = m.group("role").split()[-1].strip("’'")
     if all(_known(part.lower(), vocabulary) for part in re.findall(r"\w+", head)):  # "vice-president": both parts
         return None

@@ -19,11 +19,12 @@ Features (all of the best sentence by fused score, lexical ones over the retriev
 terms: English stop words removed, Snowball stems, Lucene IDF over the collection's sentences):
 
 * ``fused``, ``similarity``, ``coverage``: the retriever's scores (``ScoredSentence``);
-* ``missing``: IDF-weighted share of the question's terms found neither in the sentence nor
-  in the sentence before it, in [0, 1];
+* ``missing``: IDF-weighted share of the question's content terms (its terms less NLTK's
+  English stop words: "when", "did", "who" say what is asked, not about what) found neither
+  in the sentence nor in the sentence before it, in [0, 1];
 * ``rarest_missing``: IDF of the rarest such term as a share of the largest IDF possible in
   the collection (a term no sentence has), in [0, 1], so collections of any size compare;
-* ``terms``: how many distinct terms the question has (count);
+* ``terms``: how many distinct content terms the question has (count);
 * ``negation``: 1 when the question has a negation ("not", "never", "no", "n't", ...) and the
   sentence has none, else 0.
 """

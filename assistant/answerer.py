@@ -299,15 +299,17 @@ class ExtractiveAnswerer:
 
 def answerability_features(question: str, s: ScoredSentence, r: RetrievedPassage, lexicon: SentenceLexicon | None) -> dict[str, float]:
     """:func:`assistant.answerability.features` of ``question`` and sentence ``s`` of ``r``
-    (evidence terms: the sentence's and the sentence before it). Without ``lexicon``, words
+    (question terms: its content terms, :meth:`~assistant.lexical.SentenceLexicon.content_terms`;
+    evidence terms: the sentence's and the sentence before it). Without ``lexicon``, words
     split on whitespace and every term weighs the same."""
     sentence = _raw(s, r)
     if lexicon is not None:
-        terms, df, n = lexicon.terms, lexicon.document_frequencies, lexicon.size
+        terms, asked, df, n = lexicon.terms, lexicon.content_terms, lexicon.document_frequencies, lexicon.size
     else:
-        terms, df, n = (lambda text: list(dict.fromkeys(text.lower().split()))), {}, 0
+        terms = asked = lambda text: list(dict.fromkeys(text.lower().split()))  # noqa: E731
+        df, n = {}, 0
     evidence = set(terms(sentence)) | set(terms(_previous(s, r)))
-    return features(terms(question), evidence, df, n, s.fused, s.similarity, s.coverage, question, sentence)
+    return features(asked(question), evidence, df, n, s.fused, s.similarity, s.coverage, question, sentence)
 
 
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")

@@ -32,6 +32,7 @@ class SentenceLexicon:
 
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
+        self._function_stems: frozenset[str] | None = None
         self.size = len(sentences)
         self.sentences, self._df_s = self._index(sentences)
         self.windows, self._df_w = self._index(windows)
@@ -52,6 +53,16 @@ class SentenceLexicon:
         """The query's distinct index terms (stemmed, stop words removed)."""
         words = self._bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
         return list(dict.fromkeys(words))
+
+    def content_terms(self, text: str) -> list[str]:
+        """:meth:`terms` without the words of NLTK's English stop-word list (``bm25s``'s
+        ``STOPWORDS_EN_PLUS``, 179 words: question words, auxiliaries, pronouns), stemmed the
+        same way: what a question asks *about*, for the answerability features."""
+        if self._function_stems is None:
+            from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+            self._function_stems = frozenset(self._stemmer.stemWords(list(STOPWORDS_EN_PLUS)))
+        return [t for t in self.terms(text) if t not in self._function_stems]
 
     @property
     def document_frequencies(self) -> dict[str, int]:

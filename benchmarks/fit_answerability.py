@@ -11,8 +11,8 @@ default settings (PolicyQA asked of its own policy), every question retrieved as
 :mod:`assistant.answerability`. Label: 1 for an answerable question, 0 for a SQuAD 2.0
 unanswerable one. Features of each part are cached (``--cache``) since extraction takes minutes.
 
-Fit: scikit-learn ``LogisticRegression`` (L2, C=1) on standardised features, all fit
-documents. Threshold: the highest probability (0.01 steps) at which the false abstention of
+Fit: logistic regression (L2, C=1, as scikit-learn's) on standardised features, all fit
+documents, with each weight's sign bounded (:data:`SIGNS`; scipy L-BFGS-B). Threshold: the highest probability (0.01 steps) at which the false abstention of
 the whole answer path (this model, the fused-score floor ``abstain_below`` *or* a check of
 :mod:`assistant.abstention`) on the
 answerable questions of every fit set exceeds what the floor and the checks alone refuse by
@@ -105,6 +105,31 @@ def matrix(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return np.array([[r["features"][f] for f in FEATURES] for r in rows], float), np.array([r["label"] for r in rows])
 
 
+SIGNS = {"fused": 1, "similarity": 1, "coverage": 1, "missing": -1, "rarest_missing": -1, "terms": 0, "negation": -1}
+"""The sign each weight may take (0: either). A closer sentence never makes an answer less
+likely, a missing term or negation never more: without these bounds the fit learns SQuAD
+2.0's construction (its unanswerable questions reuse the paragraph's words, so high lexical
+coverage meant *unanswerable*) and refused seed questions whose sentence holds every word."""
+
+
+def fit_signed(X: np.ndarray, y: np.ndarray, C: float = 1.0) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression with sign-bounded weights (:data:`SIGNS`): minimises
+    ``C * sum(log loss) + 0.5 * |w|^2`` (scikit-learn's objective for ``LogisticRegression``)
+    with scipy's L-BFGS-B. Returns ``(weights, bias)``."""
+    from scipy.optimize import minimize
+
+    bounds = [(0, None) if SIGNS[f] > 0 else (None, 0) if SIGNS[f] < 0 else (None, None) for f in FEATURES] + [(None, None)]
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = X @ w[:-1] + w[-1]
+        loss = C * np.sum(np.logaddexp(0, -z) * y + np.logaddexp(0, z) * (1 - y)) + 0.5 * np.sum(w[:-1] ** 2)
+        g = C * (1 / (1 + np.exp(-z)) - y)
+        return loss, np.r_[X.T @ g + w[:-1], g.sum()]
+
+    res = minimize(objective, np.zeros(X.shape[1] + 1), jac=True, bounds=bounds, method="L-BFGS-B")
+    return res.x[:-1], float(res.x[-1])
+
+
 def abstains(rows: list[dict], p: np.ndarray, t: float) -> np.ndarray:
     """The whole answer path's abstention: probability under ``t``, the fused score under
     ``abstain_below`` (nothing close), or another check refused."""
@@ -147,7 +172,6 @@ def main() -> None:
     ap.add_argument("--added-fa", type=float, default=0.01, help="False abstention the model may add on each fit set (share).")
     ap.add_argument("--measure-only", action="store_true", help="Measure the committed model; write nothing.")
     args = ap.parse_args()
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import StandardScaler
 
@@ -157,8 +181,8 @@ def main() -> None:
         fit = extract("fit", args.datasets, args.cache)
         X, y = matrix(fit)
         scaler = StandardScaler().fit(X)
-        lr = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(X), y)
-        model = AnswerabilityModel(tuple(lr.coef_[0]), tuple(scaler.mean_), tuple(scaler.scale_), float(lr.intercept_[0]), 0.0)
+        weights, bias = fit_signed(scaler.transform(X), y)
+        model = AnswerabilityModel(tuple(weights), tuple(scaler.mean_), tuple(scaler.scale_), bias, 0.0)
         p = np.array([model.probability(r["features"]) for r in fit])
         threshold = 0.0
         before = per_set(fit, p, 0.0)
@@ -180,7 +204,7 @@ def main() -> None:
                 "date": datetime.date.today().isoformat(),
                 "data": "fit documents of benchmarks/data/split.json (labels: answerable 1, SQuAD 2.0 unanswerable 0)",
                 "questions": counts,
-                "estimator": "sklearn LogisticRegression(C=1.0), standardised features",
+                "estimator": "logistic regression, L2 C=1.0, sign-bounded weights (benchmarks/fit_answerability.py SIGNS), standardised features",
                 "threshold_rule": f"highest (0.01 steps) adding at most {args.added_fa} false abstention on every fit set "
                 "to what abstain_below and the checks of assistant.abstention refuse",
                 "at_threshold": {k: {"false_abstention": round(fa, 4), "abstention_unanswerable": None if un is None else round(un, 4)} for k, (fa, un) in at.items()},

@@ -141,3 +141,12 @@ def test_assistant_abstains_with_a_reason(assistant, question, reason):
 )
 def test_answers_of_the_asked_type_pass(question, sentence):
     assert type_mismatch(question, [sentence]) is None
+
+
+def test_a_role_of_a_unit_the_documents_name_is_left_to_them():
+    from assistant.abstention import unknown_role
+
+    vocabulary = {"people", "operations", "is", "led", "by", "hannah", "okafor", "society"}
+    assert unknown_role("Who is the head of People Operations?", vocabulary) is None  # "led by" says it
+    assert unknown_role("Who is the treasurer of the chess club?", vocabulary) == "the documents never mention a treasurer"
+    assert unknown_role("Who is the treasurer?", vocabulary) == "the documents never mention a treasurer"

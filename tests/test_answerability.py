@@ -32,7 +32,7 @@ def test_negation_counts_only_when_the_sentence_has_none():
     assert features(*args, "When does the river flood?", "It never floods in winter.")["negation"] == 0.0
 
 
-def test_shipped_model_matches_its_feature_list_and_ranks_closer_sentences_higher():
+def test_shipped_model_matches_its_feature_list_and_its_weights_have_their_signs():
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert tuple(raw["features"]) == FEATURES and len(raw["weights"]) == len(FEATURES)
     assert raw["fitted"]["questions"], "the model records what it was fitted on"
@@ -41,8 +41,10 @@ def test_shipped_model_matches_its_feature_list_and_ranks_closer_sentences_highe
     base = {"fused": 1.0, "similarity": 0.5, "coverage": 0.5, "missing": 0.2, "rarest_missing": 0.3, "terms": 4.0, "negation": 0.0}
     p = model.probability(base)
     assert 0.0 < p < 1.0
-    assert model.probability({**base, "fused": 1.6}) > p, "a closer best sentence makes an answer likelier"
+    for score in ("fused", "similarity", "coverage"):
+        assert model.probability({**base, score: base[score] + 0.5}) >= p, f"a higher {score} never makes an answer less likely"
     assert model.probability({**base, "negation": 1.0}) < p, "a negation the sentence lacks makes it less likely"
+    assert model.probability({**base, "rarest_missing": 1.0}) < p, "a rare question term the sentence lacks makes it less likely"
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,11 @@ def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
         AnswerabilityModel.load(path)
     message = str(err.value)
     assert "\n" not in message and str(path) in message and "fit_answerability.py" in message
+
+
+def test_question_words_are_not_content_terms():
+    from assistant.lexical import SentenceLexicon
+
+    lexicon = SentenceLexicon(["The station opened in 1873."], ["The station opened in 1873."])
+    assert lexicon.content_terms("When did the railway station open?") == ["railway", "station", "open"]
+    assert "when" in lexicon.terms("When did the railway station open?"), "BM25 itself keeps its short stop-word list"
