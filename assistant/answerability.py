@@ -12,8 +12,13 @@ by ``benchmarks/fit_answerability.py`` on the **fit** documents of the committed
 (``benchmarks/data/split.json``: SQuAD 2.0 answerable and unanswerable questions, SQuAD 1.1
 and PolicyQA answerable ones) and stored in ``assistant/models/answerability.json`` with
 its provenance and measured results. Its output is the probability that the question is
-answerable (calibrated on the fit documents' mix of questions); the answerer abstains below
-``Settings.answer.answerable_below``.
+answerable (calibrated on the fit documents' mix of questions; ECE 0.017 on the reporting
+documents, see ``assistant/models/ANSWERABILITY.md``); the answerer abstains below
+``Settings.answer.answerable_below``. The weights are bounded in sign (a higher score never
+lowers the probability, a missing term or a negation never raises it): unbounded, the fit
+learns SQuAD 2.0's construction, whose unanswerable questions reuse the paragraph's words.
+The model is fitted on questions close to their documents only: off-topic questions are the
+fused-score floor's (``Settings.answer.abstain_below``), which runs first.
 
 Features (all of the best sentence by fused score, lexical ones over the retriever's BM25
 terms: English stop words removed, Snowball stems, Lucene IDF over the collection's sentences):
