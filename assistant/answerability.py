@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
+from assistant.lexical import idf
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "answerability.json"
 """The fitted weights, written by ``benchmarks/fit_answerability.py``."""
@@ -53,12 +54,6 @@ FEATURES = ("fused", "similarity", "coverage", "missing", "rarest_missing", "ter
 """Feature names, in the order of the weights."""
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|cannot)\b|n't\b|n’t\b", re.I)
-
-
-def idf(df: int, n: int) -> float:
-    """Lucene's BM25 IDF, ``log(1 + (n - df + 0.5) / (df + 0.5))`` (the one ``bm25s`` and
-    :class:`assistant.lexical.SentenceLexicon` use); ``df`` sentences of ``n`` hold the term."""
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
 def features(question_terms: list[str], evidence_terms: set[str], df: dict[str, int], n: int,

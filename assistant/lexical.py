@@ -10,6 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def idf(df: int, n: int) -> float:
+    """Lucene's BM25 IDF, ``log(1 + (n - df + 0.5) / (df + 0.5))`` (the one ``bm25s`` uses);
+    ``df`` of ``n`` sentences hold the term."""
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
 class SentenceLexicon:
     """Lexical evidence for sentences: BM25 with ``k1 = 0`` (``bm25s``), as a share of the question.
 
@@ -75,7 +81,7 @@ class SentenceLexicon:
 
     def _coverage(self, index, df: dict[str, int], terms: Sequence[str]) -> np.ndarray:
         n = self.size
-        total = sum(np.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms)
+        total = sum(idf(df.get(t, 0), n) for t in terms)
         known = [t for t in terms if t in index.vocab_dict]
         if not known or total <= 0:
             return np.zeros(n, dtype=np.float32)

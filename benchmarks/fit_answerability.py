@@ -80,6 +80,7 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
             scratch = index_documents(squad.documents, Path(tmp) / file.stem, base)
             retriever = scratch._current()
             answerer = scratch.quotes
+            checks = answerer.__class__(answerable_below=0.0, answerability=answerer.answerability)  # the other checks alone
             rows = []
             for q in squad.questions:
                 question = clean_question(q.question, scratch.settings.answer.max_question_chars)
@@ -89,7 +90,6 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
                 if not scored:
                     continue
                 s, r = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[0]
-                checks = answerer.__class__(answerable_below=0.0, answerability=answerer.answerability)
                 sel = checks.select(question, retrieved, retriever.vocabulary, (), retriever.lexicon)
                 rows.append({
                     "set": Path(name).stem, "id": q.id, "label": int(q.answerable), "check": sel.abstain_check,

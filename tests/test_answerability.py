@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from assistant.answerability import FEATURES, MODEL_PATH, AnswerabilityModel, features, idf
+from assistant.answerability import FEATURES, MODEL_PATH, AnswerabilityModel, features
+from assistant.lexical import idf
 from assistant.errors import ModelError
 
 DF = {"mill": 3, "built": 2, "renov": 1, "railway": 2, "station": 2}
