@@ -129,7 +129,7 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the index's build (passages, BM25 indexes, vectors) and the model that embeds
-        questions (exporting it on the very first start, a few seconds), so that the first
+        questions (exporting it on the very first start, about 15 s on 2 CPU cores), so that the first
         question is answered as fast as the next ones.
 
         Raises:

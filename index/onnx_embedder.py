@@ -157,7 +157,7 @@ class OnnxEmbedder(PackagedModel):
       without importing PyTorch: the ``torch`` backend's path for questions
       (see :class:`TorchBackend`).
 
-    The export (:func:`export_onnx`, a few seconds, imports PyTorch) runs once and is cached in
+    The export (:func:`export_onnx`, about 15 s on 2 CPU cores, imports PyTorch) runs once and is cached in
     ``cache_dir`` with its SHA-256 beside it, checked at every load.
 
     Args:
@@ -211,7 +211,7 @@ class OnnxEmbedder(PackagedModel):
             if self._verify:
                 verify_weights(self.model_dir)
             kind = "int8" if self.quantized else "float32"
-            sys.stderr.write(f"exporting the embedding model to ONNX ({kind}) into {target.parent}, once (a few seconds)\n")
+            sys.stderr.write(f"exporting the embedding model to ONNX ({kind}) into {target.parent}, once (about 15 s on 2 CPU cores)\n")
             export_onnx(self.model_dir, target, self.quantized)
             stamp.write_text(sha256_file(target), encoding="utf-8")
         elif sha256_file(target) != stamp.read_text(encoding="utf-8").strip():
