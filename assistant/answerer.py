@@ -128,7 +128,7 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        abstain_below: float = 0.75,
+        abstain_below: float = 0.80,
         answerable_below: float | None = None,
         answerability: AnswerabilityModel | None = None,
         max_sentences: int = 3,

@@ -154,11 +154,12 @@ class AnswerSettings(BaseModel):
 
     max_answer_sentences: int = Field(default=3, ge=1, le=5, description="Sentences quoted in an answer at most (count).")
     abstain_below: float = Field(
-        default=0.75,
+        default=0.80,
         ge=-1.0,
         le=10.0,
         description="Abstain when the best sentence's fused score is below this: nothing in the documents is close "
-        "(score units: cosine + bm25_weight * coverage; chosen on seeds/questions.jsonl, see README). Questions "
+        "(score units: cosine + bm25_weight * coverage; chosen on the fit documents against off-topic questions by "
+        "benchmarks/fit_floor.py, see README). Questions "
         "that are close but not answered are the answerability model's (answerable_below).",
     )
     answerable_below: float | None = Field(
