@@ -48,7 +48,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-SETS = ("squad2-dev-25-articles.json", "squad11-dev-13-articles.json", "policyqa-dev.json")
+from fit_answerability import SETS  # noqa: E402  (the same three public sets)
+
 SEED = 13
 FLOORS = tuple(round(0.05 * i, 2) for i in range(0, 25))
 """Floors priced (fused-score units, 0.0-1.2 in 0.05 steps)."""
