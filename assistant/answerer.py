@@ -20,6 +20,7 @@ from assistant.answerability import AnswerabilityModel, features
 from assistant.markers import escape_footnotes
 from assistant.lexical import SentenceLexicon
 from assistant.retriever import RetrievedPassage, ScoredSentence
+from assistant.setting_groups import AnswerSettings
 from assistant.types import Citation, Flag
 from index.types import Passage
 
@@ -100,8 +101,16 @@ class Selection:
     abstain_check: str | None = None
 
 
+def _default(name: str):
+    """The default of ``Settings.answer.<name>``: the answerer's defaults are written once, in
+    :class:`~assistant.setting_groups.AnswerSettings` (with their units and sources)."""
+    return AnswerSettings.model_fields[name].default
+
+
 class ExtractiveAnswerer:
     """Quote the sentences that best support an answer, or abstain (see :mod:`assistant.abstention`).
+
+    Every default is the one of ``Settings.answer`` (:class:`~assistant.setting_groups.AnswerSettings`).
 
     Args:
         abstain_below: Abstain when the best sentence's fused score is below this: nothing is
@@ -128,17 +137,17 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        abstain_below: float = 0.80,
-        answerable_below: float | None = None,
+        abstain_below: float = _default("abstain_below"),
+        answerable_below: float | None = _default("answerable_below"),
         answerability: AnswerabilityModel | None = None,
-        max_sentences: int = 3,
-        second_ratio: float = 0.8,
+        max_sentences: int = _default("max_answer_sentences"),
+        second_ratio: float = _default("second_sentence_ratio"),
         abstention: bool = True,
         unit: str = "sentence",
         reader=None,
-        reader_threshold: float = 0.5,
-        reader_candidates: int = 20,
-        reader_second: float = 0.5,
+        reader_threshold: float = _default("reader_threshold"),
+        reader_candidates: int = _default("reader_candidates"),
+        reader_second: float = _default("reader_second"),
     ) -> None:
         self.reader = reader
         self.reader_threshold = reader_threshold
