@@ -198,20 +198,29 @@ def type_mismatch(question: str, sentences: Iterable[str]) -> str | None:
 def unknown_names(question: str, vocabulary: set[str]) -> str | None:
     """A reason when the question names someone or something no document mentions.
 
-    A name is a run of capitalised words that does not start the question ("Fumio Kishida");
-    it is unknown when none of its words occurs in ``vocabulary`` (the words of all documents,
-    folded by :func:`fold`), so "Shinzo Abe" passes when "Abe" occurs.
+    A name is a run of capitalised words that does not start the question ("Fumio Kishida"),
+    its leading function words dropped (bm25s's ``STOPWORDS_EN_PLUS``: "Regarding sick leave,
+    How many days ...?" names nobody; "When Fumio Kishida ..." names "Fumio Kishida"); it is
+    unknown when none of its words occurs in ``vocabulary`` (the words of all documents, folded
+    by :func:`fold`), so "Shinzo Abe" passes when "Abe" occurs.
     """
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
     unknown = []
     for m in _NAME_RUN.finditer(question):
         before = question[: m.start()].rstrip()
         if not before or before[-1] in ".!?“\"‘'([:":
             continue
-        words = [w for w in re.findall(r"\w+", m.group().lower()) if w != "s"]
+        name = m.group().split(" ")
+        while name and name[0].lower() in STOPWORDS_EN_PLUS:
+            name.pop(0)
+        if not name:
+            continue
+        words = [w for w in re.findall(r"\w+", " ".join(name).lower()) if w != "s"]
         if len(words) == 1 and _DEMONYM.search(words[0]):
             continue  # "American", "Japanese": adjectives, often paraphrasing a name the text uses
         if not any(_known(w, vocabulary) or _misspelt(w, vocabulary) for w in words):
-            unknown.append(m.group())
+            unknown.append(" ".join(name))
     if unknown:
         return f"the documents never mention {', '.join(unknown)}"
     return None

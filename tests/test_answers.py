@@ -77,6 +77,14 @@ def test_odd_input_is_answered_or_abstained_without_error(assistant, question):
     assert isinstance(answer.abstained, bool)
 
 
+def test_html_or_a_capitalised_question_word_is_not_taken_for_a_name(assistant):
+    # "the documents never mention How" was the answer to both, before function words were dropped from names
+    for question in ["<b>Who is</b> Japan's <i>chief negotiator</i>?", "Quick question, Who is Japan's chief negotiator?"]:
+        answer = assistant.ask(question)
+        assert not answer.abstained, answer.abstain_reason
+        assert "Ryosei Akazawa" in answer.text
+
+
 def test_full_width_and_invisible_characters_are_normalised(assistant):
     from assistant import clean_question
 
