@@ -324,6 +324,33 @@ def answerability_features(question: str, s: ScoredSentence, r: RetrievedPassage
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")
 
 
+_SECTION_HEADING = re.compile(r"^\s*(?:#|\d+(?:\.\d+)+\.?\s+\S|\d+\s+[A-Z])")
+"""A Markdown heading ("## Staff network") or a numbered section heading ("4.2 Resetting the
+router", "2 Results"); a list item's "1." or "2)" is not one."""
+
+
+def is_section_heading(sentence: str, title: str = "") -> bool:
+    """Whether ``sentence`` heads a section rather than saying something: a Markdown heading; a
+    numbered heading of at most eight words without closing punctuation ("4.2 Resetting to
+    factory settings"); or the document's title line (``title``, ``#`` and case aside)."""
+    text = " ".join(sentence.split())
+    if _is_title_line(text, title) or text.startswith("#"):
+        return True
+    return bool(_SECTION_HEADING.match(text)) and len(text.split()) <= 8 and not re.search(r"[.!?:;]$", text)
+
+
+def _is_title_line(sentence: str, title: str) -> bool:
+    """Whether ``sentence`` is the document's title (whitespace, a Markdown ``#`` and case aside)."""
+    return bool(title) and " ".join(sentence.split()).lstrip("# ").casefold() == " ".join(title.split()).lstrip("# ").casefold()
+
+
+def _names_a_section(sentence: str, section: str | None) -> bool:
+    """Whether ``sentence`` is one of the headings of the passage's section path (``"Leave >
+    Sick leave"``, from the document's own structure: HTML ``<h2>``, DOCX heading styles)."""
+    text = " ".join(sentence.split()).casefold()
+    return bool(section) and any(text == " ".join(h.split()).casefold() for h in section.split(" > "))
+
+
 def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[ScoredSentence, RetrievedPassage]]:
     """The sentences that may be quoted, with their passages, in retrieval order.
 
@@ -331,7 +358,11 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
     FAQ, a question heading in a manual) repeats the user's words without answering them: it
     is never quoted. It gives way to the sentence after it in its passage, which takes the
     better of the two sentences' scores (fused, cosine, coverage): the document's own answer
-    to its own question. A question that ends its passage is dropped.
+    to its own question. A section heading (:func:`is_section_heading`: "## Staff network",
+    "4.2 Resetting to factory settings"; or a heading of the passage's section path) gives way the same way, to the first sentence of its
+    section. The document's title line is never quoted and gives nothing: it matches every
+    question about the document's subject. A question or heading that ends its passage is
+    dropped.
     """
     out: list[tuple[ScoredSentence, RetrievedPassage]] = []
     for r in retrieved:
@@ -340,7 +371,10 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
             if carried is not None:
                 s = replace(s, fused=max(s.fused, carried.fused), similarity=max(s.similarity, carried.similarity), coverage=max(s.coverage, carried.coverage))
                 carried = None
-            if _raw(s, r).rstrip().endswith("?"):
+            raw = _raw(s, r)
+            if _is_title_line(raw, r.passage.title):
+                continue
+            if raw.rstrip().endswith("?") or is_section_heading(raw) or _names_a_section(raw, r.passage.section):
                 carried = s
                 continue
             out.append((s, r))

@@ -167,6 +167,31 @@ def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
     assert scores == sorted(scores, reverse=True)
 
 
+MANUAL = """HomeRouter X200 - User Manual
+
+4.1 Status lights
+
+If the status LED is blinking red, the router cannot reach the internet.
+
+4.2 Resetting to factory settings
+
+To reset the router, press and hold the recessed reset button for 15 seconds with a paperclip.
+"""
+
+
+def test_section_headings_and_the_title_line_are_never_quoted(tmp_path, embedder):
+    from assistant.answerer import is_section_heading
+
+    assert is_section_heading("4.2 Resetting to factory settings") and is_section_heading("2 Results")
+    assert not is_section_heading("1. Unplug the router") and not is_section_heading("3 eggs")
+    assert is_section_heading("HomeRouter X200 - User Manual", title="HomeRouter X200 - User Manual")
+    a = _assistant_over(tmp_path, embedder, {"manual.txt": MANUAL})
+    reset = a.ask("How do I reset the router to factory settings?")
+    assert not reset.abstained and "press and hold" in reset.text and "4.2" not in reset.text, reset.text
+    warranty = a.ask("What is the warranty period of the HomeRouter X200?")  # only the title line mentions it
+    assert "User Manual" not in warranty.text, warranty.text
+
+
 def test_list_items_are_quoted_without_their_bullet(tmp_path, embedder):
     shed = (
         "<html><body><h1>Tool shed</h1><p>The society keeps its tools in the shed on plot 42.</p>"
