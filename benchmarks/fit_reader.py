@@ -74,6 +74,7 @@ def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[
     """Per question: the reader's logits and labels for its candidates, and the rules' choice."""
     from assistant.answerer import _previous as previous
     from assistant.answerer import _raw as raw
+    from assistant.answerer import answerability_features
     from assistant.reader import Candidate
 
     out = []
@@ -96,6 +97,7 @@ def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[
                 out.append({"set": docs[q.doc].set_name, "impossible": q.impossible, "logits": logits.tolist(), "labels": labels,
                             "question": q.question, "cands": [[c.sentence, c.title, c.context] for c in cands],
                             "features": [[s.fused, s.similarity, s.coverage] for s, r in ranked],
+                            "answerability": [answerability_features(q.question, s, r, retriever.lexicon) for s, r in ranked],
                             "passages": [r.passage.passage_id for s, r in ranked], "docs": [r.passage.doc_id == gold_doc for s, r in ranked],
                             "passage_labels": [int(r.passage.doc_id == gold_doc and any(r.passage.start <= a and b <= r.passage.end for a, b in q.gold)) for s, r in ranked],
                             "rules": rules})
@@ -282,8 +284,9 @@ def main() -> int:
     if args.no_logits:
         return 0
     for r in rows:  # the reader reads the first --candidates (rows may have been collected with more)
-        for key in ("logits", "labels", "cands", "features", "passages", "docs", "passage_labels"):
-            r[key] = r[key][: args.candidates]
+        for key in ("logits", "labels", "cands", "features", "answerability", "passages", "docs", "passage_labels"):
+            if key in r:
+                r[key] = r[key][: args.candidates]
     from assistant.reader import FUSION
 
     s = Settings()
