@@ -77,11 +77,11 @@ while step < steps and time.time() - start < MINUTES * 60:
         if step % 100 == 0 or step == steps:
             a = auc(dev); el = time.time() - start
             print(f"step {step}/{steps} {el:.0f}s {step*B/el:.1f} pairs/s loss {loss.item():.3f} dev AUC {a:.3f}", flush=True)
-            if a > best[0]: best = (a, {k: v.clone() for k, v in model.state_dict().items()})
+            if a > best[0]: best = (a, {k: v.clone() for k, v in model.state_dict().items()}, step)
         if step >= steps or time.time() - start > MINUTES * 60: break
 if best[1] is not None:
     model.load_state_dict(best[1])
-    print(f"best dev AUC {best[0]:.3f} (step {step}); report AUC {auc(report):.3f}", flush=True)
+    print(f"best dev AUC {best[0]:.3f} (step {best[2]} of {step}); report AUC {auc(report):.3f}", flush=True)
 else:
     print(f"no dev evaluation ran (MINUTES too short); untrained report AUC {auc(report):.3f}", flush=True)
 s = score(report); y = np.array([r[2] for r in report])
