@@ -340,8 +340,11 @@ def is_section_heading(sentence: str, title: str = "") -> bool:
 
 
 def _is_title_line(sentence: str, title: str) -> bool:
-    """Whether ``sentence`` is the document's title (whitespace, a Markdown ``#`` and case aside)."""
-    return bool(title) and " ".join(sentence.split()).lstrip("# ").casefold() == " ".join(title.split()).lstrip("# ").casefold()
+    """Whether ``sentence`` is the document's title (whitespace, a Markdown ``#`` and case aside)
+    and reads as one, without closing punctuation: a plain-text file's title is its first line,
+    which may be a sentence that says something ("Every employee receives 25 days of leave.")."""
+    text = " ".join(sentence.split()).lstrip("# ")
+    return bool(title) and not re.search(r"[.!?:;]$", text) and text.casefold() == " ".join(title.split()).lstrip("# ").casefold()
 
 
 def _names_a_section(sentence: str, section: str | None) -> bool:
@@ -359,10 +362,10 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
     is never quoted. It gives way to the sentence after it in its passage, which takes the
     better of the two sentences' scores (fused, cosine, coverage): the document's own answer
     to its own question. A section heading (:func:`is_section_heading`: "## Staff network",
-    "4.2 Resetting to factory settings"; or a heading of the passage's section path) gives way the same way, to the first sentence of its
-    section. The document's title line is never quoted and gives nothing: it matches every
-    question about the document's subject. A question or heading that ends its passage is
-    dropped.
+    "4.2 Resetting to factory settings"; or a heading of the passage's section path) gives way
+    the same way, to the first sentence of its section. The document's title line is never
+    quoted and gives nothing: it matches every question about the document's subject. A
+    question or heading that ends its passage is dropped.
     """
     out: list[tuple[ScoredSentence, RetrievedPassage]] = []
     for r in retrieved:
