@@ -1,44 +1,40 @@
-"""Is the question answered by the best sentence? A small learned model, fitted on the fit documents.
+"""Do the documents hold the fact the question asks for? A small learned model, fitted on the fit documents.
 
-The quoted answer's abstention used to be a threshold on the fused retrieval score, chosen on
-the seed article's 57 questions. That score is a retrieval score: it says how close a sentence
-is, not whether it answers. SQuAD 2.0's unanswerable questions (Rajpurkar, Jia & Liang 2018)
-are written against a paragraph and so are *close* to it; what gives them away is often a
-word of the question the sentence lacks (an entity or a number swapped, an antonym) or a
-negation the sentence does not have (the paper's "negation" category).
+Two kinds of unanswerable question come close to the documents:
 
-So the decision is a logistic regression over :data:`FEATURES` of the best sentence, fitted
-by ``benchmarks/fit_answerability.py`` on the **fit** documents of the committed split
-(``benchmarks/data/split.json``: SQuAD 2.0 answerable and unanswerable questions, SQuAD 1.1
-and PolicyQA answerable ones) and stored in ``assistant/models/answerability.json`` with
-its provenance and measured results. Its output is the probability that the question is
-answerable (calibrated on the fit documents' mix of questions; ECE 0.017 on the reporting
-documents, see ``assistant/models/ANSWERABILITY.md``); the answerer abstains below
-``Settings.answer.answerable_below``. The weights are bounded in sign (a higher score never
-lowers the probability, a missing term or a negation never raises it): unbounded, the fit
-learns SQuAD 2.0's construction, whose unanswerable questions reuse the paragraph's words.
-The model is fitted on questions close to their documents only: off-topic questions are the
-fused-score floor's (``Settings.answer.abstain_below``), which runs first.
+* **On-topic gaps**, the kind users ask most: the documents are on the question's topic, but
+  the fact is not in them ("How many days of bereavement leave?" of a policy that lists only
+  sick and annual leave). Some of the question's key terms are then absent from the best
+  sentence, from its passage, from the best few sentences, or from every document.
+* **SQuAD 2.0's adversarial questions** (Rajpurkar, Jia & Liang 2018), written against a
+  paragraph to reuse its words: an entity swapped, an antonym, a negation the paragraph lacks.
 
-Features (all of the best sentence by fused score, lexical ones over the retriever's BM25
-terms: English stop words removed, Snowball stems, Lucene IDF over the collection's sentences):
+The decision is a logistic regression over :data:`FEATURES` of the question and the retrieved
+candidates, fitted by ``benchmarks/fit_answerability.py`` on the **fit** documents of the
+committed split (``benchmarks/data/split.json``): the gap question sets of
+``benchmarks/make_gap_sets.py`` (every other paragraph dropped, its questions kept as
+unanswerable when the kept half does not hold their answer) together with SQuAD 2.0's
+unanswerable questions, against the answerable questions of SQuAD 2.0, SQuAD 1.1 and PolicyQA.
+It is stored in ``assistant/models/answerability.json`` with its provenance, SHA-256 and
+measured results (``assistant/models/ANSWERABILITY.md``). Its output is the probability that
+the question is answerable; the answerer abstains below ``Settings.answer.answerable_below``.
+Weights are bounded in sign (a closer sentence never lowers the probability, a missing term
+never raises it): unbounded, the fit learns SQuAD 2.0's construction, whose unanswerable
+questions reuse the paragraph's words. Off-topic questions are the fused-score floor's
+(``Settings.answer.abstain_below``), which runs first.
 
-* ``fused``, ``similarity``, ``coverage``: the retriever's scores (``ScoredSentence``);
-* ``missing``: IDF-weighted share of the question's content terms (its terms less NLTK's
-  English stop words: "when", "did", "who" say what is asked, not about what) found neither
-  in the sentence nor in the sentence before it, in [0, 1];
-* ``rarest_missing``: IDF of the rarest such term as a share of the largest IDF possible in
-  the collection (a term no sentence has), in [0, 1], so collections of any size compare;
-* ``terms``: how many distinct content terms the question has (count);
-* ``negation``: 1 when the question has a negation ("not", "never", "no", "n't", ...) and the
-  sentence has none, else 0.
+Terms are the retriever's BM25 terms (English stop words removed, Snowball stems); a question's
+*content* terms also drop NLTK's stop words ("when", "did", "who" say what is asked, not about
+what). A term weighs its Lucene IDF over the collection's sentences. Shares are in [0, 1].
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,47 +46,113 @@ from assistant.lexical import idf
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "answerability.json"
 """The fitted weights, written by ``benchmarks/fit_answerability.py``."""
 
-FEATURES = ("fused", "similarity", "coverage", "missing", "rarest_missing", "terms", "negation")
-"""Feature names, in the order of the weights."""
+TOP_SENTENCES = 5
+"""Candidates read by the features: the best sentences by fused score (the issue's baseline
+measured "the best five sentences")."""
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|cannot)\b|n't\b|n’t\b", re.I)
 
 
-def features(question_terms: list[str], evidence_terms: set[str], df: dict[str, int], n: int,
-             fused: float, similarity: float, coverage: float, question: str, sentence: str) -> dict[str, float]:
-    """The :data:`FEATURES` of one (question, best sentence) pair.
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate sentence, as the features see it.
 
-    Args:
-        question_terms: The question's distinct BM25 terms. evidence_terms: The terms of the
-            sentence and the sentence before it. df: Sentence document frequency per term;
-            ``n``: sentences in the collection. fused, similarity, coverage: the sentence's
-            retrieval scores. question, sentence: the raw texts (for the negation feature).
+    Attributes:
+        terms: BM25 terms of the sentence and the sentence before it.
+        passage_terms: BM25 terms of its whole passage (and the sentence before the passage).
+        fused, similarity, coverage: its retrieval scores (``ScoredSentence``; similarity is a
+            cosine in [-1, 1]). text: the sentence, for the negation feature.
     """
-    weights = {t: idf(df.get(t, 0), n) for t in question_terms}
+
+    terms: frozenset[str]
+    passage_terms: frozenset[str]
+    fused: float
+    similarity: float
+    coverage: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answerability features read of one question: plain data, so that a fitting
+    script can cache it and compute the same features as the answerer.
+
+    Attributes:
+        question: The question's text. terms: its distinct content terms.
+        df: Sentence document frequency of each of ``terms`` in the collection (0: no sentence
+            of any document holds it). n: Sentences in the collection.
+        candidates: At most :data:`TOP_SENTENCES`, best fused score first (never empty).
+    """
+
+    question: str
+    terms: tuple[str, ...]
+    df: dict[str, int]
+    n: int
+    candidates: tuple[Candidate, ...]
+
+
+def _missing(weights: dict[str, float], have: frozenset[str] | set[str]) -> tuple[float, float]:
+    """(IDF share of the weighted terms not in ``have``, largest missing IDF)."""
     total = sum(weights.values())
-    missing = [w for t, w in weights.items() if t not in evidence_terms]
-    top = idf(0, n) if n else 1.0
+    gone = [w for t, w in weights.items() if t not in have]
+    return (sum(gone) / total if total > 0 else 0.0), max(gone, default=0.0)
+
+
+FEATURE_DOCS = {
+    "fused": "the best sentence's fused retrieval score (cosine + bm25_weight * coverage)",
+    "similarity": "the best sentence's cosine to the question",
+    "coverage": "the best sentence's lexical coverage of the question",
+    "margin": "fused score of the best sentence minus that of the second best",
+    "missing": "IDF share of the question's content terms in neither the best sentence nor the one before it",
+    "missing_passage": "IDF share missing from the best sentence's whole passage",
+    "missing_top": f"IDF share missing from all of the best {TOP_SENTENCES} sentences (each with the one before it)",
+    "missing_index": "IDF share of the content terms that no sentence of the collection holds",
+    "rarest_missing": "IDF of the rarest term missing from the best sentence, as a share of the largest IDF possible",
+    "rarest_missing_top": f"IDF of the rarest term missing from all of the best {TOP_SENTENCES} sentences, as that share",
+    "terms": "number of distinct content terms of the question (count)",
+    "negation": "1 when the question has a negation and the best sentence has none, else 0",
+}
+"""Every feature :func:`features` computes, with what it measures."""
+
+
+def features(e: Evidence) -> dict[str, float]:
+    """Every feature of :data:`FEATURE_DOCS` for one question's :class:`Evidence` (a model uses
+    those named in its file)."""
+    top = e.candidates[0]
+    weights = {t: idf(e.df.get(t, 0), e.n) for t in e.terms}
+    ceiling = idf(0, e.n) if e.n else 1.0
+    missing, rarest = _missing(weights, top.terms)
+    missing_top, rarest_top = _missing(weights, frozenset().union(*(c.terms for c in e.candidates)))
+    missing_index, _ = _missing(weights, {t for t in e.terms if e.df.get(t, 0) > 0})
+    second = e.candidates[1].fused if len(e.candidates) > 1 else 0.0
     return {
-        "fused": fused,
-        "similarity": similarity,
-        "coverage": coverage,
-        "missing": sum(missing) / total if total > 0 else 0.0,
-        "rarest_missing": max(missing, default=0.0) / top if top > 0 else 0.0,
-        "terms": float(len(question_terms)),
-        "negation": float(bool(_NEGATION.search(question)) and not _NEGATION.search(sentence)),
+        "fused": top.fused,
+        "similarity": top.similarity,
+        "coverage": top.coverage,
+        "margin": top.fused - second,
+        "missing": missing,
+        "missing_passage": _missing(weights, top.passage_terms)[0],
+        "missing_top": missing_top,
+        "missing_index": missing_index,
+        "rarest_missing": rarest / ceiling if ceiling > 0 else 0.0,
+        "rarest_missing_top": rarest_top / ceiling if ceiling > 0 else 0.0,
+        "terms": float(len(e.terms)),
+        "negation": float(bool(_NEGATION.search(e.question)) and not _NEGATION.search(top.text)),
     }
 
 
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    """Logistic regression on standardised :data:`FEATURES`: ``p = sigmoid(bias + sum(w * (x - mean) / scale))``.
+    """Logistic regression on standardised features: ``p = sigmoid(bias + sum(w * (x - mean) / scale))``.
 
     Attributes:
-        weights, mean, scale: one value per feature, in :data:`FEATURES` order.
-        bias: the intercept. threshold: the probability below which to abstain, chosen on the
-            fit documents (the default of ``Settings.answer.answerable_below``).
+        features: the feature names, a subset of :data:`FEATURE_DOCS`, in weight order.
+        weights, mean, scale: one value per feature. bias: the intercept.
+        threshold: the probability below which to abstain, chosen on the fit documents (the
+            default of ``Settings.answer.answerable_below``).
     """
 
+    features: tuple[str, ...]
     weights: tuple[float, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -99,25 +161,48 @@ class AnswerabilityModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> AnswerabilityModel:
-        """Read the fitted model.
+        """Read the fitted model and check it.
 
         Raises:
-            ModelError: the file is missing, not JSON, or its features are not :data:`FEATURES`
-                (refit with ``python benchmarks/fit_answerability.py``).
+            ModelError: one line naming the file: it is missing, not JSON, names a feature this
+                code does not compute, or its content does not match the SHA-256 it records
+                (``sha256`` of the weights, see :func:`content_sha256`; restore the file or
+                refit with ``python benchmarks/fit_answerability.py``).
         """
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            if tuple(raw["features"]) != FEATURES:
-                raise ValueError(f"features {raw['features']} are not {list(FEATURES)}")
-            return cls(tuple(raw["weights"]), tuple(raw["mean"]), tuple(raw["scale"]), float(raw["bias"]), float(raw["threshold"]))
+            names = tuple(raw["features"])
+            unknown = [f for f in names if f not in FEATURE_DOCS]
+            if unknown:
+                raise ValueError(f"unknown features {unknown}")
+            model = cls(names, tuple(map(float, raw["weights"])), tuple(map(float, raw["mean"])), tuple(map(float, raw["scale"])),
+                        float(raw["bias"]), float(raw["threshold"]))
+            if not len(names) == len(model.weights) == len(model.mean) == len(model.scale):
+                raise ValueError("features, weights, mean and scale differ in length")
+            expected = raw.get("sha256")
+            if expected != model.sha256():
+                raise ValueError(f"its weights do not match the SHA-256 it records (expected {expected}, got {model.sha256()})")
+            return model
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ModelError(
                 f"Cannot load the answerability model {path}: {err}. Restore the file from the repository "
                 "or refit it with: python benchmarks/fit_answerability.py"
             ) from None
 
+    def sha256(self) -> str:
+        """SHA-256 of the model's content (features, weights, standardisation, bias, threshold)
+        as compact JSON: recorded in the file, checked at load, so an edited weight is caught."""
+        content = [list(self.features), list(self.weights), list(self.mean), list(self.scale), self.bias, self.threshold]
+        return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
+
     def probability(self, values: dict[str, float]) -> float:
         """The probability, in [0, 1], that the question is answerable, from :func:`features`' output."""
-        x = np.array([values[f] for f in FEATURES], dtype=np.float64)
+        x = np.array([values[f] for f in self.features], dtype=np.float64)
         z = self.bias + float(np.dot(self.weights, (x - np.array(self.mean)) / np.array(self.scale)))
         return 1.0 / (1.0 + math.exp(-z))
+
+
+def evidence(question: str, terms: Sequence[str], df: dict[str, int], n: int, candidates: Sequence[Candidate]) -> Evidence:
+    """An :class:`Evidence` from its parts (``df`` narrowed to ``terms``; candidates cut to :data:`TOP_SENTENCES`)."""
+    terms = tuple(dict.fromkeys(terms))
+    return Evidence(question, terms, {t: df.get(t, 0) for t in terms}, n, tuple(candidates[:TOP_SENTENCES]))

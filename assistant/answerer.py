@@ -16,8 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_role
-from assistant.answerability import AnswerabilityModel, features
+from assistant.answerability import TOP_SENTENCES, AnswerabilityModel, Candidate, Evidence, evidence, features
 from assistant.markers import escape_footnotes
+from assistant.refusal import refusal
 from assistant.lexical import SentenceLexicon
 from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.setting_groups import AnswerSettings
@@ -37,6 +38,8 @@ class Draft:
     abstained: bool
     related: tuple[Citation, ...]
     abstain_reason: str | None = None
+    abstain_detail: str | None = None
+    answerable_probability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,15 @@ class Selection:
         question: The question. quotes: The quoted sentences with their passages,
             best first; empty when abstaining. retrieved: The retrieved passages, best first.
         abstain_reason: Why nothing is quoted (see :mod:`assistant.abstention`), or None.
-        abstain_check: Which check said so: ``"no_passages"``, ``"task"``, ``"unknown_name"``,
+        abstain_check: Which check said so: ``"no_passages"``, ``"task"``, ``"no_terms"`` (the
+            question has no content words and no earlier turn), ``"unknown_name"``,
             ``"threshold"`` (nothing close), ``"answerability"`` (close, but the
             answerability model says it does not answer) or ``"answer_type"``.
+        refusal: The sentence a person reads when abstaining (:func:`assistant.refusal.refusal`:
+            what the documents lack), or None for :data:`ABSTAIN_TEXT`.
+        abstain_detail: The scores and thresholds behind the abstention, or None.
+        answerable_probability: The answerability model's probability that the documents answer
+            the question, in [0, 1]; None when a check before it decided (or the model is off).
     """
 
     question: str
@@ -99,6 +108,26 @@ class Selection:
     retrieved: tuple[RetrievedPassage, ...]
     abstain_reason: str | None = None
     abstain_check: str | None = None
+    refusal: str | None = None
+    abstain_detail: str | None = None
+    answerable_probability: float | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the abstention checks said of a question (:meth:`ExtractiveAnswerer.select`).
+
+    Attributes:
+        check: The check that refused (see :attr:`Selection.abstain_check`), or None: answer.
+        reason: Why, in plain words, or None. detail: The scores and thresholds behind it, or None.
+        probability: The answerability model's probability, in [0, 1], or None when a check
+            before it decided or the model is off.
+    """
+
+    check: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    probability: float | None = None
 
 
 def _default(name: str):
@@ -202,15 +231,17 @@ class ExtractiveAnswerer:
         if self.reader is not None and self.unit == "sentence":
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
-        top, top_passage = ranked[0]
+        top = ranked[0][0]
         chosen = [ranked[0]]
         for s, r in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
             if s.fused >= self.second_ratio * top.fused and not is_heading(_quote(s, r)):
                 chosen.append((s, r))
-        check, reason = self._abstain_reason(question, top, top_passage, [_quote(s, r) for s, r in chosen], vocabulary, lexicon)
-        return Selection(question, () if reason else tuple(chosen), tuple(retrieved), reason, check)
+        v = self._verdict(question, ranked, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon)
+        said = refusal(question, answerability_evidence(question, ranked, lexicon), lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
+        quotes = () if v.reason else tuple(chosen)
+        return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)
 
     def select_with_reader(
         self, question: str, retrieved: Sequence[RetrievedPassage], scored: list, history: Sequence[str] = ()
@@ -235,8 +266,8 @@ class ExtractiveAnswerer:
         )
         top, _ = read[0]
         if self.abstention and top.probability < self.reader_threshold:
-            reason = f"no sentence answers this; the closest one scored {top.probability:.2f} (the reader's threshold is {self.reader_threshold:.2f})"
-            return Selection(question, (), tuple(retrieved), reason, "threshold")
+            detail = f"the reader's best probability is {top.probability:.2f}, below its threshold {self.reader_threshold:.2f}"
+            return Selection(question, (), tuple(retrieved), "no sentence answers this", "threshold", None, detail)
         chosen = [read[0]]
         for s, r in read[1:]:
             if len(chosen) >= self.max_sentences:
@@ -250,12 +281,13 @@ class ExtractiveAnswerer:
         passage's ``[n]``; a passage quoted twice keeps one number with both highlights."""
         if not selection.quotes:
             related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(selection.retrieved[:3], start=1))
-            return Draft(ABSTAIN_TEXT, (), True, related, selection.abstain_reason)
+            return Draft(selection.refusal or ABSTAIN_TEXT, (), True, related, selection.abstain_reason, selection.abstain_detail,
+                         selection.answerable_probability)
         if self.unit == "passage":
             best = selection.quotes[0][1]
             others = [r for r in selection.retrieved if r is not best][:2]
             citations = tuple(_citation(i, r, (r.best,)) for i, r in enumerate([best, *others], start=1))
-            return Draft(" ".join(best.passage.text.split()) + " [1]", citations, False, ())
+            return Draft(" ".join(best.passage.text.split()) + " [1]", citations, False, (), answerable_probability=selection.answerable_probability)
         numbers: dict[str, int] = {}
         support: dict[str, list[ScoredSentence]] = {}
         by_id: dict[str, RetrievedPassage] = {}
@@ -267,58 +299,85 @@ class ExtractiveAnswerer:
             by_id[pid] = r
             parts.append(f"{_quote(s, r)} [{n}]")
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
-        return Draft(" ".join(parts), citations, False, ())
+        return Draft(" ".join(parts), citations, False, (), answerable_probability=selection.answerable_probability)
 
     def refuse_before_generation(self, selection: Selection) -> bool:
         """Whether to abstain without asking a language model: the question is a task, names
         someone unknown, or nothing scores above the threshold (the answer-type check is left
         to the model, which reads whole passages rather than the quoted sentences)."""
-        return selection.abstain_check in {"no_passages", "task", "unknown_name", "threshold"}
+        return selection.abstain_check in {"no_passages", "task", "no_terms", "unknown_name", "threshold"}
 
     def answerable_probability(
-        self, question: str, s: ScoredSentence, r: RetrievedPassage, lexicon: SentenceLexicon | None
+        self, question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
     ) -> float:
-        """The answerability model's probability, in [0, 1], that ``question`` is answered by
-        sentence ``s`` of ``r`` (see :mod:`assistant.answerability`)."""
-        return self.answerability.probability(answerability_features(question, s, r, lexicon))
+        """The answerability model's probability, in [0, 1], that the documents answer
+        ``question``, from its ``ranked`` candidate sentences (best fused score first; see
+        :mod:`assistant.answerability`)."""
+        return self.answerability.probability(answerability_features(question, ranked, lexicon))
 
-    def _abstain_reason(
-        self, question: str, top: ScoredSentence, top_passage: RetrievedPassage, quotes: list[str],
-        vocabulary: set[str] | None, lexicon: SentenceLexicon | None,
-    ) -> tuple[str | None, str | None]:
-        """``(check, reason)`` of the first check that says abstain, or ``(None, None)``
-        (checks in the order of :mod:`assistant.abstention`)."""
+    def _verdict(
+        self, question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], quotes: list[str],
+        vocabulary: set[str] | None, history: Sequence[str], lexicon: SentenceLexicon | None,
+    ) -> Verdict:
+        """The first check that says abstain, in the order of :mod:`assistant.abstention`, or a
+        :class:`Verdict` with no check (with the answerability probability when it was computed)."""
         if not self.abstention:
-            return None, None
+            return Verdict()
         if reason := is_task(question):
-            return "task", reason
+            return Verdict("task", reason)
+        if lexicon is not None and not history and not lexicon.content_terms(question):
+            return Verdict("no_terms", "the question names nothing to look for (only words such as 'what', 'is', 'the')")
         if vocabulary and (reason := unknown_names(question, vocabulary) or unknown_role(question, vocabulary)):
-            return "unknown_name", reason
+            return Verdict("unknown_name", reason)
+        top = ranked[0][0]
         if top.fused < self.abstain_below:
-            return "threshold", f"the closest sentence scores {top.fused:.2f}, below the {self.abstain_below:.2f} threshold"
-        if self.answerable_below > 0 and (probability := self.answerable_probability(question, top, top_passage, lexicon)) < self.answerable_below:
-            return "answerability", (
-                f"no sentence answers this; the closest one scored {probability:.2f} "
-                f"(answerable probability; the threshold is {self.answerable_below:.2f})"
-            )
+            return Verdict("threshold", "nothing in the documents is close to the question",
+                           f"the closest sentence's fused score is {top.fused:.2f}, below the floor {self.abstain_below:.2f} (abstain_below)")
+        probability = self.answerable_probability(question, ranked, lexicon) if self.answerable_below > 0 else None
+        if probability is not None and probability < self.answerable_below:
+            return Verdict("answerability", "no sentence of the documents answers this",
+                           f"answerable probability {probability:.2f}, below the threshold {self.answerable_below:.2f} (answerable_below)",
+                           probability)
         if reason := type_mismatch(question, quotes):
-            return "answer_type", reason
-        return None, None
+            return Verdict("answer_type", reason, None, probability)
+        return Verdict(probability=probability)
 
 
-def answerability_features(question: str, s: ScoredSentence, r: RetrievedPassage, lexicon: SentenceLexicon | None) -> dict[str, float]:
-    """:func:`assistant.answerability.features` of ``question`` and sentence ``s`` of ``r``
-    (question terms: its content terms, :meth:`~assistant.lexical.SentenceLexicon.content_terms`;
-    evidence terms: the sentence's and the sentence before it). Without ``lexicon``, words
+_SAYS_WHAT_IS_MISSING = {"threshold", "answerability"}
+"""Checks whose refusal names what the documents lack (:func:`assistant.refusal.refusal`); the
+others' reasons already say it ("the documents never mention X")."""
+
+
+def answerability_evidence(
+    question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
+) -> Evidence:
+    """The :class:`~assistant.answerability.Evidence` of ``question`` and its ``ranked`` candidate
+    sentences (best fused score first, at least one): question terms are its content terms
+    (:meth:`~assistant.lexical.SentenceLexicon.content_terms`), a candidate's terms those of the
+    sentence and the sentence before it, and of its whole passage. Without ``lexicon``, words
     split on whitespace and every term weighs the same."""
-    sentence = _raw(s, r)
     if lexicon is not None:
         terms, asked, df, n = lexicon.terms, lexicon.content_terms, lexicon.document_frequencies, lexicon.size
     else:
         terms = asked = lambda text: list(dict.fromkeys(text.lower().split()))  # noqa: E731
         df, n = {}, 0
-    evidence = set(terms(sentence)) | set(terms(_previous(s, r)))
-    return features(asked(question), evidence, df, n, s.fused, s.similarity, s.coverage, question, sentence)
+    passage_terms: dict[str, frozenset[str]] = {}
+    candidates = []
+    for s, r in ranked[:TOP_SENTENCES]:
+        pid = r.passage.passage_id
+        if pid not in passage_terms:
+            passage_terms[pid] = frozenset(terms(r.before + " " + r.passage.text))
+        sentence = _raw(s, r)
+        candidates.append(Candidate(frozenset(terms(sentence)) | frozenset(terms(_previous(s, r))), passage_terms[pid],
+                                    s.fused, s.similarity, s.coverage, sentence))
+    return evidence(question, asked(question), df, n, candidates)
+
+
+def answerability_features(
+    question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
+) -> dict[str, float]:
+    """:func:`assistant.answerability.features` of :func:`answerability_evidence`."""
+    return features(answerability_evidence(question, ranked, lexicon))
 
 
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")

@@ -354,7 +354,7 @@ class Assistant:
             from assistant.language import english_only  # the detector loads only for such questions
 
             if other := english_only(question):  # "do not answer" would mislead: say it reads English
-                draft = replace(draft, text=other[1], abstain_reason=other[0], related=())
+                draft = replace(draft, text=other[1], abstain_reason=other[0], abstain_detail=None, related=())
         t4 = time.perf_counter()
         ms = lambda a, b: (b - a) * 1000.0  # noqa: E731
         timings = {"context": ms(t0, t1), "embed": ms(t1, t2), "retrieve": ms(t2, t3), "answer": ms(t3, t4), "total": ms(t0, t4)}
@@ -365,6 +365,8 @@ class Assistant:
             abstained=draft.abstained,
             related=draft.related,
             abstain_reason=draft.abstain_reason,
+            abstain_detail=draft.abstain_detail,
+            answerable_probability=draft.answerable_probability,
             generator=reply.generator,
             flags=reply.flags,
             notice=notice,

@@ -16,7 +16,8 @@ def clean_question(question: str, max_chars: int) -> str:
     other control characters turned into spaces, whitespace folded.
 
     Raises:
-        QuestionError: it is empty after cleaning, or longer than ``max_chars`` characters.
+        QuestionError: it is empty after cleaning, has no letter or digit, or is longer than
+            ``max_chars`` characters.
     """
     if not isinstance(question, str):
         raise QuestionError("The question must be text.")
@@ -26,6 +27,8 @@ def clean_question(question: str, max_chars: int) -> str:
     text = " ".join(text.split())
     if not text:
         raise QuestionError("Please type a question about the documents.")
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("The question has no words, only punctuation or symbols; please ask about the documents in words.")
     if len(text) > max_chars:
         raise QuestionError(f"The question is {len(text):,} characters long; please keep it under {max_chars:,}.")
     return text

@@ -78,6 +78,13 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut] = Field(description="The cited passages, numbered 1..N in the order the answer quotes them.")
     related: list[CitationOut] = Field(description="When abstaining, the closest passages (related reading, not evidence).")
     abstain_reason: str | None = Field(default=None, description="When abstaining, why (a short English phrase).")
+    abstain_detail: str | None = Field(
+        default=None, description="When abstaining, the scores and thresholds behind it, e.g. the answerable probability and its threshold."
+    )
+    answerable_probability: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="The answerability model's probability that the documents answer the question (null when an earlier check decided).",
+    )
     generator: str = Field(default="extractive", description='"extractive", or the ASSISTANT_LLM model that wrote the text.')
     flags: list[FlagOut] = Field(default_factory=list, description="Sentences of a generated answer that failed verification.")
     notice: str | None = Field(default=None, description="A one-line notice, e.g. the model timed out and quotes are shown.")
@@ -95,6 +102,8 @@ class AnswerOut(BaseModel):
             citations=[CitationOut.from_citation(c) for c in answer.citations],
             related=[CitationOut.from_citation(c) for c in answer.related],
             abstain_reason=answer.abstain_reason,
+            abstain_detail=answer.abstain_detail,
+            answerable_probability=None if answer.answerable_probability is None else round(answer.answerable_probability, 4),
             generator=answer.generator,
             flags=[FlagOut.from_flag(f) for f in answer.flags],
             notice=answer.notice,

@@ -68,6 +68,11 @@ class Answer:
         abstained: True when the documents do not answer the question.
         related: When abstaining, the closest passages, shown as related reading, not as evidence.
         abstain_reason: When abstaining, why, in a short English phrase (see :mod:`assistant.abstention`).
+        abstain_detail: When abstaining, the scores and thresholds behind it (for ``--json`` and
+            the API, not for the sentence a person reads), or None.
+        answerable_probability: The answerability model's probability, in [0, 1], that the
+            documents answer the question (:mod:`assistant.answerability`); None when an earlier
+            check decided, or for a generated answer.
         generator: ``"extractive"``, or the ``ASSISTANT_LLM`` spec that wrote the text.
         flags: Sentences of a generated answer that failed verification (empty for extractive ones).
         notice: A one-line notice for the user, e.g. that the language model timed out and the
@@ -81,6 +86,8 @@ class Answer:
     abstained: bool
     related: tuple[Citation, ...] = ()
     abstain_reason: str | None = None
+    abstain_detail: str | None = None
+    answerable_probability: float | None = None
     generator: str = "extractive"
     flags: tuple[Flag, ...] = ()
     notice: str | None = None

@@ -46,18 +46,24 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-from assistant.answerability import FEATURES, MODEL_PATH  # noqa: E402
+from assistant.answerability import MODEL_PATH, features  # noqa: E402
 
 SETS = ("squad2-dev-25-articles.json", "squad11-dev-13-articles.json", "policyqa-dev.json")
+KINDS = ("", "-gap")
+"""Each set is read twice: whole (``""``: answerable and SQuAD 2.0 unanswerable questions) and as
+its gap set (``"-gap"``, :mod:`make_gap_sets`: every other paragraph dropped)."""
 
 
 def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
-    """Rows ``{set, doc, id, label, check, features}`` of every question of ``part`` ("fit" or "report")."""
+    """Rows ``{set, id, label, check, evidence}`` of every question of ``part`` ("fit" or
+    "report"), for each set whole and as its gap set; ``evidence`` is the question's
+    :class:`~assistant.answerability.Evidence`, so any feature can be computed from the cache."""
     cache.mkdir(parents=True, exist_ok=True)
     out: list[dict] = []
+    from make_gap_sets import gap_set
     from make_split import subset
 
-    from assistant.answerer import answerability_features, answerable_sentences
+    from assistant.answerer import answerability_evidence, answerable_sentences
     from assistant.core import Assistant
     from assistant.question_sets import index_documents, load_squad
     from assistant.questions import clean_question
@@ -67,37 +73,41 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="fit-answerability-") as tmp:
         base = None
         for name in SETS:
-            path = cache / f"{Path(name).stem}-{part}.pkl"
-            if path.exists():
-                out += pickle.loads(path.read_bytes())
-                continue
-            entry = manifest["sets"][name]
-            raw = json.loads((datasets / name).read_text(encoding="utf-8"))
-            file = Path(tmp) / f"{Path(name).stem}-{part}.json"
-            file.write_text(json.dumps(subset(raw, entry[part], entry["scope"])), encoding="utf-8")
-            base = base or Assistant.from_settings(Settings(data_dir=Path(tmp) / "base"), progress=False)
-            squad = load_squad(file)
-            scratch = index_documents(squad.documents, Path(tmp) / file.stem, base)
-            retriever = scratch._current()
-            answerer = scratch.quotes
-            checks = answerer.__class__(answerable_below=0.0, answerability=answerer.answerability)  # the other checks alone
-            rows = []
-            for q in squad.questions:
-                question = clean_question(q.question, scratch.settings.answer.max_question_chars)
-                emb = scratch.embedder.embed_query([question])[0]
-                retrieved = retriever.search(question, emb, documents=scratch._scope(retriever, q.documents))
-                scored = answerable_sentences(retrieved)
-                if not scored:
+            for kind in KINDS:
+                stem = f"{Path(name).stem}{kind}"
+                path = cache / f"{stem}-{part}.pkl"
+                if path.exists():
+                    out += pickle.loads(path.read_bytes())
                     continue
-                s, r = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[0]
-                sel = checks.select(question, retrieved, retriever.vocabulary, (), retriever.lexicon)
-                rows.append({
-                    "set": Path(name).stem, "id": q.id, "label": int(q.answerable), "check": sel.abstain_check,
-                    "features": answerability_features(question, s, r, retriever.lexicon),
-                })
-            path.write_bytes(pickle.dumps(rows))
-            print(f"{name} {part}: {len(rows)} questions", flush=True)
-            out += rows
+                entry = manifest["sets"][name]
+                raw = json.loads((datasets / name).read_text(encoding="utf-8"))
+                file = Path(tmp) / f"{stem}-{part}.json"
+                make = gap_set if kind else subset
+                file.write_text(json.dumps(make(raw, entry[part], entry["scope"])), encoding="utf-8")
+                base = base or Assistant.from_settings(Settings(data_dir=Path(tmp) / "base"), progress=False)
+                squad = load_squad(file)
+                scratch = index_documents(squad.documents, Path(tmp) / file.stem, base)
+                retriever = scratch._current()
+                checks = scratch.quotes.__class__(answerable_below=0.0, answerability=scratch.quotes.answerability)  # the other checks alone
+                rows = []
+                for q in squad.questions:
+                    question = clean_question(q.question, scratch.settings.answer.max_question_chars)
+                    emb = scratch.embedder.embed_query([question])[0]
+                    retrieved = retriever.search(question, emb, documents=scratch._scope(retriever, q.documents))
+                    scored = answerable_sentences(retrieved)
+                    if not scored:
+                        continue
+                    ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
+                    sel = checks.select(question, retrieved, retriever.vocabulary, (), retriever.lexicon)
+                    rows.append({
+                        "set": stem, "id": q.id, "label": int(q.answerable), "check": sel.abstain_check,
+                        "evidence": answerability_evidence(question, ranked, retriever.lexicon),
+                    })
+                path.write_bytes(pickle.dumps(rows))
+                print(f"{stem} {part}: {len(rows)} questions", flush=True)
+                out += rows
+    for r in out:
+        r["features"] = features(r["evidence"])
     return out
 
 

@@ -105,9 +105,10 @@ def extract(part: str, datasets: Path, per_set: int) -> list[dict]:
                 if not scored:
                     rows.append({"set": stem, "kind": kind, "fused": -1.0, "probability": 0.0, "check": "nothing retrieved"})
                     continue
-                s, r = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[0]
+                ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
+                s = ranked[0][0]
                 sel = checks.select(question, retrieved, retriever.vocabulary, (), retriever.lexicon)
-                features = answerability_features(question, s, r, retriever.lexicon)
+                features = answerability_features(question, ranked, retriever.lexicon)
                 rows.append({"set": stem, "kind": kind, "fused": s.fused, "probability": model.probability(features), "check": sel.abstain_check})
             print(f"{stem} {part}: {len(asked)} questions", file=sys.stderr, flush=True)
     return rows

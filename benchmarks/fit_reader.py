@@ -97,7 +97,7 @@ def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[
                 out.append({"set": docs[q.doc].set_name, "impossible": q.impossible, "logits": logits.tolist(), "labels": labels,
                             "question": q.question, "cands": [[c.sentence, c.title, c.context] for c in cands],
                             "features": [[s.fused, s.similarity, s.coverage] for s, r in ranked],
-                            "answerability": [answerability_features(q.question, s, r, retriever.lexicon) for s, r in ranked],
+                            "answerability": [answerability_features(q.question, ranked[i:], retriever.lexicon) for i in range(len(ranked))],
                             "passages": [r.passage.passage_id for s, r in ranked], "docs": [r.passage.doc_id == gold_doc for s, r in ranked],
                             "passage_labels": [int(r.passage.doc_id == gold_doc and any(r.passage.start <= a and b <= r.passage.end for a, b in q.gold)) for s, r in ranked],
                             "rules": rules})

@@ -125,7 +125,7 @@ def test_tasks_are_not_questions():
         ("Who is the beekeeper?", "never mention a beekeeper"),
         ("How old is Prime Minister Ishiba?", "asks for an age"),
         ("Write a short poem about cherry blossoms in Tokyo.", "request to write"),
-        ("How do I make a proper spaghetti carbonara?", "threshold"),
+        ("How do I make a proper spaghetti carbonara?", "nothing in the documents is close"),
     ],
 )
 def test_assistant_abstains_with_a_reason(assistant, question, reason):

@@ -6,53 +6,79 @@ import json
 
 import pytest
 
-from assistant.answerability import FEATURES, MODEL_PATH, AnswerabilityModel, features
+from assistant.answerability import FEATURE_DOCS, MODEL_PATH, AnswerabilityModel, Candidate, evidence, features
 from assistant.lexical import idf
 from assistant.errors import ModelError
 
-DF = {"mill": 3, "built": 2, "renov": 1, "railway": 2, "station": 2}
+DF = {"mill": 3, "built": 2, "renov": 1, "railway": 2, "station": 2, "platform": 0}
 N = 200
 
 
+def candidate(terms, text="", fused=1.0, similarity=0.5, coverage=0.5, passage=None) -> Candidate:
+    return Candidate(frozenset(terms), frozenset(passage if passage is not None else terms), fused, similarity, coverage, text)
+
+
 def test_missing_terms_are_weighed_by_idf():
-    f = features(["mill", "built"], {"mill", "built", "1662"}, DF, N, 1.2, 0.6, 0.8, "When was the mill built?", "The mill was built in 1662.")
-    assert f["missing"] == 0.0 and f["rarest_missing"] == 0.0 and f["negation"] == 0.0
-    f = features(["railway", "station", "renov"], {"railway", "station", "1871"}, DF, N, 1.0, 0.5, 0.6,
-                 "In what year was the railway station renovated?", "The railway station opened in 1871.")
+    e = evidence("When was the mill built?", ["mill", "built"], DF, N, [candidate({"mill", "built", "1662"}, "The mill was built in 1662.")])
+    f = features(e)
+    assert f["missing"] == 0.0 and f["rarest_missing"] == 0.0 and f["negation"] == 0.0 and f["missing_index"] == 0.0
+    e = evidence("In what year was the railway station renovated?", ["railway", "station", "renov"], DF, N,
+                 [candidate({"railway", "station", "1871"}, "The railway station opened in 1871.")])
+    f = features(e)
     share = idf(1, N) / (idf(1, N) + 2 * idf(2, N))
     assert f["missing"] == pytest.approx(share)
     assert f["rarest_missing"] == pytest.approx(idf(1, N) / idf(0, N))
     assert f["terms"] == 3.0
 
 
+def test_a_term_no_document_holds_counts_for_the_whole_index():
+    e = evidence("When was the railway platform built?", ["railway", "platform", "built"], DF, N,
+                 [candidate({"railway", "built"}, passage={"railway", "built", "station"}), candidate({"platform"})])
+    f = features(e)
+    total = idf(2, N) + idf(0, N) + idf(2, N)
+    assert f["missing_index"] == pytest.approx(idf(0, N) / total), "platform: no sentence of the collection holds it"
+    assert f["missing_passage"] == pytest.approx(idf(0, N) / total)
+    assert f["missing_top"] == 0.0, "the second candidate holds it"
+    assert f["margin"] == pytest.approx(0.0)
+
+
 def test_negation_counts_only_when_the_sentence_has_none():
-    args = (["river", "flood"], {"river", "flood"}, {}, 10, 1.0, 0.5, 0.5)
-    assert features(*args, "When does the river not flood?", "The river floods every spring.")["negation"] == 1.0
-    assert features(*args, "When doesn't the river flood?", "The river floods every spring.")["negation"] == 1.0
-    assert features(*args, "When does the river not flood?", "The river does not flood in winter.")["negation"] == 0.0
-    assert features(*args, "When does the river flood?", "It never floods in winter.")["negation"] == 0.0
+    def negation(question, sentence):
+        return features(evidence(question, ["river", "flood"], {}, 10, [candidate({"river", "flood"}, sentence)]))["negation"]
+
+    assert negation("When does the river not flood?", "The river floods every spring.") == 1.0
+    assert negation("When doesn't the river flood?", "The river floods every spring.") == 1.0
+    assert negation("When does the river not flood?", "The river does not flood in winter.") == 0.0
+    assert negation("When does the river flood?", "It never floods in winter.") == 0.0
 
 
-def test_shipped_model_matches_its_feature_list_and_its_weights_have_their_signs():
+SIGNED = {"fused": 1, "similarity": 1, "coverage": 1, "margin": 1, "missing": -1, "missing_passage": -1, "missing_top": -1,
+          "missing_index": -1, "rarest_missing": -1, "rarest_missing_top": -1, "negation": -1}
+
+
+def test_shipped_model_is_checked_and_its_weights_have_their_signs():
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    assert tuple(raw["features"]) == FEATURES and len(raw["weights"]) == len(FEATURES)
+    assert set(raw["features"]) <= set(FEATURE_DOCS) and len(raw["weights"]) == len(raw["features"])
     assert raw["fitted"]["questions"], "the model records what it was fitted on"
     model = AnswerabilityModel.load()
     assert 0.0 < model.threshold < 1.0
-    base = {"fused": 1.0, "similarity": 0.5, "coverage": 0.5, "missing": 0.2, "rarest_missing": 0.3, "terms": 4.0, "negation": 0.0}
+    base = dict(zip(model.features, model.mean))
     p = model.probability(base)
     assert 0.0 < p < 1.0
-    for score in ("fused", "similarity", "coverage"):
-        assert model.probability({**base, score: base[score] + 0.5}) >= p, f"a higher {score} never makes an answer less likely"
-    assert model.probability({**base, "negation": 1.0}) < p, "a negation the sentence lacks makes it less likely"
-    assert model.probability({**base, "rarest_missing": 1.0}) < p, "a rare question term the sentence lacks makes it less likely"
+    for name, sign in SIGNED.items():
+        if name in model.features:
+            moved = model.probability({**base, name: base[name] + 0.5})
+            assert (moved >= p) if sign > 0 else (moved <= p), f"{name}: the weight has the wrong sign"
 
 
 @pytest.mark.parametrize(
     "content",
-    [None, "not json", json.dumps({"features": ["fused"], "weights": [1], "mean": [0], "scale": [1], "bias": 0, "threshold": 0.5})],
+    [None, "not json", json.dumps({"features": ["fused"], "weights": [1], "mean": [0], "scale": [1], "bias": 0, "threshold": 0.5}),
+     json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "bias": 9.0}),
+     json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "features": ["no_such_feature"]})],
 )
 def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
+    """Missing, not JSON, or weights that do not match the recorded SHA-256: one line naming the file."""
     path = tmp_path / "answerability.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
@@ -60,6 +86,8 @@ def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
         AnswerabilityModel.load(path)
     message = str(err.value)
     assert "\n" not in message and str(path) in message and "fit_answerability.py" in message
+    if content and "sha256" in content and '"bias": 9.0' in content:
+        assert "SHA-256" in message and json.loads(content)["sha256"] in message, "names the expected checksum"
 
 
 def test_question_words_are_not_content_terms():

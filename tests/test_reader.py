@@ -145,7 +145,8 @@ def test_reader_path_quotes_by_probability_or_abstains_saying_the_score(tmp_path
     a.answerer.reader_threshold = 1.0
     refused = a.ask("Who is Japan's chief negotiator?")
     assert refused.abstained and not refused.citations and refused.related
-    assert refused.abstain_reason.startswith("no sentence answers this; the closest one scored 0.")
+    assert refused.abstain_reason == "no sentence answers this"
+    assert refused.abstain_detail.startswith("the reader's best probability is 0."), "scores go in the detail"
 
 
 def test_the_shipped_reader_matches_its_checksum_and_model_card():
