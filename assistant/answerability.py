@@ -82,6 +82,7 @@ class Evidence:
         df: Sentence document frequency of each of ``terms`` in the collection (0: no sentence
             of any document holds it). n: Sentences in the collection.
         candidates: At most :data:`TOP_SENTENCES`, best fused score first (never empty).
+        in_document: The ``terms`` that the best candidate's document holds anywhere.
     """
 
     question: str
@@ -89,6 +90,7 @@ class Evidence:
     df: dict[str, int]
     n: int
     candidates: tuple[Candidate, ...]
+    in_document: frozenset[str] = frozenset()
 
 
 def _missing(weights: dict[str, float], have: frozenset[str] | set[str]) -> tuple[float, float]:
@@ -107,6 +109,7 @@ FEATURE_DOCS = {
     "missing_passage": "IDF share missing from the best sentence's whole passage",
     "missing_top": f"IDF share missing from all of the best {TOP_SENTENCES} sentences (each with the one before it)",
     "missing_index": "IDF share of the content terms that no sentence of the collection holds",
+    "missing_document": "IDF share of the content terms that the best sentence's document does not hold anywhere",
     "rarest_missing": "IDF of the rarest term missing from the best sentence, as a share of the largest IDF possible",
     "rarest_missing_top": f"IDF of the rarest term missing from all of the best {TOP_SENTENCES} sentences, as that share",
     "terms": "number of distinct content terms of the question (count)",
@@ -124,6 +127,7 @@ def features(e: Evidence) -> dict[str, float]:
     missing, rarest = _missing(weights, top.terms)
     missing_top, rarest_top = _missing(weights, frozenset().union(*(c.terms for c in e.candidates)))
     missing_index, _ = _missing(weights, {t for t in e.terms if e.df.get(t, 0) > 0})
+    missing_document, _ = _missing(weights, e.in_document)
     second = e.candidates[1].fused if len(e.candidates) > 1 else 0.0
     return {
         "fused": top.fused,
@@ -134,6 +138,7 @@ def features(e: Evidence) -> dict[str, float]:
         "missing_passage": _missing(weights, top.passage_terms)[0],
         "missing_top": missing_top,
         "missing_index": missing_index,
+        "missing_document": missing_document,
         "rarest_missing": rarest / ceiling if ceiling > 0 else 0.0,
         "rarest_missing_top": rarest_top / ceiling if ceiling > 0 else 0.0,
         "terms": float(len(e.terms)),
@@ -202,7 +207,12 @@ class AnswerabilityModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def evidence(question: str, terms: Sequence[str], df: dict[str, int], n: int, candidates: Sequence[Candidate]) -> Evidence:
-    """An :class:`Evidence` from its parts (``df`` narrowed to ``terms``; candidates cut to :data:`TOP_SENTENCES`)."""
+def evidence(
+    question: str, terms: Sequence[str], df: dict[str, int], n: int, candidates: Sequence[Candidate],
+    in_document: frozenset[str] | None = None,
+) -> Evidence:
+    """An :class:`Evidence` from its parts (``df`` narrowed to ``terms``; candidates cut to
+    :data:`TOP_SENTENCES`; ``in_document`` None: every term the collection holds)."""
     terms = tuple(dict.fromkeys(terms))
-    return Evidence(question, terms, {t: df.get(t, 0) for t in terms}, n, tuple(candidates[:TOP_SENTENCES]))
+    held = frozenset(t for t in terms if df.get(t, 0) > 0) if in_document is None else frozenset(in_document) & set(terms)
+    return Evidence(question, terms, {t: df.get(t, 0) for t in terms}, n, tuple(candidates[:TOP_SENTENCES]), held)

@@ -343,9 +343,10 @@ class ExtractiveAnswerer:
         return Verdict(probability=probability)
 
 
-_SAYS_WHAT_IS_MISSING = {"threshold", "answerability"}
-"""Checks whose refusal names what the documents lack (:func:`assistant.refusal.refusal`); the
-others' reasons already say it ("the documents never mention X")."""
+_SAYS_WHAT_IS_MISSING = {"unknown_name", "threshold", "answerability"}
+"""Checks whose refusal names what the documents lack (:func:`assistant.refusal.refusal`): "The
+documents don't mention bereavement leave."; the others (a task, an answer of the wrong type)
+say why in ``abstain_reason`` under :data:`ABSTAIN_TEXT`."""
 
 
 def answerability_evidence(
@@ -370,7 +371,9 @@ def answerability_evidence(
         sentence = _raw(s, r)
         candidates.append(Candidate(frozenset(terms(sentence)) | frozenset(terms(_previous(s, r))), passage_terms[pid],
                                     s.fused, s.similarity, s.coverage, sentence))
-    return evidence(question, asked(question), df, n, candidates)
+    asked_terms = asked(question)
+    held = lexicon.in_document(asked_terms, ranked[0][1].passage.doc_id) if lexicon is not None else None
+    return evidence(question, asked_terms, df, n, candidates, held)
 
 
 def answerability_features(

@@ -6,6 +6,7 @@ import html
 import json
 
 from assistant.evaluation import HIGHER_IS_BETTER, EvalReport, compare
+from assistant.metrics import abstention_tradeoff
 from index.types import Document
 
 _SHOWN = [
@@ -143,6 +144,47 @@ def _bar_chart(report: EvalReport) -> str:
     return "".join(parts)
 
 
+TRADEOFF_STEPS = 50
+"""The abstention trade-off is priced at thresholds 0, 1/50, ..., 1 (probability)."""
+
+
+def _tradeoff_chart(report: EvalReport) -> str:
+    """Inline SVG: abstention on unanswerable (y) against false abstention on answerable
+    questions (x) over answerability thresholds (:func:`~assistant.metrics.abstention_tradeoff`),
+    the threshold in use marked; "" for a set without both kinds or without probabilities."""
+    answers = [(r.question.answerable, r.answer) for r in report.results if r.answer is not None]
+    if report.answerable_below is None or not any(a.answerable_probability is not None for _, a in answers):
+        return ""
+    if all(ok for ok, _ in answers) or not any(ok for ok, _ in answers):
+        return ""
+    used = report.answerable_below
+    points = abstention_tradeoff(answers, used, [i / TRADEOFF_STEPS for i in range(TRADEOFF_STEPS + 1)])
+    (_, un_used, fa_used), = abstention_tradeoff(answers, used, [used])
+    w, h, pad = 360, 240, 40
+    fa_max = max(0.1, max(fa for _, _, fa in points))
+    x = lambda fa: pad + fa / fa_max * (w - pad - 10)  # noqa: E731
+    y = lambda un: h - pad - un * (h - pad - 10)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
+             f'aria-label="abstention against false abstention over answerability thresholds">']
+    parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#888"/>'
+                 f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#888"/>')
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<text x="4" y="{y(tick) + 3:.1f}" font-size="9">{tick:.2f}</text>')
+        parts.append(f'<text x="{x(tick * fa_max) - 8:.1f}" y="{h - pad + 12}" font-size="9">{tick * fa_max:.2f}</text>')
+    parts.append(f'<text x="{pad}" y="{h - 6}" font-size="10">false abstention (answerable)</text>'
+                 f'<text x="2" y="9" font-size="10">abstention (unanswerable)</text>')
+    line = " ".join(f"{x(fa):.1f},{y(un):.1f}" for _, un, fa in points)
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#4e79a7" stroke-width="1.5"/>')
+    for t, un, fa in points[:: TRADEOFF_STEPS // 10]:
+        parts.append(f'<circle cx="{x(fa):.1f}" cy="{y(un):.1f}" r="2" fill="#4e79a7"><title>threshold {t:.2f}: '
+                     f'abstention {un:.3f}, false abstention {fa:.3f}</title></circle>')
+    parts.append(f'<circle cx="{x(fa_used):.1f}" cy="{y(un_used):.1f}" r="5" fill="none" stroke="#e15759" stroke-width="2">'
+                 f'<title>in use: {used:.2f}</title></circle>'
+                 f'<text x="{x(fa_used) + 8:.1f}" y="{y(un_used) + 4:.1f}" font-size="10" fill="#e15759">in use ({used:.2f})</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _context(doc: Document, spans: list[tuple[int, int, str]], pad: int = 240) -> str:
     """Escaped document text around ``spans`` (start, end, css class), each wrapped in a span."""
     if not spans:
@@ -202,11 +244,14 @@ def _set_section(report: EvalReport) -> str:
         )
     skipped = "".join(f"<li>{html.escape(line)}</li>" for line in report.skipped)
     name = html.escape(report.name)
+    chart = _tradeoff_chart(report)
     return (
         f'<h2 id="set-{name}">{name}</h2><h3>Summary</h3><table><tr><th>metric</th><th>value</th><th>limit</th><th></th></tr>{rows}</table>'
         + (f"<h3>Skipped ({len(report.skipped)})</h3><ul>{skipped}</ul>" if skipped else "")
         + f"<h3>By tag</h3>{_bar_chart(report)}"
-        f'<script type="application/json" class="by-tag">{html.escape(json.dumps(report.by_tag))}</script>'
+        + (f"<h3>Abstention trade-off</h3><p>Each point is an answerability threshold (0 to 1); the ring is the one in use.</p>{chart}"
+           if chart else "")
+        + f'<script type="application/json" class="by-tag">{html.escape(json.dumps(report.by_tag))}</script>'
         f"<details><summary>Questions ({len(report.results)}, misses first)</summary>{''.join(cards)}</details>"
     )
 

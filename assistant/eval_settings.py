@@ -32,10 +32,11 @@ DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.02, "cited_chars@3"
 700 is the issue's limit on cited characters."""
 
 
-GATE_SETS = [PROJECT_ROOT / "benchmarks" / "data" / f"gate-{name}.json" for name in ("squad2", "squad11", "policyqa")]
+GATE_SETS = [PROJECT_ROOT / "benchmarks" / "data" / f"gate-{name}.json" for name in ("squad2", "squad11", "policyqa", "gap")]
 """The public question sets CI gates on besides the seed set: seeded samples of the *report*
-documents of SQuAD 2.0, SQuAD 1.1 and PolicyQA (``benchmarks/make_split.py --gate``; licences
-in ``benchmarks/data/README.md``)."""
+documents of SQuAD 2.0, SQuAD 1.1 and PolicyQA (``benchmarks/make_split.py --gate``), and of
+the gap sets of SQuAD 2.0 and 1.1 report articles (``benchmarks/make_gap_sets.py --gate``;
+licences in ``benchmarks/data/README.md``)."""
 
 DEFAULT_SET_LIMITS: dict[str, dict[str, float]] = {
     "gate-squad2": {"hit@1": 0.79, "hit@3": 0.86, "mrr": 0.82, "quote@1": 0.67, "answer_match": 0.83,

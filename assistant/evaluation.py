@@ -120,6 +120,9 @@ class EvalReport:
     """The documents the questions were asked of, by id (for the HTML report; not in the JSON)."""
     limits: dict[str, float] = field(default_factory=dict)
     """The gate's limit per metric (a floor, or a ceiling for lower-is-better metrics), if any."""
+    answerable_below: float | None = None
+    """The answerability threshold the answers were given with (``Settings.answer.answerable_below``
+    as resolved), for the abstention trade-off (:func:`assistant.metrics.abstention_tradeoff`)."""
 
     def to_dict(self) -> dict:
         """The JSON report: ``{"summary", "by_tag", "questions": [...]}``, citations in rank order."""
@@ -252,7 +255,8 @@ def run_eval(assistant, questions: Sequence[EvalQuestion], name: str = "question
     tags = sorted({t for q in questions for t in q.tags})
     by_tag = {t: summarise([r for r in results if t in r.question.tags]) for t in tags}
     documents = {d.doc_id: d for d in assistant.documents()}
-    return EvalReport(summarise(results), by_tag, results, k, name, list(skipped), documents)
+    threshold = getattr(getattr(assistant, "quotes", None), "answerable_below", None)
+    return EvalReport(summarise(results), by_tag, results, k, name, list(skipped), documents, answerable_below=threshold)
 
 
 def check_thresholds(summary: dict[str, float], fail_under: dict[str, float], fail_over: dict[str, float]) -> list[str]:

@@ -30,9 +30,13 @@ class SentenceLexicon:
 
     Two indexes are kept: one over sentences and one over *windows* (a sentence with its
     neighbours in the same document), so a pronoun's antecedent still counts.
+
+    With ``documents`` (the document id of each sentence), :meth:`in_document` tells which
+    terms a document holds anywhere, from a posting list per term (one int32 per sentence a
+    term occurs in).
     """
 
-    def __init__(self, sentences: Sequence[str], windows: Sequence[str]) -> None:
+    def __init__(self, sentences: Sequence[str], windows: Sequence[str], documents: Sequence[str] | None = None) -> None:
         import bm25s
         import Stemmer
 
@@ -40,8 +44,12 @@ class SentenceLexicon:
         self._stemmer = Stemmer.Stemmer("english")
         self._function_stems: frozenset[str] | None = None
         self.size = len(sentences)
-        self.sentences, self._df_s = self._index(sentences)
-        self.windows, self._df_w = self._index(windows)
+        self.sentences, self._df_s, postings = self._index(sentences)
+        self.windows, self._df_w, _ = self._index(windows)
+        self._postings = postings if documents is not None else {}
+        ids = {d: i for i, d in enumerate(dict.fromkeys(documents or ()))}
+        self._doc_ids = ids
+        self._doc_of = np.array([ids[d] for d in documents], dtype=np.int32) if documents is not None else np.zeros(0, np.int32)
 
     def _index(self, texts: Sequence[str]):
         bm25s = self._bm25s
@@ -49,11 +57,20 @@ class SentenceLexicon:
         index = bm25s.BM25(k1=0.0, b=0.0)
         index.index(tokens, show_progress=False)
         inverse = {i: t for t, i in tokens.vocab.items()}
-        df: dict[str, int] = {}
-        for ids in tokens.ids:
+        rows: dict[str, list[int]] = {}
+        for row, ids in enumerate(tokens.ids):
             for i in set(ids):
-                df[inverse[i]] = df.get(inverse[i], 0) + 1
-        return index, df
+                rows.setdefault(inverse[i], []).append(row)
+        df = {t: len(r) for t, r in rows.items()}
+        return index, df, {t: np.asarray(r, dtype=np.int32) for t, r in rows.items()}
+
+    def in_document(self, terms: Sequence[str], doc_id: str) -> frozenset[str]:
+        """The ``terms`` that some sentence of document ``doc_id`` holds (empty without
+        ``documents`` at construction, or for an unknown document)."""
+        d = self._doc_ids.get(doc_id)
+        if d is None:
+            return frozenset()
+        return frozenset(t for t in terms if (rows := self._postings.get(t)) is not None and bool(np.any(self._doc_of[rows] == d)))
 
     def terms(self, query: str) -> list[str]:
         """The query's distinct index terms (stemmed, stop words removed)."""

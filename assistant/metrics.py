@@ -149,3 +149,35 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     s["n_answerable"] = len(answerable)
     s["n_errors"] = sum(1 for r in results if r.error)
     return s
+
+
+def abstention_tradeoff(
+    answers: Sequence[tuple[bool, Answer]], used: float, thresholds: Sequence[float]
+) -> list[tuple[float, float, float]]:
+    """Abstention on unanswerable and false abstention on answerable questions had the
+    answerability threshold been each of ``thresholds`` instead of ``used``.
+
+    Args:
+        answers: ``(answerable, answer)`` per question, the answers given at threshold ``used``.
+        used: The threshold the answers were given with (probability in [0, 1]).
+        thresholds: The thresholds to price.
+
+    Returns:
+        ``[(threshold, abstention_accuracy, false_abstention)]``, NaN where a kind has no question.
+
+    A question abstains at threshold ``t`` when a check other than the model refused it (its
+    ``answerable_probability`` is None, or at least ``used`` while it abstained) or its
+    probability is under ``t``. Approximate below ``used``: the answer-type check, which runs
+    after the model, was never run on questions the model refused, so they count as answered.
+    """
+    rows = []
+    for answerable, a in answers:
+        p = a.answerable_probability
+        other = a.abstained and (p is None or p >= used)
+        rows.append((answerable, other, p))
+    out = []
+    for t in thresholds:
+        un = [other or (p is not None and p < t) for ok, other, p in rows if not ok]
+        fa = [other or (p is not None and p < t) for ok, other, p in rows if ok]
+        out.append((t, sum(un) / len(un) if un else math.nan, sum(fa) / len(fa) if fa else math.nan))
+    return out

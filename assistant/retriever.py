@@ -179,7 +179,7 @@ class PassageRetriever(BaseRetriever):
             " ".join(texts[j] for j in range(max(0, i - 1), min(len(texts), i + 2)) if docs[j] == docs[i])
             for i in range(len(texts))
         ]
-        self._lexicon = SentenceLexicon(texts, windows) if texts else None
+        self._lexicon = SentenceLexicon(texts, windows, docs) if texts else None
         self._speakers = [quoted_speakers(p.text) for p in passages]
         self.vocabulary = {fold(w) for p in passages for w in _WORD.findall(p.text)}
         self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)

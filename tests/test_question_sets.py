@@ -108,8 +108,10 @@ def test_cli_evaluates_a_squad_set_on_a_throwaway_index_scoped_per_document(assi
     f.write_text(json.dumps(squad("document")), encoding="utf-8")
     report = tmp_path / "r.json"
     before = [d.doc_id for d in assistant.documents()]
-    result = runner.invoke(app, ["eval", "--questions", str(f), "--report", str(report), "-q"])
+    page = tmp_path / "r.html"
+    result = runner.invoke(app, ["eval", "--questions", str(f), "--report", str(report), "--html", str(page), "-q"])
     assert result.exit_code == 0, result.output
+    assert "Abstention trade-off" in page.read_text(encoding="utf-8") and "in use (" in page.read_text(encoding="utf-8")
     data = json.loads(report.read_text(encoding="utf-8"))["sets"]["handbook"]
     assert data["summary"]["n_questions"] == 4 and data["skipped"] and "1 question(s) skipped" in result.output
     assert "handbook: no limits are set for this set, so it gates nothing" in result.output
@@ -135,3 +137,23 @@ def test_quote_at_1_and_alternatives_and_squad_normalisation():
     assert m["hit@1"] == 1.0 and m["quote@1"] == 0.0 and m["answer_match"] == 0.0
     assert normalize_answer("The “Broncos”, [2] won!") == "broncos won"
     assert question_metrics(q, Answer("?", "Denver Broncos", (), True), 5)["answer_match"] == 0.0  # an abstention says nothing
+
+
+def test_abstention_tradeoff_reprices_the_threshold():
+    from assistant.metrics import abstention_tradeoff
+
+    def answer(abstained, p):
+        return Answer("?", "", (), abstained, answerable_probability=p)
+
+    answers = [
+        (False, answer(True, 0.2)),    # unanswerable, refused by the model at 0.5
+        (False, answer(False, 0.7)),   # unanswerable, answered
+        (False, answer(True, None)),   # unanswerable, refused before the model (a name check)
+        (True, answer(False, 0.9)),    # answerable, answered
+        (True, answer(True, 0.8)),     # answerable, refused after the model (answer type)
+    ]
+    rows = {t: (un, fa) for t, un, fa in abstention_tradeoff(answers, 0.5, [0.0, 0.5, 0.75, 0.95])}
+    assert rows[0.0] == (pytest.approx(1 / 3), 0.5)
+    assert rows[0.5] == (pytest.approx(2 / 3), 0.5)
+    assert rows[0.75] == (1.0, 0.5)
+    assert rows[0.95] == (1.0, 1.0)
