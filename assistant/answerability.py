@@ -9,12 +9,14 @@ Two kinds of unanswerable question come close to the documents:
 * **SQuAD 2.0's adversarial questions** (Rajpurkar, Jia & Liang 2018), written against a
   paragraph to reuse its words: an entity swapped, an antonym, a negation the paragraph lacks.
 
-The decision is a logistic regression over :data:`FEATURES` of the question and the retrieved
-candidates, fitted by ``benchmarks/fit_answerability.py`` on the **fit** documents of the
-committed split (``benchmarks/data/split.json``): the gap question sets of
-``benchmarks/make_gap_sets.py`` (every other paragraph dropped, its questions kept as
-unanswerable when the kept half does not hold their answer) together with SQuAD 2.0's
-unanswerable questions, against the answerable questions of SQuAD 2.0, SQuAD 1.1 and PolicyQA.
+The decision reads features (:data:`FEATURE_DOCS`) of the question and the retrieved candidates
+with two logistic heads, one per kind (:data:`HEADS`), fitted by
+``benchmarks/fit_answerability.py`` on the **fit** documents of the committed split
+(``benchmarks/data/split.json``): ``near_miss`` on SQuAD 2.0's unanswerable questions, ``gap``
+on the gap question sets of ``benchmarks/make_gap_sets.py`` (every other paragraph dropped,
+its questions kept as unanswerable when the kept half does not hold their answer), each
+against the answerable questions of SQuAD 2.0, SQuAD 1.1 and PolicyQA. The answerable
+probability is the product of the two (a question is answerable when it is neither).
 It is stored in ``assistant/models/answerability.json`` with its provenance, SHA-256 and
 measured results (``assistant/models/ANSWERABILITY.md``). Its output is the probability that
 the question is answerable; the answerer abstains below ``Settings.answer.answerable_below``.
@@ -147,14 +149,12 @@ def features(e: Evidence) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class AnswerabilityModel:
-    """Logistic regression on standardised features: ``p = sigmoid(bias + sum(w * (x - mean) / scale))``.
+class Head:
+    """One logistic regression on standardised features: ``sigmoid(bias + sum(w * (x - mean) / scale))``.
 
     Attributes:
         features: the feature names, a subset of :data:`FEATURE_DOCS`, in weight order.
         weights, mean, scale: one value per feature. bias: the intercept.
-        threshold: the probability below which to abstain, chosen on the fit documents (the
-            default of ``Settings.answer.answerable_below``).
     """
 
     features: tuple[str, ...]
@@ -162,6 +162,35 @@ class AnswerabilityModel:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     bias: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        """The head's probability, in [0, 1], from :func:`features`' output."""
+        x = np.array([values[f] for f in self.features], dtype=np.float64)
+        z = self.bias + float(np.dot(self.weights, (x - np.array(self.mean)) / np.array(self.scale)))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def content(self) -> list:
+        return [list(self.features), list(self.weights), list(self.mean), list(self.scale), self.bias]
+
+
+HEADS = ("near_miss", "gap")
+"""The model's heads, one per kind of unanswerable question (module docstring): ``near_miss``
+is fitted on SQuAD 2.0's unanswerable questions against the answerable ones, ``gap`` on the
+SQuAD gap questions against the answerable ones."""
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Two logistic heads (:data:`HEADS`); the probability that the question is answerable is
+    their product (noisy-AND: answerable when it is neither a near miss nor a gap).
+
+    Attributes:
+        heads: name -> :class:`Head`, for every name of :data:`HEADS`.
+        threshold: the probability below which to abstain, chosen on the fit documents (the
+            default of ``Settings.answer.answerable_below``).
+    """
+
+    heads: dict[str, Head]
     threshold: float
 
     @classmethod
@@ -169,21 +198,25 @@ class AnswerabilityModel:
         """Read the fitted model and check it.
 
         Raises:
-            ModelError: one line naming the file: it is missing, not JSON, names a feature this
-                code does not compute, or its content does not match the SHA-256 it records
-                (``sha256`` of the weights, see :func:`content_sha256`; restore the file or
-                refit with ``python benchmarks/fit_answerability.py``).
+            ModelError: one line naming the file: it is missing, not JSON, lacks a head of
+                :data:`HEADS`, names a feature this code does not compute, or its content does
+                not match the SHA-256 it records (see :meth:`sha256`; restore the file or refit
+                with ``python benchmarks/fit_answerability.py``).
         """
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            names = tuple(raw["features"])
-            unknown = [f for f in names if f not in FEATURE_DOCS]
-            if unknown:
-                raise ValueError(f"unknown features {unknown}")
-            model = cls(names, tuple(map(float, raw["weights"])), tuple(map(float, raw["mean"])), tuple(map(float, raw["scale"])),
-                        float(raw["bias"]), float(raw["threshold"]))
-            if not len(names) == len(model.weights) == len(model.mean) == len(model.scale):
-                raise ValueError("features, weights, mean and scale differ in length")
+            heads = {}
+            for name in HEADS:
+                h = raw["heads"][name]
+                head = Head(tuple(h["features"]), tuple(map(float, h["weights"])), tuple(map(float, h["mean"])),
+                            tuple(map(float, h["scale"])), float(h["bias"]))
+                unknown = [f for f in head.features if f not in FEATURE_DOCS]
+                if unknown:
+                    raise ValueError(f"head {name!r} names unknown features {unknown}")
+                if not len(head.features) == len(head.weights) == len(head.mean) == len(head.scale):
+                    raise ValueError(f"head {name!r}: features, weights, mean and scale differ in length")
+                heads[name] = head
+            model = cls(heads, float(raw["threshold"]))
             expected = raw.get("sha256")
             if expected != model.sha256():
                 raise ValueError(f"its weights do not match the SHA-256 it records (expected {expected}, got {model.sha256()})")
@@ -195,16 +228,19 @@ class AnswerabilityModel:
             ) from None
 
     def sha256(self) -> str:
-        """SHA-256 of the model's content (features, weights, standardisation, bias, threshold)
-        as compact JSON: recorded in the file, checked at load, so an edited weight is caught."""
-        content = [list(self.features), list(self.weights), list(self.mean), list(self.scale), self.bias, self.threshold]
+        """SHA-256 of the model's content (each head's features, weights, standardisation and
+        bias, and the threshold) as compact JSON: recorded in the file, checked at load, so an
+        edited weight is caught."""
+        content = [[name, self.heads[name].content()] for name in HEADS] + [self.threshold]
         return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
     def probability(self, values: dict[str, float]) -> float:
-        """The probability, in [0, 1], that the question is answerable, from :func:`features`' output."""
-        x = np.array([values[f] for f in self.features], dtype=np.float64)
-        z = self.bias + float(np.dot(self.weights, (x - np.array(self.mean)) / np.array(self.scale)))
-        return 1.0 / (1.0 + math.exp(-z))
+        """The probability, in [0, 1], that the question is answerable, from :func:`features`'
+        output: the product of the heads' probabilities."""
+        p = 1.0
+        for head in self.heads.values():
+            p *= head.probability(values)
+        return p
 
 
 def evidence(

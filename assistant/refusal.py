@@ -30,8 +30,9 @@ MAX_PHRASE_WORDS = 4
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _BREAK = re.compile(r"[^\w\s'’-]")
+_AUXILIARY = r"(?:do|does|did|can|could|should|will|would|may|might|must|is|are|was|were)"
 _ASKING = re.compile(
-    r"\bhow\s+(?P<a>[^\W_]+)|\b(?:do|does|did|can|could|should|will|would|may|might|must)\s+"
+    rf"\bhow\s+(?!{_AUXILIARY}\b)(?P<a>[^\W_]+)|\b{_AUXILIARY}\s+"
     r"(?:i|we|you|they|he|she|it|one|someone|anyone|employees?|users?|staff)\s+(?P<b>[^\W_]+)",
     re.I,
 )

@@ -127,11 +127,16 @@ likely, a missing term or negation never more: without these bounds the fit lear
 coverage meant *unanswerable*) and refused seed questions whose sentence holds every word."""
 
 
-def trains_on(row: dict) -> bool:
-    """Whether a row is fitted on: every answerable question, SQuAD 2.0's unanswerable ones and
-    the SQuAD gap questions. PolicyQA's gap questions are measured only: a policy states one
-    practice in several paragraphs, so many of them are answered by the kept half (noisy labels)."""
-    return not (row["set"].startswith("policyqa") and row["set"].endswith("-gap") and row["label"] == 0)
+def trains_on(row: dict, head: str) -> bool:
+    """Whether a row is fitted on by ``head``: every answerable question (both heads); SQuAD
+    2.0's unanswerable questions (``near_miss``); the SQuAD gap questions (``gap``). PolicyQA's
+    gap questions are measured only: a policy states one practice in several paragraphs, so
+    many of them are answered by the kept half (noisy labels)."""
+    if row["label"] == 1:
+        return True
+    if head == "near_miss":
+        return not row["set"].endswith("-gap")
+    return row["set"].endswith("-gap") and not row["set"].startswith("policyqa")
 
 
 def matrix(rows: list[dict], names: tuple[str, ...] = FEATURES) -> tuple[np.ndarray, np.ndarray]:
@@ -204,31 +209,37 @@ def choose_threshold(rows: list[dict], p: np.ndarray, added_fa: float) -> float:
     return threshold
 
 
-def fit(rows: list[dict], added_fa: float, seed_note: str, seconds: float):
-    """Fit the model on ``rows`` (the fit documents' rows) and return ``(model, record)``."""
+def fit_head(rows: list[dict], head: str):
+    """One :class:`~assistant.answerability.Head` fitted on the rows :func:`trains_on` gives
+    it; features whose weight the bounds zero are left out. Returns ``(head, n_rows)``."""
     from sklearn.preprocessing import StandardScaler
 
-    from assistant.answerability import AnswerabilityModel
+    from assistant.answerability import Head
 
-    train = [r for r in rows if trains_on(r)]
+    train = [r for r in rows if trains_on(r, head)]
     X, y = matrix(train)
     scaler = StandardScaler().fit(X)
     weights, bias = fit_signed(scaler.transform(X), y)
-    keep = [i for i, w in enumerate(weights) if abs(w) > 1e-9]  # a zero weight reads nothing: leave its feature out
-    names = tuple(FEATURES[i] for i in keep)
-    model = AnswerabilityModel(names, tuple(round(float(weights[i]), 6) for i in keep), tuple(round(float(scaler.mean_[i]), 6) for i in keep),
-                               tuple(round(float(scaler.scale_[i]), 6) for i in keep), round(bias, 6), 0.0)
+    keep = [i for i, w in enumerate(weights) if abs(w) > 1e-9]
+    return Head(tuple(FEATURES[i] for i in keep), tuple(round(float(weights[i]), 6) for i in keep),
+                tuple(round(float(scaler.mean_[i]), 6) for i in keep), tuple(round(float(scaler.scale_[i]), 6) for i in keep),
+                round(bias, 6)), len(train)
+
+
+def fit(rows: list[dict], added_fa: float, seed_note: str, seconds: float):
+    """Fit both heads on ``rows`` (the fit documents' rows), choose the threshold, and return
+    ``(model, record)``: the model and its JSON record with provenance."""
+    from assistant.answerability import HEADS, AnswerabilityModel
+
+    fitted = {name: fit_head(rows, name) for name in HEADS}
+    model = AnswerabilityModel({name: head for name, (head, _) in fitted.items()}, 0.0)
     p = np.array([model.probability(r["features"]) for r in rows])
     threshold = choose_threshold(rows, p, added_fa)
-    model = AnswerabilityModel(model.features, model.weights, model.mean, model.scale, model.bias, threshold)
+    model = AnswerabilityModel(model.heads, threshold)
     at = per_set(rows, p, threshold)
-    counts = {name: sum(1 for r in train if r["set"] == name) for name in dict.fromkeys(r["set"] for r in train)}
     record = {
-        "features": list(model.features),
-        "weights": list(model.weights),
-        "mean": list(model.mean),
-        "scale": list(model.scale),
-        "bias": model.bias,
+        "heads": {name: {"features": list(h.features), "weights": list(h.weights), "mean": list(h.mean), "scale": list(h.scale),
+                         "bias": h.bias, "rows": n} for name, (h, n) in fitted.items()},
         "threshold": threshold,
         "sha256": model.sha256(),
         "fitted": {
@@ -237,11 +248,12 @@ def fit(rows: list[dict], added_fa: float, seed_note: str, seconds: float):
             "seconds": round(seconds),
             "seed": seed_note,
             "data": "fit documents of benchmarks/data/split.json, whole and as gap sets (benchmarks/make_gap_sets.py); "
-            "labels: answerable 1, SQuAD 2.0 unanswerable and SQuAD gap questions 0 (PolicyQA gap questions measured only)",
-            "questions": counts,
+            "labels: answerable 1; near_miss head: SQuAD 2.0 unanswerable 0; gap head: SQuAD gap questions 0 "
+            "(PolicyQA gap questions measured only)",
+            "questions": {name: sum(1 for r in rows if r["set"] == name) for name in dict.fromkeys(r["set"] for r in rows)},
             "candidates": list(FEATURES),
-            "estimator": "logistic regression, L2 C=1.0, sign-bounded weights (benchmarks/fit_answerability.py SIGNS), "
-            "standardised features; features whose weight the bounds zero are left out",
+            "estimator": "two logistic regressions (L2 C=1.0, sign-bounded weights: benchmarks/fit_answerability.py SIGNS, "
+            "standardised features; features whose weight the bounds zero are left out); probability = their product",
             "threshold_rule": f"highest (0.01 steps) adding at most {added_fa} false abstention on every fit set "
             "to what abstain_below and the checks of assistant.abstention refuse",
             "at_threshold": {k: {"false_abstention": round(fa, 4), "abstention_unanswerable": None if un is None else round(un, 4)} for k, (fa, un) in at.items()},
@@ -290,8 +302,10 @@ def main() -> None:
         rows = extract("fit", args.datasets, args.cache)
         _, record = fit(rows, args.added_fa, "none needed: deterministic (L-BFGS-B from zeros, no sampling)", time.perf_counter() - t0)
         MODEL_PATH.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH}: features {record['features']}, threshold {record['threshold']}")
-        print("weights (per standard deviation): " + ", ".join(f"{f} {w:+.3f}" for f, w in zip(record["features"], record["weights"])) + f", bias {record['bias']:+.3f}")
+        print(f"wrote {MODEL_PATH}: threshold {record['threshold']}")
+        for name, h in record["heads"].items():
+            print(f"{name} head ({h['rows']} rows), weights per standard deviation: "
+                  + ", ".join(f"{f} {w:+.3f}" for f, w in zip(h["features"], h["weights"])) + f", bias {h['bias']:+.3f}")
         print(f"on the fit documents: {record['fitted']['at_threshold']}")
     model = AnswerabilityModel.load()
     print("\nreporting documents (never read in fitting):")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.answerability import FEATURE_DOCS, MODEL_PATH, AnswerabilityModel, Candidate, evidence, features
+from assistant.answerability import FEATURE_DOCS, HEADS, MODEL_PATH, AnswerabilityModel, Candidate, evidence, features
 from assistant.lexical import idf
 from assistant.errors import ModelError
 
@@ -58,24 +58,34 @@ SIGNED = {"fused": 1, "similarity": 1, "coverage": 1, "margin": 1, "missing": -1
 
 def test_shipped_model_is_checked_and_its_weights_have_their_signs():
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    assert set(raw["features"]) <= set(FEATURE_DOCS) and len(raw["weights"]) == len(raw["features"])
-    assert raw["fitted"]["questions"], "the model records what it was fitted on"
+    assert set(raw["heads"]) == set(HEADS) and raw["fitted"]["questions"], "the model records what it was fitted on"
     model = AnswerabilityModel.load()
     assert 0.0 < model.threshold < 1.0
-    base = dict(zip(model.features, model.mean))
-    p = model.probability(base)
-    assert 0.0 < p < 1.0
-    for name, sign in SIGNED.items():
-        if name in model.features:
-            moved = model.probability({**base, name: base[name] + 0.5})
-            assert (moved >= p) if sign > 0 else (moved <= p), f"{name}: the weight has the wrong sign"
+    for name, head in model.heads.items():
+        assert set(head.features) <= set(FEATURE_DOCS) and len(head.weights) == len(head.features)
+        base = dict(zip(head.features, head.mean))
+        p = head.probability(base)
+        assert 0.0 < p < 1.0
+        for feature, sign in SIGNED.items():
+            if feature in head.features:
+                moved = head.probability({**base, feature: base[feature] + 0.5})
+                assert (moved >= p) if sign > 0 else (moved <= p), f"{name} head, {feature}: the weight has the wrong sign"
+
+
+def test_the_answerable_probability_is_the_product_of_the_heads():
+    model = AnswerabilityModel.load()
+    values = {f: 0.5 for f in FEATURE_DOCS}
+    product = 1.0
+    for head in model.heads.values():
+        product *= head.probability(values)
+    assert model.probability(values) == pytest.approx(product)
 
 
 @pytest.mark.parametrize(
     "content",
     [None, "not json", json.dumps({"features": ["fused"], "weights": [1], "mean": [0], "scale": [1], "bias": 0, "threshold": 0.5}),
-     json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "bias": 9.0}),
-     json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "features": ["no_such_feature"]})],
+     json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "threshold": 0.99}),
+     json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "heads": {}})],
 )
 def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
     """Missing, not JSON, or weights that do not match the recorded SHA-256: one line naming the file."""
@@ -86,7 +96,7 @@ def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
         AnswerabilityModel.load(path)
     message = str(err.value)
     assert "\n" not in message and str(path) in message and "fit_answerability.py" in message
-    if content and "sha256" in content and '"bias": 9.0' in content:
+    if content and "sha256" in content and '"threshold": 0.99' in content:
         assert "SHA-256" in message and json.loads(content)["sha256"] in message, "names the expected checksum"
 
 
