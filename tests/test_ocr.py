@@ -210,3 +210,49 @@ def test_answers_from_scans_cite_the_page_and_box_the_quoted_words(scan_assistan
     truth = span_boxes(source.source, source.text, lo + found.dest_start, lo + found.dest_end, reading.ocr)[original_page]
     for box in boxes[page]:
         assert max(_iou(box, t) for t in truth) >= 0.5, (box, truth)
+
+
+@pytest.fixture(scope="module")
+def scan_served(scan_assistant):
+    from conftest import ThreadedUvicorn, free_port
+
+    from ui.server import create_app
+
+    with ThreadedUvicorn(create_app(scan_assistant, scan_assistant.settings), free_port()) as running:
+        yield running.url
+
+
+@needs_tesseract
+def test_in_the_browser_a_scanned_page_shows_the_answer_boxed_on_its_image(scan_served):
+    """Through the chat in Debian's chromium (every non-local request blocked): the answer from
+    a scanned PDF cites its page, and its source view shows the page image with the quoted
+    words boxed. Screenshot: artifacts/source-scan.png."""
+    from test_browser import ARTIFACTS, CHROMIUM, ask_in, expect
+
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
+    import playwright.sync_api as playwright_api
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        blocked: list[str] = []
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(scan_served) else (blocked.append(route.request.url), route.abort())[1])
+        page = context.new_page()
+        page.goto(scan_served + "/", wait_until="load")
+        ask_in(page, "Which packages constitute the NHNC1?")
+        answer = page.locator("#chat .message-row").nth(1)
+        expect(answer).to_contain_text("Hydro Network")
+        expect(page.locator("#sources")).to_contain_text("p. 1")
+        with context.expect_page() as opened:
+            page.locator("#sources a.open").first.click()
+        view = opened.value
+        view.wait_for_load_state("load")
+        assert view.url.startswith(scan_served + "/sources/scanned.pdf?start=")
+        expect(view.locator('.page[data-page="1"] img')).to_be_visible()
+        assert view.evaluate("() => document.querySelector('.page img').naturalWidth") > 1000
+        expect(view.locator(".page .box#cited")).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        view.screenshot(path=str(ARTIFACTS / "source-scan.png"))
+        browser.close()
+    assert blocked == []
