@@ -154,6 +154,7 @@ def test_without_ocr_or_tesseract_the_scanned_pages_are_named_in_one_line_and_th
     assert err.value.reason == "no text layer" and "apt-get install tesseract-ocr" in str(err.value) and "\n" not in str(err.value)
 
 
+@needs_tesseract
 def test_jpeg_pdf_photo_is_not_text_but_its_caption_is(reading):
     doc = read(DATA / "jpeg.pdf", reading)
     assert doc.text.strip() == "A PDF with a JPEG image."

@@ -384,7 +384,8 @@ def assemble(path: Path, pages, unread: list[int], why: str, notes: list[str], n
     name = path.name
     if not text.strip() or len(unread) == n_pages:  # all scans, unread: a caption or two is not the document
         if unread:
-            raise Unreadable(path, "no text layer", f"{_pages(unread)} images with almost no text (a scan) and {why}; {_fix(why, name)}")
+            fix = "" if "install" in why else f"; {_fix(why, name)}"  # the install line is already in ``why``
+            raise Unreadable(path, "no text layer", f"{_pages(unread)} images with almost no text (a scan) and {why}{fix}")
         raise Unreadable(path, "empty", "it has no text to index")
     if unread:
         notes.append(f"{_pages(unread)} mostly images with little text and {why}; {_fix(why, name)}")
