@@ -168,14 +168,10 @@ def tessdata_dir(languages: tuple[str, ...]) -> str:
         import tesserocr
     except ImportError:
         raise OcrUnavailable(f"OCR needs tesserocr (pip install tesserocr) and Tesseract's data: {install_hint(languages)}") from None
-    default, _ = tesserocr.get_languages()
-    for folder in (default, *TESSDATA_DIRS):
+    default, _ = tesserocr.get_languages()  # the library's built-in folder ("./" in the PyPI wheel: not used)
+    for folder in (default if default and Path(default).is_absolute() else None, *TESSDATA_DIRS):
         if folder and all((Path(folder) / f"{lang}.traineddata").is_file() for lang in languages):
             return str(folder)
-    return _missing(languages)
-
-
-def _missing(languages: tuple[str, ...]) -> str:
     raise OcrUnavailable(f"Tesseract's {'+'.join(languages)} language data is not installed; install it with {install_hint(languages)}")
 
 
