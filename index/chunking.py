@@ -51,11 +51,13 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _CANNOT_START = re.compile(r"^[\s]*(?:[,;:)\]}”’»]|[a-z])")
 def _glued(text: str, prev: Span, span: Span) -> bool:
-    """A full stop with no space after it ends no sentence: ``v<major>.<minor>``, ``v3.2``,
-    ``example.com`` (the splitter cut "The release tag format is v<major>.<minor>, for
-    example v3.2." after "v<major>."). Only an ASCII full stop: Chinese and Japanese full stops
-    (。) are followed by no space by rule."""
-    return span[0] == prev[1] and text[prev[1] - 1] == "."
+    """A full stop inside a token ends no sentence: one followed, with no space, by a letter, a
+    digit, ``<``, ``_`` or ``/`` (``v<major>.<minor>``, ``v3.2``, ``example.com``; the splitter
+    cut "The release tag format is v<major>.<minor>, for example v3.2." after "v<major>.").
+    A bracket after it is a reference mark ("regions.[citation needed] After..."): still a
+    boundary, as before. Only an ASCII full stop: Chinese and Japanese full stops (。) are
+    followed by no space by rule."""
+    return span[0] == prev[1] and text[prev[1] - 1] == "." and (text[span[0]].isalnum() or text[span[0]] in "<_/")
 
 
 _PRONOUN_ATTRIBUTION = re.compile(
