@@ -18,6 +18,8 @@ in one run:
    indexed beside it as distractors.
 5. ``--libraries``: tesserocr against pytesseract (if installed) on the same images, one
    thread each (``OMP_THREAD_LIMIT=1`` for the tesseract binary) and with Debian's default.
+6. ``--parts long``: peak memory of a fresh process reading an 8-page and a 32-page scan
+   (100 dpi): pages are rendered a few at a time, so the peak should not grow with length.
 
 Usage: ``python benchmarks/ocr.py [--libraries] [--parts agreement,throughput,reindex,hit]
 [--repeats N] [--json out.json]``; about 2-3 minutes on 2 cores.
@@ -212,6 +214,35 @@ def libraries(scanned: Path) -> dict:
     return out
 
 
+_LONG_CHILD = """
+import resource, sys, time
+from pathlib import Path
+from index.readers.ocr import OcrOptions
+from index.readers.pdf import extract
+t0 = time.perf_counter()
+extracted, _, _ = extract(Path(sys.argv[1]), OcrOptions(dpi=int(sys.argv[2])))
+print(len(extracted.pages), round(time.perf_counter() - t0, 1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def long_scan(folder: Path, sizes: tuple[int, ...] = (8, 32), dpi: int = 100) -> dict:
+    """Peak memory (MB, max RSS of a fresh process) reading scans of ``sizes`` pages: a long scan
+    is never held in memory whole, so the peak should not grow with the page count."""
+    import subprocess
+
+    from pdfmaker import image_pdf, render_pages
+
+    pages = render_pages(BOOK, [1, 3, 5, 6], dpi=dpi)
+    out = {}
+    for n in sizes:
+        path = image_pdf(folder / f"long-{n}.pdf", [pages[i % len(pages)] for i in range(n)], dpi=dpi)
+        run = subprocess.run([sys.executable, "-c", _LONG_CHILD, str(path), str(dpi)], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+        n_pages, seconds, rss = run.stdout.split()
+        out[str(n)] = {"pages": int(n_pages), "seconds": float(seconds), "peak_rss_mb": int(rss)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scan-dpi", type=int, default=150)
@@ -250,6 +281,9 @@ def main() -> None:
         for row in result["hit_at_1"]["questions"]:
             print("  ", "HIT " if row["hit"] else "miss", row["question"], "->", row["answer"][:100].replace("\n", " "))
         floors["hit@1 >= 0.9"] = result["hit_at_1"]["hit@1"] >= 0.9
+    if "long" in parts:
+        result["long_scan"] = long_scan(folder)
+        print("long scan:", json.dumps(result["long_scan"]), flush=True)
     if args.libraries or "libraries" in parts:
         result["libraries"] = libraries(scanned)
         print("libraries:", json.dumps(result["libraries"]), flush=True)
