@@ -69,6 +69,7 @@ def test_scanned_pages_are_read_like_their_text_layer_and_a_blank_page_is_named(
         agreement = word_agreement(_text_layer(pdf, n), scanned.text[start:end])
         assert agreement >= 0.95, (pdf.name, n, agreement)  # the floor
     assert "Four packages constitute the NHNC1" in scanned.text
+    assert (scanned.pages[0][0] + scanned.text[slice(*scanned.pages[0])].index("2.1 LRS model"), "2.1 LRS model") in scanned.headings
     assert "the thirteen dollars a month" in scanned.text
     assert scanned.pages[2][0] == scanned.pages[2][1]  # the blank page has no text...
     assert scanned.notes == ("page 3 not indexed: OCR found no words on it (a blank page or a picture)",)  # ...and is named
