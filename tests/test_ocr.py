@@ -258,3 +258,13 @@ def test_in_the_browser_a_scanned_page_shows_the_answer_boxed_on_its_image(scan_
         view.screenshot(path=str(ARTIFACTS / "source-scan.png"))
         browser.close()
     assert blocked == []
+
+
+@needs_tesseract
+def test_the_page_view_of_a_scan_whose_ocr_cache_is_gone_says_what_to_do(scans, reading, scanned, tmp_path):
+    from ui.pdf_view import PageViewUnavailable, span_boxes
+
+    start, end = scanned.pages[0]
+    assert span_boxes(str(scans / "scanned.pdf"), scanned.text, start, end, reading.ocr)[1]
+    with pytest.raises(PageViewUnavailable, match="not in the OCR cache; run `assistant index` again"):
+        span_boxes(str(scans / "scanned.pdf"), scanned.text, start, end, OcrOptions(cache_dir=tmp_path / "empty-cache"))

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.readers.ocr import OcrOptions
+from index.readers.ocr import NOT_CACHED, OcrOptions
 from index.readers.pdf import PDFIUM_LOCK
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 """Files shown as pages with Pillow (the image readers' suffixes, :mod:`index.readers`)."""
+
+
+_NOT_CACHED_HINT = "the OCR results of its scanned pages are not in the OCR cache; run `assistant index` again to read them"
 
 MAX_IMAGE_PIXELS_WIDE = 1800
 """An image file's page is scaled down to at most this width for the page view (pixels)."""
@@ -45,14 +48,15 @@ class PageViewUnavailable(Exception):
 
 
 @lru_cache(maxsize=8)
-def _origin(path: str, mtime_ns: int, size: int, ocr: OcrOptions) -> tuple[str, tuple[tuple[int, int], ...], dict]:
+def _origin(path: str, mtime_ns: int, size: int, ocr: OcrOptions) -> tuple[str, tuple[tuple[int, int], ...], dict, bool]:
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         from index.readers.image import extract_image as extract
     else:
         from index.readers.pdf import extract
 
     extracted, origin, words = extract(Path(path), ocr)
-    return extracted.text, tuple(origin), words
+    uncached = any(NOT_CACHED in note for note in extracted.notes)
+    return extracted.text, tuple(origin), words, uncached
 
 
 def _view_options(ocr: OcrOptions | None) -> OcrOptions:
@@ -78,11 +82,15 @@ def _located(source: str, text: str, ocr: OcrOptions | None):
     path = Path(source)
     try:
         stat = path.stat()
-        stored, origin, words = _origin(str(path), stat.st_mtime_ns, stat.st_size, _view_options(ocr))
+        stored, origin, words, uncached = _origin(str(path), stat.st_mtime_ns, stat.st_size, _view_options(ocr))
     except OSError:
         raise PageViewUnavailable("the PDF is no longer at the path it was indexed from") from None
     except Exception as err:  # Unreadable and PDFium errors
+        if NOT_CACHED in str(err):
+            raise PageViewUnavailable(_NOT_CACHED_HINT) from None
         raise PageViewUnavailable(f"the PDF cannot be read now ({err})") from None
+    if stored != text and uncached:
+        raise PageViewUnavailable(_NOT_CACHED_HINT)
     if stored != text:
         raise PageViewUnavailable("the file changed since it was indexed; run `assistant index` again to see its pages")
     return origin, words

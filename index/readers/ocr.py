@@ -51,6 +51,9 @@ between 0 and 30, but among the words under 30 were "phenomenon", "LR_Element" a
 section number "2.1" (scored 7 to 54 by the resolution it was rendered at), without which
 "2.1 LRS model" is no section heading. No photo or blank test page gave a word at all."""
 
+NOT_CACHED = "its OCR results are not cached"
+"""Why pages are left unread with ``cache_only`` (the page view looks for it in the notes)."""
+
 OCR_FORMAT = 2
 """Version of what is cached for a page; part of every cache key (2: every word, whatever its confidence)."""
 
@@ -265,7 +268,12 @@ def cached_page(key: str, options: OcrOptions) -> OcrPage | None:
     if cache is None:
         return None
     text = cache.get(key)
-    return _from_json(text) if text is not None else None
+    if text is None:
+        return None
+    try:
+        return _from_json(text)
+    except (ValueError, KeyError, TypeError):  # a damaged entry: read the page again
+        return None
 
 
 @dataclass
@@ -301,7 +309,7 @@ def ocr_pages(jobs: list[PageJob], options: OcrOptions, label: str = "OCR") -> O
     if not todo:
         return run
     if options.cache_only:  # the page view: those pages read as when OCR could not run
-        run.unavailable = "its OCR results are not cached"
+        run.unavailable = NOT_CACHED
         return run
     try:
         tessdata_dir(tuple(options.languages))
