@@ -268,3 +268,19 @@ def test_the_page_view_of_a_scan_whose_ocr_cache_is_gone_says_what_to_do(scans, 
     assert span_boxes(str(scans / "scanned.pdf"), scanned.text, start, end, reading.ocr)[1]
     with pytest.raises(PageViewUnavailable, match="not in the OCR cache; run `assistant index` again"):
         span_boxes(str(scans / "scanned.pdf"), scanned.text, start, end, OcrOptions(cache_dir=tmp_path / "empty-cache"))
+
+
+@needs_tesseract
+def test_a_multipage_tiff_is_one_page_per_frame_and_bad_images_are_refused_in_one_line(tmp_path, reading):
+    fax = render_pages(BOOK, [5], dpi=100)[0]
+    fax.save(tmp_path / "fax.tif", save_all=True, append_images=[Image.new("L", fax.size, 255)], compression="tiff_deflate")
+    doc = read(tmp_path / "fax.tif", reading)
+    assert doc.format == "image" and len(doc.pages) == 2 and "siege guns" in doc.text
+    assert doc.notes == ("page 2 not indexed: OCR found no words on it (a blank page or a picture)",)
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    with pytest.raises(Unreadable) as err:
+        read(tmp_path / "broken.jpg", reading)
+    assert err.value.reason == "corrupt" and "broken.jpg" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(Unreadable) as err:
+        read(tmp_path / "fax.tif", ReadOptions(ocr=OcrOptions(enabled=False)))
+    assert err.value.reason == "no text layer" and "pages 1 and 2 are" in str(err.value) and "OCR is off" in str(err.value)
