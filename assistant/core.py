@@ -175,6 +175,7 @@ class Assistant:
             prune=prune,
             progress=progress,
             embed_passages=self.settings.index.embed_passages,
+            reading=self.settings.reading(),
         )
         self.refresh_index(wait=True)
         return report

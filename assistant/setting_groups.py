@@ -63,7 +63,7 @@ class IndexSettings(BaseModel):
     )
     documents: PathList = Field(
         default_factory=_default_documents,
-        description="Files or folders of .txt/.md/.html/.pdf/.docx documents to index (paths; default the shipped seeds/).",
+        description="Files or folders of .txt/.md/.html/.pdf/.docx/.png/.jpg/.tif documents to index (paths; default the shipped seeds/).",
     )
     chroma_url: str | None = Field(
         default=None, description="http://host:port of a `chroma run` server; when set, used instead of data_dir."
@@ -116,6 +116,20 @@ class IndexSettings(BaseModel):
         le=600.0,
         description="How long to wait for another process's lock on the embedded store before failing (seconds).",
     )
+    ocr: bool = Field(
+        default=True,
+        description="Read scanned PDF pages and image files (.png/.jpg/.tif) by OCR (Tesseract: `apt-get install "
+        "tesseract-ocr tesseract-ocr-eng`). Off, scanned pages are named at indexing and left out.",
+    )
+    ocr_languages: TextList = Field(
+        default_factory=lambda: ["eng"],
+        min_length=1,
+        description="Tesseract language packs OCR reads with (codes, e.g. `eng` or `eng,deu`; each needs Debian's "
+        "tesseract-ocr-<code>). Changing them runs OCR again on scanned pages.",
+    )
+    ocr_workers: int = Field(
+        default=0, ge=0, le=64, description="Pages OCR reads at once (count; 0 = one per CPU core)."
+    )
 
     @field_validator("documents", mode="before")
     @classmethod
@@ -124,10 +138,23 @@ class IndexSettings(BaseModel):
             return _default_documents()
         return value
 
+    @field_validator("ocr_languages")
+    @classmethod
+    def _language_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not code.replace("_", "").isalnum():
+                raise ValueError(f"{code!r} is not a Tesseract language code (letters, digits and _, e.g. eng, chi_sim)")
+        return value
+
     @property
     def store_path(self) -> Path:
         """Folder of the embedded Chroma store inside ``data_dir``."""
         return self.data_dir / "chroma"
+
+    @property
+    def ocr_cache_path(self) -> Path:
+        """Folder of the OCR cache inside ``data_dir`` (one entry per scanned page, by content)."""
+        return self.data_dir / "ocr-cache"
 
 
 class RetrievalSettings(BaseModel):

@@ -41,6 +41,7 @@ from assistant.setting_groups import (
 if TYPE_CHECKING:
     from index.chunking import ChunkingConfig
     from index.embedder import Embedder
+    from index.readers import ReadOptions
     from index.store import ChromaStore
 
 __all__ = [
@@ -210,6 +211,16 @@ class Settings(BaseSettings):
         return make_embedder(
             index.embedding_backend, index.model_path, index.data_dir / "models", index.embedding_precision, index.query_embedding
         )
+
+    def reading(self) -> ReadOptions:
+        """How files are read: OCR on or off (``index.ocr``), its languages and workers, and its
+        cache in ``index.data_dir/ocr-cache`` (:class:`index.readers.ReadOptions`)."""
+        from index.readers import ReadOptions
+        from index.readers.ocr import OcrOptions
+
+        index = self.index
+        ocr = OcrOptions(index.ocr, tuple(index.ocr_languages), index.ocr_cache_path, index.ocr_workers)
+        return ReadOptions(ocr=ocr)
 
     def chunking(self) -> ChunkingConfig:
         """How documents are cut into passages (``index.chunk_max_chars``; the rest are the defaults)."""

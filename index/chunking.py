@@ -50,6 +50,16 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 """``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
 
 _CANNOT_START = re.compile(r"^[\s]*(?:[,;:)\]}”’»]|[a-z])")
+def _glued(text: str, prev: Span, span: Span) -> bool:
+    """A full stop inside a token ends no sentence: one followed, with no space, by a letter, a
+    digit, ``<``, ``_`` or ``/`` (``v<major>.<minor>``, ``v3.2``, ``example.com``; the splitter
+    cut "The release tag format is v<major>.<minor>, for example v3.2." after "v<major>.").
+    A bracket after it is a reference mark ("regions.[citation needed] After..."): still a
+    boundary, as before. Only an ASCII full stop: Chinese and Japanese full stops (。) are
+    followed by no space by rule."""
+    return span[0] == prev[1] and text[prev[1] - 1] == "." and (text[span[0]].isalnum() or text[span[0]] in "<_/")
+
+
 _PRONOUN_ATTRIBUTION = re.compile(
     r"\b(?:(?:he|she|they)\s+(?:adds|added|says|said|recalls|recalled|argues|argued|notes|noted|continues|continued|explains|explained|warns|warned)"
     r"|(?:adds|added|says|said|recalls|argues|notes|continues|explains|warns)\s+(?:he|she|they))\b",
@@ -156,7 +166,7 @@ def split_sentences(text: str, language: str = "en", max_sentence_chars: int = 9
             span = _trim(text, line_start + b["start_index"], line_start + b["end_index"])
             if span is None:
                 continue
-            if pieces and _CANNOT_START.match(text[span[0] : span[1]]):
+            if pieces and (_CANNOT_START.match(text[span[0] : span[1]]) or _glued(text, pieces[-1], span)):
                 pieces[-1] = (pieces[-1][0], span[1])
             else:
                 pieces.append(span)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import DocumentsError
-from index.readers import SUPPORTED_SUFFIXES, Unreadable, read, reader_for
+from index.readers import SUPPORTED_SUFFIXES, ReadOptions, Unreadable, read, reader_for
 from index.readers.text import html_to_text, strip_trailing_widget, title_of
 from index.types import Document
 
@@ -58,12 +58,13 @@ class Skip:
     message: str
 
 
-def load_document(path: Path, doc_id: str | None = None) -> Document:
+def load_document(path: Path, doc_id: str | None = None, options: ReadOptions | None = None) -> Document:
     """Read one file into a cleaned :class:`Document` with its reader (see :mod:`index.readers`).
 
     Args:
         path: The file.
         doc_id: Id to give it; defaults to the file name.
+        options: How to read it (OCR; default :class:`~index.readers.ReadOptions`).
 
     Returns:
         The document; ``text`` is the stored text, ``format``/``pages``/``headings``/``blocks``
@@ -73,7 +74,7 @@ def load_document(path: Path, doc_id: str | None = None) -> Document:
         Unreadable: the file cannot be indexed (unsupported type, encrypted, not UTF-8, ...).
         DocumentsError: it cannot be read at all.
     """
-    return _document(path, doc_id or path.name, read(path))
+    return _document(path, doc_id or path.name, read(path, options))
 
 
 def _document(path: Path, doc_id: str, extracted) -> Document:
@@ -119,8 +120,9 @@ def discover(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     return [(i, f) for i, f in _files(list(paths)) if f.suffix.lower() in SUPPORTED_SUFFIXES]
 
 
-def load_all(paths: Iterable[Path]) -> tuple[list[Document], list[Skip]]:
-    """Load every file under ``paths``: ``(documents, skipped)``, both sorted by ``doc_id``.
+def load_all(paths: Iterable[Path], options: ReadOptions | None = None) -> tuple[list[Document], list[Skip]]:
+    """Load every file under ``paths`` with ``options`` (OCR; default
+    :class:`~index.readers.ReadOptions`): ``(documents, skipped)``, both sorted by ``doc_id``.
 
     Every file that is not indexed is in ``skipped`` with its reason: an unsupported type, a
     file its reader refuses (encrypted PDF, no text layer, not UTF-8, ...), or an empty text.
@@ -135,7 +137,7 @@ def load_all(paths: Iterable[Path]) -> tuple[list[Document], list[Skip]]:
     skipped: list[Skip] = []
     for doc_id, file in _files(paths):
         try:
-            extracted = reader_for(file)(file)
+            extracted = reader_for(file)(file, options)
         except Unreadable as err:
             skipped.append(Skip(doc_id, str(file), err.reason, f"{doc_id}: {err.reason}; {err.hint}"))
             continue

@@ -111,6 +111,11 @@ class PackagedModel:
 
     def _pooling_modes(self, folder: str) -> list[str]:
         cfg = self._config(f"{folder}/config.json") if folder else {"pooling_mode_mean_tokens": True}
+        mode = cfg.get("pooling_mode")  # sentence-transformers 6 writes "pooling_mode": "mean" (or a list)
+        if isinstance(mode, str):
+            return [mode]
+        if isinstance(mode, list) and all(isinstance(m, str) for m in mode) and mode:
+            return list(mode)
         names = [k.removeprefix("pooling_mode_").removesuffix("_tokens").removesuffix("_token") for k, v in cfg.items() if k.startswith("pooling_mode_") and v is True]
         return names or ["mean"]
 
@@ -133,9 +138,38 @@ class PackagedModel:
 
     @cached_property
     def max_tokens(self) -> int:
-        """Word pieces read before truncation, without ``[CLS]``/``[SEP]``: 256 - 2 = 254 for all-MiniLM-L6-v2
-        (``max_seq_length`` of ``sentence_bert_config.json``)."""
-        return int(self._config("sentence_bert_config.json")["max_seq_length"]) - 2
+        """Word pieces read before truncation, without ``[CLS]``/``[SEP]``: 256 - 2 = 254 for all-MiniLM-L6-v2.
+
+        The limit is ``max_seq_length`` of ``sentence_bert_config.json``. A folder written by
+        ``SentenceTransformer.save`` of sentence-transformers 6 leaves it out; then, as that
+        library's ``Transformer`` module does, it is the smaller of the model's
+        ``max_position_embeddings`` (``config.json``) and the tokenizer's ``model_max_length``
+        (``tokenizer_config.json``; 256 for all-MiniLM-L6-v2).
+
+        Raises:
+            ModelError: no limit is stated anywhere (one line naming the files).
+        """
+        length = self._optional("sentence_bert_config.json").get("max_seq_length")
+        if not isinstance(length, int):
+            stated = [
+                self._optional("config.json").get("max_position_embeddings"),
+                self._optional("tokenizer_config.json").get("model_max_length"),
+            ]
+            limits = [v for v in stated if isinstance(v, int) and 0 < v < 1_000_000]  # transformers writes 1e30 for "no limit"
+            if not limits:
+                raise ModelError(
+                    f"{self.model_dir} states no input length (max_seq_length in sentence_bert_config.json, "
+                    "max_position_embeddings in config.json or model_max_length in tokenizer_config.json); add one of them."
+                )
+            length = min(limits)
+        return int(length) - 2
+
+    def _optional(self, name: str) -> dict:
+        """``name``'s JSON object, or ``{}`` when the file is missing or is not an object."""
+        if not (self.model_dir / name).is_file():
+            return {}
+        data = self._config(name)
+        return data if isinstance(data, dict) else {}
 
     @cached_property
     def tokenizer(self):

@@ -35,6 +35,7 @@ from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
 from index.loader import Skip, load_all
+from index.readers import ReadOptions
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore
 from index.store_writer import StoreWriter, writer_for
@@ -178,6 +179,7 @@ def build_index(
     prune: bool = False,
     progress: bool = True,
     embed_passages: bool = True,
+    reading: ReadOptions | None = None,
 ) -> IndexReport:
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
@@ -191,6 +193,9 @@ def build_index(
         prune: Remove indexed documents whose source file no longer exists.
         progress: Show tqdm progress bars (rate and ETA) on stderr.
         embed_passages: Run the model on whole passages too (default), instead of averaging sentence vectors.
+        reading: How files are read (OCR of scanned pages: on/off, languages, cache); default
+            :class:`~index.readers.ReadOptions` (OCR on, English, no cache). With ``progress``,
+            OCR shows a bar per file (pages).
 
     Returns:
         An :class:`IndexReport`; ``rebuilt`` is False when the index already matched.
@@ -207,7 +212,9 @@ def build_index(
     if chunking.max_tokens > embedder.max_tokens:
         chunking = replace(chunking, max_tokens=embedder.max_tokens)
     paths = list(paths)
-    documents, skipped = load_all(paths) if paths else ([], [])  # no paths: re-check what is indexed
+    reading = reading or ReadOptions()
+    reading = replace(reading, ocr=replace(reading.ocr, progress=progress))
+    documents, skipped = load_all(paths, reading) if paths else ([], [])  # no paths: re-check what is indexed
     read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
     if not rebuild:  # decided without the writer lock: a reader, or a read-only store, stops here

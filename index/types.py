@@ -39,9 +39,9 @@ class Document:
         source: Absolute path of the file it came from.
         sha256: Hex SHA-256 of ``text`` encoded as UTF-8; changes whenever the content does.
         format: The reader that made ``text`` (``"text"``, ``"markdown"``, ``"html"``,
-            ``"pdf"``, ``"docx"``; see :mod:`index.readers`).
-        pages: PDF: the character span of each page in ``text``, page 1 first (empty for
-            other formats). Spans are in order and do not overlap; the characters between
+            ``"pdf"``, ``"docx"``, ``"image"``; see :mod:`index.readers`).
+        pages: PDF and image files (one page per frame): the character span of each page in
+            ``text``, page 1 first (empty for other formats). Spans are in order and do not overlap; the characters between
             two pages are the separator (a line break).
         headings: Where sections start, in order (see :data:`Heading`); empty when the
             format has no headings or the document uses none.

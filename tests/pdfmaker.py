@@ -37,3 +37,22 @@ def report_pages(n: int, body: list[str]) -> list[list[tuple[str, float, float, 
         lines.append((f"Page {p} of {n}", 500, 30, 9))
         pages.append(lines)
     return pages
+
+
+def render_pages(pdf: Path, numbers: list[int], dpi: int = 150):
+    """Pages ``numbers`` (1-based) of ``pdf`` rendered in grey at ``dpi`` by PDFium: what a scanner gives."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return [doc[n - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L") for n in numbers]
+    finally:
+        doc.close()
+
+
+def image_pdf(path: Path, images: list, dpi: int = 150) -> Path:
+    """Write ``path``: an image-only PDF (no text layer, like a scan), one page per PIL image,
+    each page as large as its image at ``dpi`` (Pillow's PDF writer). Returns ``path``."""
+    first, *rest = images
+    first.save(path, format="PDF", save_all=True, append_images=rest, resolution=float(dpi))
+    return path

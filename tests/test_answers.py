@@ -240,3 +240,10 @@ def test_a_documents_own_question_is_never_the_answer_the_line_after_it_is(tmp_p
     c = got.citations[0]
     s, e = c.highlights[0]
     assert answer in c.passage.text[s - c.passage.start : e - c.passage.start]  # the highlighted sentence is the answer
+
+
+def test_the_answer_quotes_a_version_pattern_whole(tmp_path, embedder):
+    release = "Releases\n\nThe release tag format is v<major>.<minor>, for example v3.2. Tags are signed by the release manager.\n"
+    a = _assistant_over(tmp_path, embedder, {"release.md": release})
+    answer = a.ask("What is the release tag format?")
+    assert "The release tag format is v<major>.<minor>, for example v3.2." in answer.text, answer.text

@@ -118,3 +118,14 @@ def test_loader_titles_and_ids(tmp_path, article):
     (tmp_path / "notes.md").write_text("# My notes\nSome text.", encoding="utf-8")
     doc = load_document(tmp_path / "notes.md")
     assert doc.doc_id == "notes.md" and doc.title == "My notes"
+
+
+def test_a_full_stop_inside_a_token_ends_no_sentence():
+    text = "The release tag format is v<major>.<minor>, for example v3.2. Mirrors live at files.example.org. Tags are signed."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The release tag format is v<major>.<minor>, for example v3.2.",
+        "Mirrors live at files.example.org.",
+        "Tags are signed.",
+    ]
+    japanese = "今日は晴れ。明日は雨。"  # no space after 。 by rule: still two sentences
+    assert len(split_sentences(japanese, language="ja")) == 2

@@ -61,7 +61,7 @@ def test_missing_documents_folder(tmp_path, monkeypatch):
     assert "does not exist" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["index", str(tmp_path / "empty")])
-    assert result.exit_code == 1 and "No .txt/.md/.markdown/.html/.htm/.pdf/.docx documents" in result.stderr
+    assert result.exit_code == 1 and "No .txt/.md/.markdown/.html/.htm/.pdf/.docx/.png/.jpg/.jpeg/.tif/.tiff documents" in result.stderr
 
 
 def test_index_is_a_no_op_when_nothing_changed():

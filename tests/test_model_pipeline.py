@@ -86,3 +86,38 @@ def test_a_dense_head_is_detected_in_one_line_and_rebuild_works(tmp_path, embedd
     r = _cli("ask", QUESTION, env={**env, "ASSISTANT_EMBEDDING_BACKEND": "onnx-int8"})
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 1 and len(lines) == 1 and "Dense" in lines[0] and "torch" in lines[0], r.stderr[-2000:]
+
+
+def _saved_by_sentence_transformers_6(folder: Path) -> Path:
+    """The packaged model as ``SentenceTransformer.save`` of sentence-transformers 6 writes it:
+    no ``max_seq_length`` in sentence_bert_config.json, ``model_max_length`` 256 in
+    tokenizer_config.json, pooling as ``"pooling_mode": "mean"`` (weights linked, not copied;
+    the configs written as that version writes them)."""
+    src = packaged_model_path()
+    folder.mkdir()
+    for f in src.iterdir():
+        if f.is_file():
+            (folder / f.name).symlink_to(f)
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"embedding_dimension": 384, "pooling_mode": "mean", "include_prompt": True}))
+    tokenizer = json.loads((src / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").unlink()  # save() writes the running limit (256) as the tokenizer's
+    (folder / "tokenizer_config.json").write_text(json.dumps({**tokenizer, "model_max_length": 256}))
+    (folder / "sentence_bert_config.json").unlink()
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"transformer_task": "feature-extraction", "module_output_name": "token_embeddings"}))
+    return folder
+
+
+def test_a_folder_without_max_seq_length_takes_the_tokenizers_limit(tmp_path):
+    from index.errors import ModelError
+    from index.packaged_model import PackagedModel
+
+    model = PackagedModel(_saved_by_sentence_transformers_6(tmp_path / "st6"), verify=True)
+    assert model.max_tokens == 254  # min(512 positions, 256 tokenizer limit) - [CLS] - [SEP]: the packaged model's own
+    assert model.pipeline is None and model.name == "sentence-transformers/all-MiniLM-L6-v2"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.json").write_text(json.dumps({"hidden_size": 384}))
+    with pytest.raises(ModelError) as err:
+        PackagedModel(bare, verify=False).max_tokens
+    assert "states no input length" in str(err.value) and "\n" not in str(err.value)

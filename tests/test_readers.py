@@ -30,7 +30,7 @@ def report():
 
 
 def test_every_format_has_a_reader():
-    assert {".txt", ".md", ".html", ".htm", ".pdf", ".docx"} <= set(READERS)
+    assert {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".png", ".jpg", ".tif"} <= set(READERS)
 
 
 def test_report_keeps_its_19_pages_and_the_sentence_lies_on_page_6(report):
@@ -82,9 +82,12 @@ def test_encrypted_pdf_is_refused_in_one_line():
     assert "crazyones-encrypted-256.pdf" in str(err.value) and "password" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_image_only_page_says_it_needs_ocr():
+def test_image_only_page_with_ocr_off_says_it_needs_ocr():
+    from index.readers import ReadOptions
+    from index.readers.ocr import OcrOptions
+
     with pytest.raises(Unreadable) as err:
-        read(DATA / "jpeg.pdf")
+        read(DATA / "jpeg.pdf", ReadOptions(ocr=OcrOptions(enabled=False)))
     assert err.value.reason == "no text layer" and "OCR" in str(err.value) and "jpeg.pdf" in str(err.value)
 
 
@@ -210,6 +213,9 @@ def test_html_headings_become_sections(tmp_path):
 
 
 def test_a_folder_reports_every_skip_and_loads_the_rest(tmp_path):
+    from index.readers import ReadOptions
+    from index.readers.ocr import OcrOptions
+
     for name in ("crazyones-encrypted-256.pdf", "jpeg.pdf", "GeoBase_NHNC1_Data_Model_UML_EN.pdf"):
         (tmp_path / name).write_bytes((DATA / name).read_bytes())
     (tmp_path / "notes.txt").write_text("Notes\n\nThe boiler is serviced in May.\n", encoding="utf-8")
@@ -217,7 +223,7 @@ def test_a_folder_reports_every_skip_and_loads_the_rest(tmp_path):
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
     _docx(tmp_path / "handbook.docx")
-    docs, skipped = load_all([tmp_path])
+    docs, skipped = load_all([tmp_path], ReadOptions(ocr=OcrOptions(enabled=False)))  # OCR: tests/test_ocr.py
     assert [d.doc_id for d in docs] == ["GeoBase_NHNC1_Data_Model_UML_EN.pdf", "handbook.docx", "notes.txt"]
     reasons = {s.doc_id: s.reason for s in skipped}
     assert reasons == {
@@ -226,6 +232,6 @@ def test_a_folder_reports_every_skip_and_loads_the_rest(tmp_path):
         "empty.md": "empty",
         "jpeg.pdf": "no text layer",
         "latin1.txt": "not UTF-8",
-        "photo.png": "unsupported type",
+        "photo.png": "corrupt",  # an image file is read by OCR; this one is six bytes of a PNG header
     }
     assert all(s.message.startswith(s.doc_id + ": ") and "\n" not in s.message for s in skipped)

@@ -68,7 +68,7 @@ def _assistant(settings, progress: bool = True):
 @friendly
 def index(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md/.html/.pdf/.docx documents to add or update (default: settings).")
+        Optional[list[Path]], typer.Argument(help="Files or folders of .txt/.md/.html/.pdf/.docx/.png/.jpg/.tif documents to add or update (default: settings).")
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Embed every document again even if nothing changed.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove indexed documents whose file no longer exists.")] = False,
@@ -78,9 +78,10 @@ def index(
     """Add or update documents: read -> passages -> embeddings -> Chroma (the index's own path:
     no retriever, reader or language model is loaded).
 
-    Reads .txt, .md, .html, .pdf and .docx files; every other file, and every file that cannot
-    be read (encrypted PDF, no text layer, not UTF-8, empty...), is listed with its reason and
-    the rest is indexed. Unchanged files are skipped (by content hash), changed ones replaced;
+    Reads .txt, .md, .html, .pdf and .docx files, and scanned pages and .png/.jpg/.tif images by
+    OCR (cached per page; ASSISTANT_INDEX__OCR=false turns it off); every other file, and every
+    file that cannot be read (encrypted PDF, no text, not UTF-8, empty...), is listed with its
+    reason and the rest is indexed. Unchanged files are skipped (by content hash), changed ones replaced;
     documents indexed earlier from other paths are kept. A new build is written and becomes
     active only when complete, so questions keep being answered meanwhile.
     """
@@ -90,7 +91,8 @@ def index(
     store = settings.open_store()
     todo = paths_to_index(store, settings.index.documents, explicit="documents" in settings.index.model_fields_set)
     report = build_index(
-        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet, embed_passages=settings.index.embed_passages
+        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet,
+        embed_passages=settings.index.embed_passages, reading=settings.reading(),
     )
     typer.echo(report.describe())
     if strict and report.skipped:

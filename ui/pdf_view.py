@@ -1,10 +1,13 @@
-"""A cited span on its PDF page: the page rendered locally by PDFium, and the span's boxes.
+"""A cited span on its page: the page rendered locally (PDFium for a PDF, Pillow for an image
+file), and the span's boxes.
 
 The stored text of a PDF is made by :func:`index.readers.pdf.extract`, which also says, for
-each character, which PDFium character of which page it came from. Re-reading the file
-gives that map again; when the text it gives is not the stored text (the file changed since
-it was indexed), there is no page view and the caller shows the text instead. Nothing in
-the PDF is executed (no form environment, so no JavaScript) and nothing is fetched.
+each character, which PDFium character of which page it came from, or which OCR word's box
+(scanned pages, image files: :func:`index.readers.image.extract_image`). Re-reading the file
+gives that map again, OCR results from the cache only (the page view never runs OCR); when
+the text it gives is not the stored text (the file changed since it was indexed), there is
+no page view and the caller shows the text instead. Nothing in the PDF is executed (no form
+environment, so no JavaScript) and nothing is fetched.
 """
 
 from __future__ import annotations
@@ -14,7 +17,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from index.readers.ocr import NOT_CACHED, OcrOptions
 from index.readers.pdf import PDFIUM_LOCK
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+"""Files shown as pages with Pillow (the image readers' suffixes, :mod:`index.readers`)."""
+
+
+_NOT_CACHED_HINT = "the OCR results of its scanned pages are not in the OCR cache; run `assistant index` again to read them"
+
+MAX_IMAGE_PIXELS_WIDE = 1800
+"""An image file's page is scaled down to at most this width for the page view (pixels)."""
 
 RENDER_SCALE = 2.0
 """Pixels per PDF point of a rendered page (2.0 = 144 dpi: sharp on high-density screens)."""
@@ -35,47 +48,75 @@ class PageViewUnavailable(Exception):
 
 
 @lru_cache(maxsize=8)
-def _origin(path: str, mtime_ns: int, size: int) -> tuple[str, tuple[tuple[int, int], ...]]:
-    from index.readers.pdf import extract
+def _origin(path: str, mtime_ns: int, size: int, ocr: OcrOptions) -> tuple[str, tuple[tuple[int, int], ...], dict, bool]:
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        from index.readers.image import extract_image as extract
+    else:
+        from index.readers.pdf import extract
 
-    extracted, origin = extract(Path(path))
-    return extracted.text, tuple(origin)
+    extracted, origin, words = extract(Path(path), ocr)
+    uncached = any(NOT_CACHED in note for note in extracted.notes)
+    return extracted.text, tuple(origin), words, uncached
 
 
-def origin_map(source: str, text: str) -> tuple[tuple[int, int], ...]:
-    """``(page, PDFium char index)`` for every character of the stored ``text`` of the PDF ``source``.
+def _view_options(ocr: OcrOptions | None) -> OcrOptions:
+    """``ocr`` for the page view: the cache only, never a run of OCR, no progress bar."""
+    from dataclasses import replace
+
+    return replace(ocr or OcrOptions(), cache_only=True, progress=False)
+
+
+def origin_map(source: str, text: str, ocr: OcrOptions | None = None) -> tuple[tuple[int, int], ...]:
+    """``(page, index)`` for every character of the stored ``text`` of the PDF or image
+    ``source`` (index: PDFium char index, -1 separator, ``-2 - w`` OCR word ``w``; see
+    :func:`index.readers.pdf.extract`). ``ocr``: the index's OCR options (its cache and
+    languages); OCR results are read from the cache only.
 
     Raises:
-        PageViewUnavailable: the file is gone, unreadable, or no longer gives ``text``.
+        PageViewUnavailable: the file is gone, unreadable, not OCR'd yet, or no longer gives ``text``.
     """
+    return _located(source, text, ocr)[0]
+
+
+def _located(source: str, text: str, ocr: OcrOptions | None):
     path = Path(source)
     try:
         stat = path.stat()
-        stored, origin = _origin(str(path), stat.st_mtime_ns, stat.st_size)
+        stored, origin, words, uncached = _origin(str(path), stat.st_mtime_ns, stat.st_size, _view_options(ocr))
     except OSError:
         raise PageViewUnavailable("the PDF is no longer at the path it was indexed from") from None
     except Exception as err:  # Unreadable and PDFium errors
+        if NOT_CACHED in str(err):
+            raise PageViewUnavailable(_NOT_CACHED_HINT) from None
         raise PageViewUnavailable(f"the PDF cannot be read now ({err})") from None
+    if stored != text and uncached:
+        raise PageViewUnavailable(_NOT_CACHED_HINT)
     if stored != text:
-        raise PageViewUnavailable("the PDF changed since it was indexed; run `assistant index` again to see its pages")
-    return origin
+        raise PageViewUnavailable("the file changed since it was indexed; run `assistant index` again to see its pages")
+    return origin, words
 
 
-def span_boxes(source: str, text: str, start: int, end: int) -> dict[int, list[Box]]:
+def span_boxes(source: str, text: str, start: int, end: int, ocr: OcrOptions | None = None) -> dict[int, list[Box]]:
     """The boxes of characters ``[start, end)`` of the stored text, by 1-based page, one box
-    per run of characters on one line.
+    per run of characters on one line (for OCR'd pages: per run of words on one line).
+    ``ocr``: see :func:`origin_map`.
 
     Raises:
         PageViewUnavailable: see :func:`origin_map`.
     """
     import pypdfium2 as pdfium
 
-    origin = origin_map(source, text)
+    origin, words = _located(source, text, ocr)
     by_page: dict[int, list[int]] = {}
+    ocr_words: dict[int, list[int]] = {}
     for page, index in origin[start:end]:
         if index >= 0:
             by_page.setdefault(page, []).append(index)
-    out: dict[int, list[Box]] = {}
+        elif index <= -2 and (not ocr_words.get(page) or ocr_words[page][-1] != -2 - index):
+            ocr_words.setdefault(page, []).append(-2 - index)
+    out: dict[int, list[Box]] = {page: _word_boxes([words[page][w] for w in ws]) for page, ws in ocr_words.items()}
+    if not by_page:
+        return out
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(source)
         try:
@@ -96,6 +137,14 @@ def _boxes_of(pdf, by_page: dict[int, list[int]], out: dict[int, list[Box]]) -> 
         out[page_no] = [Box((l - left0) / width, (top0 - t) / height, (r - l) / width, (t - b) / height) for l, b, r, t in rects]
 
 
+def _word_boxes(boxes: list[tuple[float, float, float, float]]) -> list[Box]:
+    """OCR word boxes ``(left, top, right, bottom)`` (page fractions, top-left origin) in reading
+    order merged into one box per line (measured in thousandths of the page, so that
+    :func:`_line_rects`' 2-unit slack is 0.2 % of it)."""
+    flipped = [(l * 1000, (1 - b) * 1000, r * 1000, (1 - t) * 1000) for l, t, r, b in boxes]
+    return [Box(l / 1000, 1 - t / 1000, (r - l) / 1000, (t - b) / 1000) for l, b, r, t in _line_rects(flipped)]
+
+
 def _line_rects(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
     """Character boxes ``(left, bottom, right, top)`` in reading order merged into one rectangle per line."""
     rects: list[list[float]] = []
@@ -114,21 +163,30 @@ def _line_rects(boxes: list[tuple[float, float, float, float]]) -> list[tuple[fl
 
 @lru_cache(maxsize=16)
 def _render(path: str, mtime_ns: int, page_no: int, scale: float) -> bytes:
-    import pypdfium2 as pdfium
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        from index.readers.image import frame
 
-    with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(path)
-        try:
-            image = pdf[page_no - 1].render(scale=scale).to_pil()
-        finally:
-            pdf.close()
+        image = frame(Path(path), page_no)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        image.thumbnail((MAX_IMAGE_PIXELS_WIDE, MAX_IMAGE_PIXELS_WIDE * 4))
+    else:
+        import pypdfium2 as pdfium
+
+        with PDFIUM_LOCK:
+            pdf = pdfium.PdfDocument(path)
+            try:
+                image = pdf[page_no - 1].render(scale=scale).to_pil()
+            finally:
+                pdf.close()
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=False)
     return buf.getvalue()
 
 
 def render_page(source: str, page_no: int, scale: float = RENDER_SCALE) -> bytes:
-    """Page ``page_no`` (1-based) of the PDF ``source`` as PNG bytes.
+    """Page ``page_no`` (1-based) of the PDF or image file ``source`` as PNG bytes (a PDF at
+    ``scale`` pixels per point; an image file at most :data:`MAX_IMAGE_PIXELS_WIDE` wide).
 
     Raises:
         PageViewUnavailable: the file is gone or the page cannot be rendered.

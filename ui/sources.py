@@ -4,9 +4,10 @@ Routes (added by :func:`add_source_routes`, under ``settings.root_path`` like ev
 
 - ``GET /sources/{doc_id}?start=S&end=E``: an HTML page with the document's stored text and
   characters ``[S, E)`` highlighted (``<mark id="cited">``; links add ``#cited`` so the
-  browser scrolls to it without a script). For a PDF, the cited page(s) come first, rendered
-  locally, with the span's boxes drawn over them.
-- ``GET /source-pages/{page}/{doc_id}``: page ``page`` (1-based) of an indexed PDF as PNG.
+  browser scrolls to it without a script). For a PDF or an image file, the cited page(s) come
+  first, rendered locally, with the span's boxes drawn over them (on a scanned page, the boxes
+  of the words OCR read).
+- ``GET /source-pages/{page}/{doc_id}``: page ``page`` (1-based) of an indexed PDF or image as PNG.
 
 URLs carry document ids, never paths: an id is looked up among the indexed documents, and
 only the file that document was indexed from is ever opened. Anything else is a 404. The
@@ -22,6 +23,9 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from index.types import Document, Passage
+
+PAGED_FORMATS = ("pdf", "image")
+"""Document formats shown as page images (see :mod:`ui.pdf_view`)."""
 
 MAX_VIEW_PAGES = 3
 """Pages of a PDF shown above the text for one span (a span over more shows the first ones)."""
@@ -60,12 +64,12 @@ def _locator(doc: Document, start: int, end: int) -> str:
     return " · ".join(parts)
 
 
-def _page_html(root: str, doc: Document, start: int, end: int) -> tuple[str, str | None]:
+def _page_html(root: str, doc: Document, start: int, end: int, ocr=None) -> tuple[str, str | None]:
     """The rendered page(s) with the span's boxes, or ``("", why not)``."""
     from ui.pdf_view import PageViewUnavailable, span_boxes
 
     try:
-        boxes = span_boxes(doc.source, doc.text, start, end)
+        boxes = span_boxes(doc.source, doc.text, start, end, ocr)
     except PageViewUnavailable as err:
         return "", str(err)
     out, first = [], True
@@ -85,11 +89,12 @@ def _page_html(root: str, doc: Document, start: int, end: int) -> tuple[str, str
     return "".join(out), None
 
 
-def source_page(root: str, doc: Document, start: int, end: int) -> str:
-    """The HTML of the source view of ``doc[start:end]`` (see the module docstring)."""
+def source_page(root: str, doc: Document, start: int, end: int, ocr=None) -> str:
+    """The HTML of the source view of ``doc[start:end]`` (see the module docstring); ``ocr``:
+    the index's :class:`~index.readers.ocr.OcrOptions` (where scanned pages' words are cached)."""
     pages, notice = ("", None)
-    if doc.format == "pdf":
-        pages, notice = _page_html(root, doc, start, end)
+    if doc.format in PAGED_FORMATS:
+        pages, notice = _page_html(root, doc, start, end, ocr)
     text_id = "" if pages else ' id="cited"'
     body = (
         html.escape(doc.text[:start])
@@ -119,6 +124,9 @@ def add_source_routes(app: FastAPI, assistant) -> None:
     def find(doc_id: str) -> Document | None:
         return next((d for d in assistant.documents() if d.doc_id == doc_id), None)
 
+    settings = getattr(assistant, "settings", None)
+    ocr = settings.reading().ocr if settings is not None else None
+
     @app.get("/sources/{doc_id:path}", include_in_schema=False, response_class=HTMLResponse)
     def source_view(request: Request, doc_id: str, start: int = Query(0, ge=0), end: int | None = Query(None, ge=0)) -> Response:
         doc = find(doc_id)
@@ -130,14 +138,14 @@ def add_source_routes(app: FastAPI, assistant) -> None:
         if end > len(doc.text):
             return _not_found(f"The span {start}–{end} is outside this document ({len(doc.text)} characters).")
         root = request.scope.get("root_path", "").rstrip("/")
-        return HTMLResponse(source_page(root, doc, start, end), headers={"Cache-Control": "no-store"})
+        return HTMLResponse(source_page(root, doc, start, end, ocr), headers={"Cache-Control": "no-store"})
 
     @app.get("/source-pages/{page}/{doc_id:path}", include_in_schema=False)
     def source_page_image(page: int, doc_id: str) -> Response:
         from ui.pdf_view import PageViewUnavailable, render_page
 
         doc = find(doc_id)
-        if doc is None or doc.format != "pdf" or not 1 <= page <= len(doc.pages):
+        if doc is None or doc.format not in PAGED_FORMATS or not 1 <= page <= len(doc.pages):
             return Response("not found", status_code=404, media_type="text/plain")
         try:
             png = render_page(doc.source, page)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import DocumentsError
+from index.readers.ocr import OcrOptions
 from index.types import Heading, Span
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -21,8 +22,8 @@ class Extracted:
         text: The text to store, chunk and cite.
         title: The document's own title (HTML ``<title>``, PDF or DOCX metadata, first heading),
             or None to use the first line.
-        format: The reader's name: ``"text"``, ``"markdown"``, ``"html"``, ``"pdf"``, ``"docx"``.
-        pages: PDF: the span of each page, page 1 first. headings: ``(offset, section path)``
+        format: The reader's name: ``"text"``, ``"markdown"``, ``"html"``, ``"pdf"``, ``"docx"``, ``"image"``.
+        pages: PDF and image files: the span of each page, page 1 first. headings: ``(offset, section path)``
             in order. blocks: spans kept whole (code blocks, tables).
         notes: Parts that were left out, one line each (``"page 3 not indexed: ..."``); the
             rest of the document is indexed.
@@ -35,6 +36,17 @@ class Extracted:
     headings: tuple[Heading, ...] = ()
     blocks: tuple[Span, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How files are read (built from the ``index`` settings by :meth:`assistant.Settings.reading`).
+
+    Attributes:
+        ocr: OCR of scanned PDF pages and image files (:class:`~index.readers.ocr.OcrOptions`).
+    """
+
+    ocr: OcrOptions = OcrOptions()
 
 
 class Unreadable(DocumentsError):

@@ -27,13 +27,21 @@ lines; then:
 * numbered headings on lines of their own ("2 LRS", "3.1.2 Hydro network") give the section
   path (:func:`numbered_headings`): a PDF has no marked headings, but reports number theirs.
 
+**Scanned pages** (images over at least :data:`OCR_IMAGE_SHARE` of the page and fewer than
+:data:`OCR_MAX_CHARS` text characters) are rendered at 300 dpi and read by OCR
+(:mod:`index.readers.ocr`); the words it reads, with their boxes, become the page's lines and
+go through the same steps (headers, paragraphs, hyphens). OCR results are cached by the
+page's content, so reading the file again runs no OCR.
+
 :func:`extract` also returns, for every character of the text, the page and PDFium index it
-came from, which :mod:`index.readers.pdf_view` uses to draw a cited span's boxes.
+came from (or the OCR word's box), which :mod:`ui.pdf_view` uses to draw a cited span's boxes.
 
 **Bad input** (each one line, see :class:`~index.readers.base.Unreadable`): encrypted,
 corrupt or truncated beyond repair, too large (:data:`~index.readers.base.MAX_FILE_BYTES`),
-or without a text layer (scanned: "run OCR"). A page over :data:`MAX_PAGE_CHARS` characters
-or one that fails to load is left out with a note; the rest is indexed.
+or no text at all (scanned pages that OCR could not read: OCR off, Tesseract missing, blank).
+A page over :data:`MAX_PAGE_CHARS` characters, one that fails to load, a scanned page OCR
+finds no words on, or scanned pages left unread (OCR off or Tesseract missing: the note says
+how to install it) are named in a note; the rest is indexed.
 
 **Nothing is executed or fetched.** PDFium runs JavaScript and form actions only inside a
 form-fill environment (``init_forms()``), which is never created here; it has no network
@@ -43,13 +51,19 @@ access; embedded files and attachments are never opened.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import statistics
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
+from index.readers.ocr import OcrOptions, PageJob, Word, ocr_pages, page_key
+
+Box = tuple[float, float, float, float]
+"""A word's box read by OCR: ``(left, top, right, bottom)`` in fractions of the page from its top-left corner."""
 
 MAX_PAGE_CHARS = 20_000
 """A page with more text characters than this is left out (with a note): ordinary dense
@@ -218,25 +232,55 @@ def _is_scan(page, n_chars: int) -> bool:
     return area >= OCR_IMAGE_SHARE * width * height
 
 
-def extract(path: Path) -> tuple[Extracted, list[tuple[int, int]]]:
-    """Read a PDF: ``(extracted, origin)`` where ``origin[k]`` is ``(page number 1-based, PDFium
-    char index)`` of character ``k`` of ``extracted.text`` (index -1 for inserted separators).
+def extract(path: Path, ocr: OcrOptions | None = None) -> tuple[Extracted, list[tuple[int, int]], dict[int, tuple[Box, ...]]]:
+    """Read a PDF: ``(extracted, origin, word_boxes)``. ``origin[k]`` is ``(page number 1-based,
+    index)`` of character ``k`` of ``extracted.text``: the PDFium char index (>= 0), -1 for an
+    inserted separator, or ``-2 - w`` for a character of word ``w`` that OCR read on that page,
+    whose box is ``word_boxes[page][w]`` (``(left, top, right, bottom)`` in fractions of the
+    page from its top-left corner).
+
+    Scanned pages (see :func:`_is_scan`) are read by OCR with ``ocr`` (default
+    :class:`OcrOptions`: on, English, no cache); pages it cannot read are named in the notes.
 
     Raises:
-        Unreadable: encrypted, corrupt, too large, no text layer, or empty.
+        Unreadable: encrypted, corrupt, too large, no text at all (scanned and not readable by
+            OCR: the message says why and what to do), or empty.
     """
+    ocr = ocr if ocr is not None else OcrOptions()
     with PDFIUM_LOCK:
-        pages, scans, notes, n_pages, title = _read_pages(path)
-    return _assemble(path, pages, scans, notes, n_pages, title)
+        pages, sizes, scans, notes, n_pages, title = _read_pages(path, ocr)
+    words: dict[int, tuple[Box, ...]] = {}
+    unread: list[int] = []
+    why = "OCR is off (setting index.ocr)"
+    if scans and ocr.enabled:
+        jobs = [PageJob(n, key, partial(_render_for_ocr, path, n, ocr.dpi)) for n, key in scans]
+        run = ocr_pages(jobs, ocr, label=f"OCR {path.name}")
+        why = run.unavailable or why
+        for n, _ in scans:
+            page = run.pages.get(n)
+            if page is None:
+                unread.append(n)
+            elif page.problem:  # nothing read: the text layer's few characters (if any) stay
+                notes.append(f"page {n} not indexed: {page.problem}")
+            else:
+                width, height = sizes[n - 1]
+                pages[n - 1] = (ocr_lines(page.words, width, height), height)
+                words[n] = tuple(w.box for w in page.words)
+    else:
+        unread = [n for n, _ in scans]
+    extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title)
+    return extracted, origin, words
 
 
-def _read_pages(path: Path):
-    """Lines of every page, scanned pages, notes, page count and metadata title (PDFium calls only)."""
+def _read_pages(path: Path, ocr: OcrOptions):
+    """Lines and size of every page, scanned pages with their OCR cache keys, notes, page
+    count and metadata title (PDFium calls only)."""
     pdf = _open(path)
     try:
         notes: list[str] = []
         pages: list[tuple[list[Line], float]] = []
-        scans: list[int] = []
+        sizes: list[tuple[float, float]] = []
+        scans: list[tuple[int, str]] = []
         for n in range(len(pdf)):
             try:
                 page = pdf[n]
@@ -244,23 +288,87 @@ def _read_pages(path: Path):
             except Exception:
                 notes.append(f"page {n + 1} not indexed: PDFium cannot load it (the file may be damaged)")
                 pages.append(([], 1.0))
+                sizes.append((1.0, 1.0))
                 continue
             count = textpage.count_chars()
             lines = _page_lines(textpage) if count <= MAX_PAGE_CHARS else []
             if count > MAX_PAGE_CHARS:
                 notes.append(f"page {n + 1} not indexed: {count:,} characters on one page (over {MAX_PAGE_CHARS:,}); export that page as text or split it")
             elif _is_scan(page, sum(len(ln.chars) for ln in lines)):
-                scans.append(n + 1)
+                scans.append((n + 1, page_key(_page_content(page, lines), ocr) if ocr.enabled else ""))
             pages.append((lines, page.get_size()[1]))
+            sizes.append(page.get_size())
         n_pages = len(pdf)
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
     finally:
         pdf.close()
-    return pages, scans, notes, n_pages, title
+    return pages, sizes, scans, notes, n_pages, title
 
 
-def _assemble(path: Path, pages, scans: list[int], notes: list[str], n_pages: int, title: str | None):
-    """The document text from the pages' lines (headers and footers dropped, paragraphs joined, pages kept)."""
+def _page_content(page, lines: list[Line]) -> bytes:
+    """What a scanned page is made of, hashed for its OCR cache key: its size and rotation, its
+    text-layer characters, and each image's placement and stored (undecoded) bytes. Reading
+    these costs about as much as reading a page's text, far less than rendering it."""
+    import pypdfium2.raw as raw
+
+    digest = hashlib.sha256()
+    digest.update(repr((page.get_size(), page.get_rotation(), [ln.text for ln in lines])).encode())
+    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        matrix = obj.get_matrix()
+        digest.update(repr((matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)).encode())
+        try:
+            digest.update(bytes(obj.get_data(decode_simple=False)))
+        except Exception:  # an image PDFium cannot hand out: its place still counts
+            digest.update(b"?")
+    return digest.digest()
+
+
+def _render_for_ocr(path: Path, number: int, dpi: int):
+    """Page ``number`` (1-based) rendered in grey at ``dpi``, as a PIL image (a worker thread calls this)."""
+    import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            bitmap = pdf[number - 1].render(scale=dpi / 72, grayscale=True)
+            try:
+                return bitmap.to_pil().convert("L")  # a copy: the bitmap's buffer is freed below
+            finally:
+                bitmap.close()
+        finally:
+            pdf.close()
+
+
+def ocr_lines(words: tuple[Word, ...], width: float, height: float) -> list[Line]:
+    """OCR words as :class:`Line` objects in page units (``width`` x ``height``, origin
+    bottom-left, like PDFium's), so headers, paragraphs and hyphens are handled as on any
+    page. Each character's index is ``-2 - w`` for word ``w``; a space between words takes
+    the index of the word before it."""
+    lines: list[Line] = []
+    current = None
+    for w, word in enumerate(words):
+        left, top, right, bottom = word.box
+        box = (left * width, height * (1 - bottom), right * width, height * (1 - top))
+        if current != word.line or not lines:
+            current = word.line
+            lines.append(Line(left=box[0], bottom=box[1], right=box[2], top=box[3]))
+        else:
+            line = lines[-1]
+            line.chars.append((" ", -2 - (w - 1)))
+            line.left, line.bottom = min(line.left, box[0]), min(line.bottom, box[1])
+            line.right, line.top = max(line.right, box[2]), max(line.top, box[3])
+        lines[-1].chars.extend((ch, -2 - w) for ch in word.text)
+    return lines
+
+
+def assemble(path: Path, pages, unread: list[int], why: str, notes: list[str], n_pages: int, title: str | None, format: str = "pdf"):
+    """The document text from the pages' lines (headers and footers dropped, paragraphs joined,
+    pages kept): ``(extracted, origin)`` (see :func:`extract`). ``unread``: scanned pages
+    left without text, and ``why`` (one clause: OCR is off, Tesseract is missing).
+
+    Raises:
+        Unreadable: no text at all (``"no text layer"`` when pages were left unread, else ``"empty"``).
+    """
     dropped = running_lines(pages)
     chars: list[tuple[str, int, int]] = []
     spans = []
@@ -274,15 +382,23 @@ def _assemble(path: Path, pages, scans: list[int], notes: list[str], n_pages: in
         spans.append((start, len(chars)))
     text = "".join(c for c, _, _ in chars)
     name = path.name
-    if not text.strip() or len(scans) == n_pages:
-        if scans:
-            raise Unreadable(path, "no text layer", f"{_pages(scans)} images with almost no text (a scan); run OCR first (e.g. `ocrmypdf {name} out.pdf`) and index the result")
+    if not text.strip() or len(unread) == n_pages:  # all scans, unread: a caption or two is not the document
+        if unread:
+            fix = "" if "install" in why else f"; {_fix(why, name)}"  # the install line is already in ``why``
+            raise Unreadable(path, "no text layer", f"{_pages(unread)} images with almost no text (a scan) and {why}{fix}")
         raise Unreadable(path, "empty", "it has no text to index")
-    if scans:
-        notes.append(f"{_pages(scans)} mostly images with little text; if they are scans, run OCR (e.g. `ocrmypdf`) to index their words")
+    if unread:
+        notes.append(f"{_pages(unread)} mostly images with little text and {why}; {_fix(why, name)}")
     origin = [(page, index) for _, page, index in chars]
-    extracted = Extracted(text, title=title, format="pdf", pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes))
+    extracted = Extracted(text, title=title, format=format, pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes))
     return extracted, origin
+
+
+def _fix(why: str, name: str) -> str:
+    """What to do about scanned pages left unread: the install line is already in ``why`` when Tesseract is missing."""
+    if "install" in why:
+        return "the rest is indexed"
+    return f"turn OCR on (ASSISTANT_INDEX__OCR=true) or run OCR first (e.g. `ocrmypdf {name} out.pdf`) to index their words"
 
 
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?[ \t]+([^\W\d_a-z].{0,78})$", re.MULTILINE)
@@ -317,10 +433,10 @@ def _pages(numbers: list[int]) -> str:
     return f"pages {shown} are"
 
 
-def read_pdf(path: Path) -> Extracted:
-    """Read a PDF's text with its page spans (see the module docstring).
+def read_pdf(path: Path, ocr: OcrOptions | None = None) -> Extracted:
+    """Read a PDF's text with its page spans (see the module docstring), scanned pages by OCR with ``ocr``.
 
     Raises:
-        Unreadable: encrypted, corrupt, too large, no text layer (needs OCR), or empty.
+        Unreadable: encrypted, corrupt, too large, no text (scanned and not readable by OCR), or empty.
     """
-    return extract(path)[0]
+    return extract(path, ocr)[0]
