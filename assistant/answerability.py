@@ -10,13 +10,13 @@ Two kinds of unanswerable question come close to the documents:
   paragraph to reuse its words: an entity swapped, an antonym, a negation the paragraph lacks.
 
 The decision reads features (:data:`FEATURE_DOCS`) of the question and the retrieved candidates
-with two logistic heads, one per kind (:data:`HEADS`), fitted by
+with logistic heads, one per kind (:data:`HEADS`; the shipped model uses ``near_miss`` only), fitted by
 ``benchmarks/fit_answerability.py`` on the **fit** documents of the committed split
 (``benchmarks/data/split.json``): ``near_miss`` on SQuAD 2.0's unanswerable questions, ``gap``
 on the gap question sets of ``benchmarks/make_gap_sets.py`` (every other paragraph dropped,
 its questions kept as unanswerable when the kept half does not hold their answer), each
 against the answerable questions of SQuAD 2.0, SQuAD 1.1 and PolicyQA. The answerable
-probability is the product of the two (a question is answerable when it is neither).
+probability is the product of the heads' (a question is answerable when it is none of the kinds).
 It is stored in ``assistant/models/answerability.json`` with its provenance, SHA-256 and
 measured results (``assistant/models/ANSWERABILITY.md``). Its output is the probability that
 the question is answerable; the answerer abstains below ``Settings.answer.answerable_below``.
@@ -174,18 +174,20 @@ class Head:
 
 
 HEADS = ("near_miss", "gap")
-"""The model's heads, one per kind of unanswerable question (module docstring): ``near_miss``
-is fitted on SQuAD 2.0's unanswerable questions against the answerable ones, ``gap`` on the
-SQuAD gap questions against the answerable ones."""
+"""The heads a model may have, one per kind of unanswerable question (module docstring):
+``near_miss`` is fitted on SQuAD 2.0's unanswerable questions against the answerable ones,
+``gap`` on the SQuAD gap questions against the answerable ones. The shipped model has only
+``near_miss``: a ``gap`` head that abstains on more gap questions also refuses paraphrased
+answerable questions (``assistant/models/ANSWERABILITY.md``, "The gap head")."""
 
 
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    """Two logistic heads (:data:`HEADS`); the probability that the question is answerable is
-    their product (noisy-AND: answerable when it is neither a near miss nor a gap).
+    """Logistic heads (some of :data:`HEADS`); the probability that the question is answerable
+    is their product (noisy-AND: answerable when it is none of the kinds the heads detect).
 
     Attributes:
-        heads: name -> :class:`Head`, for every name of :data:`HEADS`.
+        heads: name -> :class:`Head`, at least one, each named in :data:`HEADS`.
         threshold: the probability below which to abstain, chosen on the fit documents (the
             default of ``Settings.answer.answerable_below``).
     """
@@ -198,15 +200,18 @@ class AnswerabilityModel:
         """Read the fitted model and check it.
 
         Raises:
-            ModelError: one line naming the file: it is missing, not JSON, lacks a head of
-                :data:`HEADS`, names a feature this code does not compute, or its content does
+            ModelError: one line naming the file: it is missing, not JSON, has no head or one
+                not in :data:`HEADS`, names a feature this code does not compute, or its content does
                 not match the SHA-256 it records (see :meth:`sha256`; restore the file or refit
                 with ``python benchmarks/fit_answerability.py``).
         """
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
             heads = {}
-            for name in HEADS:
+            names = list(raw["heads"])
+            if not names or any(name not in HEADS for name in names):
+                raise ValueError(f"heads must be some of {list(HEADS)}, got {names}")
+            for name in names:
                 h = raw["heads"][name]
                 head = Head(tuple(h["features"]), tuple(map(float, h["weights"])), tuple(map(float, h["mean"])),
                             tuple(map(float, h["scale"])), float(h["bias"]))
@@ -231,7 +236,7 @@ class AnswerabilityModel:
         """SHA-256 of the model's content (each head's features, weights, standardisation and
         bias, and the threshold) as compact JSON: recorded in the file, checked at load, so an
         edited weight is caught."""
-        content = [[name, self.heads[name].content()] for name in HEADS] + [self.threshold]
+        content = [[name, self.heads[name].content()] for name in HEADS if name in self.heads] + [self.threshold]
         return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
     def probability(self, values: dict[str, float]) -> float:
