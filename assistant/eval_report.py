@@ -160,27 +160,32 @@ def _tradeoff_chart(report: EvalReport) -> str:
     used = report.answerable_below
     points = abstention_tradeoff(answers, used, [i / TRADEOFF_STEPS for i in range(TRADEOFF_STEPS + 1)])
     (_, un_used, fa_used), = abstention_tradeoff(answers, used, [used])
-    w, h, pad = 360, 240, 40
+    w, h, left, bottom, top, right = 520, 340, 56, 44, 28, 40
     fa_max = max(0.1, max(fa for _, _, fa in points))
-    x = lambda fa: pad + fa / fa_max * (w - pad - 10)  # noqa: E731
-    y = lambda un: h - pad - un * (h - pad - 10)  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
+    x = lambda fa: left + fa / fa_max * (w - left - right)  # noqa: E731
+    y = lambda un: h - bottom - un * (h - bottom - top)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" font-size="12" '
              f'aria-label="abstention against false abstention over answerability thresholds">']
-    parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#888"/>'
-                 f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#888"/>')
+    parts.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#888"/>'
+                 f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#888"/>')
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(f'<text x="4" y="{y(tick) + 3:.1f}" font-size="9">{tick:.2f}</text>')
-        parts.append(f'<text x="{x(tick * fa_max) - 8:.1f}" y="{h - pad + 12}" font-size="9">{tick * fa_max:.2f}</text>')
-    parts.append(f'<text x="{pad}" y="{h - 6}" font-size="10">false abstention (answerable)</text>'
-                 f'<text x="2" y="9" font-size="10">abstention (unanswerable)</text>')
+        parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{w - right}" y2="{y(tick):.1f}" stroke="#eee"/>'
+                     f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.2f}</text>'
+                     f'<text x="{x(tick * fa_max):.1f}" y="{h - bottom + 16}" text-anchor="middle">{tick * fa_max:.2f}</text>')
+    parts.append(f'<text x="{(left + w - right) / 2:.0f}" y="{h - 6}" text-anchor="middle">false abstention (answerable questions)</text>'
+                 f'<text x="{left}" y="{top - 10}">abstention (unanswerable questions)</text>')
     line = " ".join(f"{x(fa):.1f},{y(un):.1f}" for _, un, fa in points)
     parts.append(f'<polyline points="{line}" fill="none" stroke="#4e79a7" stroke-width="1.5"/>')
+    labelled: list[tuple[float, float]] = []
     for t, un, fa in points[:: TRADEOFF_STEPS // 10]:
-        parts.append(f'<circle cx="{x(fa):.1f}" cy="{y(un):.1f}" r="2" fill="#4e79a7"><title>threshold {t:.2f}: '
+        parts.append(f'<circle cx="{x(fa):.1f}" cy="{y(un):.1f}" r="3" fill="#4e79a7"><title>threshold {t:.2f}: '
                      f'abstention {un:.3f}, false abstention {fa:.3f}</title></circle>')
-    parts.append(f'<circle cx="{x(fa_used):.1f}" cy="{y(un_used):.1f}" r="5" fill="none" stroke="#e15759" stroke-width="2">'
+        if all(abs(x(fa) - a) + abs(y(un) - b) > 18 for a, b in labelled):  # a label only where it does not overlap another
+            labelled.append((x(fa), y(un)))
+            parts.append(f'<text x="{x(fa) + 5:.1f}" y="{y(un) + 14:.1f}" font-size="10" fill="#4e79a7">{t:.1f}</text>')
+    parts.append(f'<circle cx="{x(fa_used):.1f}" cy="{y(un_used):.1f}" r="6" fill="none" stroke="#e15759" stroke-width="2">'
                  f'<title>in use: {used:.2f}</title></circle>'
-                 f'<text x="{x(fa_used) + 8:.1f}" y="{y(un_used) + 4:.1f}" font-size="10" fill="#e15759">in use ({used:.2f})</text>')
+                 f'<text x="{x(fa_used) + 9:.1f}" y="{y(un_used) - 6:.1f}" fill="#e15759">in use ({used:.2f})</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -249,7 +254,8 @@ def _set_section(report: EvalReport) -> str:
         f'<h2 id="set-{name}">{name}</h2><h3>Summary</h3><table><tr><th>metric</th><th>value</th><th>limit</th><th></th></tr>{rows}</table>'
         + (f"<h3>Skipped ({len(report.skipped)})</h3><ul>{skipped}</ul>" if skipped else "")
         + f"<h3>By tag</h3>{_bar_chart(report)}"
-        + (f"<h3>Abstention trade-off</h3><p>Each point is an answerability threshold (0 to 1); the ring is the one in use.</p>{chart}"
+        + (f"<h3>Abstention trade-off</h3><p>Abstention on unanswerable against false abstention on answerable questions "
+           f"over answerability thresholds (blue labels); the red ring is the threshold in use.</p>{chart}"
            if chart else "")
         + f'<script type="application/json" class="by-tag">{html.escape(json.dumps(report.by_tag))}</script>'
         f"<details><summary>Questions ({len(report.results)}, misses first)</summary>{''.join(cards)}</details>"

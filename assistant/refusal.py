@@ -25,8 +25,9 @@ GENERIC = "The documents do not answer this question."
 MAX_PHRASES = 3
 """Phrases named in one refusal at most; more read as a list, not a sentence."""
 
-MAX_PHRASE_WORDS = 4
-"""Words of one named phrase at most: a longer run of content words is cut around the missing word."""
+MAX_PHRASE_WORDS = 6
+"""Words of one named phrase at most ("maximum hotel cost per night" is five): a longer run of
+content words is cut after the missing word's five followers."""
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _BREAK = re.compile(r"[^\w\s'’-]")

@@ -119,6 +119,8 @@ def main() -> None:
     ap.add_argument("--parts", type=Path, help="Write SET-fit-gap.json and SET-report-gap.json into this folder.")
     ap.add_argument("--gate", action="store_true", help="Write the CI gate's file benchmarks/data/gate-gap.json.")
     args = ap.parse_args()
+    if not (args.datasets / "README.md").exists():
+        ap.error(f"no public question sets in {args.datasets}: pass --datasets DIR (the folder of ../shared/datasets/)")
     manifest = json.loads((ROOT / "benchmarks" / "data" / "split.json").read_text(encoding="utf-8"))
     gate = {"version": "gap", "scope": "all", "construction": "benchmarks/make_gap_sets.py --gate", "data": []}
     for name in SETS:
