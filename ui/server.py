@@ -13,8 +13,8 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
 
 ``settings.allowed_origins`` (besides the server's own origin) may frame the pages (CSP
-``frame-ancestors`` on every response) and call the API from a browser (CORS). Nothing is
-fetched from a CDN.
+``frame-ancestors`` on every response) and call the API from a browser (CORS). The CSP also
+allows images and scripts from the server itself only. Nothing is fetched from a CDN.
 """
 
 from __future__ import annotations
@@ -118,17 +118,42 @@ class Health(BaseModel):
 
 
 def frame_ancestors(origins: list[str]) -> str:
-    """The CSP header value that lets the server itself and ``origins`` frame its pages."""
+    """The CSP directive that lets the server itself and ``origins`` frame its pages."""
     return "frame-ancestors " + " ".join(["'self'", *origins])
 
 
-class FrameAncestorsMiddleware:
-    """Adds ``Content-Security-Policy: frame-ancestors ...`` to every HTTP response (pure ASGI,
-    so Gradio's streamed responses pass through untouched)."""
+CSP_SOURCES = (
+    "default-src 'self'",
+    "img-src 'self' data: blob:",
+    # Gradio's pages start with inline scripts and run the apps' js= hooks with new Function
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self' data:",
+    "media-src 'self' data: blob:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+)
+"""Content-Security-Policy directives of every response: images, scripts, styles, fonts and
+connections from the server itself only (plus inline ``data:``/``blob:``), so a remote image
+or script that slipped into a page is never fetched."""
+
+
+def content_security_policy(origins: list[str]) -> str:
+    """The whole ``Content-Security-Policy`` header value: :data:`CSP_SOURCES` and
+    :func:`frame_ancestors` of ``origins``."""
+    return "; ".join([*CSP_SOURCES, frame_ancestors(origins)])
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``Content-Security-Policy`` (:func:`content_security_policy`) and
+    ``X-Content-Type-Options: nosniff`` to every HTTP response (pure ASGI, so Gradio's streamed
+    responses pass through untouched)."""
 
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
-        self.value = frame_ancestors(origins)
+        self.value = content_security_policy(origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,7 +162,9 @@ class FrameAncestorsMiddleware:
 
         async def send_with_csp(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Content-Security-Policy"] = self.value
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = self.value
+                headers["X-Content-Type-Options"] = "nosniff"
             await send(message)
 
         await self.app(scope, receive, send_with_csp)
@@ -283,7 +310,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     app.add_middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600
     )
-    app.add_middleware(FrameAncestorsMiddleware, origins=origins)
+    app.add_middleware(SecurityHeadersMiddleware, origins=origins)
     if settings.server.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
     limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
