@@ -326,7 +326,7 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.answer.max_question_chars)
-        history = usable_history(history, self.settings.answer.max_question_chars)
+        history = usable_history(history, self.settings.answer.max_history_turn_chars, self.settings.answer.max_history_chars)
         retriever = self._current()
         scope = self._scope(retriever, documents)
         query, focus, notice = question, None, None

@@ -99,13 +99,15 @@ class FeedbackSaved(BaseModel):
     verdict: str
 
 
-def add_feedback_route(app: FastAPI, store: FeedbackStore, max_question_chars: int, question_error) -> None:
+def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_error, history_error) -> None:
     """Add ``POST /api/feedback`` to ``app``, writing to ``store``.
 
     Args:
-        max_question_chars: The question's limit, as for ``/api/ask`` (characters).
+        settings: The question's and the history's limits, as for ``/api/ask`` (characters).
         question_error: Makes the 422 of a refused question (``ui.server._question_error``).
+        history_error: The 422 of a refused history or None (``ui.server._history_error``).
     """
+    max_question_chars = settings.answer.max_question_chars
 
     @app.post(
         "/api/feedback",
@@ -118,6 +120,8 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, max_question_chars: i
         """Store a rating of an answer of ``POST /api/ask``. ``assistant feedback export`` turns
         the ratings into a question set for ``assistant eval``. A malformed body is a 422 whose
         ``error`` is one line; a store that cannot be written (read-only, locked) is a 503."""
+        if refused := history_error(body.history, settings):
+            return refused
         try:
             clean_question(body.answer.question, max_question_chars)
         except QuestionError as err:

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from assistant import Assistant, AssistantError, clean_question  # noqa: E402
+from assistant import Assistant, AssistantError, clean_question, history_problem  # noqa: E402
 from assistant import QuestionError, UnknownDocumentError  # noqa: E402
 from assistant import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant import AnswerOut  # noqa: E402
@@ -47,6 +47,7 @@ from assistant import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
+from ui.limits import RequestLimitsMiddleware, served_hosts  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.sources import add_source_routes  # noqa: E402
 
@@ -263,6 +264,16 @@ def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONRes
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
 
+def _history_error(history: list[str], settings: Settings, loc: tuple[str, ...] = ("body", "history")) -> JSONResponse | None:
+    """The 422 for a history over ``max_history_turn_chars`` per turn or ``max_history_chars`` in all, else None."""
+    problem = history_problem(history, settings.answer.max_history_turn_chars, settings.answer.max_history_chars)
+    if problem is None:
+        return None
+    index, message = problem
+    where = [*loc, *([index] if index is not None else [])]
+    return JSONResponse({"error": message, "detail": [{"loc": where, "msg": message, "type": "history"}]}, status_code=422)
+
+
 async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> AsyncIterator[str]:
     """``lines`` (a blocking iterator) read in worker threads while holding one of ``limiter``'s
     tokens, so a streamed answer counts against ``max_concurrent_questions`` like a plain one."""
@@ -313,12 +324,14 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     app.add_middleware(SecurityHeadersMiddleware, origins=origins)
     if settings.server.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
+    hosts = served_hosts(settings.server.host, settings.server.allowed_hosts)
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.server.max_body_bytes, hosts=hosts)  # outermost
     limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
     _add_ask_routes(app, assistant, settings, limiter)
     _add_status_routes(app, assistant)
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
-    add_feedback_route(app, feedback, settings.answer.max_question_chars, _question_error)
+    add_feedback_route(app, feedback, settings, _question_error, _history_error)
 
     _mount_chats(app, assistant, settings, feedback)
     return app
@@ -352,6 +365,8 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
         """Answer ``question`` from the documents. The body of the reply is the JSON of
         ``assistant ask --json`` (with ``?stream=true``, NDJSON lines ending with it). An empty
         or over-long question is a 422 whose ``error`` says what to change; a store failure is a 503."""
+        if refused := _history_error(body.history, settings):
+            return refused
         if stream:
             try:
                 clean_question(body.question, settings.answer.max_question_chars)

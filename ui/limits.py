@@ -1,0 +1,130 @@
+"""What every request must be before the app sees it: a known ``Host``, a bounded body, and not
+Gradio's upload route (the assistant takes no files). One pure ASGI middleware, outermost, so
+a refused request costs no parsing, no Gradio work and no memory; each refusal is the API's
+``{"error": ...}`` shape."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+"""Host names that always mean this machine (IP addresses are always accepted: a DNS-rebinding
+page reaches the server under its own host *name*, never under an address)."""
+
+BLOCKED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/upload_progress")
+"""Gradio's file upload routes (anonymous uploads stored in the temp folder and served back);
+no component of the chat or the widget takes a file, so they are answered 404."""
+
+WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def served_hosts(bind_host: str, allowed: list[str]) -> frozenset[str] | None:
+    """Host names (lower case, no port) accepted in the ``Host`` header besides IP addresses and
+    :data:`LOOPBACK_NAMES`: the bound host (when it is a name), ``allowed``, and, when bound to
+    every interface, this machine's name and fully qualified name. None: accept any (``*``)."""
+    if "*" in allowed:
+        return None
+    names = set(LOOPBACK_NAMES) | {h.lower().rstrip(".") for h in allowed}
+    if bind_host in WILDCARD_BINDS:
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    else:
+        names.add(bind_host.lower().strip("[]"))
+    return frozenset(names)
+
+
+def _hostname(header: str) -> str:
+    """``Host`` header -> host name without port or brackets, lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class RequestLimitsMiddleware:
+    """Refuses, before the app reads anything: a ``Host`` not in ``hosts`` (400), a body over
+    ``max_body_bytes`` by its ``Content-Length`` (413; a chunked body, which has none, is read
+    here up to the limit and refused the same way), and Gradio's upload routes (404).
+
+    Args:
+        max_body_bytes: Largest body read (bytes).
+        hosts: :func:`served_hosts` (None: any host).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, hosts: frozenset[str] | None) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        host = _hostname(headers.get("host", ""))
+        if self.hosts is not None and host and not _is_ip(host) and host not in self.hosts:
+            await self._refuse(
+                scope,
+                receive,
+                send,
+                400,
+                f"This server does not answer for the host name {host!r}; add it to ASSISTANT_ALLOWED_HOSTS if it is yours.",
+            )
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].endswith(BLOCKED_SUFFIXES):
+            await self._refuse(scope, receive, send, 404, "Not found: this server takes no file uploads.")
+            return
+        length = headers.get("content-length", "")
+        if length.strip().isdigit() and int(length) > self.max_body_bytes:
+            await self._refuse(scope, receive, send, 413, self._too_large(int(length)))
+            return
+
+        if length.strip().isdigit() or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)  # uvicorn never delivers more than Content-Length
+            return
+        # a chunked body: read it here, up to the limit, then hand it on whole
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body_bytes:
+                await self._refuse(scope, receive, send, 413, self._too_large(None))
+                return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _too_large(self, length: int | None) -> str:
+        size = f"{length:,} bytes" if length is not None else "over the limit"
+        return f"The request body is {size}; this server reads at most {self.max_body_bytes:,} bytes (ASSISTANT_MAX_BODY_BYTES)."
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, error: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await JSONResponse({"error": error, "detail": []}, status_code=status, headers={"Connection": "close"})(scope, receive, send)
