@@ -331,7 +331,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     _add_status_routes(app, assistant)
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
-    add_feedback_route(app, feedback, settings, _question_error, _history_error)
+    add_feedback_route(app, feedback, settings, _question_error, _history_error, assistant.documents)
 
     _mount_chats(app, assistant, settings, feedback)
     return app
