@@ -175,6 +175,7 @@ class Assistant:
             prune=prune,
             progress=progress,
             embed_passages=self.settings.index.embed_passages,
+            follow_links=self.settings.index.follow_symlinks,
         )
         self.refresh_index(wait=True)
         return report

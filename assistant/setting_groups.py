@@ -97,6 +97,11 @@ class IndexSettings(BaseModel):
         "vectors); off, a passage's vector is the normalised mean of its sentences' (half the model time, but "
         "hit@1 0.895 -> 0.860 on the seed questions). Changing it rebuilds the index.",
     )
+    follow_symlinks: bool = Field(
+        default=False,
+        description="Index files that a symbolic link inside a documents folder points to outside that folder; "
+        "off, such links are skipped and named in the index report.",
+    )
     check_seconds: float = Field(
         default=2.0,
         ge=0.0,

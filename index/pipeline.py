@@ -178,6 +178,7 @@ def build_index(
     prune: bool = False,
     progress: bool = True,
     embed_passages: bool = True,
+    follow_links: bool = False,
 ) -> IndexReport:
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
@@ -191,6 +192,8 @@ def build_index(
         prune: Remove indexed documents whose source file no longer exists.
         progress: Show tqdm progress bars (rate and ETA) on stderr.
         embed_passages: Run the model on whole passages too (default), instead of averaging sentence vectors.
+        follow_links: Index files that symbolic links in a folder point to outside it (default:
+            skipped, each named in ``skipped``).
 
     Returns:
         An :class:`IndexReport`; ``rebuilt`` is False when the index already matched.
@@ -207,7 +210,7 @@ def build_index(
     if chunking.max_tokens > embedder.max_tokens:
         chunking = replace(chunking, max_tokens=embedder.max_tokens)
     paths = list(paths)
-    documents, skipped = load_all(paths) if paths else ([], [])  # no paths: re-check what is indexed
+    documents, skipped = load_all(paths, follow_links) if paths else ([], [])  # no paths: re-check what is indexed
     read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
     if not rebuild:  # decided without the writer lock: a reader, or a read-only store, stops here

@@ -90,7 +90,8 @@ def index(
     store = settings.open_store()
     todo = paths_to_index(store, settings.index.documents, explicit="documents" in settings.index.model_fields_set)
     report = build_index(
-        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet, embed_passages=settings.index.embed_passages
+        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet, embed_passages=settings.index.embed_passages,
+        follow_links=settings.index.follow_symlinks,
     )
     typer.echo(report.describe())
     if strict and report.skipped:
