@@ -280,7 +280,25 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
             return answer_json(assistant, question, history, documents)
 
         gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
+    _quiet_input_errors(demo)
     return demo
+
+
+def _quiet_input_errors(blocks: gr.Blocks) -> None:
+    """A call with too few input values (``{"data": []}`` to ``/gradio_api/call/ask``) is a
+    client mistake: the caller gets an error event saying what the endpoint takes, and the log
+    gets no traceback (Gradio prints one for any other exception)."""
+    check = blocks.validate_inputs
+
+    def validate_inputs(block_fn, inputs) -> None:
+        try:
+            check(block_fn, inputs)
+        except ValueError:
+            names = ", ".join(getattr(b, "label", None) or type(b).__name__ for b in block_fn.inputs)
+            took = "(question, history, documents)" if block_fn.name == "ask" else f"{len(block_fn.inputs)} values ({names})"
+            raise gr.Error(f"This endpoint takes {took}; got {len(inputs)} value(s).", print_exception=False) from None
+
+    blocks.validate_inputs = validate_inputs
 
 
 def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
@@ -321,6 +339,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
         scope_param = gr.Textbox(visible=False)
         widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
         _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope, base="../")  # served at /widget/
+    _quiet_input_errors(widget)
     return widget
 
 

@@ -128,3 +128,62 @@ class RequestLimitsMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         await JSONResponse({"error": error, "detail": []}, status_code=status, headers={"Connection": "close"})(scope, receive, send)
+
+
+class ErrorShapeMiddleware:
+    """Gives every 4xx response the API's shape, ``{"error": "one line", "detail": [...]}``:
+    FastAPI's and Gradio's ``{"detail": "Not Found"}`` and plain-text errors are rewritten;
+    a body that already has ``error``, and HTML pages (the source view's 404 is a page for
+    people), pass through untouched. Only 4xx bodies are held (they are small); everything
+    else, streams included, passes straight through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def reshaping_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
+                kind = dict((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in message.get("headers", ())).get("content-type", "")
+                if kind.startswith(("application/json", "text/plain")) or not kind:
+                    start = message
+                    return
+            if message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = _error_body(b"".join(chunks), start["status"])
+                headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in (b"content-length", b"content-type")]
+                headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, reshaping_send)
+
+
+def _error_body(raw: bytes, status: int) -> bytes:
+    """``raw`` (a 4xx body) as ``{"error", "detail"}`` JSON bytes; unchanged if it has ``error``."""
+    import json
+    from http import HTTPStatus
+
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        data = raw.decode("utf-8", "replace").strip() or None
+    if isinstance(data, dict) and "error" in data:
+        return raw
+    detail = data.get("detail") if isinstance(data, dict) else data
+    if isinstance(detail, str) and detail.strip():
+        error, items = " ".join(detail.split())[:500], []
+    else:
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Bad request"
+        error, items = phrase, detail if isinstance(detail, list) else []
+    return json.dumps({"error": error, "detail": items}, ensure_ascii=False).encode()

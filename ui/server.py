@@ -32,6 +32,7 @@ import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
+from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
@@ -47,7 +48,7 @@ from assistant import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
-from ui.limits import RequestLimitsMiddleware, served_hosts  # noqa: E402
+from ui.limits import ErrorShapeMiddleware, RequestLimitsMiddleware, served_hosts  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.sources import add_source_routes  # noqa: E402
 
@@ -239,16 +240,27 @@ def index_status(assistant: Assistant) -> Health:
 ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "What does the policy say about refunds?"}'
 """How to call the API, repeated in the errors of requests that get it wrong."""
 
+FEEDBACK_USAGE = 'send POST /api/feedback with a JSON body such as {"verdict": "up", "answer": <what POST /api/ask returned>}'
+"""How to rate an answer, in the errors of ``/api/feedback`` requests that get it wrong."""
 
-def _readable(errors: list[dict]) -> str:
+API_METHODS = {"/api/ask": "POST", "/api/feedback": "POST", "/healthz": "GET", "/embed.js": "GET"}
+"""The API's own paths and the method each takes; any other method is a 405 saying which."""
+
+
+def _usage(path: str) -> str:
+    return FEEDBACK_USAGE if path.endswith("/api/feedback") else ASK_USAGE
+
+
+def _readable(errors: list[dict], usage: str = ASK_USAGE) -> str:
+    """One line for a 422's validation ``errors``; ``usage`` says how to call the route at fault."""
     parts = []
     for e in errors:
         if e.get("type") == "json_invalid":
-            parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {ASK_USAGE}")
+            parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {usage}")
             continue
         if tuple(e.get("loc", ())) == ("body",) and e.get("type") in ("model_attributes_type", "dict_type"):
             # a form post, or JSON sent without "Content-Type: application/json" (FastAPI then reads a string)
-            parts.append(f"the body must be a JSON object sent with Content-Type: application/json: {ASK_USAGE}")
+            parts.append(f"the body must be a JSON object sent with Content-Type: application/json: {usage}")
             continue
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
         parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
@@ -324,6 +336,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     app.add_middleware(SecurityHeadersMiddleware, origins=origins)
     if settings.server.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
+    app.add_middleware(ErrorShapeMiddleware)  # every 4xx as {"error", "detail"}, Gradio's too
     hosts = served_hosts(settings.server.host, settings.server.allowed_hosts)
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.server.max_body_bytes, hosts=hosts)  # outermost
     limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
@@ -343,7 +356,30 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"error": _readable(errors), "detail": errors}, status_code=422)
+        return JSONResponse({"error": _readable(errors, _usage(request.url.path)), "detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """FastAPI's own 4xx (a body it cannot parse, ...) in the API's shape, never ``{"detail"}``."""
+        message = exc.detail if isinstance(exc.detail, str) else "invalid request"
+        if exc.status_code == 400 and "parsing the body" in message:
+            message = f"the body could not be read ({message}): {_usage(request.url.path)}"
+        return JSONResponse({"error": message, "detail": []}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    async def _wrong_method(request: Request) -> JSONResponse:
+        path = request.url.path[len(request.scope.get("root_path", "")) :] or request.url.path
+        allowed = next((m for p, m in API_METHODS.items() if request.url.path.endswith(p)), "GET")
+        return JSONResponse(
+            {"error": f"{request.method} is not allowed on {path}; use {allowed}.", "detail": []},
+            status_code=405,
+            headers={"Allow": allowed},
+        )
+
+    for path, method in API_METHODS.items():
+        others = [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE") if m != method and not (method == "GET" and m == "HEAD")]
+        if path == "/api/ask":
+            others = [m for m in others if m not in ("GET", "HEAD")]  # GET /api/ask says how to ask (below)
+        app.add_api_route(path, _wrong_method, methods=others, include_in_schema=False)
 
     @app.post(
         "/api/ask",
