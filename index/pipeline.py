@@ -263,8 +263,8 @@ def _write_build(
 ) -> BuildInfo:
     """Write the new build (unchanged documents copied, the rest embedded) and commit it; a
     build that fails is deleted at once (a killed one by the next build)."""
-    build = writer.begin_build(info)
     try:
+        build = writer.begin_build(info)  # inside: a failure between its collections leaves none behind
         n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
         if plan.to_copy:
             with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
