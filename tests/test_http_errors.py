@@ -30,7 +30,7 @@ def http(server):
 )
 def test_every_4xx_has_the_error_shape_and_a_wrong_method_is_405(http, method, path, status, says):
     r = http.request(method, path)
-    assert r.status_code == status and r.json() == {"error": says, "detail": []}, r.text
+    assert r.status_code == status and r.json()["error"] == says and "detail" in r.json(), r.text
     if status == 405:
         assert r.headers["allow"] in ("GET", "POST")
 

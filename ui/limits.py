@@ -131,8 +131,9 @@ class RequestLimitsMiddleware:
 
 
 class ErrorShapeMiddleware:
-    """Gives every 4xx response the API's shape, ``{"error": "one line", "detail": [...]}``:
-    FastAPI's and Gradio's ``{"detail": "Not Found"}`` and plain-text errors are rewritten;
+    """Gives every 4xx response the API's shape, ``{"error": "one line", "detail": ...}``:
+    FastAPI's and Gradio's ``{"detail": "Not Found"}`` get an ``error`` (their other fields are
+    kept, for Gradio's own clients) and plain-text errors become ``{"error", "detail": []}``;
     a body that already has ``error``, and HTML pages (the source view's 404 is a page for
     people), pass through untouched. Only 4xx bodies are held (they are small); everything
     else, streams included, passes straight through."""
@@ -182,8 +183,10 @@ def _error_body(raw: bytes, status: int) -> bytes:
         return raw
     detail = data.get("detail") if isinstance(data, dict) else data
     if isinstance(detail, str) and detail.strip():
-        error, items = " ".join(detail.split())[:500], []
+        error = " ".join(detail.split())[:500]
     else:
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Bad request"
-        error, items = phrase, detail if isinstance(detail, list) else []
+        error = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Bad request"
+    if isinstance(data, dict):  # Gradio's own clients may read its fields: keep them, add "error"
+        return json.dumps({**data, "error": error, "detail": data.get("detail", [])}, ensure_ascii=False).encode()
+    items = detail if isinstance(detail, list) else []
     return json.dumps({"error": error, "detail": items}, ensure_ascii=False).encode()
