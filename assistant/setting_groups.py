@@ -278,6 +278,13 @@ class ServerSettings(BaseModel):
         le=64,
         description="Questions the server answers at once per entry point (/api, chat, widget) (count); more wait their turn.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Processes answering POST /api/ask (count); 1: the server's own process. Each further one loads "
+        "the model and the index again (about 400 MB).",
+    )
     max_body_bytes: int = Field(
         default=1_000_000,
         ge=10_000,

@@ -24,7 +24,9 @@ clients share the machine with the server). Per path it reports:
 With ``--oversized`` it first measures the floors of issue 30 for oversized requests: how
 long the server takes to refuse a 50 MB body (413, before reading it), and p95 of one client's
 normal questions idle and while 4 threads keep sending 50 MB bodies (``--paths ""`` runs only
-that). Each path is warmed up with one untimed pass over the questions first. The clients run in this
+that). Each path is warmed up with one untimed pass over the questions first. ``--workers N``
+instead compares ``/api/ask`` at 1, 16 and 64 clients on a one-process server and on a server
+with N answering processes (``ASSISTANT_WORKERS``), started one after the other in this run. The clients run in this
 process, on the same cores as the server, so the numbers include their cost too.
 """
 
@@ -269,11 +271,13 @@ def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 
     }
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """``python -m assistant serve`` on a free port with ``ASSISTANT_WORKERS=workers``; waits until healthy."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env["ASSISTANT_WORKERS"] = str(workers)
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -296,6 +300,42 @@ def start_server() -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not become healthy within 300 s")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def compare_workers(workers: int, clients: list[int], per_client: int, questions: list[dict], seconds_warm: float = 20.0) -> list[dict]:
+    """``/api/ask`` at each count of ``clients`` against a one-process server and a server with
+    ``workers`` answering processes, started one after the other in this run; prints each run
+    and the throughput ratio (workers / one process) per client count."""
+    out: list[dict] = []
+    by: dict[int, dict[int, Run]] = {}
+    for n in (1, workers):
+        proc, url = start_server(n)
+        try:
+            warm = ApiClient(url)
+            for q in questions:
+                warm.ask(q["question"], q.get("history", []))
+            time.sleep(seconds_warm)  # the workers finish loading
+            for q in questions:
+                warm.ask(q["question"], q.get("history", []))
+            for c in clients:
+                r, _ = run(f"api/w{n}", lambda: ApiClient(url), questions, c, per_client if c > 1 else len(questions), None)
+                print(r.line())
+                by.setdefault(n, {})[c] = r
+                out.append({"workers": n, **r.to_dict()})
+        finally:
+            stop_server(proc)
+    for c in clients:
+        one, many = by[1][c], by[workers][c]
+        print(f"api         {c:3d} clients: {workers} workers / 1 process: questions/s x{many.qps / one.qps:.2f}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (count)")
@@ -309,11 +349,20 @@ def main() -> None:
         "--oversized", action="store_true", help="also measure the 50 MB request floors (refusal time, p95 under 4 senders)"
     )
     parser.add_argument(
+        "--workers", type=int, default=0,
+        help="compare /api/ask on a one-process server with one of this many answering processes, at 1, 16 and 64 clients",
+    )
+    parser.add_argument(
         "--oversized-pause", type=float, default=0.25, help="seconds each 50 MB sender waits between requests (0: flood)"
     )
     args = parser.parse_args()
 
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.workers > 1:
+        report = compare_workers(args.workers, [1, 16, 64], args.questions, questions)
+        if args.report:
+            args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        raise SystemExit(1 if any(r["errors"] for r in report) else 0)
     proc, url = (None, args.url.rstrip("/")) if args.url else start_server()
     report = []
     try:

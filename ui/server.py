@@ -271,7 +271,8 @@ def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONRes
     """The 422 for a question the assistant refuses (empty, too long, unknown document ids), in
     the validation-error shape; ``loc`` points at the field at fault."""
     if loc is None:
-        loc = ["body", "documents"] if isinstance(err, UnknownDocumentError) else ["body", "question"]
+        documents = isinstance(err, UnknownDocumentError) or getattr(err, "field", None) == "documents"
+        loc = ["body", "documents"] if documents else ["body", "question"]
     detail = [{"loc": loc, "msg": str(err), "type": "documents" if loc[-1] == "documents" else "question"}]
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
 
@@ -340,7 +341,13 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     hosts = served_hosts(settings.server.host, settings.server.allowed_hosts)
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.server.max_body_bytes, hosts=hosts)  # outermost
     limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
-    _add_ask_routes(app, assistant, settings, limiter)
+    pool = None
+    if settings.server.workers > 1:
+        from ui.workers import AnswerPool
+
+        pool = AnswerPool(settings, settings.server.workers)
+        app.state.answer_pool = pool
+    _add_ask_routes(app, assistant, settings, limiter, pool)
     _add_status_routes(app, assistant)
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
@@ -350,8 +357,9 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     return app
 
 
-def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limiter: anyio.CapacityLimiter) -> None:
-    """``POST /api/ask`` (answers, at most ``limiter`` at once), ``GET /api/ask`` (how to ask), readable 422s."""
+def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limiter: anyio.CapacityLimiter, pool=None) -> None:
+    """``POST /api/ask`` (answers, at most ``limiter`` at once; in ``pool``'s processes when
+    given, see :mod:`ui.workers`), ``GET /api/ask`` (how to ask), readable 422s."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -411,9 +419,13 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
             lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents), limiter)
             return StreamingResponse(lines, media_type="application/x-ndjson")
         try:
-            answer = await anyio.to_thread.run_sync(
-                functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
-            )
+            if pool is not None:
+                async with limiter:
+                    answer = await pool.ask(body.question, body.history, body.documents)
+            else:
+                answer = await anyio.to_thread.run_sync(
+                    functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
+                )
         except QuestionError as err:
             return _question_error(err)
         except AssistantError as err:
