@@ -19,6 +19,7 @@ _WHERE = {
     # the answer path
     "Assistant": "assistant.core",
     "clean_question": "assistant.questions",
+    "history_problem": "assistant.questions",
     "Settings": "assistant.settings",
     "load_settings": "assistant.settings",
     # the data types and their one JSON schema
@@ -58,7 +59,7 @@ __all__ = sorted(_WHERE)
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
-    from assistant.questions import clean_question
+    from assistant.questions import clean_question, history_problem
     from assistant.errors import AssistantError, ConfigError, EvalError, FeedbackError, QuestionError, ServerError, UnknownDocumentError
     from assistant.eval_report import print_overview, print_report, write_html
     from assistant.evaluation import HIGHER_IS_BETTER, check_thresholds, parse_threshold

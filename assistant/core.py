@@ -176,6 +176,7 @@ class Assistant:
             progress=progress,
             embed_passages=self.settings.index.embed_passages,
             reading=self.settings.reading(),
+            follow_links=self.settings.index.follow_symlinks,
         )
         self.refresh_index(wait=True)
         return report
@@ -327,7 +328,7 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question = clean_question(question, self.settings.answer.max_question_chars)
-        history = usable_history(history, self.settings.answer.max_question_chars)
+        history = usable_history(history, self.settings.answer.max_history_turn_chars, self.settings.answer.max_history_chars)
         retriever = self._current()
         scope = self._scope(retriever, documents)
         query, focus, notice = question, None, None

@@ -325,6 +325,15 @@ def to_question(record: FeedbackRecord) -> dict:
     }
 
 
-def export_questions(records: Sequence[FeedbackRecord], verdict: str | None = None) -> list[dict]:
-    """:func:`to_question` of each record (only those rated ``verdict`` if given), oldest first."""
-    return [to_question(r) for r in records if verdict is None or r.verdict == verdict]
+def export_questions(records: Sequence[FeedbackRecord], verdict: str | None = None, documents: Sequence | None = None) -> list[dict]:
+    """:func:`to_question` of each record (only those rated ``verdict`` if given), oldest first.
+
+    With ``documents`` (the indexed :class:`index.types.Document` list), a record whose cited
+    text is not found in them (rated before the documents changed, say) is left out, so every
+    line is one ``assistant eval`` accepts."""
+    from assistant.evaluation import locate
+
+    lines = [to_question(r) for r in records if verdict is None or r.verdict == verdict]
+    if documents is None:
+        return lines
+    return [q for q in lines if all(locate(quote, documents) is not None for quote in q["evidence"])]

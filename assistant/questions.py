@@ -34,13 +34,36 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-def usable_history(history: Sequence[str], max_chars: int) -> list[str]:
-    """The earlier user turns that can serve as context, cleaned like questions; turns that are
-    not text, empty or over ``max_chars`` characters are skipped (they never fail the question)."""
-    usable = []
-    for turn in history:
+def usable_history(history: Sequence[str], max_chars: int, max_total_chars: int | None = None) -> list[str]:
+    """The earlier user turns that can serve as context, cleaned like questions, oldest first;
+    turns that are not text, empty or over ``max_chars`` characters (before or after cleaning)
+    are skipped, and of the rest only the latest whose lengths sum to at most
+    ``max_total_chars`` are kept (they never fail the question). An over-long turn is skipped
+    before it is cleaned, so a huge history costs no Unicode work."""
+    usable: list[str] = []
+    total = 0
+    for turn in reversed(history):
+        if not isinstance(turn, str) or len(turn) > max_chars:
+            continue
         try:
-            usable.append(clean_question(turn, max_chars))
+            text = clean_question(turn, max_chars)
         except QuestionError:
             continue
-    return usable
+        total += len(text)
+        if max_total_chars is not None and total > max_total_chars:
+            break
+        usable.append(text)
+    return usable[::-1]
+
+
+def history_problem(history: Sequence[str], max_turn_chars: int, max_total_chars: int) -> tuple[int | None, str] | None:
+    """Why ``history`` is refused by the HTTP API, or None: ``(index of the turn at fault or
+    None for the whole, one readable line)`` when one turn is over ``max_turn_chars`` or all
+    turns together are over ``max_total_chars`` (characters, before cleaning)."""
+    for i, turn in enumerate(history):
+        if len(turn) > max_turn_chars:
+            return i, f"History turn {i + 1} is {len(turn):,} characters long; please keep each turn under {max_turn_chars:,}."
+    total = sum(len(turn) for turn in history)
+    if total > max_total_chars:
+        return None, f"The history is {total:,} characters long; please keep it under {max_total_chars:,} (send fewer turns)."
+    return None

@@ -97,6 +97,11 @@ class IndexSettings(BaseModel):
         "vectors); off, a passage's vector is the normalised mean of its sentences' (half the model time, but "
         "hit@1 0.895 -> 0.860 on the seed questions). Changing it rebuilds the index.",
     )
+    follow_symlinks: bool = Field(
+        default=False,
+        description="Index files that a symbolic link inside a documents folder points to outside that folder; "
+        "off, such links are skipped and named in the index report.",
+    )
     check_seconds: float = Field(
         default=2.0,
         ge=0.0,
@@ -241,6 +246,18 @@ class AnswerSettings(BaseModel):
         description="Quote a further sentence when its reader probability is at least this fraction of the best one's (ratio).",
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused (characters).")
+    max_history_turn_chars: int = Field(
+        default=2000,
+        ge=10,
+        description="Longest earlier turn of a history (characters): the HTTP API refuses a longer one (422); "
+        "the assistant skips it.",
+    )
+    max_history_chars: int = Field(
+        default=20_000,
+        ge=10,
+        description="Most characters of all earlier turns together: the HTTP API refuses more (422); the assistant "
+        "keeps the latest turns that fit.",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -288,6 +305,24 @@ class ServerSettings(BaseModel):
         le=64,
         description="Questions the server answers at once per entry point (/api, chat, widget) (count); more wait their turn.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Processes answering POST /api/ask (count); 1: the server's own process. Each further one loads "
+        "the model and the index again (about 400 MB).",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        description="Largest request body the server reads (bytes); a larger one is refused with 413 before it is read.",
+    )
+    allowed_hosts: TextList = Field(
+        default_factory=list,
+        description="Host names (as in the Host header, without port) the server answers besides localhost, IP "
+        "addresses, the bound host and, when bound beyond loopback, this machine's name; * turns the check off. "
+        "Anything else is a 400 (a DNS-rebinding page cannot reach the server).",
+    )
 
     @field_validator("root_path")
     @classmethod
@@ -296,6 +331,17 @@ class ServerSettings(BaseModel):
         if value and (not value.startswith("/") or "//" in value or any(c in value for c in "?#")):
             raise ValueError(f"root_path must be a URL path like /assistant, got {value!r}")
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            host = value.strip().lower().rstrip(".")
+            if not host or any(c in host for c in "/?#@ ") or (host != "*" and "*" in host):
+                raise ValueError(f"allowed host must be a host name such as assistant.intranet (or *), got {value!r}")
+            out.append(host)
+        return out
 
     @field_validator("allowed_origins")
     @classmethod

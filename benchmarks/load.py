@@ -21,7 +21,12 @@ clients share the machine with the server). Per path it reports:
 * the ratio of the concurrent run to the one-client baseline (same server, same run), since
   absolute numbers on a shared 2-core machine mean little.
 
-Each path is warmed up with one untimed pass over the questions first. The clients run in this
+With ``--oversized`` it first measures the floors of issue 30 for oversized requests: how
+long the server takes to refuse a 50 MB body (413, before reading it), and p95 of one client's
+normal questions idle and while 4 threads keep sending 50 MB bodies (``--paths ""`` runs only
+that). Each path is warmed up with one untimed pass over the questions first. ``--workers N``
+instead compares ``/api/ask`` at 1, 16 and 64 clients on a one-process server and on a server
+with N answering processes (``ASSISTANT_WORKERS``), started one after the other in this run. The clients run in this
 process, on the same cores as the server, so the numbers include their cost too.
 """
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -74,6 +80,7 @@ class Run:
         return (
             f"{self.path:11s} {self.clients:3d} clients  {n:4d} questions  errors {len(self.errors):3d}  "
             f"p50 {percentile(self.latencies_ms, 50):7.1f} ms  p95 {percentile(self.latencies_ms, 95):7.1f} ms  "
+            f"p99 {percentile(self.latencies_ms, 99):7.1f} ms  "
             f"{self.qps:6.1f} questions/s"
         )
 
@@ -85,6 +92,7 @@ class Run:
             "errors": len(self.errors),
             "p50_ms": round(percentile(self.latencies_ms, 50), 1),
             "p95_ms": round(percentile(self.latencies_ms, 95), 1),
+            "p99_ms": round(percentile(self.latencies_ms, 99), 1),
             "questions_per_s": round(self.qps, 2),
             "error_samples": self.errors[:5],
         }
@@ -185,11 +193,91 @@ def run(
     return result, answers
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+OVERSIZED_BYTES = 50 * 1024 * 1024
+"""The oversized request of the issue-30 floor: a 50 MB body (bytes)."""
+
+
+def refusal_ms(url: str, size: int = OVERSIZED_BYTES) -> tuple[float, bytes]:
+    """Milliseconds from sending a ``size``-byte ``POST /api/ask``'s headers and first 64 kB to
+    the server's reply, and the reply's status line (the server must refuse before reading it)."""
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    head = f"POST /api/ask HTTP/1.1\r\nHost: {u.hostname}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    with socket.create_connection((u.hostname, u.port), timeout=60) as s:
+        t = time.perf_counter()
+        s.sendall(head.encode() + b'{"question": "' + b"x" * 65_536)
+        reply = s.recv(65_536)
+        return (time.perf_counter() - t) * 1000.0, reply.split(b"\r\n", 1)[0]
+
+
+def _send_oversized(url: str, stop, sent, pause: float) -> None:
+    """A client process that keeps sending whole 50 MB ``POST /api/ask`` bodies over raw sockets
+    (no copies of the body, so it costs what the kernel and the server spend, not Python),
+    waiting ``pause`` seconds after each refusal (0: a flood of new connections)."""
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    head = f"POST /api/ask HTTP/1.1\r\nHost: {u.hostname}\r\nContent-Type: application/json\r\nContent-Length: {OVERSIZED_BYTES}\r\n\r\n"
+    body = memoryview(bytes(OVERSIZED_BYTES))
+    while not stop.is_set():
+        try:
+            with socket.create_connection((u.hostname, u.port), timeout=30) as s:
+                s.sendall(head.encode())
+                s.sendall(body)  # the server has refused after the headers and closes: this fails early
+                s.recv(4096)
+        except OSError:
+            pass
+        with sent.get_lock():
+            sent.value += 1
+        stop.wait(pause)
+
+
+def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 0.25) -> dict:
+    """The issue-30 floors for oversized requests: the refusal time of a 50 MB body, and p95 of
+    one client's normal questions when idle and while ``senders`` processes keep sending 50 MB
+    bodies (each whole, as a careless or hostile client would; from other processes, so the
+    measuring client does not share their interpreter), each pausing ``pause`` seconds between
+    requests (0: as fast as the server refuses them)."""
+    times = [refusal_ms(url)[0] for _ in range(5)]
+    status = refusal_ms(url)[1].decode(errors="replace")
+    warm = ApiClient(url)
+    for q in questions:  # untimed warm-up, as for the other paths
+        warm.ask(q["question"], q.get("history", []))
+    idle, _ = run("api", lambda: ApiClient(url), questions, 1, len(questions), None)
+    stop = multiprocessing.Event()
+    sent = multiprocessing.Value("i", 0)
+    procs = [multiprocessing.Process(target=_send_oversized, args=(url, stop, sent, pause), daemon=True) for _ in range(senders)]
+    for proc in procs:
+        proc.start()
+    time.sleep(1.0)
+    loaded, _ = run("api", lambda: ApiClient(url), questions, 1, len(questions), None)
+    stop.set()
+    for proc in procs:
+        proc.join(timeout=60)
+    sent = [sent.value]
+    p95_idle, p95_loaded = percentile(idle.latencies_ms, 95), percentile(loaded.latencies_ms, 95)
+    return {
+        "refusal_status": status,
+        "refusal_ms_max": round(max(times), 1),
+        "refusal_ms": [round(t, 1) for t in times],
+        "p95_idle_ms": round(p95_idle, 1),
+        "p95_during_50mb_ms": round(p95_loaded, 1),
+        "p95_ratio": round(p95_loaded / p95_idle, 2),
+        "oversized_sent": sent[0],
+        "oversized_seconds": round(loaded.seconds + 1.0, 1),
+        "pause_s": pause,
+        "errors": len(idle.errors) + len(loaded.errors),
+    }
+
+
+def start_server(workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """``python -m assistant serve`` on a free port with ``ASSISTANT_WORKERS=workers``; waits until healthy."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env["ASSISTANT_WORKERS"] = str(workers)
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -212,6 +300,42 @@ def start_server() -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not become healthy within 300 s")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def compare_workers(workers: int, clients: list[int], per_client: int, questions: list[dict], seconds_warm: float = 20.0) -> list[dict]:
+    """``/api/ask`` at each count of ``clients`` against a one-process server and a server with
+    ``workers`` answering processes, started one after the other in this run; prints each run
+    and the throughput ratio (workers / one process) per client count."""
+    out: list[dict] = []
+    by: dict[int, dict[int, Run]] = {}
+    for n in (1, workers):
+        proc, url = start_server(n)
+        try:
+            warm = ApiClient(url)
+            for q in questions:
+                warm.ask(q["question"], q.get("history", []))
+            time.sleep(seconds_warm)  # the workers finish loading
+            for q in questions:
+                warm.ask(q["question"], q.get("history", []))
+            for c in clients:
+                r, _ = run(f"api/w{n}", lambda: ApiClient(url), questions, c, per_client if c > 1 else len(questions), None)
+                print(r.line())
+                by.setdefault(n, {})[c] = r
+                out.append({"workers": n, **r.to_dict()})
+        finally:
+            stop_server(proc)
+    for c in clients:
+        one, many = by[1][c], by[workers][c]
+        print(f"api         {c:3d} clients: {workers} workers / 1 process: questions/s x{many.qps / one.qps:.2f}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (count)")
@@ -221,18 +345,41 @@ def main() -> None:
         "--paths", default="api,gradio,gradio-http", help="comma-separated: api, gradio, gradio-http (default all)"
     )
     parser.add_argument("--report", type=Path, help="write the numbers as JSON here")
+    parser.add_argument(
+        "--oversized", action="store_true", help="also measure the 50 MB request floors (refusal time, p95 under 4 senders)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0,
+        help="compare /api/ask on a one-process server with one of this many answering processes, at 1, 16 and 64 clients",
+    )
+    parser.add_argument(
+        "--oversized-pause", type=float, default=0.25, help="seconds each 50 MB sender waits between requests (0: flood)"
+    )
     args = parser.parse_args()
 
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.workers > 1:
+        report = compare_workers(args.workers, [1, 16, 64], args.questions, questions)
+        if args.report:
+            args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        raise SystemExit(1 if any(r["errors"] for r in report) else 0)
     proc, url = (None, args.url.rstrip("/")) if args.url else start_server()
     report = []
     try:
+        if args.oversized:
+            o = oversized(url, questions, pause=args.oversized_pause)
+            print(
+                f"oversized   50 MB body: {o['refusal_status']} in at most {o['refusal_ms_max']:.1f} ms; p95 of normal "
+                f"questions {o['p95_idle_ms']:.1f} ms idle, {o['p95_during_50mb_ms']:.1f} ms during 4 senders of 50 MB "
+                f"(x{o['p95_ratio']:.2f}, {o['oversized_sent']} sent in {o['oversized_seconds']} s), errors {o['errors']}"
+            )
+            report.append({"path": "oversized", **o})
         makers = {
             "api": lambda: ApiClient(url),
             "gradio": lambda: GradioClient(url),
             "gradio-http": lambda: GradioHttpClient(url),
         }
-        for path in args.paths.split(","):
+        for path in filter(None, (p.strip() for p in args.paths.split(","))):
             make = makers[path.strip()]
             warm = make()
             for q in questions:  # warm-up: the first question of each length pays for kernel set-up

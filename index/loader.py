@@ -48,7 +48,8 @@ class Skip:
         doc_id: The id it would have had. path: The file.
         reason: Short kind: ``"unsupported type"``, ``"encrypted PDF"``, ``"no text layer"``,
             ``"not UTF-8"``, ``"empty"``, ``"corrupt"``, ``"too large"``, ``"not a Word
-            document"``, or ``"partly indexed"`` (the document is indexed without some pages).
+            document"``, ``"link outside the folder"`` (a symbolic link to a file outside the
+            indexed folder), or ``"partly indexed"`` (the document is indexed without some pages).
         message: One line for people: the file, what is wrong, what to do.
     """
 
@@ -92,14 +93,28 @@ def _document(path: Path, doc_id: str, extracted) -> Document:
     )
 
 
-def _files(paths: list[Path]) -> list[tuple[str, Path]]:
+def _files(paths: list[Path], follow_links: bool = True, outside: list[Skip] | None = None) -> list[tuple[str, Path]]:
+    """``(doc_id, file)`` of every file under ``paths``. Unless ``follow_links``, a file of a
+    folder that resolves outside that folder (a symbolic link to ``/etc/passwd``, say) is left
+    out and, if ``outside`` is given, appended to it as a :class:`Skip` naming its target."""
     found: dict[str, Path] = {}
     for root in paths:
         root = Path(root)
         if root.is_dir():
+            real_root = root.resolve()
             for file in sorted(root.rglob("*")):
                 if file.is_file() and not any(part.startswith(".") for part in file.relative_to(root).parts):
-                    found.setdefault(file.relative_to(root).as_posix(), file)
+                    doc_id = file.relative_to(root).as_posix()
+                    target = file.resolve()
+                    if not follow_links and not target.is_relative_to(real_root):
+                        if outside is not None and doc_id not in found:
+                            message = (
+                                f"{doc_id}: a link to {target}, outside {root}; not indexed "
+                                "(set ASSISTANT_FOLLOW_SYMLINKS=true to index such links)"
+                            )
+                            outside.append(Skip(doc_id, str(file), "link outside the folder", message))
+                        continue
+                    found.setdefault(doc_id, file)
         elif root.is_file():
             found.setdefault(root.name, root)
         else:
@@ -107,25 +122,27 @@ def _files(paths: list[Path]) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
-def discover(paths: Iterable[Path]) -> list[tuple[str, Path]]:
+def discover(paths: Iterable[Path], follow_links: bool = False) -> list[tuple[str, Path]]:
     """Expand files and folders into sorted ``(doc_id, file)`` pairs of supported files.
 
     A folder contributes every supported file below it (hidden files and folders left out),
     with ``doc_id`` its path relative to that folder; a file given directly gets its own
-    name. Files of other types are left out here (:func:`load_all` reports them).
+    name. Files of other types, and (unless ``follow_links``) links in a folder to files
+    outside it, are left out here (:func:`load_all` reports them).
 
     Raises:
         DocumentsError: a path does not exist.
     """
-    return [(i, f) for i, f in _files(list(paths)) if f.suffix.lower() in SUPPORTED_SUFFIXES]
+    return [(i, f) for i, f in _files(list(paths), follow_links) if f.suffix.lower() in SUPPORTED_SUFFIXES]
 
 
-def load_all(paths: Iterable[Path], options: ReadOptions | None = None) -> tuple[list[Document], list[Skip]]:
+def load_all(paths: Iterable[Path], options: ReadOptions | None = None, follow_links: bool = False) -> tuple[list[Document], list[Skip]]:
     """Load every file under ``paths`` with ``options`` (OCR; default
     :class:`~index.readers.ReadOptions`): ``(documents, skipped)``, both sorted by ``doc_id``.
 
     Every file that is not indexed is in ``skipped`` with its reason: an unsupported type, a
-    file its reader refuses (encrypted PDF, no text layer, not UTF-8, ...), or an empty text.
+    file its reader refuses (encrypted PDF, no text layer, not UTF-8, ...), an empty text, or
+    (unless ``follow_links``) a symbolic link in a folder that points outside that folder.
     A document indexed without some of its pages is in both lists (reason ``"partly indexed"``).
 
     Raises:
@@ -135,7 +152,7 @@ def load_all(paths: Iterable[Path], options: ReadOptions | None = None) -> tuple
     paths = list(paths)
     documents: list[Document] = []
     skipped: list[Skip] = []
-    for doc_id, file in _files(paths):
+    for doc_id, file in _files(paths, follow_links, skipped):
         try:
             extracted = reader_for(file)(file, options)
         except Unreadable as err:
@@ -149,6 +166,7 @@ def load_all(paths: Iterable[Path], options: ReadOptions | None = None) -> tuple
             continue
         documents.append(_document(file, doc_id, extracted))
         skipped.extend(Skip(doc_id, str(file), "partly indexed", f"{doc_id}: {note}") for note in extracted.notes)
+    skipped.sort(key=lambda s: s.doc_id)
     if not documents:
         where = ", ".join(str(p) for p in paths) or "(no path given)"
         if not skipped:

@@ -246,6 +246,9 @@ def read_only_copy(path: Path) -> Path:
     time, so processes reading the same store share one copy and a restart reuses it (a server
     stopped by a signal may not run clean-up code); a newer index gets a new copy. It is made
     under a temporary name and renamed when complete, so a reader never opens a half copy.
+    The copy is writable by its owner whatever the store's permission bits (a store made
+    read-only by ``chmod`` would otherwise give a read-only copy), and a cached copy that is
+    not (an older version's, or one with files missing) is replaced, never reused.
 
     Raises:
         DiskFullError, StoreError: the copy cannot be made.
@@ -257,25 +260,77 @@ def read_only_copy(path: Path) -> Path:
     key = hashlib.sha256(f"{path.resolve()}:{db.st_size}:{db.st_mtime_ns}".encode()).hexdigest()[:16]
     final = Path(tempfile.gettempdir()) / f"assistant-readonly-{key}"
     if (final / "complete").is_file():
-        return final / "chroma"
+        if _usable_copy(path, final / "chroma"):
+            return final / "chroma"
+        _discard(final)  # broken (read-only bits, files missing): never reused
     part = Path(tempfile.mkdtemp(prefix=f"assistant-readonly-{key}-part-"))
     try:
-        shutil.copytree(path, part / "chroma", ignore=shutil.ignore_patterns("index.lock"))
+        shutil.copytree(path, part / "chroma", ignore=shutil.ignore_patterns("index.lock"), copy_function=shutil.copyfile)
+        _owner_writable(part / "chroma")
         (part / "complete").touch()
     except (OSError, shutil.Error) as err:
-        shutil.rmtree(part, ignore_errors=True)
+        _discard(part)
         first = err.args[0][0][2] if isinstance(err, shutil.Error) and err.args and err.args[0] else err
         raise explain(first if isinstance(first, BaseException) else OSError(str(first)), str(path), part.parent, "copy the read-only store") from None
     try:
         os.rename(part, final)  # atomic; fails if another process finished its copy first
     except OSError:
-        shutil.rmtree(part, ignore_errors=True)
+        _discard(part)
     return final / "chroma"
 
 
+def _owner_writable(root: Path) -> None:
+    """Give the owner read and write permission on every file under ``root`` and full
+    permission on every folder (``copytree`` copies a folder's read-only bits)."""
+    import stat
+
+    for folder, _, files in os.walk(root):
+        os.chmod(folder, os.stat(folder).st_mode | stat.S_IRWXU)
+        for name in files:
+            file = os.path.join(folder, name)
+            os.chmod(file, os.stat(file).st_mode | stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _usable_copy(source: Path, copy: Path) -> bool:
+    """Whether ``copy`` holds every file and folder of ``source`` (but the lock file), each
+    writable by its owner and by this process."""
+    import stat
+
+    for folder, dirs, files in os.walk(source):
+        rel = Path(folder).relative_to(source)
+        for name in [*dirs, *files, "."]:
+            if name == "index.lock":
+                continue
+            target = copy / rel / name
+            try:
+                mode = target.stat().st_mode
+            except OSError:
+                return False
+            if not mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+                return False
+    return True
+
+
+def _discard(folder: Path) -> None:
+    """Delete ``folder`` (a temporary copy), read-only bits and all; ignores failures."""
+    try:
+        _owner_writable(folder)
+    except OSError:
+        pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def writable(path: Path) -> bool:
-    """Whether files can be created in ``path`` (an existing folder); False on a read-only file system."""
-    return os.access(path, os.W_OK)
+    """Whether files may be created in ``path`` (an existing folder): False on a read-only file
+    system, and False when its permission bits let nobody write (``chmod a-w``), even for root,
+    who could but should not."""
+    import stat
+
+    try:
+        no_write_bits = not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and not no_write_bits
 
 
 def _short(err: BaseException) -> str:

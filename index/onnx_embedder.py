@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from functools import cached_property
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelError
+from index.locks import classify
 from index.packaged_model import MODEL_NAME, MODEL_SHA256, PackagedModel, sha256_file, short_error, verify_weights
 
 ONNX_EXPORT_VERSION = 2
@@ -40,6 +42,27 @@ def export_onnx(model_dir: Path, target: Path, quantize: bool = True) -> None:
         for handler in [h for h in root.handlers if h not in handlers]:
             root.removeHandler(handler)
         root.setLevel(level)
+
+
+EXPORT_MARGIN_BYTES = 10_000_000
+"""Room left over after an export, besides :func:`export_bytes` (bytes)."""
+
+
+def export_bytes(model_dir: Path, quantize: bool) -> int:
+    """Disk space an export writes at its peak (bytes): the float32 graph is about the size of
+    the weights (``*.safetensors``/``*.bin``; 90 MB for MiniLM-L6), and quantizing keeps it
+    beside the int8 graph (a quarter of it) until the int8 one is moved in place."""
+    weights = sum(f.stat().st_size for f in Path(model_dir).iterdir() if f.suffix in (".safetensors", ".bin"))
+    return int(weights * (1.25 if quantize else 1.0)) + EXPORT_MARGIN_BYTES
+
+
+def _no_room(folder: Path, needed: int) -> ModelError:
+    from index.locks import disk_free
+
+    return ModelError(
+        f"Exporting the embedding model to ONNX needs about {needed / 1e6:.0f} MB in {folder}, and the disk holding it "
+        f"has {disk_free(folder)} free; free some space there (or set ASSISTANT_DATA_DIR to a disk with room) and retry."
+    )
 
 
 def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
@@ -75,7 +98,15 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
         "token_type_ids": torch.zeros((2, 4), dtype=torch.long),
     }
     names = list(sample)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if classify(err) == "disk full":
+            raise _no_room(target.parent, export_bytes(model_dir, quantize)) from None
+        raise
+    needed = export_bytes(model_dir, quantize)
+    if shutil.disk_usage(target.parent).free < needed:
+        raise _no_room(target.parent, needed)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         fp32 = Path(tmp) / "model.onnx"
         int8 = Path(tmp) / "model-int8.onnx"
@@ -97,6 +128,8 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
                 return
             _quantize(fp32, int8, QuantType, quantize_dynamic)
         except Exception as err:
+            if classify(err) == "disk full" or classify(err.__cause__ or err.__context__ or err) == "disk full":
+                raise _no_room(target.parent, needed) from None
             raise ModelError(f"Exporting the embedding model to ONNX failed ({err}); check that torch and onnx import, then retry.") from None
         os.replace(int8, target)  # atomic: a concurrent reader sees no file or the whole file
 

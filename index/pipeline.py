@@ -180,6 +180,7 @@ def build_index(
     progress: bool = True,
     embed_passages: bool = True,
     reading: ReadOptions | None = None,
+    follow_links: bool = False,
 ) -> IndexReport:
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
@@ -196,6 +197,8 @@ def build_index(
         reading: How files are read (OCR of scanned pages: on/off, languages, cache); default
             :class:`~index.readers.ReadOptions` (OCR on, English, no cache). With ``progress``,
             OCR shows a bar per file (pages).
+        follow_links: Index files that symbolic links in a folder point to outside it (default:
+            skipped, each named in ``skipped``).
 
     Returns:
         An :class:`IndexReport`; ``rebuilt`` is False when the index already matched.
@@ -214,7 +217,7 @@ def build_index(
     paths = list(paths)
     reading = reading or ReadOptions()
     reading = replace(reading, ocr=replace(reading.ocr, progress=progress))
-    documents, skipped = load_all(paths, reading) if paths else ([], [])  # no paths: re-check what is indexed
+    documents, skipped = load_all(paths, reading, follow_links) if paths else ([], [])  # no paths: re-check what is indexed
     read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
     if not rebuild:  # decided without the writer lock: a reader, or a read-only store, stops here
@@ -267,8 +270,8 @@ def _write_build(
 ) -> BuildInfo:
     """Write the new build (unchanged documents copied, the rest embedded) and commit it; a
     build that fails is deleted at once (a killed one by the next build)."""
-    build = writer.begin_build(info)
     try:
+        build = writer.begin_build(info)  # inside: a failure between its collections leaves none behind
         n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
         if plan.to_copy:
             with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:

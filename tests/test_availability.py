@@ -240,3 +240,44 @@ def test_a_full_disk_says_so_and_never_advises_deleting(tmp_path, embedder):
         (full / "filler").unlink()
         r = _cli("docs", env=env)  # space freed: the same store works, nothing was lost
         assert r.returncode == 0 and "seals.txt" in r.stdout, r.stderr
+
+
+def _chmod_tree(root: Path, writable: bool) -> None:
+    """``chmod -R a-w`` (or ``u+w`` back) on ``root``: read-only by permissions, not by mount."""
+    mode = "u+w" if writable else "a-w"
+    subprocess.run(["chmod", "-R", mode, str(root)], check=True)
+
+
+def test_a_data_dir_read_only_by_permissions_answers_through_a_writable_copy(tmp_path, embedder, monkeypatch):
+    import stat
+
+    from index.locks import read_only_copy
+
+    settings = _settings(tmp_path, None)
+    _small_index(tmp_path, settings, embedder)
+    _with_models(settings.index.data_dir, embedder)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # copies go here, not into the machine's /tmp
+    store = settings.index.data_dir / "chroma"
+    _chmod_tree(settings.index.data_dir, writable=False)
+    try:
+        copy = read_only_copy(store)
+        modes = [p.stat().st_mode for p in [copy, *copy.rglob("*")]]
+        assert all(m & stat.S_IWUSR for m in modes)  # the store's read-only bits are not copied
+        # a broken cached copy (an older version copied the bits) is replaced, never reused
+        _chmod_tree(copy, writable=False)
+        again = read_only_copy(store)
+        assert again == copy and all(p.stat().st_mode & stat.S_IWUSR for p in [again, *again.rglob("*")])
+        env = _env(settings.index.data_dir, TMPDIR=str(temp))
+        r = _cli("ask", QUESTION, "--json", env=env)
+        assert r.returncode == 0, r.stderr[-1500:]
+        assert json.loads(r.stdout)["citations"][0]["doc_id"] == "seals.txt"
+        assert _serve_and_ask(env, QUESTION)["citations"][0]["doc_id"] == "seals.txt"
+        (tmp_path / "small" / "more.txt").write_text("More\n\nThe survey boat is called Petrel.\n", encoding="utf-8")
+        r = _cli("index", str(tmp_path / "small"), "-q", env=env)
+        assert r.returncode == 1 and "read-only" in r.stderr and "Traceback" not in r.stderr, r.stderr
+        copies = sorted(p.name for p in temp.glob("assistant-readonly-*"))
+        assert copies == [copy.parent.name]  # ask, serve and index shared one copy, no leftovers
+    finally:
+        _chmod_tree(settings.index.data_dir, writable=True)

@@ -116,3 +116,36 @@ def test_default_documents_are_not_added_to_a_users_index(tmp_path, embedder):
     assert a.index(progress=False).rebuilt is False  # no paths: re-check what is indexed
     restarted = Assistant.from_settings(Settings(data_dir=tmp_path / "data"), progress=False)
     assert [d.doc_id for d in restarted.documents()] == ["notes.txt"]
+
+
+def test_a_link_out_of_the_folder_is_skipped_and_named_unless_following_is_set(tmp_path):
+    from index.loader import load_all
+
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "policy.txt").write_text("Policy\n\nLeave is 20 days a year.\n", encoding="utf-8")
+    (docs / "passwd-link.txt").symlink_to(secret)
+    (docs / "sub" / "policy-again.txt").symlink_to(docs / "policy.txt")  # a link that stays inside is indexed
+    documents, skipped = load_all([docs])
+    assert [d.doc_id for d in documents] == ["policy.txt", "sub/policy-again.txt"]
+    (skip,) = skipped
+    assert skip.doc_id == "passwd-link.txt" and skip.reason == "link outside the folder"
+    assert str(secret) in skip.message and "ASSISTANT_FOLLOW_SYMLINKS" in skip.message
+    followed, _ = load_all([docs], follow_links=True)
+    assert "passwd-link.txt" in [d.doc_id for d in followed]
+    assert [i for i, _ in discover([docs])] == ["policy.txt", "sub/policy-again.txt"]
+
+
+def test_the_index_command_names_a_skipped_link(tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "policy.txt").write_text("Policy\n\nLeave is 20 days a year.\n", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("Secret\n\nThe vault code is 1234.\n", encoding="utf-8")
+    (tmp_path / "docs" / "secret-link.txt").symlink_to(tmp_path / "secret.txt")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    result = runner.invoke(app, ["index", str(tmp_path / "docs"), "-q"])
+    assert result.exit_code == 0 and "secret-link.txt" in result.output and "outside" in result.output, result.output
+    listed = runner.invoke(app, ["docs", "--json"])
+    assert [d["doc_id"] for d in json.loads(listed.stdout)] == ["policy.txt"]

@@ -148,6 +148,29 @@ def test_api_feedback_refuses_bad_bodies_with_a_readable_422(http, body, says):
     assert r.status_code == 422 and says in r.json()["error"] and "\n" not in r.json()["error"], r.text
 
 
+@pytest.mark.parametrize(
+    ("citation", "says"),
+    [
+        ({"doc_id": "../../etc/passwd", "start": 0, "end": 10}, "doc_id '../../etc/passwd' is not an indexed document"),
+        ({"doc_id": "nowhere.txt", "start": 0, "end": 10}, "doc_id 'nowhere.txt' is not an indexed document"),
+        ({"doc_id": "japan-us-reset.txt", "start": 0, "end": 10**30}, "is outside japan-us-reset.txt"),
+        ({"doc_id": "japan-us-reset.txt", "start": 0, "end": 5, "text": "root:x:0"}, "text is not the text of japan-us-reset.txt at 0-5"),
+    ],
+)
+def test_api_feedback_refuses_a_citation_that_is_not_in_the_index(http, citation, says):
+    r = http.post("/api/feedback", json={"verdict": "up", "answer": {"question": QUESTION, "citations": [citation]}})
+    error = r.json()["error"]
+    assert r.status_code == 422 and error.startswith("answer.citations.0: ") and says in error and "POST /api/ask" not in error, r.text
+
+
+def test_api_feedback_stores_the_documents_text_not_the_clients(http, server_settings, article):
+    citation = {"doc_id": "japan-us-reset.txt", "start": 100, "end": 160}
+    r = http.post("/api/feedback", json={"verdict": "up", "answer": {"question": QUESTION, "citations": [citation]}})
+    assert r.status_code == 201, r.text
+    saved = {rec.feedback_id: rec for rec in open_feedback_store(server_settings).records()}[r.json()["id"]]
+    assert saved.citations[0]["text"] == article.text[100:160]
+
+
 def test_api_feedback_on_a_read_only_store_is_a_503_in_one_line(assistant, server_settings, tmp_path):
     from conftest import ThreadedUvicorn, free_port
     from ui.server import create_app
@@ -197,3 +220,19 @@ def test_an_export_runs_as_an_eval_question_set(assistant, tmp_path, monkeypatch
     stdout = runner.invoke(app, ["feedback", "export", "--verdict", "down"])
     assert stdout.exit_code == 0 and stdout.stdout == "" and "exported 0 rated questions" in stdout.stderr
     assert runner.invoke(app, ["feedback", "export", "--verdict", "meh"]).exit_code == 1
+
+
+def test_export_leaves_out_a_rating_whose_cited_text_is_not_in_the_index(assistant, tmp_path, monkeypatch):
+    import assistant.feedback as feedback
+    from assistant.evaluation import load_questions
+
+    monkeypatch.setattr(feedback, "FEEDBACK_FILE", "feedback-export-stale.sqlite3")  # this test's ratings only
+    store = open_feedback_store(assistant.settings)
+    store.save(FeedbackRecord.of_answer(assistant.ask(QUESTION), "up"))
+    forged = {"n": 1, "doc_id": "japan-us-reset.txt", "start": 0, "end": 12, "text": "root:x:0:0:root"}
+    store.save(FeedbackRecord(verdict="down", question="Who is root?", citations=[forged]))  # stored before it was checked
+    out = tmp_path / "rated.jsonl"
+    result = runner.invoke(app, ["feedback", "export", "--out", str(out)])
+    assert result.exit_code == 0 and "exported 1 rated question (1 up, 0 down)" in result.stderr, result.output
+    assert "left out 1 rating whose cited text is no longer in the index" in result.stderr
+    assert [q.question for q in load_questions(out, assistant.documents())] == [QUESTION]  # eval takes every line

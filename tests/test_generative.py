@@ -202,7 +202,7 @@ def test_http_api_streams_tokens_then_the_verified_answer(assistant, make):
 
     n = position_of(assistant, QUESTION, "Ryosei Akazawa")
     llm_assistant = make(scripted(f"Japan's chief negotiator is Ryosei Akazawa [{n}]."))
-    client = TestClient(create_app(llm_assistant, llm_assistant.settings))
+    client = TestClient(create_app(llm_assistant, llm_assistant.settings), base_url="http://localhost")
     with client.stream("POST", "/api/ask?stream=true", json={"question": QUESTION}) as reply:
         assert reply.status_code == 200
         lines = [json.loads(line) for line in reply.iter_lines() if line]
@@ -263,7 +263,7 @@ def test_streamed_answers_count_against_max_concurrent_questions(make):
         with client.stream("POST", "/api/ask?stream=true", json={"question": QUESTION}) as reply:
             replies.append([json.loads(line) for line in reply.iter_lines() if line])
 
-    with TestClient(create_app(llm_assistant, llm_assistant.settings)) as client:
+    with TestClient(create_app(llm_assistant, llm_assistant.settings), base_url="http://localhost") as client:
         threads = [threading.Thread(target=ask, args=(client,)) for _ in range(2)]
         for t in threads:
             t.start()

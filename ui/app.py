@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 
@@ -15,7 +14,7 @@ from assistant import QuestionError  # noqa: E402
 from assistant import FeedbackStore, open_feedback_store  # noqa: E402
 from ui.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, rateable  # noqa: E402
 from ui.history import user_turns  # noqa: E402
-from ui.render import answer_markdown, sources_html  # noqa: E402
+from ui.render import answer_markdown, inert, sources_html, text_html  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +43,16 @@ PLACEHOLDER_TITLES = 5
 
 
 def documents_placeholder(assistant: Assistant) -> str:
-    """What the empty chat shows (escaped HTML): how many documents are indexed and the titles
-    of the first :data:`PLACEHOLDER_TITLES`, or why none can be listed."""
+    """What the empty chat shows (HTML that Gradio also reads as Markdown, so titles and errors
+    are :func:`ui.render.inert`): how many documents are indexed and the titles of the first
+    :data:`PLACEHOLDER_TITLES`, or why none can be listed."""
     try:
         records = assistant.catalog()
     except AssistantError as err:
-        return f"<p>{html.escape(str(err))}</p>"
+        return f"<p>{inert(str(err))}</p>"
     if not records:
         return "<p>No documents are indexed yet: run <code>assistant index PATH</code>.</p>"
-    titles = [f"<i>{html.escape(r.title or r.doc_id)}</i>" for r in records[:PLACEHOLDER_TITLES]]
+    titles = [f"<i>{inert(r.title or r.doc_id)}</i>" for r in records[:PLACEHOLDER_TITLES]]
     more = len(records) - len(titles)
     names = ", ".join(titles) + (f" and {more} more" if more else "")
     count = "1 document is" if len(records) == 1 else f"{len(records)} documents are"
@@ -169,21 +169,21 @@ def _responder(assistant: Assistant, base: str = ""):
         asked = list(asked or [])
         answers = dict(answers or {})
         message = message or ""
-        user = {"role": "user", "content": html.escape(message)}
+        user = {"role": "user", "content": text_html(message)}
         streamed = ""
         try:
             for item in assistant.ask_stream(message, asked, scope or None):
                 if isinstance(item, str):
                     streamed += item
-                    yield "", chat + [user, {"role": "assistant", "content": html.escape(streamed) + " …"}], asked, gr.update(), answers
+                    yield "", chat + [user, {"role": "assistant", "content": text_html(streamed) + " …"}], asked, gr.update(), answers
                 else:
                     answer = item
         except QuestionError as err:
-            refused = {"role": "user", "content": html.escape(_echo(message))}
-            yield message, chat + [refused, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update(), answers
+            refused = {"role": "user", "content": text_html(_echo(message))}
+            yield message, chat + [refused, {"role": "assistant", "content": text_html(str(err))}], asked, gr.update(), answers
             return
         except AssistantError as err:
-            yield message, chat + [user, {"role": "assistant", "content": html.escape(str(err))}], asked, gr.update(), answers
+            yield message, chat + [user, {"role": "assistant", "content": text_html(str(err))}], asked, gr.update(), answers
             return
         except Exception:
             log.exception("ask failed")
@@ -201,6 +201,11 @@ def _responder(assistant: Assistant, base: str = ""):
 def _clear():
     return [], [], sources_html(None), {}
 
+
+TEXT_ONLY = {"render_markdown": False, "latex_delimiters": []}
+"""Chatbot options: messages are the escaped HTML of :mod:`ui.render` and nothing else, so a
+document's ``![x](http://...)``, ``[x](javascript:...)``, bare URLs or ``$$...$$`` show as
+the characters they are (no image fetched, no live link, no formula)."""
 
 CHAT_BUTTONS = ["copy", "copy_all"]
 """The Chatbot's toolbar: copy buttons only (Gradio's default adds an unlabelled "share" to
@@ -245,6 +250,7 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
                     label="Conversation",
                     height=460,
                     sanitize_html=True,
+            **TEXT_ONLY,
                     feedback_options=FEEDBACK_OPTIONS,
                     buttons=CHAT_BUTTONS,
                     placeholder=documents_placeholder(assistant),
@@ -274,7 +280,25 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
             return answer_json(assistant, question, history, documents)
 
         gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
+    _quiet_input_errors(demo)
     return demo
+
+
+def _quiet_input_errors(blocks: gr.Blocks) -> None:
+    """A call with too few input values (``{"data": []}`` to ``/gradio_api/call/ask``) is a
+    client mistake: the caller gets an error event saying what the endpoint takes, and the log
+    gets no traceback (Gradio prints one for any other exception)."""
+    check = blocks.validate_inputs
+
+    def validate_inputs(block_fn, inputs) -> None:
+        try:
+            check(block_fn, inputs)
+        except ValueError:
+            names = ", ".join(getattr(b, "label", None) or type(b).__name__ for b in block_fn.inputs)
+            took = "(question, history, documents)" if block_fn.name == "ask" else f"{len(block_fn.inputs)} values ({names})"
+            raise gr.Error(f"This endpoint takes {took}; got {len(inputs)} value(s).", print_exception=False) from None
+
+    blocks.validate_inputs = validate_inputs
 
 
 def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
@@ -295,6 +319,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
             show_label=False,
             height=280,
             sanitize_html=True,
+            **TEXT_ONLY,
             feedback_options=FEEDBACK_OPTIONS,
             buttons=CHAT_BUTTONS,
             autoscroll=False,  # WIDGET_JS keeps the start of the latest answer in view instead
@@ -314,6 +339,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
         scope_param = gr.Textbox(visible=False)
         widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
         _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope, base="../")  # served at /widget/
+    _quiet_input_errors(widget)
     return widget
 
 

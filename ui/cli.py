@@ -93,6 +93,7 @@ def index(
     report = build_index(
         todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet,
         embed_passages=settings.index.embed_passages, reading=settings.reading(),
+        follow_links=settings.index.follow_symlinks,
     )
     typer.echo(report.describe())
     if strict and report.skipped:
@@ -352,8 +353,11 @@ def feedback_export(
 
     if verdict is not None and verdict not in VERDICTS:
         raise FeedbackError(f"--verdict takes up or down, not {verdict!r}.")
-    store = open_feedback_store(_settings())
-    questions = export_questions(store.records(), verdict)
+    settings = _settings()
+    store = open_feedback_store(settings)
+    records = store.records()
+    rated = [r for r in records if verdict is None or r.verdict == verdict]
+    questions = export_questions(records, verdict, settings.open_store().documents() if rated else None)
     text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
     if out is None:
         sys.stdout.write(text)
@@ -366,6 +370,8 @@ def feedback_export(
     ups, n = sum(q["verdict"] == "up" for q in questions), len(questions)
     where = f" to {out}" if out else ""
     typer.echo(f"exported {n} rated question{'' if n == 1 else 's'} ({ups} up, {n - ups} down) from {store.where}{where}", err=True)
+    if left := len(rated) - n:
+        typer.echo(f"left out {left} rating{'' if left == 1 else 's'} whose cited text is no longer in the index", err=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant import clean_question
-from assistant import FeedbackError, QuestionError
+from assistant import AssistantError, FeedbackError, QuestionError
 from assistant import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,33 @@ class FeedbackSaved(BaseModel):
     verdict: str
 
 
-def add_feedback_route(app: FastAPI, store: FeedbackStore, max_question_chars: int, question_error) -> None:
+def citation_problem(c: CitedSpan, doc) -> str | None:
+    """Why citation ``c`` does not point into the index, or None: ``doc`` (the indexed
+    :class:`index.types.Document` named by ``c.doc_id``, None if there is none) must hold the
+    span, and ``c.text``, if sent, must be the document's text there."""
+    if doc is None:
+        return f"doc_id {c.doc_id[:200]!r} is not an indexed document"
+    if c.end > len(doc.text):
+        return f"the span {c.start}-{c.end} is outside {c.doc_id} ({len(doc.text):,} characters)"
+    if c.text and c.text != doc.text[c.start : c.end]:
+        return f"text is not the text of {c.doc_id} at {c.start}-{c.end}"
+    return None
+
+
+def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_error, history_error, documents) -> None:
     """Add ``POST /api/feedback`` to ``app``, writing to ``store``.
 
+    Every citation of the rated answer is checked against the index (:func:`citation_problem`;
+    a 422 names the first that fails) and its ``text`` is stored as the document's text at its
+    span, recomputed here, never as the client sent it.
+
     Args:
-        max_question_chars: The question's limit, as for ``/api/ask`` (characters).
+        settings: The question's and the history's limits, as for ``/api/ask`` (characters).
+        documents: Returns the indexed documents (:meth:`assistant.Assistant.documents`).
         question_error: Makes the 422 of a refused question (``ui.server._question_error``).
+        history_error: The 422 of a refused history or None (``ui.server._history_error``).
     """
+    max_question_chars = settings.answer.max_question_chars
 
     @app.post(
         "/api/feedback",
@@ -118,10 +138,22 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, max_question_chars: i
         """Store a rating of an answer of ``POST /api/ask``. ``assistant feedback export`` turns
         the ratings into a question set for ``assistant eval``. A malformed body is a 422 whose
         ``error`` is one line; a store that cannot be written (read-only, locked) is a 503."""
+        if refused := history_error(body.history, settings):
+            return refused
         try:
             clean_question(body.answer.question, max_question_chars)
         except QuestionError as err:
             return question_error(err, ["body", "answer", "question"])
+        try:
+            indexed = {d.doc_id: d for d in await anyio.to_thread.run_sync(documents)} if body.answer.citations else {}
+        except AssistantError as err:
+            return JSONResponse({"error": str(err), "detail": []}, status_code=503)
+        for i, c in enumerate(body.answer.citations):
+            if problem := citation_problem(c, indexed.get(c.doc_id)):
+                message = f"answer.citations.{i}: {problem}"
+                loc = ["body", "answer", "citations", i]
+                return JSONResponse({"error": message, "detail": [{"loc": loc, "msg": problem, "type": "citation"}]}, status_code=422)
+            c.text = indexed[c.doc_id].text[c.start : c.end]  # recomputed, never the client's
         answer = body.answer.model_dump()
         record = FeedbackRecord.of_answer(answer, body.verdict, body.history, body.comment.strip(), client="api")
         try:

@@ -10,7 +10,6 @@ filled by the chat's responder (:func:`rateable`); a rated answer's entry keeps 
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ import gradio as gr
 from assistant import FeedbackError
 from assistant import MAX_COMMENT_CHARS, FeedbackRecord, FeedbackStore
 from assistant import Answer
+from ui.render import inert
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class FeedbackControls:
 
 
 def _status(text: str) -> dict:
-    return gr.update(value=html.escape(text), visible=True)
+    return gr.update(value=inert(text), visible=True)
 
 
 def _feedback_row() -> tuple[FeedbackControls, gr.Button]:

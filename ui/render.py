@@ -27,6 +27,24 @@ a.cite { text-decoration: none; font-weight: 600; }
 """Styles for :func:`sources_html` (no external fonts or assets)."""
 
 
+MARKDOWN_ACTIVE = frozenset("\\`*_{}[]()#!|~:@$<>&\"'.")
+"""Characters that can start Markdown, HTML or an autolink (``![x](url)``, ``<b>``,
+``http://``, ``www.``, ``a@b``, ``$$``); :func:`inert` writes them as numeric entities."""
+
+
+def inert(text: str) -> str:
+    """``text`` for a place that Gradio renders as Markdown (a placeholder, a status line): each
+    character of :data:`MARKDOWN_ACTIVE` becomes a numeric HTML entity, so the text shows as
+    it is and nothing in it becomes a link, an image, markup or formula."""
+    return "".join(f"&#{ord(ch)};" if ch in MARKDOWN_ACTIVE else ch for ch in text)
+
+
+def text_html(text: str) -> str:
+    """``text`` as escaped HTML with its line breaks kept (``<br>``), for the chat, which shows
+    HTML and no Markdown (``render_markdown=False``)."""
+    return html.escape(text).replace("\r\n", "\n").replace("\n", "<br>")
+
+
 def highlighted_passage(c: Citation) -> str:
     """The passage text as escaped HTML with the supporting sentences wrapped in ``<mark>``."""
     p = c.passage
@@ -100,26 +118,31 @@ def linked_markers(answer: Answer) -> str:
         n = int(m.group(1))
         return f'<a class="cite" href="#{card_id(answer, n)}">[{n}]</a>' if n in known else m.group(0)
 
-    return ANSWER_MARKER.sub(link, html.escape(answer.text))
+    return ANSWER_MARKER.sub(link, text_html(answer.text))
+
+
+PARAGRAPH = "<br><br>"
+"""Separates the parts of a chat message (the chat renders HTML, not Markdown)."""
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for ``answer``: escaped answer text plus a one-line list of its sources;
-    a generated answer's unverified sentences are listed with why, and a notice (the model
-    timed out, say) comes first."""
+    """The chat message for ``answer`` (HTML, shown without Markdown rendering): escaped answer
+    text plus a one-line list of its sources; a generated answer's unverified sentences are
+    listed with why, and a notice (the model timed out, say) comes first. Only this module's
+    own tags (citation links, ``<small>``, ``<br>``) are markup; all text is escaped."""
     text = linked_markers(answer)
     if answer.notice:
-        text = f"<small><i>{html.escape(answer.notice)}</i></small>\n\n{text}"
+        text = f"<small><i>{html.escape(answer.notice)}</i></small>{PARAGRAPH}{text}"
     for flag in answer.flags:
-        text += f"\n\n<small>⚠ Not verified: “{html.escape(flag.text)}” ({html.escape(flag.detail)})</small>"
+        text += f"{PARAGRAPH}<small>⚠ Not verified: “{html.escape(flag.text)}” ({html.escape(flag.detail)})</small>"
     if answer.citations:
         refs = "; ".join(f"[{c.n}] {html.escape(_reference(c))}" for c in answer.citations)
-        text += f"\n\n<small>Sources: {refs}</small>"
+        text += f"{PARAGRAPH}<small>Sources: {refs}</small>"
     elif answer.abstained:
         if answer.abstain_reason:
-            text += f"\n\n<small>Why: {html.escape(answer.abstain_reason)}.</small>"
+            text += f"{PARAGRAPH}<small>Why: {html.escape(answer.abstain_reason)}.</small>"
         if answer.related:
-            text += f"\n\n<small>{RELATED_HINT}</small>"
+            text += f"{PARAGRAPH}<small>{RELATED_HINT}</small>"
     return text
 
 

@@ -13,8 +13,8 @@ Routes (all under ``settings.root_path`` when a reverse proxy adds a prefix):
 - ``/docs``, ``/openapi.json``: API documentation (Swagger UI, its assets served locally).
 
 ``settings.allowed_origins`` (besides the server's own origin) may frame the pages (CSP
-``frame-ancestors`` on every response) and call the API from a browser (CORS). Nothing is
-fetched from a CDN.
+``frame-ancestors`` on every response) and call the API from a browser (CORS). The CSP also
+allows images and scripts from the server itself only. Nothing is fetched from a CDN.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
+from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
@@ -39,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from assistant import Assistant, AssistantError, clean_question  # noqa: E402
+from assistant import Assistant, AssistantError, clean_question, history_problem  # noqa: E402
 from assistant import QuestionError, UnknownDocumentError  # noqa: E402
 from assistant import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant import AnswerOut  # noqa: E402
@@ -47,6 +48,7 @@ from assistant import Settings  # noqa: E402
 from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
+from ui.limits import ErrorShapeMiddleware, RequestLimitsMiddleware, served_hosts  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.sources import add_source_routes  # noqa: E402
 
@@ -118,17 +120,42 @@ class Health(BaseModel):
 
 
 def frame_ancestors(origins: list[str]) -> str:
-    """The CSP header value that lets the server itself and ``origins`` frame its pages."""
+    """The CSP directive that lets the server itself and ``origins`` frame its pages."""
     return "frame-ancestors " + " ".join(["'self'", *origins])
 
 
-class FrameAncestorsMiddleware:
-    """Adds ``Content-Security-Policy: frame-ancestors ...`` to every HTTP response (pure ASGI,
-    so Gradio's streamed responses pass through untouched)."""
+CSP_SOURCES = (
+    "default-src 'self'",
+    "img-src 'self' data: blob:",
+    # Gradio's pages start with inline scripts and run the apps' js= hooks with new Function
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self' data:",
+    "media-src 'self' data: blob:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+)
+"""Content-Security-Policy directives of every response: images, scripts, styles, fonts and
+connections from the server itself only (plus inline ``data:``/``blob:``), so a remote image
+or script that slipped into a page is never fetched."""
+
+
+def content_security_policy(origins: list[str]) -> str:
+    """The whole ``Content-Security-Policy`` header value: :data:`CSP_SOURCES` and
+    :func:`frame_ancestors` of ``origins``."""
+    return "; ".join([*CSP_SOURCES, frame_ancestors(origins)])
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``Content-Security-Policy`` (:func:`content_security_policy`) and
+    ``X-Content-Type-Options: nosniff`` to every HTTP response (pure ASGI, so Gradio's streamed
+    responses pass through untouched)."""
 
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
-        self.value = frame_ancestors(origins)
+        self.value = content_security_policy(origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,7 +164,9 @@ class FrameAncestorsMiddleware:
 
         async def send_with_csp(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Content-Security-Policy"] = self.value
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = self.value
+                headers["X-Content-Type-Options"] = "nosniff"
             await send(message)
 
         await self.app(scope, receive, send_with_csp)
@@ -211,16 +240,27 @@ def index_status(assistant: Assistant) -> Health:
 ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "What does the policy say about refunds?"}'
 """How to call the API, repeated in the errors of requests that get it wrong."""
 
+FEEDBACK_USAGE = 'send POST /api/feedback with a JSON body such as {"verdict": "up", "answer": <what POST /api/ask returned>}'
+"""How to rate an answer, in the errors of ``/api/feedback`` requests that get it wrong."""
 
-def _readable(errors: list[dict]) -> str:
+API_METHODS = {"/api/ask": "POST", "/api/feedback": "POST", "/healthz": "GET", "/embed.js": "GET"}
+"""The API's own paths and the method each takes; any other method is a 405 saying which."""
+
+
+def _usage(path: str) -> str:
+    return FEEDBACK_USAGE if path.endswith("/api/feedback") else ASK_USAGE
+
+
+def _readable(errors: list[dict], usage: str = ASK_USAGE) -> str:
+    """One line for a 422's validation ``errors``; ``usage`` says how to call the route at fault."""
     parts = []
     for e in errors:
         if e.get("type") == "json_invalid":
-            parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {ASK_USAGE}")
+            parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {usage}")
             continue
         if tuple(e.get("loc", ())) == ("body",) and e.get("type") in ("model_attributes_type", "dict_type"):
             # a form post, or JSON sent without "Content-Type: application/json" (FastAPI then reads a string)
-            parts.append(f"the body must be a JSON object sent with Content-Type: application/json: {ASK_USAGE}")
+            parts.append(f"the body must be a JSON object sent with Content-Type: application/json: {usage}")
             continue
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
         parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
@@ -231,9 +271,20 @@ def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONRes
     """The 422 for a question the assistant refuses (empty, too long, unknown document ids), in
     the validation-error shape; ``loc`` points at the field at fault."""
     if loc is None:
-        loc = ["body", "documents"] if isinstance(err, UnknownDocumentError) else ["body", "question"]
+        documents = isinstance(err, UnknownDocumentError) or getattr(err, "field", None) == "documents"
+        loc = ["body", "documents"] if documents else ["body", "question"]
     detail = [{"loc": loc, "msg": str(err), "type": "documents" if loc[-1] == "documents" else "question"}]
     return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
+
+
+def _history_error(history: list[str], settings: Settings, loc: tuple[str, ...] = ("body", "history")) -> JSONResponse | None:
+    """The 422 for a history over ``max_history_turn_chars`` per turn or ``max_history_chars`` in all, else None."""
+    problem = history_problem(history, settings.answer.max_history_turn_chars, settings.answer.max_history_chars)
+    if problem is None:
+        return None
+    index, message = problem
+    where = [*loc, *([index] if index is not None else [])]
+    return JSONResponse({"error": message, "detail": [{"loc": where, "msg": message, "type": "history"}]}, status_code=422)
 
 
 async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> AsyncIterator[str]:
@@ -283,27 +334,60 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     app.add_middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600
     )
-    app.add_middleware(FrameAncestorsMiddleware, origins=origins)
+    app.add_middleware(SecurityHeadersMiddleware, origins=origins)
     if settings.server.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
+    app.add_middleware(ErrorShapeMiddleware)  # every 4xx as {"error", "detail"}, Gradio's too
+    hosts = served_hosts(settings.server.host, settings.server.allowed_hosts)
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.server.max_body_bytes, hosts=hosts)  # outermost
     limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
-    _add_ask_routes(app, assistant, settings, limiter)
+    pool = None
+    if settings.server.workers > 1:
+        from ui.workers import AnswerPool
+
+        pool = AnswerPool(settings, settings.server.workers)
+        app.state.answer_pool = pool
+    _add_ask_routes(app, assistant, settings, limiter, pool)
     _add_status_routes(app, assistant)
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
-    add_feedback_route(app, feedback, settings.answer.max_question_chars, _question_error)
+    add_feedback_route(app, feedback, settings, _question_error, _history_error, assistant.documents)
 
     _mount_chats(app, assistant, settings, feedback)
     return app
 
 
-def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limiter: anyio.CapacityLimiter) -> None:
-    """``POST /api/ask`` (answers, at most ``limiter`` at once), ``GET /api/ask`` (how to ask), readable 422s."""
+def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limiter: anyio.CapacityLimiter, pool=None) -> None:
+    """``POST /api/ask`` (answers, at most ``limiter`` at once; in ``pool``'s processes when
+    given, see :mod:`ui.workers`), ``GET /api/ask`` (how to ask), readable 422s."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"error": _readable(errors), "detail": errors}, status_code=422)
+        return JSONResponse({"error": _readable(errors, _usage(request.url.path)), "detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """FastAPI's own 4xx (a body it cannot parse, ...) in the API's shape, never ``{"detail"}``."""
+        message = exc.detail if isinstance(exc.detail, str) else "invalid request"
+        if exc.status_code == 400 and "parsing the body" in message:
+            message = f"the body could not be read ({message}): {_usage(request.url.path)}"
+        return JSONResponse({"error": message, "detail": []}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    async def _wrong_method(request: Request) -> JSONResponse:
+        path = request.url.path[len(request.scope.get("root_path", "")) :] or request.url.path
+        allowed = next((m for p, m in API_METHODS.items() if request.url.path.endswith(p)), "GET")
+        return JSONResponse(
+            {"error": f"{request.method} is not allowed on {path}; use {allowed}.", "detail": []},
+            status_code=405,
+            headers={"Allow": allowed},
+        )
+
+    for path, method in API_METHODS.items():
+        others = [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE") if m != method and not (method == "GET" and m == "HEAD")]
+        if path == "/api/ask":
+            others = [m for m in others if m not in ("GET", "HEAD")]  # GET /api/ask says how to ask (below)
+        app.add_api_route(path, _wrong_method, methods=others, include_in_schema=False)
 
     @app.post(
         "/api/ask",
@@ -325,6 +409,8 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
         """Answer ``question`` from the documents. The body of the reply is the JSON of
         ``assistant ask --json`` (with ``?stream=true``, NDJSON lines ending with it). An empty
         or over-long question is a 422 whose ``error`` says what to change; a store failure is a 503."""
+        if refused := _history_error(body.history, settings):
+            return refused
         if stream:
             try:
                 clean_question(body.question, settings.answer.max_question_chars)
@@ -333,9 +419,13 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
             lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents), limiter)
             return StreamingResponse(lines, media_type="application/x-ndjson")
         try:
-            answer = await anyio.to_thread.run_sync(
-                functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
-            )
+            if pool is not None:
+                async with limiter:
+                    answer = await pool.ask(body.question, body.history, body.documents)
+            else:
+                answer = await anyio.to_thread.run_sync(
+                    functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
+                )
         except QuestionError as err:
             return _question_error(err)
         except AssistantError as err:

@@ -1,0 +1,105 @@
+"""Bounded requests (issue 30): a body over ASSISTANT_MAX_BODY_BYTES is refused (413) before it
+is read, a history turn or a whole history over its limit is a 422, Gradio's upload route is
+gone, and a Host header naming someone else's domain (DNS rebinding) is a 400. Against the
+real server of the ``server`` fixture."""
+
+from __future__ import annotations
+
+import socket
+import time
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+QUESTION = "Who is Japan's chief negotiator?"
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with httpx.Client(base_url=server, timeout=60) as client:
+        yield client
+
+
+def _raw(server: str, head: bytes, body: bytes = b"") -> tuple[bytes, float]:
+    """Send ``head`` + ``body`` on a raw socket; return the response's first bytes and the seconds until they came."""
+    url = urlparse(server)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as s:
+        t0 = time.perf_counter()
+        s.sendall(head + body)
+        reply = s.recv(65536)
+        return reply, time.perf_counter() - t0
+
+
+def test_a_50_mb_body_is_refused_in_under_100_ms_before_it_is_sent(server):
+    head = (
+        b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 52428800\r\n\r\n"
+    )
+    reply, seconds = _raw(server, head, b'{"question": "' + b"x" * 60_000)
+    assert reply.startswith(b"HTTP/1.1 413") and b'"error":"The request body is 52,428,800 bytes' in reply
+    assert seconds < 0.1, seconds
+
+
+def test_a_chunked_body_over_the_limit_is_refused(http):
+    def chunks():
+        yield b'{"question": "'
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    r = http.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "at most 1,000,000 bytes" in r.json()["error"]
+
+
+def test_a_small_chunked_body_still_answers(http):
+    r = http.post("/api/ask", content=iter([b'{"question": ', f'"{QUESTION}"}}'.encode()]), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and "Ryosei Akazawa" in r.json()["answer"]
+
+
+@pytest.mark.parametrize(
+    ("history", "says"),
+    [
+        (["Who is Yuki Tatsumi?", "x" * 2001], "History turn 2 is 2,001 characters long; please keep each turn under 2,000."),
+        (["y" * 1999] * 11, "The history is 21,989 characters long; please keep it under 20,000"),
+    ],
+)
+def test_a_history_over_its_limits_is_a_422(http, history, says):
+    for path, body in (
+        ("/api/ask", {"question": QUESTION, "history": history}),
+        ("/api/feedback", {"verdict": "up", "history": history, "answer": {"question": QUESTION}}),
+    ):
+        r = http.post(path, json=body)
+        assert r.status_code == 422 and r.json()["error"].startswith(says), (path, r.text)
+
+
+def test_the_assistant_skips_over_long_turns_and_keeps_the_latest_that_fit():
+    from assistant.questions import usable_history
+
+    assert usable_history(["a" * 30, "b" * 3000, "c" * 30, "d" * 30], 2000, 70) == ["c" * 30, "d" * 30]
+
+
+def test_gradio_upload_route_is_gone(http):
+    r = http.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")})
+    assert r.status_code == 404 and "takes no file uploads" in r.json()["error"]
+    assert http.post("/widget/gradio_api/upload", files={"files": ("a.txt", b"hello")}).status_code == 404
+
+
+def test_a_foreign_host_header_is_refused_and_local_names_answer(http, server):
+    port = urlparse(server).port
+    r = http.get("/healthz", headers={"Host": "evil.example"})
+    assert r.status_code == 400 and "evil.example" in r.json()["error"]
+    assert http.get("/", headers={"Host": "evil.example:80"}).status_code == 400
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "[::1]", "LOCALHOST"):
+        assert http.get("/healthz", headers={"Host": host}).status_code == 200, host
+
+
+def test_served_hosts_follow_the_bind_address_and_the_setting():
+    from assistant.settings import Settings
+    from ui.limits import served_hosts
+
+    assert "assistant.intranet" in served_hosts("127.0.0.1", Settings(allowed_hosts=["Assistant.Intranet."]).server.allowed_hosts)
+    assert "evil.example" not in served_hosts("127.0.0.1", [])
+    assert socket.gethostname().lower() in served_hosts("0.0.0.0", [])
+    assert served_hosts("0.0.0.0", ["*"]) is None
+    with pytest.raises(ValueError, match="allowed host"):
+        Settings(allowed_hosts=["http://x/"])
