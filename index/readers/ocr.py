@@ -295,7 +295,8 @@ def ocr_pages(jobs: list[PageJob], options: OcrOptions, label: str = "OCR") -> O
         uncached pages are not in ``pages`` and ``unavailable`` says why (how to install it).
 
     Raises:
-        KeyboardInterrupt: passed on after the pages still waiting are cancelled (those
+        KeyboardInterrupt: passed on after the pages still waiting are cancelled and the ones
+            being read have finished, so no OCR thread outlives the call (those
             already read are in the cache).
     """
     run = OcrRun()
@@ -350,7 +351,7 @@ def ocr_pages(jobs: list[PageJob], options: OcrOptions, label: str = "OCR") -> O
             if failed is not None:
                 raise failed
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # no OCR thread outlives the call: at most a page per worker to finish
         raise
     finally:
         bar.close()
