@@ -115,6 +115,7 @@ def test_cli_evaluates_a_squad_set_on_a_throwaway_index_scoped_per_document(assi
     data = json.loads(report.read_text(encoding="utf-8"))["sets"]["handbook"]
     assert data["summary"]["n_questions"] == 4 and data["skipped"] and "1 question(s) skipped" in result.output
     assert "handbook: no limits are set for this set, so it gates nothing" in result.output
+    assert "eval checked no thresholds" in result.output and "passed all thresholds" not in result.output
     by_id = {q["id"]: q for q in data["questions"]}
     assert {c["doc_id"] for c in by_id["p1"]["citations"]} == {"Privacy.txt"}
     assert by_id["p1"]["metrics"]["hit@1"] == 1.0 and by_id["p1"]["metrics"]["quote@1"] == 1.0, by_id["p1"]
