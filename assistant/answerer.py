@@ -238,8 +238,9 @@ class ExtractiveAnswerer:
                 break
             if s.fused >= self.second_ratio * top.fused and not is_heading(_quote(s, r)):
                 chosen.append((s, r))
-        v = self._verdict(question, ranked, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon)
-        said = refusal(question, answerability_evidence(question, ranked, lexicon), lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
+        ev = answerability_evidence(question, ranked, lexicon)  # once: for the model and for what a refusal says
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon)
+        said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)
 
@@ -307,16 +308,13 @@ class ExtractiveAnswerer:
         to the model, which reads whole passages rather than the quoted sentences)."""
         return selection.abstain_check in {"no_passages", "task", "no_terms", "unknown_name", "threshold"}
 
-    def answerable_probability(
-        self, question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
-    ) -> float:
-        """The answerability model's probability, in [0, 1], that the documents answer
-        ``question``, from its ``ranked`` candidate sentences (best fused score first; see
-        :mod:`assistant.answerability`)."""
-        return self.answerability.probability(answerability_features(question, ranked, lexicon))
+    def answerable_probability(self, ev: Evidence) -> float:
+        """The answerability model's probability, in [0, 1], that the documents answer the
+        question of ``ev`` (:func:`answerability_evidence`; see :mod:`assistant.answerability`)."""
+        return self.answerability.probability(features(ev))
 
     def _verdict(
-        self, question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], quotes: list[str],
+        self, question: str, ev: Evidence, quotes: list[str],
         vocabulary: set[str] | None, history: Sequence[str], lexicon: SentenceLexicon | None,
     ) -> Verdict:
         """The first check that says abstain, in the order of :mod:`assistant.abstention`, or a
@@ -329,11 +327,11 @@ class ExtractiveAnswerer:
             return Verdict("no_terms", "the question names nothing to look for (only words such as 'what', 'is', 'the')")
         if vocabulary and (reason := unknown_names(question, vocabulary) or unknown_role(question, vocabulary)):
             return Verdict("unknown_name", reason)
-        top = ranked[0][0]
+        top = ev.candidates[0]
         if top.fused < self.abstain_below:
             return Verdict("threshold", "nothing in the documents is close to the question",
                            f"the closest sentence's fused score is {top.fused:.2f}, below the floor {self.abstain_below:.2f} (abstain_below)")
-        probability = self.answerable_probability(question, ranked, lexicon) if self.answerable_below > 0 else None
+        probability = self.answerable_probability(ev) if self.answerable_below > 0 else None
         if probability is not None and probability < self.answerable_below:
             return Verdict("answerability", "no sentence of the documents answers this",
                            f"answerable probability {probability:.2f}, below the threshold {self.answerable_below:.2f} (answerable_below)",
