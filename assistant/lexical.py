@@ -44,14 +44,16 @@ class SentenceLexicon:
         self._stemmer = Stemmer.Stemmer("english")
         self._function_stems: frozenset[str] | None = None
         self.size = len(sentences)
-        self.sentences, self._df_s, postings = self._index(sentences)
+        self.sentences, self._df_s, postings = self._index(sentences, postings=documents is not None)
         self.windows, self._df_w, _ = self._index(windows)
-        self._postings = postings if documents is not None else {}
+        self._postings = postings
         ids = {d: i for i, d in enumerate(dict.fromkeys(documents or ()))}
         self._doc_ids = ids
         self._doc_of = np.array([ids[d] for d in documents], dtype=np.int32) if documents is not None else np.zeros(0, np.int32)
 
-    def _index(self, texts: Sequence[str]):
+    def _index(self, texts: Sequence[str], postings: bool = False):
+        """``(BM25 index, df per term, postings)``: postings (term -> int32 rows holding it) only
+        when asked for, else empty (the window index never needs them)."""
         bm25s = self._bm25s
         tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
         index = bm25s.BM25(k1=0.0, b=0.0)
@@ -62,7 +64,7 @@ class SentenceLexicon:
             for i in set(ids):
                 rows.setdefault(inverse[i], []).append(row)
         df = {t: len(r) for t, r in rows.items()}
-        return index, df, {t: np.asarray(r, dtype=np.int32) for t, r in rows.items()}
+        return index, df, ({t: np.asarray(r, dtype=np.int32) for t, r in rows.items()} if postings else {})
 
     def in_document(self, terms: Sequence[str], doc_id: str) -> frozenset[str]:
         """The ``terms`` that some sentence of document ``doc_id`` holds (empty without
