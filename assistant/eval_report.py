@@ -10,10 +10,10 @@ from assistant.metrics import abstention_tradeoff
 from index.types import Document
 
 _SHOWN = [
-    "hit@1", "hit@3", "mrr", "quote@1", "evidence_recall", "citation_precision", "answer_match",
+    "hit@1", "hit@3", "mrr", "quote@1", "quote_precision", "evidence_recall", "citation_precision", "answer_match",
     "abstention_accuracy", "false_abstention", "cited_chars@3",
 ]
-_OVERVIEW = ["hit@1", "hit@3", "mrr", "quote@1", "answer_match", "false_abstention", "abstention_accuracy", "cited_chars@3", "latency_p50_ms"]
+_OVERVIEW = ["hit@1", "hit@3", "mrr", "quote@1", "quote_precision", "answer_match", "false_abstention", "abstention_accuracy", "cited_chars@3", "latency_p50_ms"]
 
 
 def _fmt(v) -> str:

@@ -12,6 +12,12 @@ Metric definitions (all deterministic; no model judges anything), the same for b
   MTEB, Muennighoff et al. 2023). Citations are ranked as listed, ``k`` = the retriever's k.
 * **quote@1**: 1 if the first sentence the answer quotes (the first highlight of citation 1)
   covers the evidence, else 0: the span a reader sees first.
+* **quote_precision**: share of the sentences the answer quotes (every highlight of every
+  citation) that overlap the evidence, by at least ``min(len(evidence), len(sentence), 25)``
+  characters, averaged over answered questions (abstentions are skipped): how much of what a
+  reader is shown as support does support the answer (issue "Answers a careful colleague
+  would give"). A SQuAD answer sits in one sentence, so quoting more sentences lowers it.
+* **quoted_sentences**: sentences quoted per answered question (informative).
 * **evidence_recall**: share of a question's evidence pieces covered by some citation.
 * **citation_precision**: share of a question's citations that cover some piece (questions
   with no citation count 0).
@@ -51,6 +57,8 @@ HIGHER_IS_BETTER = {
     "hit@3": True,
     "hit@k": True,
     "mrr": True,
+    "quote_precision": True,
+    "quoted_sentences": False,
     "evidence_recall": True,
     "citation_precision": True,
     "answer_match": True,
@@ -69,6 +77,16 @@ def covers(doc_id: str, start: int, end: int, e: EvidenceSpan) -> bool:
         return False
     overlap = min(end, e.end) - max(start, e.start)
     return overlap >= min(e.end - e.start, COVER_MIN_CHARS)
+
+
+def overlaps(doc_id: str, start: int, end: int, e: EvidenceSpan) -> bool:
+    """Whether a quoted sentence ``[start, end)`` overlaps evidence ``e`` (same document) by at
+    least ``min(len(evidence), len(sentence), 25)`` characters: a short sentence inside a long
+    evidence quote counts, as does a sentence holding a short answer whole."""
+    if doc_id != e.doc_id:
+        return False
+    overlap = min(end, e.end) - max(start, e.start)
+    return overlap > 0 and overlap >= min(e.end - e.start, end - start, COVER_MIN_CHARS)
 
 
 _PUNCTUATION = frozenset(string.punctuation) | frozenset("‘’“”–—…«»")
@@ -104,6 +122,12 @@ def question_metrics(q: EvalQuestion, answer: Answer, k: int) -> dict[str, float
     quoted = answer.citations[0].highlights[:1] if answer.citations else ()
     doc = answer.citations[0].passage.doc_id if answer.citations else ""
     m["quote@1"] = float(any(covered(doc, s, e, p) for s, e in quoted for p in pieces))
+    quoted_all = [(c.passage.doc_id, a, b) for c in answer.citations for a, b in c.highlights] if not answer.abstained else []
+    if quoted_all:
+        m["quote_precision"] = sum(any(overlaps(*h, e) for p in pieces for e in p) for h in quoted_all) / len(quoted_all)
+        m["quoted_sentences"] = float(len(quoted_all))
+    else:
+        m["quote_precision"] = m["quoted_sentences"] = None
     m["evidence_recall"] = sum(any(covered(*c, p) for c in cites) for p in pieces) / len(pieces)
     m["citation_precision"] = sum(covering) / len(cites) if cites else 0.0
     said = normalize_answer(answer.text) if not answer.abstained else ""
@@ -138,7 +162,7 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     unanswerable = [r for r in results if not r.question.answerable]
     s = {
         name: mean(name, answerable)
-        for name in ("hit@1", "hit@3", "hit@k", "mrr", "quote@1", "evidence_recall", "citation_precision", "answer_match", "cited_chars@3")
+        for name in ("hit@1", "hit@3", "hit@k", "mrr", "quote@1", "quote_precision", "quoted_sentences", "evidence_recall", "citation_precision", "answer_match", "cited_chars@3")
     }
     s["abstention_accuracy"] = mean("abstained", unanswerable)
     s["false_abstention"] = mean("abstained", answerable)

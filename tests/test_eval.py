@@ -40,6 +40,18 @@ def test_question_metrics_ranks_and_precision():
     assert m["answer_match"] == 1.0 and m["cited_chars@3"] == 90 + 70 + 80
 
 
+def test_quote_precision_counts_quoted_sentences_that_overlap_the_evidence():
+    q = EvalQuestion("q", "?", (), (EvidenceSpan("a" * 50, "d", 100, 150),), "", (), 1)
+    two = Citation(1, Passage("p1", "d", "x" * 200, 0, 200, 1, 1), ((0, 90), (95, 160)), 0.5)
+    other = Citation(2, Passage("p2", "d", "x" * 100, 300, 400, 1, 1), ((300, 340),), 0.4)
+    m = question_metrics(q, Answer("?", "a [1] b [1] c [2]", (two, other), False), k=5)
+    assert m["quote_precision"] == pytest.approx(1 / 3) and m["quoted_sentences"] == 3.0
+    inside = Citation(1, Passage("p1", "d", "x" * 200, 0, 200, 1, 1), ((110, 120),), 0.5)  # a short sentence inside long evidence
+    assert question_metrics(q, Answer("?", "a [1]", (inside,), False), k=5)["quote_precision"] == 1.0
+    abstained = question_metrics(q, Answer("?", "no", (), True), k=5)
+    assert abstained["quote_precision"] is None and abstained["quoted_sentences"] is None  # averaged over answered questions
+
+
 def test_unanswerable_metrics():
     q = EvalQuestion("q", "?", (), (), "", (), 1)
     assert question_metrics(q, Answer("?", "no", (), True), 5) == {"abstained": 1.0, "n_citations": 0.0}
