@@ -19,6 +19,7 @@ from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_
 from assistant.answerability import TOP_SENTENCES, AnswerabilityModel, Candidate, Evidence, evidence, features
 from assistant.markers import escape_footnotes
 from assistant.refusal import refusal
+from assistant.support import Placed, SupportModel
 from assistant.lexical import SentenceLexicon
 from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.setting_groups import AnswerSettings
@@ -149,8 +150,12 @@ class ExtractiveAnswerer:
             ``Settings.answer.answerable_below``).
         answerability: The fitted model; None loads ``assistant/models/answerability.json``.
         max_sentences: Quote at most this many sentences.
-        second_ratio: Quote a further sentence only if its fused score is at least this
-            fraction of the best one's (see ``Settings.second_sentence_ratio``).
+        second_ratio: With ``further="ratio"``, quote a further sentence only if its fused score
+            is at least this fraction of the best one's (see ``Settings.second_sentence_ratio``).
+        further: What decides a further sentence: ``"support"``, the support head's probability
+            that it supports the answer too (:mod:`assistant.support`); ``"ratio"``, its fused
+            score against the best one's (the rule before the head, kept to measure it).
+        support: The fitted support head; None loads ``assistant/models/support.json``.
         abstention: Abstain at all (the threshold and the checks); off only to measure them.
         unit: ``"sentence"`` quotes sentences; ``"passage"`` quotes the best passage whole and
             cites the top 3 (the usual RAG baseline, to measure sentence selection).
@@ -171,6 +176,8 @@ class ExtractiveAnswerer:
         answerability: AnswerabilityModel | None = None,
         max_sentences: int = _default("max_answer_sentences"),
         second_ratio: float = _default("second_sentence_ratio"),
+        further: str = "support",
+        support: SupportModel | None = None,
         abstention: bool = True,
         unit: str = "sentence",
         reader=None,
@@ -187,6 +194,8 @@ class ExtractiveAnswerer:
         self.answerable_below = self.answerability.threshold if answerable_below is None else answerable_below
         self.max_sentences = max_sentences
         self.second_ratio = second_ratio
+        self.further = further
+        self.support = support or (SupportModel.load() if further == "support" else None)
         self.abstention = abstention
         self.unit = unit
 
@@ -222,24 +231,32 @@ class ExtractiveAnswerer:
         lexicon: SentenceLexicon | None = None,
     ) -> Selection:
         """Choose the sentences to quote for ``question``: the best by fused score, then up to
-        ``max_sentences - 1`` more scoring at least ``second_ratio`` of it; or abstain. (The
-        quotation pairing after a reported claim and the answer-type lead were removed: neither
-        improved any question set, see ``benchmarks/rule_ablation.py``.)"""
+        ``max_sentences - 1`` more that add to the answer (:meth:`_further`), or the whole
+        procedure the best sentence belongs to when the question asks how (:func:`whole_procedure`);
+        or abstain. The answer-type check (:func:`assistant.abstention.type_mismatch`) reads the
+        quoted sentences and those scoring at least ``second_ratio`` of the best. (The quotation
+        pairing after a reported claim and the answer-type lead were removed: neither improved
+        any question set, see ``benchmarks/rule_ablation.py``.)"""
         scored = answerable_sentences(retrieved)
         if not scored:
             return Selection(question, (), tuple(retrieved), "no passages", "no_passages")
         if self.reader is not None and self.unit == "sentence":
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
-        top = ranked[0][0]
-        chosen = [ranked[0]]
-        for s, r in ranked[1:]:
-            if len(chosen) >= self.max_sentences:
-                break
-            if s.fused >= self.second_ratio * top.fused and not is_heading(_quote(s, r)):
-                chosen.append((s, r))
-        ev = answerability_evidence(question, ranked, lexicon)  # once: for the model and for what a refusal says
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon)
+        ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
+        chosen = whole_procedure(question, *ranked[0])
+        if not chosen:
+            chosen = [ranked[0]]
+            for (s, r), adds in zip(ranked[1:], self._further(ev, ranked)):
+                if len(chosen) >= self.max_sentences:
+                    break
+                if adds and not is_heading(_quote(s, r)):
+                    chosen.append((s, r))
+        # the answer-type check reads the sentences scoring near the best (at least second_ratio of
+        # its fused score), however many are quoted: quoting fewer must not refuse more questions
+        near = [sr for sr in ranked if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
+        checked = chosen + [sr for sr in near[: self.max_sentences] if sr not in chosen]
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon)
         said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)
@@ -279,7 +296,9 @@ class ExtractiveAnswerer:
 
     def compose(self, selection: Selection) -> Draft:
         """The answer text and citations for ``selection``: each quote followed by its
-        passage's ``[n]``; a passage quoted twice keeps one number with both highlights."""
+        passage's ``[n]``; a passage quoted twice keeps one number with both highlights. The
+        steps of a procedure (``item`` sentences) are numbered, each on a line of its own, as
+        are notes."""
         if not selection.quotes:
             related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(selection.retrieved[:3], start=1))
             return Draft(selection.refusal or ABSTAIN_TEXT, (), True, related, selection.abstain_reason, selection.abstain_detail,
@@ -292,15 +311,29 @@ class ExtractiveAnswerer:
         numbers: dict[str, int] = {}
         support: dict[str, list[ScoredSentence]] = {}
         by_id: dict[str, RetrievedPassage] = {}
-        parts = []
+        text, step = "", 0
         for s, r in selection.quotes:
             pid = r.passage.passage_id
             n = numbers.setdefault(pid, len(numbers) + 1)
             support.setdefault(pid, []).append(s)
             by_id[pid] = r
-            parts.append(f"{_quote(s, r)} [{n}]")
+            kind = kind_of(s, r)
+            step = step + 1 if kind == "item" else 0
+            quote = f"{step}. {_quote(s, r)}" if step else _quote(s, r)
+            # the steps of a procedure and its notes go on lines of their own, numbered
+            text += ("\n" if text and (step or kind == "note") else " " if text else "") + f"{quote} [{n}]"
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
-        return Draft(" ".join(parts), citations, False, (), answerable_probability=selection.answerable_probability)
+        return Draft(text, citations, False, (), answerable_probability=selection.answerable_probability)
+
+    def _further(self, ev: Evidence, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]]) -> list[bool]:
+        """Whether each candidate after the best (the further candidates of ``ev``) adds to the
+        answer: the support head finds it as likely to support the answer as the sentences
+        already quoted (:meth:`assistant.support.SupportModel.further`),
+        or, with ``further="ratio"``, its fused score is at least ``second_ratio`` of the best one's."""
+        if self.further == "ratio":
+            return [c.fused >= self.second_ratio * ev.candidates[0].fused for c in ev.candidates[1:]]
+        places = candidate_places(ranked[: len(ev.candidates)])
+        return self.support.further(self.support.probabilities(ev, places))
 
     def refuse_before_generation(self, selection: Selection) -> bool:
         """Whether to abstain without asking a language model: the question is a task, names
@@ -374,6 +407,12 @@ def answerability_evidence(
     return evidence(question, asked_terms, df, n, candidates, held)
 
 
+def candidate_places(ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]]) -> list[Placed]:
+    """Where each of ``ranked``'s sentences sits: its passage and its index among the passage's
+    sentences (for :mod:`assistant.support`'s features)."""
+    return [Placed(r.passage.passage_id, [x.span for x in r.sentences].index(s.span)) for s, r in ranked]
+
+
 def answerability_features(
     question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
 ) -> dict[str, float]:
@@ -425,7 +464,9 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
     "4.2 Resetting to factory settings"; or a heading of the passage's section path) gives way
     the same way, to the first sentence of its section. The document's title line is never
     quoted and gives nothing: it matches every question about the document's subject. A
-    question or heading that ends its passage is dropped.
+    question or heading that ends its passage is dropped. Where ingest marked a sentence's kind
+    (:attr:`index.types.Passage.kinds`), a ``title`` or a table's ``header`` row is never quoted
+    and a ``heading`` gives way; the text rules above remain for what ingest did not mark.
     """
     out: list[tuple[ScoredSentence, RetrievedPassage]] = []
     for r in retrieved:
@@ -435,13 +476,81 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
                 s = replace(s, fused=max(s.fused, carried.fused), similarity=max(s.similarity, carried.similarity), coverage=max(s.coverage, carried.coverage))
                 carried = None
             raw = _raw(s, r)
-            if _is_title_line(raw, r.passage.title):
+            kind = kind_of(s, r)
+            if kind in ("title", "header") or _is_title_line(raw, r.passage.title):
                 continue
-            if raw.rstrip().endswith("?") or is_section_heading(raw) or _names_a_section(raw, r.passage.section):
+            if kind == "heading" or raw.rstrip().endswith("?") or is_section_heading(raw) or _names_a_section(raw, r.passage.section):
                 carried = s
                 continue
             out.append((s, r))
     return out
+
+
+_ASKS_HOW = re.compile(
+    r"^\s*(?:how\s+(?:do|does|can|could|should|would|must|may|will|to)\b|how\s+i\b"
+    r"|what\s+(?:are\s+)?(?:the\s+)?steps\b|what\s+(?:do|should|must)\s+(?:i|we|you)\s+do\b)"
+    r"|\b(?:steps|instructions|procedure)\s+(?:to|for)\b",
+    re.I,
+)
+"""A question that asks for a procedure: "How do I reset…?", "How to…", "What are the steps…",
+"What should I do…", "…the steps to/for…", "…instructions for…" (English question structure)."""
+
+MAX_PROCEDURE_STEPS = 12
+"""Steps quoted of one procedure at most (count): a longer list is quoted up to here."""
+
+MAX_PROCEDURE_CHARS = 1500
+"""Characters quoted of one procedure at most, notes included (about a screen of the chat)."""
+
+
+def whole_procedure(question: str, s: ScoredSentence, r: RetrievedPassage) -> list[tuple[ScoredSentence, RetrievedPassage]]:
+    """The whole procedure that best sentence ``s`` of ``r`` belongs to, in document order, when
+    ``question`` asks how (:data:`_ASKS_HOW`); else ``[]``.
+
+    A procedure is a run of consecutive ``item`` sentences of the passage (ingest's kinds,
+    :attr:`index.types.Passage.kinds`): ``s`` is one of its steps, or the lead-in line before
+    it (a sentence ending with ":", "To request annual leave:"). It is quoted from the lead-in
+    to its last step, with a ``note`` right before or after it ("Warning: a factory reset
+    erases all your settings."), up to :data:`MAX_PROCEDURE_STEPS` steps and
+    :data:`MAX_PROCEDURE_CHARS` characters. Steps beyond the passage are not seen (the chunker
+    keeps a list in one passage when it fits).
+    """
+    kinds = getattr(r.passage, "kinds", ())
+    if not kinds or not _ASKS_HOW.search(question):
+        return []
+    spans = [x.span for x in r.sentences]
+    i = spans.index(s.span)
+    if kinds[i] == "item":
+        first = i
+        while first > 0 and kinds[first - 1] == "item":
+            first -= 1
+    elif i + 1 < len(kinds) and kinds[i + 1] == "item" and _raw(s, r).rstrip().endswith(":"):
+        first = i + 1
+    else:
+        return []
+    last = first
+    while last + 1 < len(kinds) and kinds[last + 1] == "item" and last + 1 - first < MAX_PROCEDURE_STEPS:
+        last += 1
+    lo = first - 1 if first > 0 and (kinds[first - 1] == "note" or _raw(r.sentences[first - 1], r).rstrip().endswith(":")) else first
+    if lo > 0 and lo < first and kinds[lo - 1] == "note":
+        lo -= 1  # a warning before the lead-in
+    hi = last + 1 if last + 1 < len(kinds) and kinds[last + 1] == "note" else last
+    out, chars = [], 0
+    for j in range(lo, hi + 1):
+        chars += len(_raw(r.sentences[j], r))
+        if chars > MAX_PROCEDURE_CHARS and out:
+            break
+        out.append((r.sentences[j], r))
+    return out
+
+
+def kind_of(s: ScoredSentence, r: RetrievedPassage) -> str:
+    """The kind ingest gave sentence ``s`` of ``r`` (:data:`index.types.SENTENCE_KINDS`:
+    ``"text"``, ``"title"``, ``"heading"``, ``"item"``, ``"note"``, ``"row"``, ``"header"``);
+    ``"text"`` for a passage indexed before kinds were stored."""
+    kinds = getattr(r.passage, "kinds", ())
+    if not kinds:
+        return "text"
+    return kinds[r.passage.sentences.index(s.span)]
 
 
 def is_heading(sentence: str) -> bool:
@@ -456,10 +565,13 @@ _LIST_MARKER = re.compile(r"^(?:[*•◦▪‣–-]|\d{1,3}[.)])\s+")
 
 
 def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
-    """The sentence as quoted in the answer: whitespace folded, a leading list marker dropped,
+    """The sentence as quoted in the answer: a table row as its cells with their column headers
+    (:meth:`index.types.Passage.unit_texts`); otherwise whitespace folded, a leading list marker dropped,
     bracketed footnote numbers written as superscripts (:func:`~assistant.markers.escape_footnotes`;
     the citation's highlight still covers the exact span)."""
     p = r.passage
+    if kind_of(s, r) == "row":  # a table row reads with its column headers ("Floor: First floor · ...")
+        return escape_footnotes(" ".join(p.unit_texts()[p.sentences.index(s.span)].split()))
     quote = _LIST_MARKER.sub("", " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split()), count=1)
     return escape_footnotes(quote)  # a document's own "[3]" never reads as a citation marker
 

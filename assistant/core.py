@@ -59,6 +59,7 @@ class Assistant:
             answerable_below=settings.answer.answerable_below,
             max_sentences=settings.answer.max_answer_sentences,
             second_ratio=settings.answer.second_sentence_ratio,
+            further=settings.ablation.further_sentences,
             abstention=settings.ablation.abstention,
             unit=settings.ablation.answer_unit,
             reader=make_reader() if settings.answer.model == "reader" else None,

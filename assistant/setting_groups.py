@@ -206,7 +206,8 @@ class AnswerSettings(BaseModel):
         default=0.8,
         ge=0.0,
         le=1.0,
-        description="Quote a further sentence only if its fused score is at least this fraction of the best one's (ratio).",
+        description="With ablation.further_sentences=ratio, quote a further sentence only if its fused score is at "
+        "least this fraction of the best one's (ratio).",
     )
     model: Literal["reader", "rules"] = Field(
         default="rules",
@@ -370,6 +371,12 @@ class AblationSettings(BaseModel):
         default="sentence",
         description="Quote the best-supported sentences (cite their passages), or the best passage whole "
         "(cite the top 3 passages; the usual RAG baseline, kept to measure sentence selection).",
+    )
+    further_sentences: Literal["support", "ratio"] = Field(
+        default="support",
+        description="What decides a further quoted sentence: the support head's probability that it supports the answer "
+        "too (assistant/models/support.json), or the fused score against the best one's (answer.second_sentence_ratio; "
+        "the rule before the head, kept to measure it).",
     )
     abstention: bool = Field(
         default=True,
