@@ -32,11 +32,15 @@ DEFAULT_FAIL_OVER: dict[str, float] = {"false_abstention": 0.02, "cited_chars@3"
 700 is the issue's limit on cited characters."""
 
 
-GATE_SETS = [PROJECT_ROOT / "benchmarks" / "data" / f"gate-{name}.json" for name in ("squad2", "squad11", "policyqa", "gap")]
+GATE_SETS = [PROJECT_ROOT / "benchmarks" / "data" / f"gate-{name}.json" for name in ("squad2", "squad11", "policyqa", "gap")] + [
+    PROJECT_ROOT / "benchmarks" / "data" / "structured" / "questions.jsonl"
+]
 """The public question sets CI gates on besides the seed set: seeded samples of the *report*
 documents of SQuAD 2.0, SQuAD 1.1 and PolicyQA (``benchmarks/make_split.py --gate``), and of
-the gap sets of SQuAD 2.0 and 1.1 report articles (``benchmarks/make_gap_sets.py --gate``;
-licences in ``benchmarks/data/README.md``)."""
+the gap sets of SQuAD 2.0 and 1.1 report articles (``benchmarks/make_gap_sets.py --gate``), and
+the structured-documents set (``benchmarks/data/structured``: questions written for this project
+over its own tables, procedures and headings, asked of its own documents folder; licences in
+``benchmarks/data/README.md``)."""
 
 DEFAULT_SET_LIMITS: dict[str, dict[str, float]] = {
     "gate-squad2": {"hit@1": 0.79, "hit@3": 0.86, "mrr": 0.82, "quote@1": 0.67, "answer_match": 0.83,
@@ -78,8 +82,9 @@ class EvalSettings(BaseModel):
     )
     public_sets: PathList = Field(
         default_factory=lambda: list(GATE_SETS),
-        description="SQuAD-layout question sets `assistant eval` also runs, each on a throwaway index of its own "
-        "documents (paths; default the CI gate's samples of SQuAD 2.0, SQuAD 1.1 and PolicyQA).",
+        description="Question sets `assistant eval` also runs, each on a throwaway index of its own documents: SQuAD "
+        "layout, or JSONL beside a documents/ folder (paths; default the CI gate's samples of SQuAD 2.0, SQuAD 1.1, "
+        "PolicyQA and their gap sets, and the structured-documents set).",
     )
     set_limits: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SET_LIMITS.items()},

@@ -185,7 +185,9 @@ def _question(qa, where, context, offset, doc_id, title, scope, skipped) -> Eval
 def evaluate_file(path: Path, assistant, scope: Scope | None = None) -> EvalReport:
     """Evaluate ``assistant`` on the question set at ``path`` (JSONL or SQuAD layout).
 
-    JSONL questions are asked of ``assistant``'s own index. A SQuAD-layout set is indexed into
+    JSONL questions are asked of ``assistant``'s own index, unless the file brings its own
+    documents (:func:`own_documents`): then that folder is indexed into a temporary store (same
+    settings and embedder) and the set is named after the file's folder. A SQuAD-layout set is indexed into
     a temporary store (same settings and embedder; removed afterwards) and asked of that.
 
     Raises:
@@ -195,11 +197,49 @@ def evaluate_file(path: Path, assistant, scope: Scope | None = None) -> EvalRepo
     """
     path = Path(path)
     if not is_squad_file(path):
-        return run_eval(assistant, load_questions(path, assistant.documents()), name=path.stem)
+        folder = own_documents(path)
+        if folder is None:
+            return run_eval(assistant, load_questions(path, assistant.documents()), name=path.stem)
+        with tempfile.TemporaryDirectory(prefix=f"eval-{path.parent.name}-") as tmp:
+            scratch = index_folder(folder, Path(tmp), assistant)
+            return run_eval(scratch, load_questions(path, scratch.documents()), name=path.parent.name, skipped=scratch_skipped(scratch))
     squad = load_squad(path, scope)
     with tempfile.TemporaryDirectory(prefix=f"eval-{squad.name}-") as tmp:
         scratch = index_documents(squad.documents, Path(tmp), assistant)
         return run_eval(scratch, squad.questions, name=squad.name, skipped=squad.skipped)
+
+
+DOCUMENTS_FOLDER = "documents"
+"""A JSONL set brings its own documents when a folder of this name sits beside it
+(``benchmarks/data/structured/questions.jsonl`` with ``benchmarks/data/structured/documents/``)."""
+
+
+def own_documents(path: Path) -> Path | None:
+    """The documents folder beside JSONL set ``path`` (:data:`DOCUMENTS_FOLDER`), or None: the
+    set is asked of the assistant's own index."""
+    folder = Path(path).parent / DOCUMENTS_FOLDER
+    return folder if folder.is_dir() else None
+
+
+def index_folder(folder: Path, tmp: Path, assistant):
+    """A new assistant like ``assistant`` (its settings and embedder) over the files of
+    ``folder`` only, indexed into a store in ``tmp/data``.
+
+    Raises:
+        DocumentsError, ModelError, StoreError: indexing failed.
+    """
+    from assistant.core import Assistant
+
+    settings = assistant.settings.replace(data_dir=tmp / "data", chroma_url=None, documents=[folder])
+    scratch = Assistant(settings, settings.open_store(), assistant.embedder)
+    scratch.last_index_report = scratch.index([folder], progress=False)
+    return scratch
+
+
+def scratch_skipped(scratch) -> list[str]:
+    """One line per file the indexing of ``scratch`` (:func:`index_folder`) skipped, for the report."""
+    report = scratch.last_index_report
+    return [s.message for s in report.skipped] if report else []
 
 
 def index_documents(documents: Sequence[SetDocument], folder: Path, assistant):

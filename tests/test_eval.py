@@ -141,3 +141,20 @@ def test_fail_under_override(assistant):
     assert result.exit_code == 1
     result = runner.invoke(app, ["eval", *SEED_SET, "--quiet", "--fail-under", "nonsense=1"])
     assert result.exit_code == 2
+
+
+def test_a_jsonl_set_beside_a_documents_folder_is_asked_of_those_documents(assistant, tmp_path):
+    from assistant.question_sets import evaluate_file
+
+    (tmp_path / "documents").mkdir()
+    (tmp_path / "documents" / "leave.md").write_text(
+        "# Leave policy\n\nEvery employee receives 27 days of paid annual leave.\n\nSick leave is unlimited.\n", encoding="utf-8")
+    (tmp_path / "documents" / "notes.xyz").write_text("not a document", encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "a", "question": "How many days of annual leave?", "evidence": ["27 days of paid annual leave"]}) + "\n",
+                         encoding="utf-8")
+    report = evaluate_file(questions, assistant)
+    assert report.name == tmp_path.name  # named after its folder, not "questions" (the seed set's name)
+    assert report.summary["hit@1"] == 1.0 and report.results[0].answer.citations[0].passage.doc_id == "leave.md"
+    assert any("notes.xyz" in line for line in report.skipped)
+
