@@ -149,8 +149,9 @@ def _name_runs(text: str) -> list[list[str]]:
 
 def _counts(text: str, question: str) -> list[str]:
     """Numbers that can answer "how many": not money, a percentage or a year, and not a span
-    of time ("four decades") unless the question counts time ("how many years")."""
-    asks_time = re.search(rf"\bhow many {_TIME_UNIT}\b", question, re.I) is not None
+    of time ("four decades") unless the question counts time ("how many years", "how many
+    volunteering days": the unit at most two words after "how many")."""
+    asks_time = re.search(rf"\bhow many (?:\w+\s+){{0,2}}{_TIME_UNIT}\b", question, re.I) is not None
     out = []
     for m in _COUNT.finditer(text):
         if _YEAR.match(m.group(1)) or (m.group("unit") and not asks_time):

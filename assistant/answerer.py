@@ -102,6 +102,8 @@ class Selection:
         abstain_detail: The scores and thresholds behind the abstention, or None.
         answerable_probability: The answerability model's probability that the documents answer
             the question, in [0, 1]; None when a check before it decided (or the model is off).
+        procedure: The quotes are a whole procedure (:func:`whole_procedure`): its steps are
+            numbered in the answer.
     """
 
     question: str
@@ -112,6 +114,7 @@ class Selection:
     refusal: str | None = None
     abstain_detail: str | None = None
     answerable_probability: float | None = None
+    procedure: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,9 +234,12 @@ class ExtractiveAnswerer:
         lexicon: SentenceLexicon | None = None,
     ) -> Selection:
         """Choose the sentences to quote for ``question``: the best by fused score, then up to
-        ``max_sentences - 1`` more that add to the answer (:meth:`_further`), or the whole
-        procedure the best sentence belongs to when the question asks how (:func:`whole_procedure`);
-        or abstain. The answer-type check (:func:`assistant.abstention.type_mismatch`) reads the
+        ``max_sentences - 1`` more that add to the answer (:meth:`_further`; another row of the
+        best row's table only when it matches the question as well, :func:`_another_row`; never
+        a sentence that leads into a table or list, :func:`leads_in`), or
+        the whole procedure the best sentence belongs to when the question asks how
+        (:func:`whole_procedure`); a sentence that leads into a table or list gives way to its
+        best row or item (:func:`lead_in_gives_way`); or abstain. The answer-type check (:func:`assistant.abstention.type_mismatch`) reads the
         quoted sentences and those scoring at least ``second_ratio`` of the best. (The quotation
         pairing after a reported claim and the answer-type lead were removed: neither improved
         any question set, see ``benchmarks/rule_ablation.py``.)"""
@@ -244,13 +250,15 @@ class ExtractiveAnswerer:
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
-        chosen = whole_procedure(question, *ranked[0])
+        quoting = lead_in_gives_way(ranked)
+        chosen = procedure = whole_procedure(question, *quoting[0])
         if not chosen:
-            chosen = [ranked[0]]
-            for (s, r), adds in zip(ranked[1:], self._further(ev, ranked)):
+            chosen = [quoting[0]]
+            led = ev if quoting is ranked else answerability_evidence(question, quoting, lexicon)
+            for (s, r), adds in zip(quoting[1:], self._further(led, quoting)):
                 if len(chosen) >= self.max_sentences:
                     break
-                if adds and not is_heading(_quote(s, r)):
+                if adds and not is_heading(_quote(s, r)) and not _another_row(chosen[0], (s, r)) and leads_in(s, r) is None:
                     chosen.append((s, r))
         # the answer-type check reads the sentences scoring near the best (at least second_ratio of
         # its fused score), however many are quoted: quoting fewer must not refuse more questions
@@ -259,7 +267,8 @@ class ExtractiveAnswerer:
         v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon)
         said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
-        return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)
+        return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability,
+                         procedure=bool(quotes) and chosen is procedure)
 
     def select_with_reader(
         self, question: str, retrieved: Sequence[RetrievedPassage], scored: list, history: Sequence[str] = ()
@@ -311,17 +320,21 @@ class ExtractiveAnswerer:
         numbers: dict[str, int] = {}
         support: dict[str, list[ScoredSentence]] = {}
         by_id: dict[str, RetrievedPassage] = {}
-        text, step = "", 0
+        text, step, previous = "", 0, ""
         for s, r in selection.quotes:
             pid = r.passage.passage_id
             n = numbers.setdefault(pid, len(numbers) + 1)
             support.setdefault(pid, []).append(s)
             by_id[pid] = r
             kind = kind_of(s, r)
-            step = step + 1 if kind == "item" else 0
-            quote = f"{step}. {_quote(s, r)}" if step else _quote(s, r)
-            # the steps of a procedure and its notes go on lines of their own, numbered
-            text += ("\n" if text and (step or kind == "note") else " " if text else "") + f"{quote} [{n}]"
+            new_step = selection.procedure and kind == "item" and (previous != "item" or begins_line(s, r))
+            step = step + new_step if kind == "item" and selection.procedure else 0
+            quote = f"{step}. {_quote(s, r)}" if new_step else _quote(s, r)
+            # the steps of a procedure (numbered) and its notes go on lines of their own; a
+            # step's further sentences follow it on its line
+            own_line = selection.procedure and (new_step or "note" in (kind, previous))
+            text += ("\n" if own_line else " ") * bool(text) + f"{quote} [{n}]"
+            previous = kind
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
         return Draft(text, citations, False, (), answerable_probability=selection.answerable_probability)
 
@@ -507,40 +520,97 @@ def whole_procedure(question: str, s: ScoredSentence, r: RetrievedPassage) -> li
     ``question`` asks how (:data:`_ASKS_HOW`); else ``[]``.
 
     A procedure is a run of consecutive ``item`` sentences of the passage (ingest's kinds,
-    :attr:`index.types.Passage.kinds`): ``s`` is one of its steps, or the lead-in line before
-    it (a sentence ending with ":", "To request annual leave:"). It is quoted from the lead-in
-    to its last step, with a ``note`` right before or after it ("Warning: a factory reset
-    erases all your settings."), up to :data:`MAX_PROCEDURE_STEPS` steps and
-    :data:`MAX_PROCEDURE_CHARS` characters. Steps beyond the passage are not seen (the chunker
-    keeps a list in one passage when it fits).
+    :attr:`index.types.Passage.kinds`): ``s`` is one of its steps, or it leads into the run
+    (the run starts right after it, or after one more lead-in or note: "To request annual
+    leave:", "You need the VPN to reach the file shares from home."). The steps are quoted with
+    the ``note`` nearest before the run (within two sentences) and one right after it
+    ("Warning: a factory reset erases all your settings."), up to :data:`MAX_PROCEDURE_STEPS`
+    item sentences and :data:`MAX_PROCEDURE_CHARS` characters; a lead-in is not quoted. Steps
+    beyond the passage are not seen (the chunker keeps a list in one passage when it fits).
     """
     kinds = getattr(r.passage, "kinds", ())
     if not kinds or not _ASKS_HOW.search(question):
         return []
-    spans = [x.span for x in r.sentences]
-    i = spans.index(s.span)
+    i = r.passage.sentences.index(s.span)
     if kinds[i] == "item":
         first = i
         while first > 0 and kinds[first - 1] == "item":
             first -= 1
-    elif i + 1 < len(kinds) and kinds[i + 1] == "item" and _raw(s, r).rstrip().endswith(":"):
-        first = i + 1
     else:
-        return []
+        ahead = [j for j in (i + 1, i + 2) if j < len(kinds) and all(kinds[k] in ("text", "note") for k in range(i + 1, j))]
+        first = next((j for j in ahead if kinds[j] == "item"), None)
+        if first is None:
+            return []
     last = first
     while last + 1 < len(kinds) and kinds[last + 1] == "item" and last + 1 - first < MAX_PROCEDURE_STEPS:
         last += 1
-    lo = first - 1 if first > 0 and (kinds[first - 1] == "note" or _raw(r.sentences[first - 1], r).rstrip().endswith(":")) else first
-    if lo > 0 and lo < first and kinds[lo - 1] == "note":
-        lo -= 1  # a warning before the lead-in
-    hi = last + 1 if last + 1 < len(kinds) and kinds[last + 1] == "note" else last
+    before = [j for j in (first - 1, first - 2) if j >= 0 and all(kinds[k] in ("text", "note") for k in range(j, first))]
+    note_before = next((j for j in before if kinds[j] == "note"), None)
+    picked = ([note_before] if note_before is not None else []) + list(range(first, last + 1))
+    if last + 1 < len(kinds) and kinds[last + 1] == "note":
+        picked.append(last + 1)
     out, chars = [], 0
-    for j in range(lo, hi + 1):
+    for j in picked:
         chars += len(_raw(r.sentences[j], r))
         if chars > MAX_PROCEDURE_CHARS and out:
             break
         out.append((r.sentences[j], r))
     return out
+
+
+def leads_in(s: ScoredSentence, r: RetrievedPassage) -> int | None:
+    """The index (in ``r``'s sentences) of the first row or item of the table or list that
+    sentence ``s`` leads into, when ``s`` is prose (a ``text`` sentence; a note says something
+    of its own) right before it, header rows aside ("The table below lists each kind of paid
+    leave…"); else None."""
+    kinds = getattr(r.passage, "kinds", ())
+    if not kinds:
+        return None
+    i = r.passage.sentences.index(s.span)
+    j = i + 1
+    while j < len(kinds) and kinds[j] == "header":
+        j += 1
+    return j if kinds[i] == "text" and j < len(kinds) and kinds[j] in ("row", "item") else None
+
+
+def lead_in_gives_way(ranked: list[tuple[ScoredSentence, RetrievedPassage]]) -> list[tuple[ScoredSentence, RetrievedPassage]]:
+    """``ranked`` (best first), with the best sentence giving way when it leads into a table or
+    a list ("The table below lists each kind of paid leave…", "The light on the front panel
+    shows what the router is doing."): the best-ranked row or item of the table or list right
+    after it (header rows skipped) moves to the front. A lead-in describes the data; the row or
+    item holds it. ``ranked`` itself when nothing moves."""
+    s, r = ranked[0]
+    j = leads_in(s, r)
+    if j is None:
+        return ranked
+    kinds = r.passage.kinds
+    kind, run = kinds[j], set()
+    while j < len(kinds) and kinds[j] in (kind, "header"):
+        if kinds[j] == kind:
+            run.add(j)
+        j += 1
+    spans = {r.passage.sentences[k] for k in run}
+    for n, (t, q) in enumerate(ranked):
+        if q.passage.passage_id == r.passage.passage_id and t.span in spans:
+            return [ranked[n], *ranked[:n], *ranked[n + 1 :]]
+    return ranked
+
+
+def _another_row(best: tuple[ScoredSentence, RetrievedPassage], other: tuple[ScoredSentence, RetrievedPassage]) -> bool:
+    """Whether ``other`` is another row of the table of ``best``, a row, that matches the
+    question's words less well (lower lexical coverage): the rows of a table are alternatives,
+    and only those matching as well ("Which printers print in colour?") answer too."""
+    (s, r), (t, q) = best, other
+    return (q.passage.passage_id == r.passage.passage_id and kind_of(s, r) == "row" and kind_of(t, q) == "row"
+            and t.coverage < s.coverage)
+
+
+def begins_line(s: ScoredSentence, r: RetrievedPassage) -> bool:
+    """Whether sentence ``s`` starts a line of its passage (only whitespace before it on its
+    line): a list item's first sentence does, a second sentence of the same item does not."""
+    p = r.passage
+    head = p.text[: s.span[0] - p.start]
+    return not head.strip() or "\n" in head and not head[head.rindex("\n") :].strip()
 
 
 def kind_of(s: ScoredSentence, r: RetrievedPassage) -> str:

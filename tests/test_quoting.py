@@ -1,0 +1,118 @@
+"""What an answer quotes: whole procedures, table rows with their headers, never a title or a
+header row, and further sentences only when the support head says they add to the answer.
+
+Unit tier: hand-made passages with the sentence kinds ingest stores (no model, no store).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.answerer import ExtractiveAnswerer, answerable_sentences, whole_procedure
+from assistant.errors import ModelError
+from assistant.retriever import RetrievedPassage, ScoredSentence
+from assistant.support import MODEL_PATH, SupportModel
+from index.types import Passage
+
+
+def _passage(lines: list[tuple[str, str]], cells: dict[int, tuple] | None = None, best: int = -1, title: str = "Router manual",
+             same_line: frozenset[int] = frozenset()) -> RetrievedPassage:
+    """A retrieved passage of ``(kind, text)`` sentences, one a line but those in ``same_line``
+    (which follow the one before on its line); sentence ``best`` scores best."""
+    text = "".join(("" if i == 0 else " " if i in same_line else "\n") + t for i, (_, t) in enumerate(lines))
+    spans, pos = [], 0
+    for _, t in lines:
+        spans.append((pos, pos + len(t)))
+        pos += len(t) + 1
+    cells = cells or {}
+    p = Passage("p1", "manual.txt", text, 0, len(text), 1, len(lines), tuple(spans), title,
+                kinds=tuple(k for k, _ in lines), cells=tuple(cells.get(i, ()) for i in range(len(lines))))
+    best = best % len(spans)
+    scored = tuple(ScoredSentence(s, 0.9 if i == best else 0.5, 1.2 if i == best else 0.6) for i, s in enumerate(spans))
+    return RetrievedPassage(p, 1, 0.5, scored)
+
+
+RESET = [
+    ("heading", "4. Resetting the router"),
+    ("note", "Warning: a reset erases all your settings."),
+    ("text", "To reset the router:"),
+    ("item", "1. Press and hold the RESET button for 15 seconds."),
+    ("item", "2. Release the button and wait about three minutes."),
+    ("item", "3. Sign in with the default password."),
+    ("text", "The router then restarts."),
+]
+
+
+def test_a_how_question_quotes_the_whole_procedure_with_its_warning():
+    r = _passage(RESET)
+    step = r.sentences[4]
+    quoted = [r.passage.text[s.span[0]:s.span[1]] for s, _ in whole_procedure("How do I reset the router?", step, r)]
+    assert quoted == [RESET[1][1]] + [t for _, t in RESET[3:6]]  # the warning and every step; not the lead-in, heading or text after
+    assert whole_procedure("What does the RESET button do?", step, r) == []  # not a how question: the step alone
+    lead_in = r.sentences[2]
+    assert len(whole_procedure("What are the steps to reset the router?", lead_in, r)) == 4
+
+
+def test_a_procedure_answer_numbers_its_steps_on_lines_of_their_own():
+    r = _passage(RESET, best=4)
+    answerer = ExtractiveAnswerer(abstention=False)
+    draft = answerer.answer("How do I reset the router?", [r])
+    lines = draft.text.split("\n")
+    assert lines[0].startswith("Warning: a reset erases") and lines[1].startswith("1. Press and hold")
+    assert lines[2].startswith("2. Release the button") and all(line.endswith("[1]") for line in lines)
+    assert draft.citations[0].highlights == tuple(r.sentences[i].span for i in (1, 3, 4, 5))
+
+
+def test_a_table_row_is_quoted_with_its_headers_and_a_header_row_never():
+    header = ("Printer", "Floor", "Model")
+    row = ("LEEDS-PR-02", "First floor", "HP LaserJet M507")
+    r = _passage([("header", "Printer  Floor  Model"), ("row", "  ".join(row))], {1: tuple(zip(header, row))})
+    assert [r.passage.text[s.span[0]:s.span[1]] for s, _ in answerable_sentences([r])] == ["  ".join(row)]
+    draft = ExtractiveAnswerer(abstention=False).answer("On which floor is printer LEEDS-PR-02?", [r])
+    assert draft.text.startswith("Printer: LEEDS-PR-02 · Floor: First floor · Model: HP LaserJet M507 [1]")
+    assert draft.citations[0].highlights == (r.sentences[1].span,)  # the exact span of the row in the document
+
+
+def test_a_title_line_is_never_quoted():
+    r = _passage([("title", "Fastlink R7 Home Router"), ("text", "The router has four Ethernet ports.")])
+    assert len(answerable_sentences([r])) == 1
+
+
+def test_the_support_head_is_checked_at_load(tmp_path):
+    model = SupportModel.load()
+    assert model.head.features and 0 < model.share <= 1
+    assert model.further([0.8, 0.8 * model.share, 0.8 * model.share - 0.01]) == [True, False]
+    raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    raw["head"]["weights"][0] += 0.5
+    altered = tmp_path / "support.json"
+    altered.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ModelError, match="SHA-256"):
+        SupportModel.load(altered)
+    with pytest.raises(ModelError, match="fit_support.py"):
+        SupportModel.load(tmp_path / "missing.json")
+
+
+def test_a_lead_in_gives_way_to_the_row_that_holds_the_data_and_other_rows_stay_out():
+    header = ("Leave type", "Days per year")
+    rows = [("Annual leave", "27 days"), ("Volunteering leave", "2 days")]
+    lines = [("text", "The table below lists each kind of paid leave and how many days it gives."),
+             ("header", "| Leave type | Days per year |"), ("header", "| --- | --- |")]
+    lines += [("row", f"| {a} | {b} |") for a, b in rows]
+    r = _passage(lines, {3 + i: tuple(zip(header, row)) for i, row in enumerate(rows)}, best=0)
+    scores = [(1.5, 0.33, 0.56), (0, 0, 0), (0, 0, 0), (1.4, 0.60, 0.30), (1.5, 0.64, 0.34)]
+    r = RetrievedPassage(r.passage, 1, 1.5, tuple(ScoredSentence(s.span, sim, fused, cov)
+                                                  for s, (fused, sim, cov) in zip(r.sentences, scores)))
+    draft = ExtractiveAnswerer(abstention=False).answer("How many volunteering days do employees get?", [r])
+    assert draft.text.startswith("Leave type: Volunteering leave · Days per year: 2 days [1]")
+    assert "Annual leave" not in draft.text  # another row that matches the question less well
+
+
+def test_the_steps_of_one_item_share_its_number():
+    r = _passage([("text", "To submit a request:"), ("item", "1. Open the portal."), ("item", "2. Submit it."),
+                  ("item", "Your manager replies within five days."), ("item", "3. Check your email.")], best=1,
+                 same_line=frozenset({3}))
+    text = ExtractiveAnswerer(abstention=False).answer("How do I submit a request?", [r]).text
+    assert text.split("\n")[1] == "2. Submit it. [1] Your manager replies within five days. [1]"
+
