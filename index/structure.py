@@ -12,7 +12,8 @@ manuals, policies and reports, not of any one document):
 * **Numbered heading**: a numbered line ("4. Resetting the router", "3.1 Scope") is a
   heading, not an item, when it is short (at most :data:`HEADING_MAX_WORDS` words), has no
   terminal punctuation (``. ! ? : ; ,``), starts with a capital after the number, and the
-  next non-blank line is a paragraph (not another list item).
+  next non-blank line is a paragraph (not another list item). A line with dot leaders
+  (``....``, a table of contents) is neither.
 * **Note** (:func:`label_notes`, every format): a logical line that starts with a label
   ``Note``, ``Warning``, ``Caution``, ``Important``, ``Danger`` or ``Tip`` followed by ``:``,
   ``!`` or ``]`` (Markdown ``**Warning:**``, ``> [!WARNING]`` and blockquote marks allowed
@@ -77,7 +78,7 @@ def is_numbered_heading(line: str, next_line: str | None) -> bool:
     if not m:
         return False
     title = m.group(2).strip()
-    if not title[:1].isupper() or title[-1] in ".!?:;," or len(title.split()) > HEADING_MAX_WORDS:
+    if "...." in title or not title[:1].isupper() or title[-1] in ".!?:;," or len(title.split()) > HEADING_MAX_WORDS:
         return False
     return next_line is not None and not _ITEM.match(next_line) and not _NUMBERED.match(next_line)
 
@@ -92,7 +93,7 @@ def text_marks(text: str) -> list[Mark]:
         span = _trimmed(text, (s, e))
         if is_numbered_heading(line, nxt):
             marks.append((*span, "heading"))
-        elif _ITEM.match(line):
+        elif _ITEM.match(line) and "...." not in line:  # dot leaders: a table of contents line
             marks.append((*span, "item"))
     return sorted(marks + label_notes(text))
 
