@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 
 import sentencex
 
-from index.structure import row_spans, sentence_kinds
+from index.structure import LIST_MARKER, SentenceKinds, row_spans
 from index.types import Document, Passage, Span
 
 CHUNKER_VERSION = 4
@@ -70,7 +70,7 @@ _PRONOUN_ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"“[^“”]*”?")
-_MARKER_ONLY = re.compile(r"^(?:\(?(?:\d{1,3}|[A-Za-z]|[ivxlcdm]{1,5})[.)]|[*•◦▪‣–\-\uf0b7])$")
+_MARKER_ONLY = re.compile(rf"^(?:{LIST_MARKER})$")
 """A piece that is only a list item's marker ("2.", "b)", "iv.", "•"): it belongs to the
 sentence after it, never stands alone or ends a passage."""
 
@@ -448,7 +448,7 @@ def _passages(doc: Document, groups: list[list[Span]], labels: Document | None =
     (from ``labels``, default ``doc``: see :func:`index.structure.sentence_kinds`); identical
     texts in one document get distinct ids by occurrence."""
     text = doc.text
-    labels = labels or doc
+    kinds_of = SentenceKinds(labels or doc)
     passages: list[Passage] = []
     seen: dict[str, int] = {}
     for group in groups:
@@ -456,7 +456,7 @@ def _passages(doc: Document, groups: list[list[Span]], labels: Document | None =
         body = text[start:end]
         occurrence = seen.get(body, 0)
         seen[body] = occurrence + 1
-        kinds, cells = sentence_kinds(labels, group)
+        kinds, cells = kinds_of(group)
         passages.append(
             Passage(
                 passage_id=passage_id(doc.doc_id, body, occurrence),

@@ -39,7 +39,10 @@ HEADING_MAX_WORDS = 12
 """A numbered line of more words than this is a list item, not a heading (section headings
 in manuals and reports are a few words)."""
 
-_MARKER = r"(?:\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxlcdm]{1,5}[.)]|[-*•◦▪‣–\uf0b7]|Step\s+\d{1,3}\s*[:.)]?)"
+LIST_MARKER = r"\(?(?:\d{1,3}|[A-Za-z]|[ivxlcdm]{1,5})[.)]|[*•◦▪‣–\-\uf0b7]"
+"""A list item's marker ("2.", "b)", "(iv)", "•", "-"): the chunker's too (a marker starts
+the sentence after it, see :mod:`index.chunking`)."""
+_MARKER = rf"(?:{LIST_MARKER}|Step\s+\d{{1,3}}\s*[:.)]?)"
 _ITEM = re.compile(rf"^[ \t]*{_MARKER}[ \t]+\S", re.IGNORECASE)
 _NUMBERED = re.compile(r"^[ \t]*(\d{1,2}(?:\.\d{1,2}){0,4})[.)]?[ \t]+(\S.*)$")
 _LABEL = re.compile(
@@ -235,40 +238,50 @@ _PRIORITY = ("title", "heading", "note", "item")
 """When marks overlap, the first kind in this order wins (a note inside a list item is a note)."""
 
 
+class SentenceKinds:
+    """The kinds of a document's sentences (built once per document, then called per passage).
+
+    ``SentenceKinds(doc)(sentences) -> (kinds, cells)``, parallel to ``sentences`` (see
+    :data:`index.types.SENTENCE_KINDS`): a sentence that is exactly a table row is ``row``
+    (with its cells) or ``header``; a piece of a row cut at the model's limit is ``header`` for
+    a header row and ``text`` for a data row (its cells would not be its text); otherwise the
+    kind of the marks (and the title span) containing its first character, by
+    :data:`_PRIORITY`; else ``text``.
+    """
+
+    def __init__(self, doc: Document) -> None:
+        self.rows = {(r.start, r.end): r for r in doc.rows}
+        self.row_starts = sorted(self.rows)
+        self.header_rows = _Intervals([k for k, r in self.rows.items() if r.header])
+        spans: dict[str, list[Span]] = {k: [] for k in _PRIORITY}
+        for s, e, kind in doc.marks:
+            if kind in spans:
+                spans[kind].append((s, e))
+        if doc.title_span:
+            spans["title"].append(doc.title_span)
+        self.members = {k: _Intervals(v) for k, v in spans.items() if v}
+
+    def __call__(self, sentences: Sequence[Span]) -> tuple[tuple[str, ...], tuple[Cells, ...]]:
+        kinds: list[str] = []
+        cells: list[Cells] = []
+        for span in sentences:
+            row = self.rows.get(tuple(span))
+            if row is not None:
+                kinds.append("header" if row.header else "row")
+                cells.append(() if row.header else row.cells)
+                continue
+            cells.append(())
+            i = bisect.bisect_right(self.row_starts, tuple(span)) - 1
+            if i >= 0 and span[0] < self.row_starts[i][1]:  # a piece of a row cut at the limit
+                kinds.append("header" if span[0] in self.header_rows else "text")
+                continue
+            kinds.append(next((k for k in _PRIORITY if k in self.members and span[0] in self.members[k]), "text"))
+        return tuple(kinds), tuple(cells)
+
+
 def sentence_kinds(doc: Document, sentences: Sequence[Span]) -> tuple[tuple[str, ...], tuple[Cells, ...]]:
-    """``(kinds, cells)`` parallel to ``sentences`` (see :data:`index.types.SENTENCE_KINDS`):
-    a sentence that is exactly a table row is ``row`` (with its cells) or ``header``; a piece
-    of a row cut at the model's limit is ``header`` for a header row and ``text`` for a data
-    row (its cells would not be its text); otherwise the kind of the marks (and the title
-    span) containing its first character, by :data:`_PRIORITY`; else ``text``."""
-    rows = {(r.start, r.end): r for r in doc.rows}
-    row_starts = sorted(rows)
-    header_rows = _Intervals([k for k, r in rows.items() if r.header])
-    spans: dict[str, list[Span]] = {k: [] for k in _PRIORITY}
-    for s, e, kind in doc.marks:
-        if kind in spans:
-            spans[kind].append((s, e))
-    if doc.title_span:
-        spans["title"].append(doc.title_span)
-    members = {k: _Intervals(v) for k, v in spans.items() if v}
-    kinds: list[str] = []
-    cells: list[Cells] = []
-    for span in sentences:
-        row = rows.get(tuple(span))
-        if row is not None:
-            kinds.append("header" if row.header else "row")
-            cells.append(() if row.header else row.cells)
-            continue
-        cells.append(())
-        i = bisect.bisect_right(row_starts, tuple(span)) - 1
-        if i >= 0 and span[0] < row_starts[i][1] and span[0] in header_rows:
-            kinds.append("header")
-            continue
-        if i >= 0 and span[0] < row_starts[i][1]:
-            kinds.append("text")
-            continue
-        kinds.append(next((k for k in _PRIORITY if k in members and span[0] in members[k]), "text"))
-    return tuple(kinds), tuple(cells)
+    """``(kinds, cells)`` of ``sentences`` of ``doc`` (see :class:`SentenceKinds`)."""
+    return SentenceKinds(doc)(sentences)
 
 
 def row_spans(rows: Sequence[TableRow]) -> list[Span]:
