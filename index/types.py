@@ -78,8 +78,10 @@ class Document:
         doc_id: Stable id: the file's path relative to the indexed folder, POSIX style
             (``"japan-us-reset.txt"``), or the file name for a file indexed on its own. It
             survives edits of the file's content and is unique within an index.
-        title: HTML: the page's ``<title>``; otherwise the first non-empty line of the text
-            (Markdown ``#`` marks removed).
+        title: The reader's title (PDF meaningful metadata or largest text on page 1, DOCX
+            core properties or first Title/Heading 1, HTML ``<title>``/``<h1>``, Markdown
+            ``# heading``), else the first line when it looks like a title, else the file name
+            in words (see :mod:`index.structure`); never a body sentence.
         text: The stored text: the file's text with the trailing comment-widget lines cut off
             (HTML: the page reduced to text first).
         source: Absolute path of the file it came from.
