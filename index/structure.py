@@ -19,8 +19,9 @@ manuals, policies and reports, not of any one document):
   ``!`` or ``]`` (Markdown ``**Warning:**``, ``> [!WARNING]`` and blockquote marks allowed
   before it); a line that is only the label extends to the next line.
 * **Title-like line** (:func:`looks_like_title`): short (at most :data:`TITLE_MAX_CHARS`
-  characters), has a letter, does not start in lower case and does not end like a sentence
-  or clause (``. , ; :``). A body sentence is therefore never a title.
+  characters), has a letter, does not start in lower case unless it is one word (a site or
+  product name: "ticketmaster.com", "iPhone") and does not end like a sentence or clause
+  (``. , ; :``). A body sentence is therefore never a title.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def looks_like_title(line: str) -> bool:
     return (
         0 < len(line) <= TITLE_MAX_CHARS
         and any(c.isalpha() for c in line)
-        and not line[0].islower()
+        and (not line[0].islower() or " " not in line)  # "ticketmaster.com", "iPhone": one word may
         and line[-1] not in ".,;:"
     )
 
