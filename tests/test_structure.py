@@ -104,6 +104,15 @@ def test_an_enormous_cell_is_cut_but_nothing_is_lost(tmp_path):
     assert kinds["| next | row |"] == "row" and set(kinds.values()) <= {"header", "row", "text"}
 
 
+def test_a_table_longer_than_a_passage_keeps_its_headers_on_every_row(tmp_path):
+    rows = "".join(f"| Room {i} | Floor {i % 4} |\n" for i in range(30))
+    (tmp_path / "rooms.md").write_text(f"| Room | Floor |\n| --- | --- |\n{rows}", encoding="utf-8")
+    passages = chunk_document(load_document(tmp_path / "rooms.md"), ChunkingConfig(max_chars=200))
+    assert len(passages) > 3
+    data = [(t, c) for p in passages for t, k, c in zip(p.unit_texts(), p.kinds, p.cells) if k == "row"]
+    assert len(data) == 30 and all(t.startswith("Room: Room ") and " · Floor: Floor " in t for t, _ in data)
+
+
 PRINTERS = """<html><head><title>Printers</title></head><body><h1>Printers</h1>
 <p>Every office has shared printers. Ask the service desk for toner.</p>
 <table><tr><th>Printer</th><th>Floor</th><th>Model</th><th>Colour</th></tr>
