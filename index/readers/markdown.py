@@ -50,9 +50,11 @@ def structure(text: str) -> tuple[tuple[Heading, ...], tuple[Span, ...]]:
     return headings, blocks
 
 
-def _tables(tokens, span) -> list[TableRow]:
+def _tables(tokens, span, separator_after) -> list[TableRow]:
     """The rows of every table (see the module docstring); ``span(map)`` is a token's
-    character span, ``span.after(row)`` the separator line after a header row or None."""
+    character span, ``separator_after(row span)`` the separator line after a header row or None.
+    markdown-it pads a short row with empty cells and drops cells beyond the header's count
+    (GFM): those stay in the row's text, not in its cells."""
     rows: list[TableRow] = []
     i = 0
     while i < len(tokens):
@@ -78,7 +80,7 @@ def _tables(tokens, span) -> list[TableRow]:
             continue
         ncols = max(len(c) for _, _, c in table)
         if ncols <= 1:  # layout, not data: plain text; the separator line stays a header row
-            sep = span.after(table[0][0])
+            sep = separator_after(table[0][0])
             if sep:
                 rows.append(TableRow(*sep, header=True))
             continue
@@ -88,7 +90,7 @@ def _tables(tokens, span) -> list[TableRow]:
         for (s, e), head, cells in table:
             if head:
                 rows.append(TableRow(s, e, header=True))
-                sep = span.after((s, e))
+                sep = separator_after((s, e))
                 if sep:
                     rows.append(TableRow(*sep, header=True))
             else:
@@ -109,21 +111,17 @@ def parse(text: str) -> tuple[tuple[Heading, ...], tuple[Span, ...], tuple[Table
         end = lines[min(last, len(lines) - 1)]
         return lines[first], len(text[:end].rstrip())
 
-    class _Span:
-        def __call__(self, mapping) -> Span:
-            return span(mapping)
-
-        def after(self, row: Span) -> Span | None:
-            """The ``| --- |`` line right after the header row ``row``, trimmed, or None."""
-            nl = text.find("\n", row[1])
-            if nl < 0:
-                return None
-            end = text.find("\n", nl + 1)
-            line = (nl + 1, len(text) if end < 0 else end)
-            body = text[line[0] : line[1]]
-            if set(body.strip()) <= set("|-: \t") and "-" in body:
-                return line[0] + len(body) - len(body.lstrip()), line[0] + len(body.rstrip())
+    def separator_after(row: Span) -> Span | None:
+        """The ``| --- |`` line right after the header row ``row``, trimmed, or None."""
+        nl = text.find("\n", row[1])
+        if nl < 0:
             return None
+        end = text.find("\n", nl + 1)
+        line = (nl + 1, len(text) if end < 0 else end)
+        body = text[line[0] : line[1]]
+        if set(body.strip()) <= set("|-: \t") and "-" in body:
+            return line[0] + len(body) - len(body.lstrip()), line[0] + len(body.rstrip())
+        return None
 
     headings: list[Heading] = []
     blocks: list[Span] = []
@@ -157,7 +155,7 @@ def parse(text: str) -> tuple[tuple[Heading, ...], tuple[Span, ...], tuple[Table
             start, end = span(tok.map)
             if end > start:
                 blocks.append((start, end))
-    rows = _tables(tokens, _Span())
+    rows = _tables(tokens, span, separator_after)
     return tuple(headings), tuple(blocks), tuple(rows), tuple(marks), doc_title
 
 
