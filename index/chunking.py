@@ -35,12 +35,12 @@ import bisect
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import sentencex
 
 from index.structure import LIST_MARKER, SentenceKinds, row_spans
-from index.types import Document, Passage, Span
+from index.types import Document, Passage, Span, row_text
 
 CHUNKER_VERSION = 4
 """Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
@@ -409,10 +409,6 @@ def _labelled_rows_that_fit(doc: Document, count: TokenCounter | None, limit: in
     nothing is ever embedded truncated."""
     if count is None or not doc.rows:
         return doc
-    from dataclasses import replace
-
-    from index.types import row_text
-
     data = [r for r in doc.rows if r.cells]
     sizes = count([row_text(r.cells) for r in data]) if data else []
     over = {id(r) for r, n in zip(data, sizes) if n > limit}

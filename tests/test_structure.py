@@ -113,6 +113,17 @@ def test_a_table_longer_than_a_passage_keeps_its_headers_on_every_row(tmp_path):
     assert len(data) == 30 and all(t.startswith("Room: Room ") and " · Floor: Floor " in t for t, _ in data)
 
 
+def test_a_row_whose_labelled_text_is_over_the_model_limit_is_embedded_as_its_own_text(tmp_path, embedder):
+    long_header = " ".join(f"heading{i}" for i in range(60))
+    (tmp_path / "wide.md").write_text(f"| {long_header} | B |\n| --- | --- |\n| {'cell ' * 120}| x |\n| small | y |\n", encoding="utf-8")
+    doc = load_document(tmp_path / "wide.md")
+    passages = chunk_document(doc, ChunkingConfig(), embedder.count_tokens)
+    units = [u for p in passages for u in p.unit_texts()]
+    assert max(embedder.count_tokens(units)) <= ChunkingConfig().max_tokens  # nothing embedded truncated
+    rows = {p.sentence_texts()[j]: p.cells[j] for p in passages for j, k in enumerate(p.kinds) if k == "row"}
+    assert rows["| small | y |"] == ((long_header, "small"), ("B", "y"))
+
+
 PRINTERS = """<html><head><title>Printers</title></head><body><h1>Printers</h1>
 <p>Every office has shared printers. Ask the service desk for toner.</p>
 <table><tr><th>Printer</th><th>Floor</th><th>Model</th><th>Colour</th></tr>

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
 from index.structure import expand_header, label_cells, meaningful_metadata_title
-from index.types import SECTION_SEPARATOR, Heading, Mark, Span, TableRow
+from index.types import SECTION_SEPARATOR, Heading, Mark, TableRow
 
 _HEADING_STYLE = re.compile(r"^(?:Heading\s*(\d)|Title)$", re.IGNORECASE)
 _NOTE_STYLE = re.compile(r"\b(?:note|warning|caution|important|danger|alert)\b", re.IGNORECASE)
