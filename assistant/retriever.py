@@ -171,7 +171,7 @@ class PassageRetriever(BaseRetriever):
         owner = [i for i, p in enumerate(passages) for _ in p.sentences]
         self._owner = np.asarray(owner, dtype=np.int64)
         self._first = np.cumsum([0] + [len(p.sentences) for p in passages])[:-1]
-        texts = [" ".join(t.split()) for p in passages for t in p.sentence_texts()]
+        texts = [" ".join(t.split()) for p in passages for t in p.unit_texts()]  # a table row with its headers
         docs = [p.doc_id for p in passages for _ in p.sentences]
         self._doc_rows = document_rows(passages, self._first)
         self.doc_ids = frozenset(self._doc_rows)

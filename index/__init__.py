@@ -6,7 +6,9 @@ DOCX; :func:`load_all` returns the documents and the skipped files with their re
 Public API: :func:`build_index` (the ingest path: documents -> passages -> embeddings -> a new
 build -> switch), :class:`ChromaStore` (reading; :func:`writer_for` its writer), :func:`make_embedder` (:class:`TorchBackend`,
 :class:`SentenceTransformerEmbedder`, :class:`OnnxEmbedder`),
-:class:`ChunkingConfig`, the types :class:`Document` and :class:`Passage`, and the errors.
+:class:`ChunkingConfig`, the types :class:`Document`, :class:`Passage` (with its sentences'
+kinds, :data:`SENTENCE_KINDS`, decided at ingest by :mod:`index.structure`) and
+:class:`TableRow`, and the errors.
 Nothing here imports ``assistant`` or ``ui``. Importing it turns every library's telemetry off
 (:mod:`index.privacy`), before any of them is imported.
 """
@@ -23,7 +25,7 @@ from index.pipeline import IndexReport, build_index
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore, StoreReader
 from index.store_writer import BuildWriter, StoreWriter, writer_for
-from index.types import Document, Passage, Span
+from index.types import SENTENCE_KINDS, Document, Passage, Span, TableRow
 
 __all__ = [
     "AssistantError",
@@ -39,12 +41,14 @@ __all__ = [
     "ModelError",
     "OnnxEmbedder",
     "Passage",
+    "SENTENCE_KINDS",
     "SentenceTransformerEmbedder",
     "Skip",
     "Span",
     "StoreError",
     "StoreReader",
     "StoreWriter",
+    "TableRow",
     "TorchBackend",
     "build_index",
     "chunk_document",

@@ -31,20 +31,24 @@ Pipeline, all in character offsets into ``Document.text``:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import sentencex
 
-from index.types import Document, Passage, Span
+from index.structure import LIST_MARKER, SentenceKinds, row_spans
+from index.types import Document, Passage, Span, row_text
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 """Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
 2: passages and sentences are kept within the model's token limit.
 3: a list marker ("2.") starts the sentence after it; a document's blocks (code, tables) are
-one sentence each; passages carry pages and sections."""
+one sentence each; passages carry pages and sections.
+4: each table row is one sentence (a table is kept in one passage where it fits); sentences
+carry their kinds (title, heading, item, note, row, header, text) and rows their cells."""
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
@@ -66,7 +70,7 @@ _PRONOUN_ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"“[^“”]*”?")
-_MARKER_ONLY = re.compile(r"^(?:\(?(?:\d{1,3}|[A-Za-z]|[ivxlcdm]{1,5})[.)]|[*•◦▪‣–\-\uf0b7])$")
+_MARKER_ONLY = re.compile(rf"^(?:{LIST_MARKER})$")
 """A piece that is only a list item's marker ("2.", "b)", "iv.", "•"): it belongs to the
 sentence after it, never stands alone or ends a passage."""
 
@@ -219,6 +223,50 @@ def _whole_blocks(text: str, sentences: list[Span], blocks: Sequence[Span], max_
     return [piece for span in out for piece in _split_long(text, span, max_sentence_chars)]
 
 
+def _with_rows(text: str, sentences: list[Span], rows: Sequence[Span], max_row_chars: int) -> list[Span]:
+    """Sentences with every table row made one sentence of its own (``rows``: sorted,
+    non-overlapping spans; a row is cut at whitespace only beyond ``max_row_chars``); the parts
+    of a sentence outside every row stay sentences (a row's line never joins the line before)."""
+    if not rows:
+        return sentences
+    starts = [s for s, _ in rows]
+    out: list[Span] = []
+    for start, end in sentences:
+        i = max(bisect.bisect_right(starts, start) - 1, 0)
+        pos = start
+        while i < len(rows) and rows[i][0] < end:
+            rs, re_ = rows[i]
+            if re_ > pos:
+                piece = _trim(text, pos, min(rs, end)) if rs > pos else None
+                if piece:
+                    out.append(piece)
+                pos = max(pos, re_)
+            i += 1
+        piece = _trim(text, pos, end) if pos < end else None
+        if piece:
+            out.append(piece)
+    out.extend(piece for r in rows for piece in _split_long(text, r, max_row_chars))
+    return sorted(set(out))
+
+
+def _table_units(text: str, units: list[list[Span]], rows: set[Span], max_chars: int) -> list[list[Span]]:
+    """Units with consecutive rows of one table (only whitespace between them) joined into one
+    unit while it stays within ``max_chars`` characters, so a table that fits is one passage."""
+    out: list[list[Span]] = []
+    for unit in units:
+        if (
+            out
+            and all(s in rows for s in unit)
+            and all(s in rows for s in out[-1])
+            and not text[out[-1][-1][1] : unit[0][0]].strip()
+            and unit[-1][1] - out[-1][0][0] <= max_chars
+        ):
+            out[-1].extend(unit)
+        else:
+            out.append(list(unit))
+    return out
+
+
 def _quote_balance(segment: str) -> int:
     return segment.count("“") - segment.count("”")
 
@@ -339,17 +387,34 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
     text = doc.text
     sentences = split_sentences(text, config.language, config.max_sentence_chars)
     sentences = _whole_blocks(text, sentences, doc.blocks, max(config.max_sentence_chars, config.max_chars))
+    rows = sorted(set(row_spans(doc.rows)))
+    sentences = _with_rows(text, sentences, rows, max(config.max_sentence_chars, config.max_chars))
     tokens: dict[Span, int] = {}
     if count_tokens is not None:
         sentences = [piece for span in sentences for piece in split_to_token_limit(text, span, config.max_tokens, count_tokens)]
         tokens = dict(zip(sentences, count_tokens([text[s:e] for s, e in sentences])))
     units = group_units(text, sentences, config.max_unit_chars)
+    units = _table_units(text, units, set(rows), config.max_chars)
     if count_tokens is not None:
         units = [run for unit in units for run in _split_unit(unit, tokens, config.max_tokens)]
     groups = _pack(doc, units, tokens, config)
     if count_tokens is not None:
         groups = _exact_fit(text, groups, config.max_tokens, count_tokens)
-    return _passages(doc, groups)
+    return _passages(doc, groups, _labelled_rows_that_fit(doc, count_tokens, config.max_tokens))
+
+
+def _labelled_rows_that_fit(doc: Document, count: TokenCounter | None, limit: int) -> Document:
+    """``doc`` with the cells of any row whose labelled text (``"Header: cell · ..."``) exceeds
+    the model's ``limit`` of word pieces dropped (the row is then embedded as its own text), so
+    nothing is ever embedded truncated."""
+    if count is None or not doc.rows:
+        return doc
+    data = [r for r in doc.rows if r.cells]
+    sizes = count([row_text(r.cells) for r in data]) if data else []
+    over = {id(r) for r, n in zip(data, sizes) if n > limit}
+    if not over:
+        return doc
+    return replace(doc, rows=tuple(replace(r, cells=()) if id(r) in over else r for r in doc.rows))
 
 
 def _pack(doc: Document, units: list[list[Span]], tokens: dict[Span, int], config: ChunkingConfig) -> list[list[Span]]:
@@ -374,10 +439,12 @@ def _pack(doc: Document, units: list[list[Span]], tokens: dict[Span, int], confi
     return groups
 
 
-def _passages(doc: Document, groups: list[list[Span]]) -> list[Passage]:
-    """One :class:`Passage` per group of sentence spans, with its locators; identical texts in
-    one document get distinct ids by occurrence."""
+def _passages(doc: Document, groups: list[list[Span]], labels: Document | None = None) -> list[Passage]:
+    """One :class:`Passage` per group of sentence spans, with its locators and sentence kinds
+    (from ``labels``, default ``doc``: see :func:`index.structure.sentence_kinds`); identical
+    texts in one document get distinct ids by occurrence."""
     text = doc.text
+    kinds_of = SentenceKinds(labels or doc)
     passages: list[Passage] = []
     seen: dict[str, int] = {}
     for group in groups:
@@ -385,6 +452,7 @@ def _passages(doc: Document, groups: list[list[Span]]) -> list[Passage]:
         body = text[start:end]
         occurrence = seen.get(body, 0)
         seen[body] = occurrence + 1
+        kinds, cells = kinds_of(group)
         passages.append(
             Passage(
                 passage_id=passage_id(doc.doc_id, body, occurrence),
@@ -399,6 +467,8 @@ def _passages(doc: Document, groups: list[list[Span]]) -> list[Passage]:
                 page_start=doc.page_of(start),
                 page_end=doc.page_of(end - 1),
                 section=doc.section_of(start),
+                kinds=kinds,
+                cells=cells,
             )
         )
     return passages

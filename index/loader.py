@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.errors import DocumentsError
 from index.readers import SUPPORTED_SUFFIXES, ReadOptions, Unreadable, read, reader_for
 from index.readers.text import html_to_text, strip_trailing_widget, title_of
-from index.types import Document
+from index.structure import first_title_line, heading_marks, label_notes, locate_title, name_in_words, text_marks
+from index.types import Document, TableRow
 
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -79,18 +80,47 @@ def load_document(path: Path, doc_id: str | None = None, options: ReadOptions | 
 
 
 def _document(path: Path, doc_id: str, extracted) -> Document:
+    """The document of a reader's output: its title (the reader's, else the first line if it
+    looks like a title, else the file name in words; see :mod:`index.structure`), the title's
+    span in the text, and its structure marks (the reader's, heading lines, note labels and,
+    for plain formats, list items and numbered headings)."""
     text = extracted.text
+    title = " ".join((extracted.title or "").split())[:200] or first_title_line(text) or name_in_words(path)
+    headings = tuple(h for h in extracted.headings if h[0] < len(text))
+    marks = {m for m in extracted.marks if m[1] <= len(text)}
+    marks.update(heading_marks(text, headings))
+    marks.update(label_notes(text))
+    if extracted.plain:
+        marks.update(text_marks(text))
     return Document(
         doc_id=doc_id,
-        title=extracted.title or title_of(text, fallback=path.stem),
+        title=title,
         text=text,
         source=str(path.resolve()),
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         format=extracted.format,
         pages=extracted.pages,
-        headings=tuple(h for h in extracted.headings if h[0] < len(text)),
+        headings=headings,
         blocks=tuple(b for b in extracted.blocks if b[1] <= len(text)),
+        rows=_trimmed_rows(text, extracted.rows),
+        marks=tuple(sorted(marks)),
+        title_span=locate_title(text, title),
     )
+
+
+def _trimmed_rows(text: str, rows) -> tuple[TableRow, ...]:
+    """Rows within ``text``, their spans trimmed of surrounding whitespace (as sentences are);
+    an all-blank row is left out."""
+    out = []
+    for r in rows:
+        if r.end > len(text):
+            continue
+        body = text[r.start : r.end]
+        start = r.start + len(body) - len(body.lstrip())
+        end = r.start + len(body.rstrip())
+        if end > start:
+            out.append(replace(r, start=start, end=end))
+    return tuple(out)
 
 
 def _files(paths: list[Path], follow_links: bool = True, outside: list[Skip] | None = None) -> list[tuple[str, Path]]:

@@ -345,7 +345,7 @@ def _embed_and_write(writer, embedder: Embedder, documents: list[Document], pass
     with tqdm(total=len(queue), desc="embedding", unit="passage", disable=not progress or not queue, smoothing=0.1) as bar:
         for i in range(0, len(queue), EMBED_CHUNK_PASSAGES):
             batch = queue[i : i + EMBED_CHUNK_PASSAGES]
-            sentences = [t for p in batch for t in p.sentence_texts()]
+            sentences = [t for p in batch for t in p.unit_texts()]  # a table row with its headers
             texts = sentences + ([p.text for p in batch] if embed_passages else [])
             vectors = embedder.embed_documents(texts)
             if vectors.ndim != 2 or vectors.shape[1] != embedder.dimension:

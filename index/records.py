@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from index.types import Document, Passage
+from index.types import SENTENCE_KINDS, Document, Passage, TableRow
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,13 @@ class DocumentRecord:
 def passage_meta(p: Passage, position: int) -> dict:
     # Chroma metadata values are scalars and never None: absent locators are left out.
     location = {k: v for k, v in p.location().items() if v is not None}
-    return {**location, "sentences": json.dumps([list(s) for s in p.sentences]), "position": position}
+    return {
+        **location,
+        "sentences": json.dumps([list(s) for s in p.sentences]),
+        "kinds": json.dumps(list(p.kinds)),
+        "cells": json.dumps([[list(c) for c in row] for row in p.cells]),
+        "position": position,
+    }
 
 
 def document_meta(d: Document, n_passages: int, indexed_at: float) -> dict:
@@ -116,10 +122,23 @@ def document_from(doc_id: str, text: str, meta: dict) -> Document:
         pages=tuple(tuple(p) for p in loc.get("pages", ())),
         headings=tuple((int(o), str(h)) for o, h in loc.get("headings", ())),
         blocks=tuple(tuple(b) for b in loc.get("blocks", ())),
+        rows=tuple(TableRow.from_json(r) for r in loc.get("rows", ())),
+        marks=tuple((int(s), int(e), str(k)) for s, e, k in loc.get("marks", ())),
+        title_span=tuple(loc["title_span"]) if loc.get("title_span") else None,
     )
 
 
 def passage_from(pid: str, text: str, meta: dict) -> Passage:
+    """The :class:`Passage` of a record; records written before sentence kinds existed (no
+    ``kinds``/``cells``, or ones that do not match the sentences) read as all ``"text"``
+    without cells."""
+    sentences = tuple(tuple(s) for s in json.loads(meta["sentences"]))
+    kinds = tuple(json.loads(meta.get("kinds") or "[]"))
+    cells = tuple(tuple((str(h), str(t)) for h, t in row) for row in json.loads(meta.get("cells") or "[]"))
+    if len(kinds) != len(sentences) or not set(kinds) <= set(SENTENCE_KINDS):
+        kinds = ()
+    if len(cells) != len(sentences):
+        cells = ()
     return Passage(
         passage_id=pid,
         doc_id=meta["doc_id"],
@@ -128,11 +147,13 @@ def passage_from(pid: str, text: str, meta: dict) -> Passage:
         end=int(meta["end"]),
         line_start=int(meta["line_start"]),
         line_end=int(meta["line_end"]),
-        sentences=tuple(tuple(s) for s in json.loads(meta["sentences"])),
+        sentences=sentences,
         title=meta.get("title", ""),
         page_start=_int_or_none(meta.get("page_start")),
         page_end=_int_or_none(meta.get("page_end")),
         section=meta.get("section"),
+        kinds=kinds,
+        cells=cells,
     )
 
 

@@ -23,6 +23,52 @@ the section ``path``, the heading titles from the top level down joined by ``" >
 
 SECTION_SEPARATOR = " > "
 
+SENTENCE_KINDS = ("text", "title", "heading", "item", "note", "row", "header")
+"""What a sentence of a passage is, decided once at ingest (see :mod:`index.structure`):
+
+* ``title``: the document's title line, where it is in the text;
+* ``heading``: a section heading line;
+* ``item``: (part of) one numbered or bulleted list item or procedure step;
+* ``note``: a warning, note, caution or important paragraph;
+* ``row``: one table data row (its column headers are in :attr:`Passage.cells`);
+* ``header``: a table header row or a Markdown ``| --- |`` separator row (never an answer);
+* ``text``: everything else (and every sentence of a store written before kinds existed)."""
+
+Mark = tuple[int, int, str]
+"""``(start, end, kind)``: the half-open character span ``[start, end)`` of the text has
+``kind`` (``"title"``, ``"heading"``, ``"item"`` or ``"note"``; see :data:`SENTENCE_KINDS`).
+A sentence gets the kind of a mark containing its first character."""
+
+Cells = tuple[tuple[str, str], ...]
+"""A table row's ``(column header, cell text)`` pairs in column order; the header is ``""``
+when the table has no header row (or the row has more cells than the header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of a table in a document's text.
+
+    Attributes:
+        start, end: Half-open character span of the row's line in ``Document.text``.
+        header: True for a header row or a Markdown separator row (``| --- |``).
+        cells: Data rows: ``(column header, cell text)`` per cell, in column order (cell text
+            whitespace-folded; a merged cell once, under its columns' headers joined by
+            ``" / "``). Header rows: ``()``.
+    """
+
+    start: int
+    end: int
+    header: bool = False
+    cells: Cells = ()
+
+    def to_json(self) -> list:
+        return [self.start, self.end, self.header, [list(c) for c in self.cells]]
+
+    @classmethod
+    def from_json(cls, value) -> TableRow:
+        start, end, header, cells = value
+        return cls(int(start), int(end), bool(header), tuple((str(h), str(t)) for h, t in cells))
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -32,8 +78,10 @@ class Document:
         doc_id: Stable id: the file's path relative to the indexed folder, POSIX style
             (``"japan-us-reset.txt"``), or the file name for a file indexed on its own. It
             survives edits of the file's content and is unique within an index.
-        title: HTML: the page's ``<title>``; otherwise the first non-empty line of the text
-            (Markdown ``#`` marks removed).
+        title: The reader's title (PDF meaningful metadata or largest text on page 1, DOCX
+            core properties or first Title/Heading 1, HTML ``<title>``/``<h1>``, Markdown
+            ``# heading``), else the first line when it looks like a title, else the file name
+            in words (see :mod:`index.structure`); never a body sentence.
         text: The stored text: the file's text with the trailing comment-widget lines cut off
             (HTML: the page reduced to text first).
         source: Absolute path of the file it came from.
@@ -45,8 +93,14 @@ class Document:
             two pages are the separator (a line break).
         headings: Where sections start, in order (see :data:`Heading`); empty when the
             format has no headings or the document uses none.
-        blocks: Spans that are never cut into sentences (code blocks, tables): each is one
+        blocks: Spans that are never cut into sentences (code blocks): each is one
             sentence of the chunker, unless it exceeds the model's limit.
+        rows: Table rows (:class:`TableRow`) in text order; each row is one sentence of the
+            chunker (cut only beyond the model's limit), of kind ``row`` or ``header``.
+        marks: Structure spans (:data:`Mark`) the reader or loader found: headings, list
+            items, notes, the title line; sorted by start.
+        title_span: The character span of the title in ``text`` when the title is a line
+            of it (near the start), else None.
     """
 
     doc_id: str
@@ -58,6 +112,9 @@ class Document:
     pages: tuple[Span, ...] = ()
     headings: tuple[Heading, ...] = ()
     blocks: tuple[Span, ...] = ()
+    rows: tuple[TableRow, ...] = ()
+    marks: tuple[Mark, ...] = ()
+    title_span: Span | None = None
 
     def line_of(self, offset: int) -> int:
         """1-based line number of the character at ``offset`` (``0 <= offset <= len(text)``)."""
@@ -78,8 +135,16 @@ class Document:
         return self.headings[i - 1][1] if i else None
 
     def locators(self) -> dict:
-        """``pages``, ``headings`` and ``blocks`` as a JSON-able dict (how the store keeps them)."""
-        return {"pages": [list(p) for p in self.pages], "headings": [list(h) for h in self.headings], "blocks": [list(b) for b in self.blocks]}
+        """``pages``, ``headings``, ``blocks``, ``rows``, ``marks`` and ``title_span`` as a
+        JSON-able dict (how the store keeps them)."""
+        return {
+            "pages": [list(p) for p in self.pages],
+            "headings": [list(h) for h in self.headings],
+            "blocks": [list(b) for b in self.blocks],
+            "rows": [r.to_json() for r in self.rows],
+            "marks": [list(m) for m in self.marks],
+            "title_span": list(self.title_span) if self.title_span else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +169,11 @@ class Passage:
         page_start, page_end: PDF: 1-based first and last page the span is on; None otherwise.
         section: Section path of the heading the passage falls under (``"Leave > Sick
             leave"``); None when the document has no heading before it.
+        kinds: Parallel to ``sentences``: each sentence's kind, one of
+            :data:`SENTENCE_KINDS` (decided at ingest; ``()`` means all ``"text"``).
+        cells: Parallel to ``sentences``: a ``row``'s ``(column header, cell text)`` pairs
+            (:data:`Cells`), ``()`` for every other kind (``()`` for the whole tuple means
+            no cells anywhere).
     """
 
     passage_id: str
@@ -118,6 +188,20 @@ class Passage:
     page_start: int | None = None
     page_end: int | None = None
     section: str | None = None
+    kinds: tuple[str, ...] = ()
+    cells: tuple[Cells, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.sentences)
+        if not self.kinds:
+            object.__setattr__(self, "kinds", ("text",) * n)
+        if not self.cells:
+            object.__setattr__(self, "cells", ((),) * n)
+        if len(self.kinds) != n or len(self.cells) != n:
+            raise ValueError(f"kinds ({len(self.kinds)}) and cells ({len(self.cells)}) must be parallel to the {n} sentences")
+        unknown = set(self.kinds) - set(SENTENCE_KINDS)
+        if unknown:
+            raise ValueError(f"unknown sentence kinds {sorted(unknown)}; expected one of {SENTENCE_KINDS}")
 
     def location(self) -> dict:
         """Where the passage is: ``doc_id``, ``title``, ``start``, ``end``, ``line_start``,
@@ -148,3 +232,17 @@ class Passage:
     def sentence_texts(self) -> list[str]:
         """The text of each sentence in ``sentences``, in order."""
         return [self.text[s - self.start : e - self.start] for s, e in self.sentences]
+
+    def unit_texts(self) -> list[str]:
+        """The text that stands for each sentence in embedding and lexical search: a ``row``
+        with cells reads ``"Printer: LEEDS-PR-02 · Floor: First floor"`` (a cell without a
+        header is its text alone, an empty cell is left out); every other sentence is its
+        exact text (as :meth:`sentence_texts`, which citations use)."""
+        return [row_text(c) if k == "row" and c else t for t, k, c in zip(self.sentence_texts(), self.kinds, self.cells)]
+
+
+def row_text(cells: Cells) -> str:
+    """A row's cells with their headers: ``"Header: cell · cell2"`` (empty cells left out; a
+    cell whose header is empty or equal to the cell text is its text alone)."""
+    parts = [f"{h}: {t}" if h and h != t else t for h, t in cells if t]
+    return " · ".join(parts)

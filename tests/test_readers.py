@@ -143,8 +143,9 @@ def test_docx_paragraphs_headings_and_table_rows(tmp_path):
     at = doc.text.index("Tell your manager")
     assert doc.section_of(at) == "Leave > Sick leave"
     assert doc.section_of(doc.text.index("Receipts")) == "Expenses"
-    table = doc.text.index("Days off sick")
-    assert any(s <= table < e for s, e in doc.blocks)
+    head, row = doc.rows  # each table row is one line, the first a header row of labels
+    assert head.header and doc.text[head.start : head.end] == "Days off sick | Note needed"
+    assert doc.text[row.start : row.end] == "1-3 | no" and row.cells == (("Days off sick", "1-3"), ("Note needed", "no"))
     passages = chunk_document(doc, ChunkingConfig(max_chars=100))
     assert all(doc.text[p.start : p.end] == p.text for p in passages)
     assert next(p for p in passages if "Tell your manager" in p.text).section == "Leave > Sick leave"
@@ -192,8 +193,11 @@ def test_markdown_headings_lists_code_and_tables(tmp_path):
     passages = chunk_document(doc, ChunkingConfig(max_chars=120))
     texts = [doc.text[s:e] for p in passages for s, e in p.sentences]
     code = MARKDOWN[MARKDOWN.index("```bash") : MARKDOWN.index("```\n\n|") + 3]
-    table = MARKDOWN[MARKDOWN.index("| days") :].rstrip()
-    assert code in texts and table in texts  # each block is one sentence, whole
+    rows = MARKDOWN[MARKDOWN.index("| days") :].rstrip().splitlines()
+    assert code in texts and all(r in texts for r in rows)  # a code block is one sentence, whole; a table one per row
+    kinds = {doc.text[s:e]: k for p in passages for (s, e), k in zip(p.sentences, p.kinds)}
+    assert [kinds[r] for r in rows] == ["header", "header", "row"]
+    assert kinds["# Handbook"] == "title" and kinds["## Leave"] == "heading" and kinds["2. Send the form."] == "item"
     assert not any(p.text.rstrip().endswith(("1.", "2.")) for p in passages)
     assert all(doc.text[p.start : p.end] == p.text for p in passages)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from index.errors import DocumentsError
 from index.readers.ocr import OcrOptions
-from index.types import Heading, Span
+from index.types import Heading, Mark, Span, TableRow
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 """Files larger than this are not read (bytes; 100 MiB): a handbook or report is a few MB,
@@ -20,11 +20,19 @@ class Extracted:
 
     Attributes:
         text: The text to store, chunk and cite.
-        title: The document's own title (HTML ``<title>``, PDF or DOCX metadata, first heading),
-            or None to use the first line.
+        title: The document's own title (see each reader: PDF meaningful metadata title or
+            largest text on page 1, DOCX core properties or first Title/Heading 1, HTML
+            ``<title>``/``<h1>``, Markdown ``# heading``), or None: the loader then takes the
+            first line if it looks like a title, else the file name in words.
         format: The reader's name: ``"text"``, ``"markdown"``, ``"html"``, ``"pdf"``, ``"docx"``, ``"image"``.
         pages: PDF and image files: the span of each page, page 1 first. headings: ``(offset, section path)``
-            in order. blocks: spans kept whole (code blocks, tables).
+            in order. blocks: spans kept whole (code blocks).
+        rows: Table rows (:class:`~index.types.TableRow`) in text order, each one line.
+        marks: Structure spans (:data:`~index.types.Mark`) the format marks: list items,
+            notes, headings' lines. Text without marked structure (``.txt``, PDF) gets its
+            marks from :func:`index.structure.text_marks` in the loader (``plain=True``).
+        plain: True when the format marks no list items or headings (``.txt``, PDF, images):
+            the loader then finds them by the text rules of :mod:`index.structure`.
         notes: Parts that were left out, one line each (``"page 3 not indexed: ..."``); the
             rest of the document is indexed.
     """
@@ -36,6 +44,9 @@ class Extracted:
     headings: tuple[Heading, ...] = ()
     blocks: tuple[Span, ...] = ()
     notes: tuple[str, ...] = ()
+    rows: tuple[TableRow, ...] = ()
+    marks: tuple[Mark, ...] = ()
+    plain: bool = False
 
 
 @dataclass(frozen=True)

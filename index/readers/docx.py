@@ -5,8 +5,18 @@ The body is read in document order:
 * a paragraph is one paragraph of text (paragraphs are separated by a blank line);
 * a paragraph styled ``Title`` or ``Heading N`` is a heading: it is kept in the text and
   starts a section, whose path is the open headings above it and its own (``"Leave > Sick leave"``);
-* a table becomes one line per row, its cells joined by ``" | "`` (a merged cell once), and
-  the table is a block the chunker keeps whole.
+* a table becomes one line per row, its cells joined by ``" | "`` (a merged cell once, under
+  the labels of the columns it spans); each line is a :class:`~index.types.TableRow`. The
+  first row is the header row when Word marks it as one (``w:tblHeader``, "repeat as header
+  row"), when all its text is bold, or when every one of its cells is a short label (at most
+  :data:`HEADER_MAX_CHARS` characters, not ending like a sentence, not a number) and the
+  table has a second row; otherwise the table has no header labels. A one-column table is
+  layout, not data: its cells are read as paragraphs;
+* a list paragraph (Word numbering ``w:numPr``, or a ``List ...`` style) is an item; a
+  paragraph whose style is named like a note (``Note``, ``Warning``, ``Caution``,
+  ``Important``) is a note;
+* the title: core properties title when meaningful (not a file name or "Untitled"), else the
+  first ``Title`` paragraph, else the first ``Heading 1``.
 
 Nothing in the file is executed: macros are not in a ``.docx`` (a ``.docm`` is not read),
 and the XML is parsed without resolving external entities. A file that is not a Word
@@ -19,9 +29,15 @@ import re
 from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
-from index.types import SECTION_SEPARATOR, Heading, Span
+from index.structure import expand_header, label_cells, meaningful_metadata_title
+from index.types import SECTION_SEPARATOR, Heading, Mark, TableRow
 
 _HEADING_STYLE = re.compile(r"^(?:Heading\s*(\d)|Title)$", re.IGNORECASE)
+_NOTE_STYLE = re.compile(r"\b(?:note|warning|caution|important|danger|alert)\b", re.IGNORECASE)
+_LIST_STYLE = re.compile(r"^list\b", re.IGNORECASE)
+
+HEADER_MAX_CHARS = 60
+"""A first-row cell longer than this is data, not a column label (labels are a few words)."""
 
 
 def _level(paragraph) -> int | None:
@@ -32,14 +48,42 @@ def _level(paragraph) -> int | None:
     return int(m.group(1)) if m.group(1) else 0
 
 
-def _row_text(row) -> str:
-    cells, seen = [], set()
+def _row_cells(row) -> list[tuple[str, int]]:
+    """``(cell text, columns spanned)`` of a row; a merged cell (repeated by python-docx) once."""
+    cells: list[tuple[str, int]] = []
+    last = None
     for cell in row.cells:
-        if id(cell._tc) in seen:  # a merged cell is repeated by python-docx
+        if cell._tc is last:  # a horizontally merged cell is repeated by python-docx
+            cells[-1] = (cells[-1][0], cells[-1][1] + 1)
             continue
-        seen.add(id(cell._tc))
-        cells.append(" ".join(cell.text.split()))
-    return " | ".join(cells)
+        last = cell._tc
+        cells.append((" ".join(cell.text.split()), 1))
+    return cells
+
+
+def _row_text(row) -> str:
+    return " | ".join(text for text, _ in _row_cells(row))
+
+
+def _is_header(table_rows, first: list[tuple[str, int]]) -> bool:
+    """Whether the first row is a header row (see the module docstring)."""
+    from docx.oxml.ns import qn
+
+    tr = table_rows[0]._tr
+    if tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None:
+        return True
+    runs = [r for c in table_rows[0].cells for p in c.paragraphs for r in p.runs if r.text.strip()]
+    if runs and all(r.bold for r in runs):
+        return True
+    return len(table_rows) > 1 and all(
+        t and len(t) <= HEADER_MAX_CHARS and t[-1] not in ".;:," and not re.fullmatch(r"[\d.,%$€£ -]+", t) for t, _ in first
+    )
+
+
+def _is_item(paragraph) -> bool:
+    ppr = paragraph._p.pPr
+    style = getattr(paragraph.style, "name", "") or ""
+    return (ppr is not None and ppr.numPr is not None) or bool(_LIST_STYLE.match(style.strip()))
 
 
 def _open(path: Path):
@@ -66,9 +110,10 @@ def read_docx(path: Path) -> Extracted:
     parts: list[str] = []
     pos = 0
     headings: list[Heading] = []
-    blocks: list[Span] = []
+    rows_out: list[TableRow] = []
+    marks: list[Mark] = []
     stack: list[tuple[int, str]] = []
-    first_heading = None
+    first: dict[int, str] = {}
 
     def add(piece: str) -> int:
         nonlocal pos
@@ -82,21 +127,42 @@ def read_docx(path: Path) -> Extracted:
 
     for item in document.iter_inner_content():
         if hasattr(item, "rows"):
-            rows = [r for r in (_row_text(row) for row in item.rows) if r.strip(" |")]
-            if rows:
-                start = add("\n".join(rows))
-                blocks.append((start, pos))
+            rows = [(row, cells) for row, cells in ((row, _row_cells(row)) for row in item.rows) if any(t for t, _ in cells)]
+            if not rows:
+                continue
+            if max(sum(n for _, n in cells) for _, cells in rows) <= 1:  # one column: layout, read as paragraphs
+                for _, cells in rows:
+                    add(cells[0][0])
+                continue
+            header = expand_header(rows[0][1]) if rows[0][0]._tr is item.rows[0]._tr and _is_header(item.rows, rows[0][1]) else None
+            for k, (_, cells) in enumerate(rows):
+                line = " | ".join(t for t, _ in cells)
+                if k == 0:
+                    start = add(line)
+                else:  # the rows of a table are consecutive lines
+                    parts.append("\n")
+                    start = pos + 1
+                    parts.append(line)
+                    pos = start + len(line)
+                is_head = header is not None and k == 0
+                rows_out.append(TableRow(start, start + len(line), header=is_head, cells=() if is_head else label_cells(header, cells)))
             continue
         text = " ".join(item.text.split())
         if not text:
             continue
         start = add(text)
+        style = (getattr(item.style, "name", "") or "").strip()
+        if _is_item(item):
+            marks.append((start, pos, "item"))
+        elif _NOTE_STYLE.search(style):
+            marks.append((start, pos, "note"))
         level = _level(item)
         if level is not None:
-            first_heading = first_heading or text
+            first.setdefault(level, text)
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, text))
             headings.append((start, SECTION_SEPARATOR.join(t for _, t in stack)))
-    title = (document.core_properties.title or "").strip() or first_heading
-    return Extracted("".join(parts), title=title[:200] if title else None, format="docx", headings=tuple(headings), blocks=tuple(blocks))
+    core = document.core_properties
+    title = meaningful_metadata_title(core.title) or first.get(0) or first.get(1)
+    return Extracted("".join(parts), title=title[:200] if title else None, format="docx", headings=tuple(headings), rows=tuple(rows_out), marks=tuple(marks))

@@ -26,6 +26,19 @@ lines; then:
   starts in lower case);
 * numbered headings on lines of their own ("2 LRS", "3.1.2 Hydro network") give the section
   path (:func:`numbered_headings`): a PDF has no marked headings, but reports number theirs.
+  List items and notes are found by the plain-text rules of :mod:`index.structure`.
+
+**Tables**: PDFium (and so pypdfium2) has no table finding, so a PDF's tables are read as
+lines of text (no :class:`~index.types.TableRow`); pdfplumber, which finds tables, is not
+used (see above).
+
+**Title** (:func:`pdf_title`), the first that applies: the metadata title when meaningful
+(:func:`index.structure.meaningful_metadata_title`: not empty, not a file name or
+"Untitled", not the program that made the file); else the largest text on page 1, when it is
+larger than the page's body text (the lines of that size at the top, joined while they follow
+at line spacing); else page 1's running header (a book's or report's title is printed on
+every page; page number dropped); else the first line of page 1 that looks like a title
+(:func:`index.structure.looks_like_title`); else none (the loader uses the file name in words).
 
 **Scanned pages** (images over at least :data:`OCR_IMAGE_SHARE` of the page and fewer than
 :data:`OCR_MAX_CHARS` text characters) are rendered at 300 dpi and read by OCR
@@ -61,6 +74,7 @@ from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
 from index.readers.ocr import OcrOptions, PageJob, Word, ocr_pages, page_key
+from index.structure import looks_like_title, meaningful_metadata_title
 
 Box = tuple[float, float, float, float]
 """A word's box read by OCR: ``(left, top, right, bottom)`` in fractions of the page from its top-left corner."""
@@ -248,7 +262,7 @@ def extract(path: Path, ocr: OcrOptions | None = None) -> tuple[Extracted, list[
     """
     ocr = ocr if ocr is not None else OcrOptions()
     with PDFIUM_LOCK:
-        pages, sizes, scans, notes, n_pages, title = _read_pages(path, ocr)
+        pages, sizes, scans, notes, n_pages, title, fonts = _read_pages(path, ocr)
     words: dict[int, tuple[Box, ...]] = {}
     unread: list[int] = []
     why = "OCR is off (setting index.ocr)"
@@ -266,21 +280,27 @@ def extract(path: Path, ocr: OcrOptions | None = None) -> tuple[Extracted, list[
                 width, height = sizes[n - 1]
                 pages[n - 1] = (ocr_lines(page.words, width, height), height)
                 words[n] = tuple(w.box for w in page.words)
+                if n == 1:
+                    fonts = None  # OCR'd page 1: sizes are the lines' heights
     else:
         unread = [n for n, _ in scans]
-    extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title)
+    extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title, first_page_fonts=fonts)
     return extracted, origin, words
 
 
 def _read_pages(path: Path, ocr: OcrOptions):
     """Lines and size of every page, scanned pages with their OCR cache keys, notes, page
-    count and metadata title (PDFium calls only)."""
+    count, the meaningful metadata title (or None) and the font size (points) of each line of
+    page 1 (its largest character; None when page 1 has no text) (PDFium calls only)."""
+    import pypdfium2.raw as raw
+
     pdf = _open(path)
     try:
         notes: list[str] = []
         pages: list[tuple[list[Line], float]] = []
         sizes: list[tuple[float, float]] = []
         scans: list[tuple[int, str]] = []
+        fonts = None
         for n in range(len(pdf)):
             try:
                 page = pdf[n]
@@ -292,6 +312,8 @@ def _read_pages(path: Path, ocr: OcrOptions):
                 continue
             count = textpage.count_chars()
             lines = _page_lines(textpage) if count <= MAX_PAGE_CHARS else []
+            if n == 0:
+                fonts = [max((raw.FPDFText_GetFontSize(textpage, i) for c, i in ln.chars if c != " "), default=0.0) for ln in lines] or None
             if count > MAX_PAGE_CHARS:
                 notes.append(f"page {n + 1} not indexed: {count:,} characters on one page (over {MAX_PAGE_CHARS:,}); export that page as text or split it")
             elif _is_scan(page, sum(len(ln.chars) for ln in lines)):
@@ -299,10 +321,11 @@ def _read_pages(path: Path, ocr: OcrOptions):
             pages.append((lines, page.get_size()[1]))
             sizes.append(page.get_size())
         n_pages = len(pdf)
-        title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
+        meta = pdf.get_metadata_dict()
+        title = meaningful_metadata_title(meta.get("Title"), generators=[meta.get("Creator") or "", meta.get("Producer") or ""])
     finally:
         pdf.close()
-    return pages, sizes, scans, notes, n_pages, title
+    return pages, sizes, scans, notes, n_pages, title, fonts
 
 
 def _page_content(page, lines: list[Line]) -> bytes:
@@ -361,10 +384,15 @@ def ocr_lines(words: tuple[Word, ...], width: float, height: float) -> list[Line
     return lines
 
 
-def assemble(path: Path, pages, unread: list[int], why: str, notes: list[str], n_pages: int, title: str | None, format: str = "pdf"):
+def assemble(
+    path: Path, pages, unread: list[int], why: str, notes: list[str], n_pages: int, title: str | None, format: str = "pdf",
+    first_page_fonts: list[float] | None = None,
+):
     """The document text from the pages' lines (headers and footers dropped, paragraphs joined,
     pages kept): ``(extracted, origin)`` (see :func:`extract`). ``unread``: scanned pages
-    left without text, and ``why`` (one clause: OCR is off, Tesseract is missing).
+    left without text, and ``why`` (one clause: OCR is off, Tesseract is missing). ``title``:
+    the meaningful metadata title or None (then :func:`pdf_title` looks at page 1, whose lines'
+    font sizes in points are ``first_page_fonts``, or their heights when None).
 
     Raises:
         Unreadable: no text at all (``"no text layer"`` when pages were left unread, else ``"empty"``).
@@ -390,8 +418,54 @@ def assemble(path: Path, pages, unread: list[int], why: str, notes: list[str], n
     if unread:
         notes.append(f"{_pages(unread)} mostly images with little text and {why}; {_fix(why, name)}")
     origin = [(page, index) for _, page, index in chars]
-    extracted = Extracted(text, title=title, format=format, pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes))
+    if title is None and pages:
+        title = pdf_title(pages[0][0], first_page_fonts, dropped[0], pages[0][1])
+    extracted = Extracted(
+        text, title=title, format=format, pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes), plain=True
+    )
     return extracted, origin
+
+
+def pdf_title(lines: list[Line], fonts: list[float] | None, running: set[int], height: float) -> str | None:
+    """A title from page 1 (see the module docstring): ``lines`` in reading order, ``fonts``
+    their font sizes (points; None: use line heights), ``running`` the indexes of running
+    header/footer lines, ``height`` the page height (points). None when nothing qualifies."""
+    if not lines:
+        return None
+    sizes = fonts if fonts is not None and len(fonts) == len(lines) else [ln.height for ln in lines]
+    body = [i for i in range(len(lines)) if i not in running]
+    if body:
+        weights = sorted((round(sizes[i], 1), len(lines[i].chars)) for i in body)
+        total, acc, median = sum(w for _, w in weights), 0, weights[0][0]
+        for size, w in weights:  # the size of most characters: the body text
+            acc += w
+            if 2 * acc >= total:
+                median = size
+                break
+        largest = max(sizes[i] for i in body)
+        if largest > 1.15 * median:
+            first = next(i for i in body if sizes[i] >= largest - 0.5)
+            parts, prev = [lines[first].text], lines[first]
+            for i in body[body.index(first) + 1 :]:
+                ln = lines[i]
+                if abs(sizes[i] - largest) > 0.5 or prev.bottom - ln.top > prev.height:
+                    break
+                parts.append(ln.text)
+                prev = ln
+            candidate = " ".join(" ".join(parts).split())
+            if looks_like_title(candidate):
+                return candidate
+    for i in sorted(running):
+        if lines[i].top >= height * (1 - MARGIN):  # a running header, not a footer
+            words = re.sub(r"^\s*(?:\d+|[ivxlcdm]+)\s+|\s+(?:\d+|[ivxlcdm]+)\s*$", "", lines[i].text, flags=re.IGNORECASE)
+            candidate = " ".join(words.split()).rstrip(" .,;:-–—")
+            if looks_like_title(candidate) and len(candidate.split()) >= 2:
+                return candidate
+    for i in body[:5]:
+        candidate = " ".join(lines[i].text.split())
+        if looks_like_title(candidate) and len(candidate.split()) >= 2:
+            return candidate
+    return None
 
 
 def _fix(why: str, name: str) -> str:

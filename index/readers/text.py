@@ -6,7 +6,16 @@ line numbers are those of the file. No headings: a plain text file has no marked
 
 HTML: reduced to text by ``inscriptis`` (paragraphs, list items, table cells kept; scripts,
 styles and markup dropped); ``<h1>``-``<h6>`` become the section path, located in the reduced
-text in document order.
+text in document order. Structure is read from the ``lxml`` tree before reduction:
+
+* **tables** of two or more columns (and no table inside) are rendered as one line per row,
+  cells joined by ``" | "`` (each line a :class:`~index.types.TableRow`); the first row is the
+  header row when all its cells are ``<th>`` or it is in ``<thead>`` (else no header labels); a
+  ``colspan`` cell appears once, under the labels of the columns it spans. A one-column table
+  (layout) is left to inscriptis, as plain text;
+* **list items** (``<li>``, their own text without nested lists) and **notes** (``<aside>``,
+  or an element whose ``class`` or ``role`` names a note, warning, caution, admonition, alert
+  or callout) are located in the reduced text in document order, as marks.
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ import re
 from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, read_bytes
-from index.types import SECTION_SEPARATOR, Heading
+from index.structure import expand_header, label_cells
+from index.types import SECTION_SEPARATOR, Heading, Mark, TableRow
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
@@ -79,7 +89,7 @@ def read_text(path: Path) -> Extracted:
     Raises:
         Unreadable: not UTF-8, or too large.
     """
-    return Extracted(strip_trailing_widget(decode_utf8(read_bytes(path), path)), format="text")
+    return Extracted(strip_trailing_widget(decode_utf8(read_bytes(path), path)), format="text", plain=True)
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
@@ -89,27 +99,141 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     blank lines folded to one; ``title`` is the ``<title>`` (or first ``<h1>``), whitespace
     folded, or None if the page has neither.
     """
-    text, title, _ = _reduce_html(html)
+    text, title, _, _, _ = _reduce_html(html)
     return text, title
 
 
-def _reduce_html(html: str) -> tuple[str, str | None, list[tuple[int, str]]]:
-    """``(text, title, [(level, heading text), ...])`` of a page."""
-    from inscriptis import get_text
+_NOTE_CLASS = re.compile(r"\b(?:note|warning|caution|important|danger|admonition|alert|callout)\b", re.IGNORECASE)
+_MAX_COLSPAN = 50
+
+
+def _words(node) -> str:
+    return " ".join(node.text_content().split())
+
+
+def _span_of(cell) -> int:
+    try:
+        return min(max(int(cell.get("colspan", "1")), 1), _MAX_COLSPAN)
+    except ValueError:
+        return 1
+
+
+def _render_tables(root) -> list[tuple[str, bool, tuple]]:
+    """Replace each data table of the tree (two or more columns, no table inside) by one
+    ``<div>`` line per row; return ``(line, header?, cells)`` per row, in document order."""
+    from lxml import etree
+
+    rows_out: list[tuple[str, bool, tuple]] = []
+    for table in list(root.iter("table")):
+        if table.find(".//table") is not None:
+            continue
+        rows = []
+        for tr in table.iter("tr"):
+            cells = [(_words(c), _span_of(c), c.tag) for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
+            if any(t for t, _, _ in cells):
+                rows.append((tr, cells))
+        if not rows or max(sum(n for _, n, _ in cells) for _, cells in rows) <= 1:
+            continue  # layout: plain text
+        first_tr, first = rows[0]
+        in_head = any(a.tag == "thead" for a in first_tr.iterancestors())
+        header = expand_header([(t, n) for t, n, _ in first]) if in_head or all(tag == "th" for _, _, tag in first) else None
+        box = etree.Element("div")
+        for k, (_, cells) in enumerate(rows):
+            line = " | ".join(t for t, _, _ in cells)
+            etree.SubElement(box, "div").text = line
+            is_head = header is not None and k == 0
+            rows_out.append((line, is_head, () if is_head else label_cells(header, [(t, n) for t, n, _ in cells])))
+        box.tail = table.tail
+        table.getparent().replace(table, box)
+    return rows_out
+
+
+def _own_text(li) -> str:
+    """An ``<li>``'s text without its nested lists."""
+    parts = [li.text or ""]
+    for child in li:
+        if isinstance(child.tag, str) and child.tag not in ("ul", "ol"):
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
+
+
+def _find(text: str, words: str, pos: int):
+    if not words:
+        return None
+    return re.compile(r"\s+".join(re.escape(w) for w in words.split())).search(text, pos)
+
+
+def _locate(text: str, rows, items: list[str], notes: list[str]) -> tuple[list[TableRow], list[Mark]]:
+    """Rows, items and notes located in the reduced ``text`` in order (one not found is left out)."""
+    out_rows: list[TableRow] = []
+    pos = 0
+    for line, head, cells in rows:
+        m = _find(text, line, pos)
+        if m:
+            out_rows.append(TableRow(m.start(), m.end(), head, cells))
+            pos = m.end()
+    marks: list[Mark] = []
+    for kind, texts in (("item", items), ("note", notes)):
+        pos = 0
+        for words in texts:
+            m = _find(text, words, pos)
+            if m:
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                marks.append((line_start, m.end(), kind))
+                pos = m.end()
+    return out_rows, marks
+
+
+def _tree(html: str):
+    """The page's lxml tree as inscriptis builds it (XML declaration dropped; a page lxml
+    cannot parse is read as preformatted text), or None for an empty page."""
+    import lxml.html
+    from lxml.etree import ParserError
+
+    html = html.strip()
+    if not html:
+        return None
+    if html.startswith("<?xml "):
+        html = re.sub(r"^<\?xml [^>]*\?>", "", html, count=1)
+    try:
+        return lxml.html.document_fromstring(html)
+    except ParserError:
+        return lxml.html.document_fromstring("<pre>" + html + "</pre>")
+
+
+def _reduce_html(html: str) -> tuple[str, str | None, list[tuple[int, str]], list[TableRow], list[Mark]]:
+    """``(text, title, [(level, heading text), ...], rows, marks)`` of a page."""
+    from inscriptis import Inscriptis
     from inscriptis.css_profiles import CSS_PROFILES
     from inscriptis.model.config import ParserConfig
 
     if not html.strip():
-        return "", None, []
+        return "", None, [], [], []
     config = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
-    rendered = get_text(html, config)
+    try:
+        root = _tree(html)
+    except ValueError:  # e.g. an encoding declaration lxml refuses in a str: inscriptis' own path
+        from inscriptis import get_text
+
+        root = None
+        rendered = get_text(html, config)
+        rows, items, notes = [], [], []
+    if root is not None:
+        rows = _render_tables(root)
+        items = [_own_text(li) for li in root.iter("li")]
+        notes = [
+            _words(n) for n in root.iter()
+            if isinstance(n.tag, str) and (n.tag == "aside" or _NOTE_CLASS.search(f"{n.get('class', '')} {n.get('role', '')}"))
+        ]
+        rendered = Inscriptis(root, config).get_text()
     lines = [line.rstrip() for line in rendered.splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    found_rows, marks = _locate(text, rows, [i for i in items if i], [n for n in notes if n])
     title, headings = None, []
     try:
-        import lxml.html
-
-        root = lxml.html.document_fromstring(html)
+        if root is None:
+            raise ValueError("no tree")
         for node in (root.find(".//title"), root.find(".//h1")):
             if node is not None and " ".join(node.text_content().split()):
                 title = " ".join(node.text_content().split())[:200]
@@ -120,7 +244,7 @@ def _reduce_html(html: str) -> tuple[str, str | None, list[tuple[int, str]]]:
                 headings.append((int(node.tag[1]), words))
     except Exception:  # lxml raises on empty or odd input; the title then comes from the text
         pass
-    return text, title, headings
+    return text, title, headings, found_rows, marks
 
 
 def locate_headings(text: str, headings: list[tuple[int, str]]) -> tuple[Heading, ...]:
@@ -164,7 +288,7 @@ def read_html(path: Path) -> Extracted:
         Unreadable: neither UTF-8 nor its declared charset, or too large.
     """
     html = _decode_html(read_bytes(path), path).removeprefix("\ufeff")
-    raw, title, headings = _reduce_html(html)
+    raw, title, headings, rows, marks = _reduce_html(html)
     text = strip_trailing_widget(raw)
     found = tuple(h for h in locate_headings(text, headings) if h[0] < len(text))
-    return Extracted(text, title=title, format="html", headings=found)
+    return Extracted(text, title=title, format="html", headings=found, rows=tuple(rows), marks=tuple(marks))
