@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.abstention import expected_answer_type, type_mismatch
 from assistant.answerability import Candidate, Evidence, Head, _missing
 from assistant.errors import ModelError
 from assistant.lexical import idf
@@ -54,6 +55,9 @@ FEATURE_DOCS = {
     "adjacent": "1 when the candidate is the sentence right before or after the best one, else 0",
     "rank": "the candidate's place by fused score among the candidates (1 = the best sentence)",
     "is_best": "1 for the best sentence by fused score, else 0",
+    "holds_type": "1 when the question asks for a kind of answer (a number, date, name, … of "
+    "assistant.abstention.expected_answer_type) and the candidate holds one, 0 when it holds none, 0.5 when "
+    "the question asks for no particular kind",
 }
 """Every feature :func:`support_features` computes, with what it measures."""
 
@@ -77,6 +81,7 @@ def support_features(evidence: Evidence, places: Sequence[Placed]) -> list[dict[
         One dict per candidate (``len(evidence.candidates)`` of them).
     """
     top: Candidate = evidence.candidates[0]
+    asked = expected_answer_type(evidence.question)
     weights = {t: idf(evidence.df.get(t, 0), evidence.n) for t in evidence.terms}
     total = sum(weights.values())
     out = []
@@ -95,6 +100,7 @@ def support_features(evidence: Evidence, places: Sequence[Placed]) -> list[dict[
             "adjacent": float(same and abs(where.index - places[0].index) == 1),
             "rank": float(rank),
             "is_best": float(rank == 1),
+            "holds_type": 0.5 if asked is None else float(type_mismatch(evidence.question, [c.text]) is None),
         })
     return out
 
