@@ -233,8 +233,9 @@ class ExtractiveAnswerer:
         self, question: str, retrieved: Sequence[RetrievedPassage], vocabulary: set[str] | None = None, history: Sequence[str] = (),
         lexicon: SentenceLexicon | None = None,
     ) -> Selection:
-        """Choose the sentences to quote for ``question``: the best by fused score, then up to
-        ``max_sentences - 1`` more that add to the answer (:meth:`_further`; another row of the
+        """Choose the sentences to quote for ``question``: the candidate the support head finds
+        most likely to hold the answer, then up to ``max_sentences - 1`` more that add to it
+        (:meth:`_order`; another row of the
         best row's table only when it matches the question as well, :func:`_another_row`; never
         a sentence that leads into a table or list, :func:`leads_in`), or
         the whole procedure the best sentence belongs to when the question asks how
@@ -250,12 +251,14 @@ class ExtractiveAnswerer:
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
-        quoting = lead_in_gives_way(ranked)
+        quoting, further = self._order(ev, ranked)
+        led = lead_in_gives_way(quoting)
+        if led is not quoting:  # a row or item took the lead-in's place: further sentences are judged against it
+            quoting, further = led, self._order(answerability_evidence(question, led, lexicon), led, keep_first=True)[1]
         chosen = procedure = whole_procedure(question, *quoting[0])
         if not chosen:
             chosen = [quoting[0]]
-            led = ev if quoting is ranked else answerability_evidence(question, quoting, lexicon)
-            for (s, r), adds in zip(quoting[1:], self._further(led, quoting)):
+            for (s, r), adds in zip(quoting[1:], further):
                 if len(chosen) >= self.max_sentences:
                     break
                 if adds and not is_heading(_quote(s, r)) and not _another_row(chosen[0], (s, r)) and leads_in(s, r) is None:
@@ -338,15 +341,29 @@ class ExtractiveAnswerer:
         citations = tuple(_citation(numbers[pid], by_id[pid], tuple(support[pid])) for pid in numbers)
         return Draft(text, citations, False, (), answerable_probability=selection.answerable_probability)
 
-    def _further(self, ev: Evidence, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]]) -> list[bool]:
-        """Whether each candidate after the best (the further candidates of ``ev``) adds to the
-        answer: the support head finds it as likely to support the answer as the sentences
-        already quoted (:meth:`assistant.support.SupportModel.further`),
-        or, with ``further="ratio"``, its fused score is at least ``second_ratio`` of the best one's."""
+    def _order(
+        self, ev: Evidence, ranked: list[tuple[ScoredSentence, RetrievedPassage]], keep_first: bool = False
+    ) -> tuple[list[tuple[ScoredSentence, RetrievedPassage]], list[bool]]:
+        """The candidates in quoting order, and whether each of the next ones adds to the answer.
+
+        With the support head (:mod:`assistant.support`): the candidate of ``ev`` it finds most
+        likely to hold the answer goes first (unless ``keep_first``), and a further candidate
+        adds when its probability is at least ``share`` of the first one's
+        (:meth:`~assistant.support.SupportModel.further`). With ``further="ratio"``: fused-score
+        order, and a further candidate adds when its fused score is at least ``second_ratio`` of
+        the best one's.
+
+        Returns:
+            ``(quoting, adds)``: ``ranked`` reordered, and one bool for each of ``quoting[1:]``
+            among the candidates of ``ev`` (at most ``len(ev.candidates) - 1``).
+        """
         if self.further == "ratio":
-            return [c.fused >= self.second_ratio * ev.candidates[0].fused for c in ev.candidates[1:]]
-        places = candidate_places(ranked[: len(ev.candidates)])
-        return self.support.further(self.support.probabilities(ev, places))
+            return ranked, [c.fused >= self.second_ratio * ev.candidates[0].fused for c in ev.candidates[1:]]
+        probs = self.support.probabilities(ev, candidate_places(ranked[: len(ev.candidates)]))
+        j = 0 if keep_first else max(range(len(probs)), key=probs.__getitem__)
+        order = [j, *(i for i in range(len(probs)) if i != j)]
+        quoting = [ranked[i] for i in order] + list(ranked[len(probs) :])
+        return quoting, self.support.further([probs[i] for i in order])
 
     def refuse_before_generation(self, selection: Selection) -> bool:
         """Whether to abstain without asking a language model: the question is a task, names
