@@ -240,8 +240,9 @@ class ExtractiveAnswerer:
         a sentence that leads into a table or list, :func:`leads_in`), or
         the whole procedure the best sentence belongs to when the question asks how
         (:func:`whole_procedure`); a sentence that leads into a table or list gives way to its
-        best row or item (:func:`lead_in_gives_way`); or abstain. The answer-type check (:func:`assistant.abstention.type_mismatch`) reads the
-        quoted sentences and those scoring at least ``second_ratio`` of the best. (The quotation
+        best row or item (:func:`lead_in_gives_way`); or abstain. The answer-type check
+        (:func:`assistant.abstention.type_mismatch`) reads the best sentence by fused score and
+        those scoring at least ``second_ratio`` of it, whatever is quoted. (The quotation
         pairing after a reported claim and the answer-type lead were removed: neither improved
         any question set, see ``benchmarks/rule_ablation.py``.)"""
         scored = answerable_sentences(retrieved)
@@ -263,11 +264,11 @@ class ExtractiveAnswerer:
                     break
                 if adds and not is_heading(_quote(s, r)) and not _another_row(chosen[0], (s, r)) and leads_in(s, r) is None:
                     chosen.append((s, r))
-        # the answer-type check reads the sentences scoring near the best (at least second_ratio of
-        # its fused score), however many are quoted: quoting fewer must not refuse more questions
-        near = [sr for sr in ranked if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
-        checked = chosen + [sr for sr in near[: self.max_sentences] if sr not in chosen]
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon)
+        # the answer-type check reads the best sentence by fused score and those near it (at least
+        # second_ratio of its score), whatever is quoted: how many sentences are quoted must not
+        # change what is refused
+        near = [ranked[0]] + [sr for sr in ranked[1:] if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in near[: self.max_sentences]], vocabulary, history, lexicon)
         said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability,
