@@ -254,7 +254,8 @@ class ExtractiveAnswerer:
         ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
         quoting, further = self._order(ev, ranked)
         led = lead_in_gives_way(quoting)
-        if led is not quoting:  # a row or item took the lead-in's place: further sentences are judged against it
+        gave_way = led is not quoting
+        if gave_way:  # a row or item took the lead-in's place: further sentences are judged against it
             quoting, further = led, self._order(answerability_evidence(question, led, lexicon), led, keep_first=True)[1]
         chosen = procedure = whole_procedure(question, *quoting[0])
         if not chosen:
@@ -268,7 +269,8 @@ class ExtractiveAnswerer:
         # second_ratio of its score), whatever is quoted: how many sentences are quoted must not
         # change what is refused
         near = [ranked[0]] + [sr for sr in ranked[1:] if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in near[: self.max_sentences]], vocabulary, history, lexicon)
+        checked = near[: self.max_sentences] + ([quoting[0]] if gave_way else [])  # and a row or item that took a lead-in's place
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon)
         said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability,

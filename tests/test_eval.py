@@ -94,7 +94,7 @@ def test_eval_runs_every_set_passes_its_gate_and_writes_reports(assistant, tmp_p
         raise AssertionError(f"the report holds {name}, which is not JSON")
 
     data = json.loads(report.read_text(encoding="utf-8"), parse_constant=no_nan)
-    assert list(data["sets"]) == ["questions", "gate-squad2", "gate-squad11", "gate-policyqa", "gate-gap"]
+    assert list(data["sets"]) == ["questions", "gate-squad2", "gate-squad11", "gate-policyqa", "gate-gap", "structured"]
     seed = data["sets"]["questions"]
     assert seed["summary"]["n_questions"] >= 60 and seed["questions"][0]["metrics"]
     squad2 = data["sets"]["gate-squad2"]["summary"]
@@ -108,8 +108,8 @@ def test_eval_runs_every_set_passes_its_gate_and_writes_reports(assistant, tmp_p
     by_tag = data["sets"]["questions"]["by_tag"]
     assert by_tag["unanswerable"]["hit@1"] is None and by_tag["unanswerable"]["abstention_accuracy"] == 1.0
     html = page.read_text(encoding="utf-8")
-    assert html.count("<svg") == 5 + 3 and 'id="set-gate-policyqa"' in html and ">0.50</text>" in html
-    assert html.count("Abstention trade-off</h3>") == 3, "the sets with unanswerable questions: seed, gate-squad2, gate-gap"
+    assert html.count("<svg") == 6 + 4 and 'id="set-gate-policyqa"' in html and ">0.50</text>" in html
+    assert html.count("Abstention trade-off</h3>") == 4, "the sets with unanswerable questions: seed, gate-squad2, gate-gap, structured"
     assert not re.search(r"""(src|href|action)\s*=\s*["']?(https?:)?//|url\(|@import""", html)  # loads nothing (texts may name URLs)
     again = runner.invoke(app, ["eval", *SEED_SET, "--baseline", str(report), "--quiet"])
     assert again.exit_code == 0 and "questions: against baseline" in again.output
