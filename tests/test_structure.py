@@ -259,3 +259,23 @@ def test_a_row_is_found_by_its_column_header(tmp_path, embedder):
     assert top.passage.text[best.span[0] - top.passage.start : best.span[1] - top.passage.start].startswith("LEEDS-PR-02 |")
     j = top.passage.sentences.index(best.span)
     assert top.passage.kinds[j] == "row" and ("Floor", "First floor") in top.passage.cells[j]
+
+
+@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not checked out")
+def test_a_pdf_line_in_its_pages_largest_font_is_a_heading():
+    from index.readers.pdf import extract
+
+    extracted, _, _ = extract(DOCUMENTS / "Seige_of_Vicksburg_Sample_OCR-crazyones-merged.pdf")
+    headings = [extracted.text[a:b] for a, b, kind in extracted.marks if kind == "heading"]
+    assert headings == ["The Crazy Ones"]  # 14.3 pt over 9 pt text; its 12 pt date line is not a heading
+
+
+def test_font_headings_need_a_step_over_the_body_font(tmp_path):
+    from index.readers.pdf import extract
+    from pdfmaker import make_pdf
+
+    body = [(f"Body line {i} of the report says something plain.", 72, 700 - 14 * i, 10) for i in range(8)]
+    big = make_pdf(tmp_path / "big.pdf", [[("Results of the survey", 72, 760, 16), *body]])
+    flat = make_pdf(tmp_path / "flat.pdf", [[("Results of the survey", 72, 760, 11), *body]])
+    marks = lambda path: [extract(path)[0].text[a:b] for a, b, k in extract(path)[0].marks if k == "heading"]  # noqa: E731
+    assert marks(big) == ["Results of the survey"] and marks(flat) == []

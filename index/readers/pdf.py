@@ -280,18 +280,17 @@ def extract(path: Path, ocr: OcrOptions | None = None) -> tuple[Extracted, list[
                 width, height = sizes[n - 1]
                 pages[n - 1] = (ocr_lines(page.words, width, height), height)
                 words[n] = tuple(w.box for w in page.words)
-                if n == 1:
-                    fonts = None  # OCR'd page 1: sizes are the lines' heights
+                fonts[n - 1] = None  # an OCR'd page: sizes are the lines' heights
     else:
         unread = [n for n, _ in scans]
-    extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title, first_page_fonts=fonts)
+    extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title, fonts=fonts)
     return extracted, origin, words
 
 
 def _read_pages(path: Path, ocr: OcrOptions):
     """Lines and size of every page, scanned pages with their OCR cache keys, notes, page
-    count, the meaningful metadata title (or None) and the font size (points) of each line of
-    page 1 (its largest character; None when page 1 has no text) (PDFium calls only)."""
+    count, the meaningful metadata title (or None) and, per page, the font size (points) of
+    each line (its largest character; None for a page without text) (PDFium calls only)."""
     import pypdfium2.raw as raw
 
     pdf = _open(path)
@@ -300,7 +299,7 @@ def _read_pages(path: Path, ocr: OcrOptions):
         pages: list[tuple[list[Line], float]] = []
         sizes: list[tuple[float, float]] = []
         scans: list[tuple[int, str]] = []
-        fonts = None
+        fonts: list[list[float] | None] = []
         for n in range(len(pdf)):
             try:
                 page = pdf[n]
@@ -309,11 +308,11 @@ def _read_pages(path: Path, ocr: OcrOptions):
                 notes.append(f"page {n + 1} not indexed: PDFium cannot load it (the file may be damaged)")
                 pages.append(([], 1.0))
                 sizes.append((1.0, 1.0))
+                fonts.append(None)
                 continue
             count = textpage.count_chars()
             lines = _page_lines(textpage) if count <= MAX_PAGE_CHARS else []
-            if n == 0:
-                fonts = [max((raw.FPDFText_GetFontSize(textpage, i) for c, i in ln.chars if c != " "), default=0.0) for ln in lines] or None
+            fonts.append([max((raw.FPDFText_GetFontSize(textpage, i) for c, i in ln.chars if c != " "), default=0.0) for ln in lines] or None)
             if count > MAX_PAGE_CHARS:
                 notes.append(f"page {n + 1} not indexed: {count:,} characters on one page (over {MAX_PAGE_CHARS:,}); export that page as text or split it")
             elif _is_scan(page, sum(len(ln.chars) for ln in lines)):
@@ -386,13 +385,14 @@ def ocr_lines(words: tuple[Word, ...], width: float, height: float) -> list[Line
 
 def assemble(
     path: Path, pages, unread: list[int], why: str, notes: list[str], n_pages: int, title: str | None, format: str = "pdf",
-    first_page_fonts: list[float] | None = None,
+    fonts: list[list[float] | None] | None = None,
 ):
     """The document text from the pages' lines (headers and footers dropped, paragraphs joined,
     pages kept): ``(extracted, origin)`` (see :func:`extract`). ``unread``: scanned pages
     left without text, and ``why`` (one clause: OCR is off, Tesseract is missing). ``title``:
-    the meaningful metadata title or None (then :func:`pdf_title` looks at page 1, whose lines'
-    font sizes in points are ``first_page_fonts``, or their heights when None).
+    the meaningful metadata title or None (then :func:`pdf_title` looks at page 1). ``fonts``:
+    per page, each line's font size in points, or None (an OCR'd page: the lines' heights stand
+    for page 1's title; no headings are found on it); they mark headings (:func:`font_headings`).
 
     Raises:
         Unreadable: no text at all (``"no text layer"`` when pages were left unread, else ``"empty"``).
@@ -418,12 +418,55 @@ def assemble(
     if unread:
         notes.append(f"{_pages(unread)} mostly images with little text and {why}; {_fix(why, name)}")
     origin = [(page, index) for _, page, index in chars]
+    first_page_fonts = fonts[0] if fonts else None
     if title is None and pages:
         title = pdf_title(pages[0][0], first_page_fonts, dropped[0], pages[0][1])
+    marks = font_headings(pages, fonts, dropped, origin, text) if fonts else ()
     extracted = Extracted(
-        text, title=title, format=format, pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes), plain=True
+        text, title=title, format=format, pages=tuple(spans), headings=numbered_headings(text), notes=tuple(notes), plain=True,
+        marks=tuple(marks),
     )
     return extracted, origin
+
+
+HEADING_FONT_RATIO = 1.2
+"""A line is a heading when it is set in its page's largest font and that font is at least this
+many times the page's body font (the median over its characters): "The Crazy Ones" at 14.3 pt
+over 9 pt text. A common typographic step between body and heading sizes (10 -> 12 pt)."""
+
+HEADING_MAX_WORDS = 12
+"""A heading line has at most this many words (as for plain-text numbered headings, :mod:`index.structure`)."""
+
+
+def font_headings(pages, fonts, dropped, origin: list[tuple[int, int]], text: str) -> list[tuple[int, int, str]]:
+    """Heading marks ``(start, end, "heading")`` (character spans of ``text``) of the lines set
+    in their page's largest font when it is at least :data:`HEADING_FONT_RATIO` times the page's
+    body font, with at most :data:`HEADING_MAX_WORDS` words, a letter, and no closing
+    punctuation. Running headers and footers (``dropped``) are not headings; pages without
+    font sizes (OCR) have none. ``origin`` maps each character of ``text`` to ``(page, PDFium
+    index)`` (:func:`assemble`)."""
+    at = {o: k for k, o in enumerate(origin) if o[1] >= 0}
+    marks = []
+    for n, ((lines, _), sizes) in enumerate(zip(pages, fonts)):
+        if not sizes or len(sizes) != len(lines):
+            continue
+        body = [(sizes[i], len(ln.chars)) for i, ln in enumerate(lines) if i not in dropped[n]]
+        if not body:
+            continue
+        weighted = sorted(size for size, count in body for _ in range(count))
+        median, largest = weighted[len(weighted) // 2], max(size for size, _ in body)
+        if largest < HEADING_FONT_RATIO * median:
+            continue
+        for i, ln in enumerate(lines):
+            words = ln.text.split()
+            if i in dropped[n] or sizes[i] != largest or not words or len(words) > HEADING_MAX_WORDS:
+                continue
+            if not any(ch.isalpha() for ch in ln.text) or ln.text.rstrip()[-1] in ".,;:!?":
+                continue
+            offsets = [at[(n + 1, idx)] for _, idx in ln.chars if (n + 1, idx) in at]
+            if offsets:
+                marks.append((min(offsets), max(offsets) + 1, "heading"))
+    return marks
 
 
 def pdf_title(lines: list[Line], fonts: list[float] | None, running: set[int], height: float) -> str | None:
