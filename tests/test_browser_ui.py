@@ -212,6 +212,8 @@ def test_widget_shows_the_latest_answer_its_markers_and_the_input_without_scroll
         ask_in(page, PARK_Q, turn=2)
         page.wait_for_timeout(300)  # the page script scrolls the latest question into view on the next mutation
         latest = page.locator("#chat .message-row.bot-row").last
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"widget-{width}x{height}.png"))
         for element in (latest.locator(".answer-text"), latest.locator("a.cite").first, page.locator("#question textarea"), page.locator("#ask")):
             assert element.evaluate(VISIBLE), f"not in view at {width}x{height}: {element}"
         assert page.evaluate("document.scrollingElement.scrollHeight <= document.scrollingElement.clientHeight + 1")  # the page does not scroll

@@ -168,8 +168,10 @@ readable message labels, ``[n]`` opening its answer's sources, the removed-docum
 
 WIDGET_CSS = """
 .gradio-container, .gradio-container .main.fillable { padding: 4px 6px !important; }
-#chat { flex: 1 1 auto; min-height: 0; }
-#widget-bar { font-size: 12px; text-align: right; margin: 0; padding: 0 2px; }
+#chat { flex: 1 1 0 !important; min-height: 120px !important; }
+#chat > .wrapper, #chat .bubble-wrap { height: 100% !important; max-height: 100% !important; }
+#widget-bar { font-size: 12px; line-height: 1.2; text-align: right; margin: 0; padding: 0 2px; min-height: 0 !important; }
+#widget-bar .prose, #widget-bar div { min-height: 0 !important; margin: 0 !important; padding: 0 !important; }
 #widget-bar a { color: #0550ae; }
 """
 """Extra styles of the compact widget: little padding, the conversation takes the height left."""

@@ -196,12 +196,19 @@ def linked_markers(answer: Answer) -> str:
 def message_sources_html(answer: Answer, base: str = "") -> str:
     """The answer's own sources, folded under it (``<details class="answer-sources">``): the
     summary lists ``[n] title, page, section``; unfolded, its source cards (ids ``msg-`` +
-    :func:`card_id`, the targets of its markers). Empty when the answer cites nothing."""
-    if not answer.citations:
-        return ""
-    refs = "; ".join(f"[{c.n}] {html.escape(_reference(c))}" for c in answer.citations)
-    cards = "".join(citation_html(c, f"[{c.n}]", base, "msg-" + card_id(answer, c.n)) for c in answer.citations)
-    return f'<details class="answer-sources"><summary>Sources: {refs}</summary>{cards}</details>'
+    :func:`card_id`, the targets of its markers). An answer that abstained folds its related
+    passages there instead, under the summary "Related passages". Empty when it has neither."""
+    if answer.citations:
+        refs = "; ".join(f"[{c.n}] {html.escape(_reference(c))}" for c in answer.citations)
+        cards = "".join(citation_html(c, f"[{c.n}]", base, "msg-" + card_id(answer, c.n)) for c in answer.citations)
+        return f'<details class="answer-sources"><summary>Sources: {refs}</summary>{cards}</details>'
+    if answer.related:
+        cards = "".join(citation_html(c, "related", base) for c in answer.related)
+        return (
+            f'<details class="answer-sources related"><summary>Related passages ({len(answer.related)}); '
+            f"they do not answer the question</summary>{cards}</details>"
+        )
+    return ""
 
 
 PARAGRAPH = "<br><br>"
@@ -226,10 +233,10 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
         if answer.abstain_reason:
             text += f"{PARAGRAPH}<small>Why: {html.escape(answer.abstain_reason)}.</small>"
         if answer.related:
-            text += f"{PARAGRAPH}<small>{RELATED_HINT}</small>"
+            text += f"{PARAGRAPH}<small>{RELATED_HINT}</small>" + message_sources_html(answer, base)
     return text
 
 
 RELATED_HINT = "The closest passages are listed under “Related passages”; they do not answer the question."
-"""Points to the related passages by the panel's heading, which is right whether the panel is
-beside the chat (wide chat) or below it (the widget, a narrow window)."""
+"""Points to the related passages by their heading, which is right wherever they are: folded
+under the answer (chat and widget) and in the chat's sources panel."""
