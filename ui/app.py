@@ -58,18 +58,29 @@ def documents_placeholder(assistant: Assistant) -> str:
     count = "1 document is" if len(records) == 1 else f"{len(records)} documents are"
     return f"<p><b>{count} indexed:</b> {names}.</p><p>Ask a question; the answer quotes the documents and cites them.</p>"
 
+CONTRAST = {
+    "button_primary_background_fill": "*primary_700",
+    "button_primary_background_fill_hover": "*primary_800",
+    "button_primary_background_fill_dark": "*primary_700",
+    "button_primary_text_color": "white",
+    "body_text_color_subdued": "*neutral_600",
+}
+"""Theme values that give text at least WCAG AA contrast (4.5:1), as axe-core checks
+(tests/test_browser_ui.py): white on orange-700 (5.2:1) for the Ask button, neutral-600 for
+subdued text such as the footer (Gradio's defaults, orange-500 and neutral-400, are under 3:1)."""
+
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
-)
-"""Default theme with system fonts only: nothing is fetched from a font CDN."""
+).set(**CONTRAST)
+"""Default theme with system fonts only (nothing is fetched from a font CDN), text contrast per :data:`CONTRAST`."""
 
 WIDGET_THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
     text_size="sm",
     spacing_size="sm",
-).set(chatbot_text_size="*text_md")
+).set(chatbot_text_size="*text_md", **CONTRAST)
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
