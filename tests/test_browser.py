@@ -416,7 +416,11 @@ def test_an_answer_is_rated_and_commented_in_the_browser(browser, server, server
         expect(page.locator("#feedback-status")).to_contain_text("saved as helpful")
         page.locator("#chat").get_by_label("Dislike").first.click()
         expect(page.locator("#feedback-status")).to_contain_text("saved as not helpful")
-        page.locator("#feedback-comment textarea").fill("It should say where she works.")
+        comment = page.locator("#feedback-comment textarea")
+        rated = page.locator("#chat .message-row.bot-row").first.bounding_box()
+        assert page.locator("#chat #feedback-comment").count() == 1  # on the message it rates, not under the Ask button
+        assert comment.bounding_box()["y"] > rated["y"] + rated["height"] - 1
+        comment.fill("It should say where she works.")
         page.locator("#feedback-send").click()
         expect(page.locator("#feedback-status")).to_contain_text("comment was saved")
         (record,) = [r for r in open_feedback_store(server_settings).records() if r.question == question]

@@ -168,7 +168,27 @@ CHAT_JS = """
   const onCite = (e) => { const a = e.target.closest && e.target.closest("a.cite"); if (a) show(a); };
   document.addEventListener("mouseover", onCite);
   document.addEventListener("focusin", onCite);
-  // 4. Escape closes a popover opened by keyboard focus.
+  // 4. Feedback sits on the message it rates: the comment box (#feedback-box) moves under the
+  //    rated answer's thumbs, and stays there as the conversation goes on.
+  let rated = -1;
+  const placeFeedback = () => {
+    const box = document.getElementById("feedback-box");
+    const rows = document.querySelectorAll("#chat .message-row.bot-row");
+    if (!box || rated < 0 || !rows[rated]) return;
+    let after = rows[rated];
+    if (after.nextElementSibling && after.nextElementSibling.classList.contains("message-buttons")) after = after.nextElementSibling;
+    if (after.nextElementSibling !== box) after.after(box);
+  };
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest("#chat .message-buttons button");
+    if (!b || !/like/i.test(b.getAttribute("aria-label") || "")) return;
+    const rows = [...document.querySelectorAll("#chat .message-row.bot-row")];
+    const buttons = b.closest(".message-buttons"), row = buttons && buttons.previousElementSibling;
+    rated = rows.indexOf(row);
+    placeFeedback();
+  }, true);
+  new MutationObserver(placeFeedback).observe(document.body, { childList: true, subtree: true });
+  // 5. Escape closes a popover opened by keyboard focus.
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && document.activeElement && document.activeElement.matches("a.cite")) document.activeElement.blur();
   });

@@ -25,7 +25,7 @@ CSS = """
 a.cite { text-decoration: none; font-weight: 600; border-radius: 3px; }
 a.cite:focus-visible { outline: 2px solid #0969da; outline-offset: 1px; }
 .cite-wrap { position: relative; display: inline; }
-.cite-pop { display: none; position: absolute; left: 0; top: 1.5em; z-index: 50; width: min(340px, 80vw);
+.cite-pop { display: none; position: absolute; left: 0; top: 1.5em; z-index: 50; width: min(340px, 80vw); box-sizing: border-box;
   background: #fff; color: #1f2328; border: 1px solid #8c959f; border-radius: 8px; padding: 8px 10px;
   box-shadow: 0 4px 14px rgba(0,0,0,.22); font-size: 13px; line-height: 1.45; font-weight: normal; white-space: normal; }
 .cite-wrap:hover .cite-pop, a.cite:focus + .cite-pop { display: block; }
