@@ -2,12 +2,18 @@
 
 Routes (added by :func:`add_source_routes`, under ``settings.root_path`` like every route):
 
-- ``GET /sources/{doc_id}?start=S&end=E``: an HTML page with the document's stored text and
-  characters ``[S, E)`` highlighted (``<mark id="cited">``; links add ``#cited`` so the
+- ``GET /sources/{doc_id}?start=S&end=E&q=A-B,C-D``: an HTML page with the document as the
+  reader knows it (Markdown rendered by markdown-it-py with raw HTML off, links and images made
+  inert text; other formats as their stored text, escaped), the quoted sentences ``q``
+  (character spans) in ``<mark class="quote">`` and the rest of ``[S, E)`` in
+  ``<mark class="passage">``; the first quote has ``id="cited"`` (links add ``#cited`` so the
   browser scrolls to it without a script). For a PDF or an image file, the cited page(s) come
-  first, rendered locally, with the span's boxes drawn over them (on a scanned page, the boxes
-  of the words OCR read).
+  first, rendered locally, with the quoted sentences' boxes drawn over them (on a scanned page,
+  the boxes of the words OCR read). The header reads the title, then ``page 7 · section`` (or
+  lines) and the document id.
 - ``GET /source-pages/{page}/{doc_id}``: page ``page`` (1-based) of an indexed PDF or image as PNG.
+- ``GET /source-status/{doc_id}``: whether the document is still indexed (a citation's popover
+  asks): 200 ``{"indexed": true, "title"}`` or 404.
 
 URLs carry document ids, never paths: an id is looked up among the indexed documents, and
 only the file that document was indexed from is ever opened. Anything else is a 404. The
