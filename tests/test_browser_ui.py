@@ -98,7 +98,13 @@ def test_popover_on_hover_and_focus_and_each_answer_opens_its_own_sources(ctx, s
     page = new_page(ctx)
     page.goto(url + "/", wait_until="load")
     ask_in(page, BADGE_Q)
-    ask_in(page, PARK_Q, turn=2)
+    # the second question from the keyboard only: type, Tab to the Ask button, Enter
+    page.locator("#question textarea").focus()
+    page.keyboard.type(PARK_Q)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "ask"
+    page.keyboard.press("Enter")
+    expect(page.locator("#chat .message-row.bot-row")).to_have_count(2, timeout=ANSWER_WAIT_MS)
     first, second = page.locator("#chat .message-row.bot-row").nth(0), page.locator("#chat .message-row.bot-row").nth(1)
     expect(first).to_contain_text("red badge")
     expect(second).to_contain_text("car park B")
@@ -139,6 +145,11 @@ def test_popover_on_hover_and_focus_and_each_answer_opens_its_own_sources(ctx, s
     assert any("red badge" in label for label in labels)
     assert not any("<" in label and "class=" in label for label in labels), labels
     page.screenshot(path=str(ARTIFACTS / "chat-answer.png"))
+    # rating from the keyboard: focus the thumb, Enter; the comment box opens on that message
+    page.locator("#chat").get_by_label("Dislike").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#feedback-status")).to_contain_text("not helpful")
+    assert page.locator("#chat #feedback-comment").count() == 1
     assert ctx.offline.blocked == [] and page.dialogs == []
 
 
@@ -176,6 +187,8 @@ def test_a_documents_markup_is_text_in_the_popover_the_card_and_the_source_view(
     expect(doc.locator(".image")).to_have_text("[image: logo]")  # an image is named, never fetched
     assert view.locator("img, script, iframe, a[href]").count() == 0
     assert view.evaluate("() => document.querySelectorAll('[onerror], [onclick]').length") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    view.screenshot(path=str(ARTIFACTS / "source-markdown.png"))
     violations = axe_violations(view)
     assert violations == [], json.dumps(violations, indent=1)
     assert ctx.offline.blocked == [] and page.dialogs == []

@@ -114,7 +114,7 @@ def sources_html(answer: Answer | None, base: str = "") -> str:
         return '<div class="sources"><p class="hint">Sources of the latest answer appear here.</p></div>'
     if answer.citations:
         cards = "".join(citation_html(c, f"[{c.n}]", base, card_id(answer, c.n)) for c in answer.citations)
-        return f'<div class="sources"><h4>Sources</h4>{cards}</div>'
+        return f'<div class="sources"><h4>Sources of the latest answer</h4>{cards}</div>'
     if answer.related:
         cards = "".join(citation_html(c, "related", base) for c in answer.related)
         return (
