@@ -236,6 +236,14 @@ def test_widget_shows_the_latest_answer_its_markers_and_the_input_without_scroll
         for element in (latest.locator(".answer-text"), latest.locator("a.cite").first, page.locator("#question textarea"), page.locator("#ask")):
             assert element.evaluate(VISIBLE), f"not in view at {width}x{height}: {element}"
         assert page.evaluate("document.scrollingElement.scrollHeight <= document.scrollingElement.clientHeight + 1")  # the page does not scroll
+        ask = page.locator("#ask").bounding_box()
+        assert ask["y"] + ask["height"] >= height - 40  # the conversation takes the height: the question box sits at the bottom
+        marker = latest.locator("a.cite").first
+        marker.hover()
+        pop = latest.locator(".cite-pop").first
+        expect(pop).to_be_visible()
+        assert pop.evaluate(VISIBLE), f"popover cut off at {width}x{height}"  # whole, inside the window
+        page.mouse.move(0, 0)
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")  # nor sideways
         # the sources fold out under the answer
         latest.locator("details.answer-sources summary").click()

@@ -141,12 +141,25 @@ CHAT_JS = """
   }, true);
   // 3. A popover says so when its document has left the index since the answer, and stays in the window.
   const checked = new WeakMap();
+  // Fixed to the window (so the chat's scroll box never clips it): under the marker, or above
+  // it when there is no room below, and never past the window's sides.
+  const place = (a, pop) => {
+    const r = a.getBoundingClientRect(), W = document.documentElement.clientWidth, H = window.innerHeight;
+    pop.style.position = "fixed";
+    const w = pop.offsetWidth || Math.min(340, W * 0.8), h = pop.offsetHeight || 200;
+    pop.style.left = Math.max(4, Math.min(r.left, W - w - 4)) + "px";
+    pop.style.top = (r.bottom + 4 + h <= H - 4 ? r.bottom + 4 : Math.max(4, r.top - h - 4)) + "px";
+  };
+  document.addEventListener("scroll", () => {
+    document.querySelectorAll("#chat .cite-wrap:hover a.cite, #chat a.cite:focus").forEach((a) => {
+      const pop = a.parentElement.querySelector(".cite-pop");
+      if (pop) place(a, pop);
+    });
+  }, true);
   const show = (a) => {
     const pop = a.parentElement && a.parentElement.querySelector(".cite-pop");
     if (!pop) return;
-    const width = Math.min(340, window.innerWidth * 0.8);
-    const over = a.getBoundingClientRect().left + width + 8 - document.documentElement.clientWidth;
-    pop.style.left = over > 0 ? -over + "px" : "0px";
+    place(a, pop);
     // the status URL is the source view's, /sources/ -> /source-status/ (Gradio's sanitiser drops data-*)
     const card = document.getElementById((a.getAttribute("href") || "").slice(1));
     const open = card && card.querySelector("a.open");

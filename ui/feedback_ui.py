@@ -26,7 +26,7 @@ FEEDBACK_OPTIONS = ("Like", "Dislike")
 """The Chatbot's feedback buttons (a thumb up and a thumb down under each answer)."""
 
 FEEDBACK_CSS = """
-#feedback-box { gap: 2px; min-width: 0; }
+#feedback-box { gap: 2px; min-width: 0; flex: 0 0 auto !important; }
 #chat #feedback-box { margin: 0 8px 8px; max-width: 92%; }
 #feedback-row { gap: 6px; }
 #feedback-status p { margin: 2px 0; font-size: 0.9em; opacity: 0.85; }
@@ -64,7 +64,7 @@ def _status(text: str) -> dict:
 def _feedback_row() -> tuple[FeedbackControls, gr.Button]:
     """The hidden comment row (textbox and send button) and status line, with the rating State."""
     rating = gr.State(None)
-    with gr.Column(elem_id="feedback-box"):  # always shown (empty until a rating): the page script moves it under the rated answer
+    with gr.Column(elem_id="feedback-box", scale=0):  # always shown (empty until a rating): the page script moves it under the rated answer
         with gr.Row(visible=False, equal_height=True, elem_id="feedback-row") as row:
             comment = gr.Textbox(
                 show_label=False,
