@@ -238,3 +238,12 @@ def test_a_popover_shows_the_quote_with_its_neighbours_escaped():
     assert "Doc &lt;i&gt;" in pop and "line 1 · A &gt; B" in pop
     assert '<details class="answer-sources"><summary>Sources: [1] Doc &lt;i&gt;, line 1, A &gt; B</summary>' in html_
     assert "<b>" not in html_.replace("<b>[1]</b>", "")
+
+
+def test_an_html_page_reads_as_headings_and_paragraphs_of_its_text(mixed, mixed_server):
+    doc = {d.doc_id: d for d in mixed.documents()}["page.html"]
+    start = doc.text.index("The canteen")
+    status, body, _ = _get(f"{mixed_server}/sources/page.html?start={start}&end={len(doc.text.rstrip())}")
+    page = body.decode().split("<main>")[1]
+    assert status == 200 and '<article class="doc structured"><h2>Canteen</h2>' in page
+    assert '<p><mark class="passage" id="cited">The canteen opens at half past eleven.</mark></p>' in page

@@ -54,6 +54,8 @@ mark.quote { background: #ffd33d; box-shadow: 0 0 0 1px #bf8700; font-weight: 60
 .legend { font-size: 13px; color: #57606a; margin: 0 0 10px; }
 article.doc { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 4px 20px 16px; overflow-wrap: anywhere; }
 article.doc table { border-collapse: collapse; margin: 8px 0; }
+article.structured p { white-space: pre-wrap; }
+article.structured h2 { font-size: 1.2em; margin: 18px 0 6px; }
 article.doc th, article.doc td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }
 article.doc pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
 article.doc .link { text-decoration: underline dotted; }
@@ -126,7 +128,12 @@ _BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}[ \t]+|[-*+>][ \t]+|\d{1,9}[.)][ \t]+
 a heading, list item, quote or table row."""
 
 
-def _with_sentinels(text: str, start: int, end: int, quotes: list[tuple[int, int]], markdown: bool) -> str:
+HEADING = "\ue004"
+"""Private-use character put at each heading's start in an HTML or Word document's text (see
+:func:`document_html`)."""
+
+
+def _with_sentinels(text: str, start: int, end: int, quotes: list[tuple[int, int]], markdown: bool, headings=()) -> str:
     """``text`` with the sentinels of :data:`PASSAGE_OPEN` ... inserted at ``start``/``end`` and
     each quote's offsets (any sentinel already in the text is dropped). In Markdown an opening
     sentinel at a line's start moves past the line's block markers, a closing one at a line's
@@ -148,12 +155,13 @@ def _with_sentinels(text: str, start: int, end: int, quotes: list[tuple[int, int
                     offset = line_start + len(text[line_start:offset].rstrip().rstrip("|").rstrip())
         inserts.append((offset, 1 if opening else 0, sentinel))
 
+    inserts.extend((offset, -1, HEADING) for offset in headings)
     place(start, PASSAGE_OPEN, True)
     place(end, PASSAGE_CLOSE, False)
     for a, b in quotes:
         place(a, QUOTE_OPEN, True)
         place(b, QUOTE_CLOSE, False)
-    clean = text.translate({ord(c): None for c in _SENTINELS}) if any(c in text for c in _SENTINELS) else text
+    clean = text.translate({ord(c): None for c in _SENTINELS + HEADING}) if any(c in text for c in _SENTINELS + HEADING) else text
     out, pos = [], 0
     for offset, _, sentinel in sorted(inserts):
         out.append(clean[pos:offset])
@@ -223,13 +231,30 @@ def markdown_html(text: str) -> str:
     return md.render(text)
 
 
+STRUCTURED_FORMATS = ("html", "docx")
+"""Formats whose stored text is shown as headings and paragraphs (the reader's headings, blank
+lines between paragraphs): the page's or file's own markup is never sent to the browser."""
+
+
 def document_html(doc: Document, start: int, end: int, quotes: list[tuple[int, int]], cited_id: bool) -> str:
     """The document's text as the reader sees it in the source view: Markdown rendered
-    (:func:`markdown_html`), every other format as its stored text, escaped; the quoted
+    (:func:`markdown_html`); an HTML page or Word file as headings and paragraphs of its stored
+    text (:data:`STRUCTURED_FORMATS`), escaped; every other format as its stored text, escaped; the quoted
     sentences marked strongly and the rest of ``[start, end)`` lightly (:func:`_marks`)."""
     if doc.format == "markdown":
         body = markdown_html(_with_sentinels(doc.text, start, end, quotes, markdown=True))
         return f'<article class="doc markdown">{_marks(body, cited_id)}</article>'
+    if doc.format in STRUCTURED_FORMATS:
+        text = html.escape(_with_sentinels(doc.text, start, end, quotes, markdown=False, headings=[o for o, _ in doc.headings]))
+        blocks = []
+        for block in re.split(r"\n[ \t]*\n+", text):
+            if not block.strip():
+                continue
+            if HEADING in block:
+                blocks.append(f"<h2>{block.replace(HEADING, '')}</h2>")
+            else:
+                blocks.append(f"<p>{block}</p>")
+        return f'<article class="doc structured">{_marks("".join(blocks), cited_id)}</article>'
     body = html.escape(_with_sentinels(doc.text, start, end, quotes, markdown=False))
     return f'<pre class="text">{_marks(body, cited_id)}</pre>'
 
