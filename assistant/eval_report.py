@@ -123,7 +123,10 @@ def _bar_chart(report: EvalReport) -> str:
     for m in metrics:
         legend_x.append(legend_x[-1] + 14 + 7 * len(m) + 24)
     width = max(400, len(tags) * (len(metrics) * bw + gap) + 60, legend_x[-1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + 60}" viewBox="0 0 {width} {h + 60}" role="img" aria-label="metrics by tag">']
+    # the tag names are written at 30 degrees (about 6 px a character at 10 px, so sin 30 x 6 = 3 px down a character): the legend goes below the longest
+    legend_y = h + 14 + max((3 * len(t) for t in tags), default=0) + 14
+    height = legend_y + 16
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="metrics by tag">']
     parts.append(f'<line x1="30" y1="{h}" x2="{width}" y2="{h}" stroke="#888"/><line x1="30" y1="0" x2="30" y2="{h}" stroke="#888"/>')
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = h - tick * (h - 10)
@@ -145,7 +148,7 @@ def _bar_chart(report: EvalReport) -> str:
     parts.append('<g class="legend">')
     for j, m in enumerate(metrics):
         x = legend_x[j]
-        parts.append(f'<rect x="{x}" y="{h + 42}" width="10" height="10" fill="{colours[j]}"/><text x="{x + 14}" y="{h + 51}" font-size="11">{m}</text>')
+        parts.append(f'<rect x="{x}" y="{legend_y}" width="10" height="10" fill="{colours[j]}"/><text x="{x + 14}" y="{legend_y + 9}" font-size="11">{m}</text>')
     parts.append("</g></svg>")
     return "".join(parts)
 
