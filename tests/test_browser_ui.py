@@ -76,7 +76,13 @@ def new_page(context):
     return page
 
 
-AXE = Path(__import__("axe_playwright_python").__file__).parent / "axe.min.js" if __import__("importlib").util.find_spec("axe_playwright_python") else None
+try:
+    import axe_playwright_python
+
+    AXE: Path | None = Path(axe_playwright_python.__file__).parent / "axe.min.js"
+    """axe-core's script as the axe-playwright-python wheel ships it (test extra), read from disk."""
+except ImportError:
+    AXE = None
 
 
 def axe_violations(page_or_frame) -> list[dict]:
