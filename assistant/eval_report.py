@@ -113,13 +113,20 @@ def _split(limits: dict[str, float]) -> tuple[dict, dict]:
 
 def _bar_chart(report: EvalReport) -> str:
     """Inline SVG: hit@1, MRR, quote@1 and citation precision per tag (abstention accuracy for
-    unanswerable tags), with a y axis from 0 to 1 labelled every 0.25."""
+    unanswerable tags), with a y axis from 0 to 1 labelled every 0.25 and a legend of all five
+    colours (``<g class="legend">``; the chart is widened to hold it)."""
     metrics = ["hit@1", "mrr", "quote@1", "citation_precision", "abstention_accuracy"]
     colours = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1"]
     tags = list(report.by_tag)
     bw, gap, h = 12, 18, 160
-    width = max(400, len(tags) * (len(metrics) * bw + gap) + 60)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + 60}" role="img" aria-label="metrics by tag">']
+    legend_x = [40]  # each legend entry: a 10 px swatch, its label (about 7 px a character at 11 px), 24 px apart
+    for m in metrics:
+        legend_x.append(legend_x[-1] + 14 + 7 * len(m) + 24)
+    width = max(400, len(tags) * (len(metrics) * bw + gap) + 60, legend_x[-1])
+    # the tag names are written at 30 degrees (about 6 px a character at 10 px, so sin 30 x 6 = 3 px down a character): the legend goes below the longest
+    legend_y = h + 14 + max((3 * len(t) for t in tags), default=0) + 14
+    height = legend_y + 16
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="metrics by tag">']
     parts.append(f'<line x1="30" y1="{h}" x2="{width}" y2="{h}" stroke="#888"/><line x1="30" y1="0" x2="30" y2="{h}" stroke="#888"/>')
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = h - tick * (h - 10)
@@ -138,9 +145,11 @@ def _bar_chart(report: EvalReport) -> str:
                 f'<rect x="{x0 + j * bw}" y="{h - bh:.1f}" width="{bw - 2}" height="{bh:.1f}" fill="{colours[j]}"><title>{html.escape(tag)} {m} = {v:.3f}</title></rect>'
             )
         parts.append(f'<text x="{x0}" y="{h + 14}" font-size="10" transform="rotate(30 {x0} {h + 14})">{html.escape(tag)}</text>')
+    parts.append('<g class="legend">')
     for j, m in enumerate(metrics):
-        parts.append(f'<rect x="{40 + j * 120}" y="{h + 42}" width="10" height="10" fill="{colours[j]}"/><text x="{54 + j * 120}" y="{h + 51}" font-size="11">{m}</text>')
-    parts.append("</svg>")
+        x = legend_x[j]
+        parts.append(f'<rect x="{x}" y="{legend_y}" width="10" height="10" fill="{colours[j]}"/><text x="{x + 14}" y="{legend_y + 9}" font-size="11">{m}</text>')
+    parts.append("</g></svg>")
     return "".join(parts)
 
 
@@ -267,14 +276,21 @@ def _limit(name: str, floors: dict, ceilings: dict) -> str:
 
 
 def write_html(reports: list[EvalReport]) -> str:
-    """A self-contained page (no external resources): a by-corpus summary, then one section per
-    question set (see :func:`_set_section`)."""
-    head = "".join(f"<th>{html.escape(m)}</th>" for m in _OVERVIEW)
+    """A self-contained page (no external resources): a by-corpus summary with each set's gate
+    (pass/FAIL, last column; the table fits 1,400 px, long metric names wrap at ``_``), then one
+    section per question set (see :func:`_set_section`)."""
+    head = "".join(f"<th>{html.escape(m).replace('_', '_<wbr>')}</th>" for m in _OVERVIEW)
+
+    def gate(r: EvalReport) -> str:
+        failed = any(_verdict(r.summary.get(m), m, *_split(r.limits)) == "FAIL" for m in r.limits)
+        return f'<td class="{"fail" if failed else "pass"}"><b>{"FAIL" if failed else "pass"}</b></td>'
+
     overview = "".join(
         f'<tr><td><a href="#set-{html.escape(r.name)}">{html.escape(r.name)}</a></td><td>{r.summary["n_questions"]}</td>'
         + "".join(
             f'<td class="{_verdict(r.summary.get(m), m, *_split(r.limits)).lower()}">{_fmt(r.summary.get(m))}</td>' for m in _OVERVIEW
         )
+        + gate(r)
         + "</tr>"
         for r in reports
     )
@@ -282,10 +298,12 @@ def write_html(reports: list[EvalReport]) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evaluation report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1em}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}.fail{{background:#fdd}}.pass{{background:#efe}}
+.wide{{overflow-x:auto}}table.overview{{font-size:.9em}}table.overview th{{vertical-align:bottom;max-width:7.5em}}
+table.overview td{{text-align:right;white-space:nowrap}}table.overview td:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}
 .q{{border:1px solid #ddd;border-radius:6px;padding:6px 12px;margin:10px 0}}.miss{{border-color:#d33}}
 .ctx{{white-space:pre-wrap;background:#fafafa;padding:6px;font-size:.9em}}
 .cite{{background:#ffe58a}}.evid{{text-decoration:underline 2px #2a7}}.m{{font-size:.8em;color:#555}}</style></head><body>
 <h1>Evaluation report</h1><p>Cited spans are <span class="cite">highlighted</span>; expected evidence is <span class="evid">underlined</span>.
 Cells are green when they meet the gate's limit, red when they do not.</p>
-<h2>All question sets</h2><table><tr><th>set</th><th>questions</th>{head}</tr>{overview}</table>
+<h2>All question sets</h2><div class="wide"><table class="overview"><tr><th>set</th><th>questions</th>{head}<th>gate</th></tr>{overview}</table></div>
 {sections}</body></html>"""

@@ -50,8 +50,16 @@ def _default_data_dir() -> Path:
 
 
 def _default_documents() -> list[Path]:
+    """The shipped ``seeds/`` documents: the files in it that a reader takes (the seed folder also
+    holds the question set ``questions.jsonl``, which is not a document, so a plain first start
+    reports no skipped file), and its subfolders; the folder itself if none, or ``./seeds``."""
+    from index.readers import SUPPORTED_SUFFIXES
+
     seeds = PROJECT_ROOT / "seeds"
-    return [seeds if seeds.is_dir() else Path("seeds")]
+    if not seeds.is_dir():
+        return [Path("seeds")]
+    found = [f for f in sorted(seeds.iterdir()) if not f.name.startswith(".") and (f.is_dir() or f.suffix.lower() in SUPPORTED_SUFFIXES)]
+    return found or [seeds]
 class IndexSettings(BaseModel):
     """Where the index lives and how documents become passages and embeddings (``assistant index``)."""
 

@@ -40,7 +40,7 @@ def test_a_refused_long_question_is_echoed_short_and_kept_in_the_box(assistant):
 
     respond = next(fn.fn for fn in build_widget(assistant).fns.values() if fn.fn.__name__ == "respond")
     question = "x" * 100_000
-    *_, (box, chat, asked, _, answers) = respond(question, [], [])
+    *_, (box, chat, asked, answers) = respond(question, [], [])  # the widget has no sources panel: sources fold under each answer
     assert box == question  # nothing is lost: the user can shorten it
     assert len(chat[0]["content"]) < ECHO_CHARS + 40 and "100,000 characters" in chat[0]["content"]
     assert "under 2,000" in chat[1]["content"] and asked == [] and answers == {}

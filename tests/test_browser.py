@@ -169,8 +169,9 @@ def test_example_page_widget_answers_with_citation_and_sources(page, portal):
     answer = widget.locator("#chat .message-row").nth(1)
     expect(answer).to_contain_text("Ryosei Akazawa")
     expect(answer).to_contain_text("[1]")
-    sources = widget.locator("#sources")
-    expect(sources).to_contain_text("[1]")
+    sources = answer.locator("details.answer-sources")  # the answer's own sources, folded under it
+    expect(sources.locator("summary")).to_contain_text("[1]")
+    sources.locator("summary").click()
     expect(sources.locator("mark").first).to_be_visible()
     expect(sources.locator("mark").first).to_contain_text("Ryosei Akazawa")
 
@@ -210,7 +211,8 @@ def test_widget_reads_well_at_400px_and_a_screenshot_is_saved(browser, portal):
         frame_el = page.locator("iframe.cited-assistant-widget")
         widget = page.frame_locator("iframe.cited-assistant-widget")
         ask_in(widget, QUESTION)
-        expect(widget.locator("#sources mark").first).to_be_visible()
+        widget.locator("#chat .answer-sources summary").first.click()
+        expect(widget.locator("#chat .answer-sources mark").first).to_be_visible()
         box = frame_el.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 400
         frame = frame_el.element_handle().content_frame()
@@ -335,22 +337,23 @@ SCROLLERS = """(root) => [root, ...root.querySelectorAll('*')].filter(e => e.scr
     && /(auto|scroll)/.test(getComputedStyle(e).overflowY)).length"""
 
 
-@pytest.mark.parametrize("height", [640, 560])  # at 560 px the card is taller than the panel: its header sticks
-def test_widget_keeps_the_card_header_in_view_with_one_scroll_area(narrow, server, height):
+@pytest.mark.parametrize("height", [640, 560])
+def test_widget_unfolds_an_answers_sources_under_it_with_one_scroll_area(narrow, server, height):
     page = narrow.new_page()
     page.set_viewport_size({"width": 400, "height": height})
     page.goto(server + "/widget/", wait_until="load")
     ask_in(page, QUESTION)
-    sources = page.locator("#sources")
-    mark = sources.locator("mark").first
-    expect(mark).to_be_visible()
-    page.wait_for_timeout(500)  # the page script scrolls the panel on the next mutation
-    header = page.locator("#sources .source:has(mark)").first.locator(".meta")
-    panel, head, hit = sources.bounding_box(), header.bounding_box(), mark.bounding_box()
-    assert panel["y"] - 1 <= head["y"] and head["y"] + head["height"] <= panel["y"] + panel["height"]
-    assert head["y"] + head["height"] <= hit["y"] + 1 and hit["y"] < panel["y"] + panel["height"]  # header above the highlight
+    answer = page.locator("#chat .message-row.bot-row").last
+    answer.locator(".answer-sources summary").click()
+    header = answer.locator(".answer-sources .source").first.locator(".meta")
+    expect(header).to_be_visible()
     assert "[1]" in header.inner_text() and "lines" in header.inner_text()
-    assert sources.evaluate(SCROLLERS) == 1  # the panel scrolls, nothing nested inside it does
+    mark = answer.locator(".answer-sources mark").first
+    mark.scroll_into_view_if_needed()
+    expect(mark).to_be_visible()
+    chat = page.locator("#chat").bounding_box()
+    assert chat["y"] - 1 <= mark.bounding_box()["y"] and mark.bounding_box()["y"] < chat["y"] + chat["height"]
+    assert page.locator("#chat").evaluate(SCROLLERS) == 1  # the conversation scrolls, nothing nested inside it does
     assert page.evaluate("document.scrollingElement.scrollHeight <= document.scrollingElement.clientHeight")  # nor the page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"widget-400px-sources-{height}.png"))
@@ -376,13 +379,10 @@ def test_widget_empty_chat_names_the_documents_and_abstention_says_why(narrow, s
     expect(answer).to_contain_text("Why: the documents never mention Fumio Kishida.")
     expect(answer).to_contain_text("Related passages")
     assert "beside" not in answer.inner_text()
-    heading = page.locator("#sources h4", has_text="Related passages")
-    expect(heading).to_be_attached()
-    page.wait_for_timeout(500)  # the page script scrolls the panel on the next mutation
-    panel = page.locator("#sources").bounding_box()
-    assert heading.bounding_box()["y"] >= panel["y"] - 1  # the heading the hint names is in view
-    chat = page.locator("#chat").bounding_box()
-    assert page.locator("#sources").bounding_box()["y"] > chat["y"] + chat["height"]  # below the chat, as the hint allows
+    heading = answer.locator(".answer-sources.related summary", has_text="Related passages")  # named as the hint says, under it
+    expect(heading).to_be_visible()
+    heading.click()
+    expect(answer.locator(".answer-sources.related .source").first).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "widget-400px-abstention.png"))
 
@@ -416,7 +416,11 @@ def test_an_answer_is_rated_and_commented_in_the_browser(browser, server, server
         expect(page.locator("#feedback-status")).to_contain_text("saved as helpful")
         page.locator("#chat").get_by_label("Dislike").first.click()
         expect(page.locator("#feedback-status")).to_contain_text("saved as not helpful")
-        page.locator("#feedback-comment textarea").fill("It should say where she works.")
+        comment = page.locator("#feedback-comment textarea")
+        rated = page.locator("#chat .message-row.bot-row").first.bounding_box()
+        assert page.locator("#chat #feedback-comment").count() == 1  # on the message it rates, not under the Ask button
+        assert comment.bounding_box()["y"] > rated["y"] + rated["height"] - 1
+        comment.fill("It should say where she works.")
         page.locator("#feedback-send").click()
         expect(page.locator("#feedback-status")).to_contain_text("comment was saved")
         (record,) = [r for r in open_feedback_store(server_settings).records() if r.question == question]

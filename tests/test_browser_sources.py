@@ -22,10 +22,10 @@ def served(mixed, settings):  # noqa: F811
         yield running.url + "/assistant"
 
 
-def _open_source(context, page, frame):
-    """Click the first source card's link; return the source view's page (a new tab)."""
+def _open_source(context, page, frame, cards: str = "#sources"):
+    """Click the first source card's link in ``cards``; return the source view's page (a new tab)."""
     with context.expect_page() as opened:
-        frame.locator("#sources a.open").first.click()
+        frame.locator(f"{cards} a.open").first.click()
     view = opened.value
     view.wait_for_load_state("load")
     return view
@@ -47,9 +47,9 @@ def test_text_source_view_opens_at_the_highlighted_span(context, served):
     marker = answer.locator("a.cite").first
     expect(marker).to_have_text("[1]")
     card_id = marker.get_attribute("href").lstrip("#")
-    marker.click()
-    expect(page.locator(f"#sources #{card_id}")).to_be_visible()
-    expect(page.locator(f"#sources #{card_id}")).to_contain_text("notes.txt")
+    marker.click()  # opens this answer's own sources, folded under it, at card [1]
+    expect(answer.locator(f"#{card_id}")).to_be_visible()
+    expect(answer.locator(f"#{card_id}")).to_contain_text("notes.txt")
     view = _open_source(context, page, page)
     assert view.url.startswith(served + "/sources/notes.txt?start=")
     expect(view.locator("mark#cited")).to_contain_text("The boiler is serviced every May by Calloway Heating.")
@@ -63,8 +63,10 @@ def test_pdf_source_view_shows_the_page_with_the_span_boxed_from_the_widget(cont
     page = context.new_page()
     page.goto(served + "/widget/", wait_until="load")
     ask_in(page, "What is the Linear Reference System considered?")
-    expect(page.locator("#sources")).to_contain_text("p. 6")
-    view = _open_source(context, page, page)
+    sources = page.locator("#chat .answer-sources").last
+    expect(sources.locator("summary")).to_contain_text("p. 6")
+    sources.locator("summary").click()
+    view = _open_source(context, page, page, "#chat .answer-sources")
     assert view.url.startswith(f"{served}/sources/{REPORT}?start=")
     image = view.locator('.page[data-page="6"] img')
     expect(image).to_be_visible()
@@ -72,7 +74,14 @@ def test_pdf_source_view_shows_the_page_with_the_span_boxed_from_the_widget(cont
     box = view.locator(".page .box#cited")
     expect(box).to_be_visible()
     assert _in_viewport(view, ".page .box#cited")
-    assert view.locator(".page .box").count() >= 2
+    assert "&q=" in view.url
+    header = view.locator("header .meta").inner_text()
+    assert header.startswith("page 6") and "characters" not in header
+    quoted = view.locator(".page .box").count()
+    whole = context.new_page()  # the same span without its quotes: the whole passage is boxed
+    whole.goto(view.url.split("&q=")[0], wait_until="load")
+    assert 1 <= quoted < whole.locator(".page .box").count()  # only the quoted sentences are boxed
+    whole.close()
     ARTIFACTS.mkdir(exist_ok=True)
     view.screenshot(path=str(ARTIFACTS / "source-pdf.png"))
     assert context.offline.blocked == []

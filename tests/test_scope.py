@@ -138,8 +138,10 @@ def test_widget_with_data_documents_answers_from_that_document(scoped_server, tm
             ask_in(widget, QUESTION)
             answer = widget.locator("#chat .message-row").nth(1)
             expect(answer).to_contain_text("general meeting")
-            expect(widget.locator("#sources")).to_contain_text("garden.txt")
-            expect(widget.locator("#sources")).not_to_contain_text("bakery.txt")
+            sources = widget.locator("#chat .message-row.bot-row").first.locator(".answer-sources")  # folded under the answer
+            sources.locator("summary").click()
+            expect(sources).to_contain_text("garden.txt")
+            expect(sources).not_to_contain_text("bakery.txt")
         finally:
             browser.close()
             site.close()

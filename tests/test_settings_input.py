@@ -144,3 +144,16 @@ def test_a_group_wins_over_a_flat_name_and_assignments_are_validated(monkeypatch
     monkeypatch.setenv("ASSISTANT_PORT", "")
     with pytest.raises(Exception, match=r"invalid setting port .*\(got ''\)"):
         load_settings()
+
+
+def test_the_default_documents_are_the_seed_documents_without_the_question_set():
+    """A plain first start indexes the shipped seeds/ and reports no skipped file: the question
+    set beside the article (seeds/questions.jsonl) is not passed to the indexer."""
+    from assistant.settings import Settings
+    from index.loader import load_all
+
+    documents = Settings().index.documents
+    assert documents and all(p.parent.name == "seeds" for p in documents)
+    assert "questions.jsonl" not in {p.name for p in documents}
+    loaded, skipped = load_all(documents)
+    assert loaded and skipped == []

@@ -4,6 +4,7 @@ real store, real server."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.error
 import urllib.request
@@ -125,7 +126,8 @@ def test_source_view_highlights_the_span_of_a_text_document(mixed, mixed_server)
     status, body, kind = _get(f"{mixed_server}/sources/notes.txt?start={start}&end={len(doc.text)}")
     page = body.decode()
     assert status == 200 and kind.startswith("text/html")
-    assert '<mark id="cited">The boiler is serviced every May by Calloway Heating.</mark>' in page
+    assert '<mark class="passage" id="cited">The boiler is serviced every May by Calloway Heating.</mark>' in page
+    assert "characters" not in page.split("</header>")[0] and "line 3" in page.split("</header>")[0]  # the reader's words
     assert "http" not in re.sub(r"<a [^>]*>", "", page.split("</style>")[0])  # nothing loaded from elsewhere
 
 
@@ -176,3 +178,72 @@ def test_escape_footnotes_rewrites_only_bracketed_numbers():
 def test_a_reversed_span_is_named_as_reversed(mixed_server):
     status, body, _ = _get(mixed_server + "/sources/notes.txt?start=50&end=10")
     assert status == 404 and "ends before it starts".encode() in body
+
+
+def test_source_view_marks_the_quoted_sentences_strongly_and_the_rest_of_the_passage_lightly(mixed, mixed_server):
+    doc = {d.doc_id: d for d in mixed.documents()}["notes.txt"]
+    quote = doc.text.index("The boiler")
+    status, body, _ = _get(f"{mixed_server}/sources/notes.txt?start=0&end={len(doc.text)}&q={quote}-{quote + 10}")
+    page = body.decode()
+    assert status == 200
+    assert '<mark class="quote" id="cited">The boiler</mark><mark class="passage"> is serviced every May by Calloway Heating.' in page
+    assert '<mark class="passage">Notes' in page
+
+
+@pytest.mark.parametrize("q", ["abc", "5-2", "1-", ",".join(["1-2"] * 51)])
+def test_a_malformed_quote_list_is_a_400_saying_what_it_takes(mixed_server, q):
+    status, body, _ = _get(f"{mixed_server}/sources/notes.txt?start=0&end=20&q={q}")
+    assert status == 400 and (b"START-END" in body or b"at most 50" in body)
+
+
+def test_source_status_says_whether_a_document_is_indexed(mixed_server):
+    status, body, _ = _get(f"{mixed_server}/source-status/notes.txt")
+    assert status == 200 and json.loads(body) == {"indexed": True, "title": "Notes"}
+    status, body, _ = _get(f"{mixed_server}/source-status/gone.txt")
+    assert status == 404 and b"removed from the index" in body
+
+
+def test_markdown_is_rendered_with_every_way_out_shut():
+    from index.types import Document
+    from ui.sources import source_page
+
+    text = (
+        "# Leave\n\n## Sick leave\n\nCall your manager <img src=x onerror=alert(1)> before 9:00. "
+        "See [form](javascript:alert(1)), [intranet](http://203.0.113.9/) and ![logo](http://203.0.113.9/l.png).\n\n"
+        "| Days | Pay |\n| --- | --- |\n| 1-3 | full |\n\n<script>alert(2)</script>\n"
+    )
+    doc = Document("leave.md", "Leave", text, "/nowhere/leave.md", "0" * 64, format="markdown", headings=((0, "Leave"), (9, "Leave > Sick leave")))
+    start, end = text.index("Call"), text.index("l.png).") + 7
+    page = source_page("", doc, start, end, quotes=[(start, text.index("9:00.") + 5)])
+    body = page.split("<main>")[1]
+    assert "<h1>Leave</h1>" in body and "<td>1-3</td>" in body  # rendered
+    assert '<mark class="quote" id="cited">Call your manager &lt;img src=x onerror=alert(1)&gt; before 9:00.</mark>' in body
+    assert "<img" not in body and "<script" not in body and "href=" not in body and "src=" not in body.replace("src=x", "")
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body and "[form](javascript:alert(1))" in body
+    assert '<span class="link" title="http://203.0.113.9/">' in body and "[image: logo]" in body
+    assert "<header><h1>Leave</h1>" in page and "Leave &gt; Sick leave" in page.split("</header>")[0]
+
+
+def test_a_popover_shows_the_quote_with_its_neighbours_escaped():
+    from assistant.types import Answer, Citation
+    from index.types import Passage
+    from ui.render import answer_markdown
+
+    text = "First one. Second <b>bold</b> one. Third one."
+    passage = Passage("p1", "d.txt", text, 0, len(text), 1, 1, sentences=((0, 10), (11, 34), (35, 45)), title="Doc <i>", section="A > B")
+    answer = Answer("Q?", "Second bold one [1].", (Citation(1, passage, ((11, 34),), 1.0),), False, ())
+    html_ = answer_markdown(answer)
+    pop = html_.split('class="cite-pop"')[1].split("</span></span>")[0]
+    assert "First one. <mark>Second &lt;b&gt;bold&lt;/b&gt; one.</mark> Third one." in pop
+    assert "Doc &lt;i&gt;" in pop and "line 1 · A &gt; B" in pop
+    assert '<details class="answer-sources"><summary>Sources: [1] Doc &lt;i&gt;, line 1, A &gt; B</summary>' in html_
+    assert "<b>" not in html_.replace("<b>[1]</b>", "")
+
+
+def test_an_html_page_reads_as_headings_and_paragraphs_of_its_text(mixed, mixed_server):
+    doc = {d.doc_id: d for d in mixed.documents()}["page.html"]
+    start = doc.text.index("The canteen")
+    status, body, _ = _get(f"{mixed_server}/sources/page.html?start={start}&end={len(doc.text.rstrip())}")
+    page = body.decode().split("<main>")[1]
+    assert status == 200 and '<article class="doc structured"><h2>Canteen</h2>' in page
+    assert '<p><mark class="passage" id="cited">The canteen opens at half past eleven.</mark></p>' in page

@@ -58,18 +58,29 @@ def documents_placeholder(assistant: Assistant) -> str:
     count = "1 document is" if len(records) == 1 else f"{len(records)} documents are"
     return f"<p><b>{count} indexed:</b> {names}.</p><p>Ask a question; the answer quotes the documents and cites them.</p>"
 
+CONTRAST = {
+    "button_primary_background_fill": "*primary_700",
+    "button_primary_background_fill_hover": "*primary_800",
+    "button_primary_background_fill_dark": "*primary_700",
+    "button_primary_text_color": "white",
+    "body_text_color_subdued": "*neutral_600",
+}
+"""Theme values that give text at least WCAG AA contrast (4.5:1), as axe-core checks
+(tests/test_browser_ui.py): white on orange-700 (5.2:1) for the Ask button, neutral-600 for
+subdued text such as the footer (Gradio's defaults, orange-500 and neutral-400, are under 3:1)."""
+
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
-)
-"""Default theme with system fonts only: nothing is fetched from a font CDN."""
+).set(**CONTRAST)
+"""Default theme with system fonts only (nothing is fetched from a font CDN), text contrast per :data:`CONTRAST`."""
 
 WIDGET_THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
     text_size="sm",
     spacing_size="sm",
-).set(chatbot_text_size="*text_md")
+).set(chatbot_text_size="*text_md", **CONTRAST)
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
@@ -86,56 +97,157 @@ def answer_json(assistant: Assistant, question: str, history=None, documents: li
         return {"question": question, "error": "Something went wrong while answering; please try again."}
 
 
+CHAT_JS = """
+() => {
+  // Shared by the chat and the widget; loads nothing but the one status URL of a cited document.
+  // 1. A message's aria-label is its text: Gradio puts the message's HTML there, which a screen
+  //    reader would read out tag by tag.
+  //    The label is read from the HTML Gradio put there, parsed inertly (DOMParser runs no
+  //    script and loads nothing), without the popovers and the folded sources.
+  const fixLabel = (el) => {
+    const old = el.getAttribute("aria-label") || "";
+    if (old === el.dataset.label || !/[<&]/.test(old)) return;
+    const i = old.indexOf(": ");
+    const prefix = i >= 0 && i < 40 ? old.slice(0, i + 2) : "";
+    const doc = new DOMParser().parseFromString(old.slice(prefix.length), "text/html");
+    doc.querySelectorAll(".cite-pop, details").forEach((x) => x.remove());
+    const label = prefix + doc.body.textContent.replace(/\s+/g, " ").trim();
+    el.dataset.label = label;
+    el.setAttribute("aria-label", label);
+  };
+  const fixAll = () => {
+    document.querySelectorAll("#chat [aria-label]").forEach(fixLabel);
+    // Gradio's sanitiser drops aria-describedby: each marker is described by its popover
+    document.querySelectorAll("#chat a.cite:not([aria-describedby])").forEach((a) => {
+      const pop = a.nextElementSibling;
+      if (pop && pop.classList.contains("cite-pop") && pop.id) a.setAttribute("aria-describedby", pop.id);
+    });
+  };
+  new MutationObserver(fixAll).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"] });
+  fixAll();
+  // 2. [n] opens that answer's own sources (folded under it) at card n, in any message.
+  document.addEventListener("click", (e) => {
+    const a = e.target.closest && e.target.closest("a.cite");
+    if (!a) return;
+    const card = document.getElementById((a.getAttribute("href") || "").slice(1));
+    if (!card) return;
+    e.preventDefault();
+    const folded = card.closest("details");
+    if (folded) folded.open = true;
+    card.scrollIntoView({ block: "nearest" });
+    card.classList.add("flash");
+    setTimeout(() => card.classList.remove("flash"), 2000);
+    card.focus({ preventScroll: true });
+  }, true);
+  // 3. A popover says so when its document has left the index since the answer, and stays in the window.
+  const checked = new WeakMap();
+  // Fixed to the window (so the chat's scroll box never clips it): under the marker, or above
+  // it when there is no room below, and never past the window's sides.
+  const place = (a, pop) => {
+    const r = a.getBoundingClientRect(), W = document.documentElement.clientWidth, H = window.innerHeight;
+    pop.style.position = "fixed";
+    const w = pop.offsetWidth || Math.min(340, W * 0.8), h = pop.offsetHeight || 200;
+    pop.style.left = Math.max(4, Math.min(r.left, W - w - 4)) + "px";
+    pop.style.top = (r.bottom + 4 + h <= H - 4 ? r.bottom + 4 : Math.max(4, r.top - h - 4)) + "px";
+  };
+  document.addEventListener("scroll", () => {
+    document.querySelectorAll("#chat .cite-wrap:hover a.cite, #chat a.cite:focus").forEach((a) => {
+      const pop = a.parentElement.querySelector(".cite-pop");
+      if (pop) place(a, pop);
+    });
+  }, true);
+  const show = (a) => {
+    const pop = a.parentElement && a.parentElement.querySelector(".cite-pop");
+    if (!pop) return;
+    place(a, pop);
+    // the status URL is the source view's, /sources/ -> /source-status/ (Gradio's sanitiser drops data-*)
+    const card = document.getElementById((a.getAttribute("href") || "").slice(1));
+    const open = card && card.querySelector("a.open");
+    if (!open) return;
+    const link = new URL(open.getAttribute("href"), window.location.href);
+    const url = link.pathname.replace(/\/sources\/(?!.*\/sources\/)/, "/source-status/");
+    const last = checked.get(pop);
+    if (last && Date.now() - last < 10000) return;
+    checked.set(pop, Date.now());
+    fetch(url, { cache: "no-store" }).then((r) => {
+      if (r.status !== 404 || pop.querySelector(".pop-gone")) return;
+      const note = document.createElement("span");
+      note.className = "pop-gone";
+      note.textContent = "This document has been removed from the index since this answer; the quote below is as it was then.";
+      pop.classList.add("gone");
+      pop.insertBefore(note, pop.querySelector(".pop-text"));
+    }).catch(() => checked.delete(pop));
+  };
+  const onCite = (e) => { const a = e.target.closest && e.target.closest("a.cite"); if (a) show(a); };
+  document.addEventListener("mouseover", onCite);
+  document.addEventListener("focusin", onCite);
+  // 4. Feedback sits on the message it rates: the comment box (#feedback-box) moves under the
+  //    rated answer's thumbs, and stays there as the conversation goes on.
+  let rated = -1;
+  const placeFeedback = () => {
+    const box = document.getElementById("feedback-box");
+    const rows = document.querySelectorAll("#chat .message-row.bot-row");
+    if (!box || rated < 0 || !rows[rated]) return;
+    let after = rows[rated];
+    if (after.nextElementSibling && after.nextElementSibling.classList.contains("message-buttons")) after = after.nextElementSibling;
+    if (after.nextElementSibling !== box) after.after(box);
+  };
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest("#chat .message-buttons button");
+    if (!b || !/like/i.test(b.getAttribute("aria-label") || "")) return;
+    const rows = [...document.querySelectorAll("#chat .message-row.bot-row")];
+    const buttons = b.closest(".message-buttons"), row = buttons && buttons.previousElementSibling;
+    rated = rows.indexOf(row);
+    placeFeedback();
+  }, true);
+  new MutationObserver(placeFeedback).observe(document.body, { childList: true, subtree: true });
+  // 5. Escape closes a popover opened by keyboard focus.
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && document.activeElement && document.activeElement.matches("a.cite")) document.activeElement.blur();
+  });
+}
+"""
+"""Page script of the chat and the widget (runs in their own pages, loads nothing from outside):
+readable message labels, ``[n]`` opening its answer's sources, the removed-document popover."""
+
 WIDGET_CSS = """
 .gradio-container, .gradio-container .main.fillable { padding: 4px 6px !important; }
-#sources { flex: 1 1 0; min-height: 150px; overflow-y: auto !important; }
-#sources h4 { margin: 2px 0 6px; }
-#sources .sources { font-size: 13px; }
+#chat { flex: 1 1 0 !important; min-height: 120px !important; }
+#chat > .wrapper, #chat .bubble-wrap { height: 100% !important; max-height: 100% !important; }
+#widget-bar { font-size: 12px; line-height: 1.2; text-align: right; margin: 0; padding: 0 2px; min-height: 0 !important; }
+#widget-bar .prose, #widget-bar div { min-height: 0 !important; margin: 0 !important; padding: 0 !important; }
+#widget-bar a { color: #0550ae; }
 """
-"""Extra styles of the compact widget: little padding, a scrolling sources panel."""
+"""Extra styles of the compact widget: little padding, the conversation takes the height left."""
 
-WIDGET_JS = """
-() => {
-  // Keep the latest question and the start of its answer in view (the chat would scroll to
-  // the end of a long answer), and scroll the sources panel (its one scroll area) to the
-  // first highlighted sentence with its card's header in view.
+WIDGET_JS = CHAT_JS.rstrip().removesuffix("}").rstrip() + """
+  // The widget: keep the latest question and the start of its answer in view (the chat would
+  // scroll to the end of a long answer); "open full screen" carries the widget's scope.
   const scroller = (el) => {
     for (let e = el && el.parentElement; e; e = e.parentElement) {
       if (e.scrollHeight > e.clientHeight && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
     }
     return null;
   };
-  const reveal = (el, margin) => {
-    const box = scroller(el);
-    if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - margin;
-  };
-  let rows = 0, mark = null;
+  let rows = 0;
   new MutationObserver(() => {
     const all = document.querySelectorAll("#chat .message-row");
-    if (all.length !== rows) {
-      rows = all.length;
-      const questions = document.querySelectorAll("#chat .message-row.user-row");
-      if (rows > 1 && questions.length) reveal(questions[questions.length - 1], 4);
-    }
-    const first = document.querySelector("#sources mark");
-    if (first && first !== mark) {
-      mark = first;
-      // Show the panel from its top (heading "Sources" / "Related passages") when the highlight
-      // fits in view from there; else its card from the header; else the highlight just under
-      // the card's header, which is sticky, so it stays in view.
-      const card = first.closest(".source"), box = scroller(first);
-      if (card && box) {
-        const head = card.querySelector(".meta"), top = box.getBoundingClientRect().top - box.scrollTop;
-        const end = first.getBoundingClientRect().bottom;
-        if (end - top + 8 <= box.clientHeight) box.scrollTop = 0;
-        else if (end - card.getBoundingClientRect().top + 8 <= box.clientHeight) reveal(card, 4);
-        else reveal(first, (head ? head.offsetHeight : 0) + 2);
-      }
-    }
+    if (all.length === rows) return;
+    rows = all.length;
+    const questions = document.querySelectorAll("#chat .message-row.user-row");
+    const q = questions[questions.length - 1], box = scroller(q);
+    if (rows > 1 && q && box) box.scrollTop += q.getBoundingClientRect().top - box.getBoundingClientRect().top - 4;
   }).observe(document.body, { childList: true, subtree: true });
+  document.addEventListener("click", (e) => {
+    const a = e.target.closest && e.target.closest("a.fullscreen");
+    if (a) a.href = new URL("../" + window.location.search, window.location.href).href;
+  }, true);
 }
 """
-"""Page script of the widget (runs in the widget's own page, loads nothing)."""
+"""Page script of the widget: :data:`CHAT_JS` plus keeping the latest question in view."""
+
+FULLSCREEN_LINK = '<a class="fullscreen" href="../" target="_blank" rel="noopener">Open full screen ↗</a>'
+"""The widget's link to the full chat; the page script adds the widget's ``?documents=`` scope."""
 
 
 ECHO_CHARS = 300
@@ -190,7 +302,7 @@ def _responder(assistant: Assistant, base: str = ""):
             failed = {"role": "assistant", "content": "Something went wrong; please try again."}
             yield message, chat + [user, failed], asked, gr.update(), answers
             return
-        chat += [user, {"role": "assistant", "content": answer_markdown(answer)}]
+        chat += [user, {"role": "assistant", "content": answer_markdown(answer, base)}]
         build = assistant.build
         answers[len(chat) - 1] = rateable(answer, asked, build.build_id if build else None)
         yield "", chat, asked + [answer.question], sources_html(answer, base), answers
@@ -216,17 +328,36 @@ def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, contro
     """Events shared by the chat and the widget: ask (limited to the document ids in the
     ``scope`` State, if given), start over, and (on every page load) the empty chat's list of
     indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`. ``base``:
-    the path from the page to the app's root, for source-view links (``"../"`` in the widget)."""
+    the path from the page to the app's root, for source-view links (``"../"`` in the widget).
+    ``sources``: the panel of the latest answer's sources, or None (the widget: each answer's
+    sources are folded under it)."""
     respond = _responder(assistant, base)
+    if sources is None:
+        full = respond
+
+        def respond(*args):  # noqa: F811  (the same events, without the panel)
+            for box_v, chat_v, asked_v, _sources, answers_v in full(*args):
+                yield box_v, chat_v, asked_v, answers_v
+
     asked = gr.State([])
     inputs = [box, chat, asked, answers] + ([scope] if scope is not None else [])
+    panel = [sources] if sources is not None else []
     for trigger in (box.submit, send.click):
-        trigger(respond, inputs, [box, chat, asked, sources, answers], api_visibility="private", **limits)
+        trigger(respond, inputs, [box, chat, asked, *panel, answers], api_visibility="private", **limits)
+    clear = _clear if sources is not None else (lambda: ([], [], {}))
     for trigger in (reset.click, chat.clear):
-        trigger(_clear, None, [chat, asked, sources, answers], api_visibility="private").then(
+        trigger(clear, None, [chat, asked, *panel, answers], api_visibility="private").then(
             controls.hidden, None, controls.outputs, api_visibility="private"
         )
     demo.load(lambda: gr.update(placeholder=documents_placeholder(assistant)), None, chat, api_visibility="private")
+
+
+def _scope_from_url(demo) -> gr.State:
+    """A State holding the page's ``?documents=a.md,b.md`` scope (None: all documents)."""
+    scope = gr.State(None)
+    scope_param = gr.Textbox(visible=False)
+    demo.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
+    return scope
 
 
 def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
@@ -266,7 +397,8 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
                     gr.Examples(examples, inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
-        _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits)
+        scope = _scope_from_url(demo)  # the widget's "open full screen" link carries its scope
+        _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits, scope)
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
@@ -304,8 +436,10 @@ def _quiet_input_errors(blocks: gr.Blocks) -> None:
 def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The compact chat for embedding in other pages (served at ``/widget``).
 
-    One column, no header and no footer: the conversation, a question box with an Ask button,
-    and the sources of the latest answer below (scrolling). It has no API endpoint of its own.
+    One column laid out for a side panel (320-480 px wide, 400-640 px tall; works at 360 px): an
+    "open full screen" link (the full chat, same scope), the conversation taking the height left,
+    and a question box with an Ask button. Each answer's sources fold out under it. It has no
+    API endpoint of its own.
     ``/widget/?documents=a.md,b.md`` (what ``embed.js`` makes of ``data-documents``) answers
     only from those document ids.
 
@@ -315,9 +449,12 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
     """
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Ask the documents", analytics_enabled=False, fill_width=True, fill_height=True) as widget:
+        gr.HTML(FULLSCREEN_LINK, elem_id="widget-bar", padding=False)
         chat = gr.Chatbot(
             show_label=False,
-            height=280,
+            label="Conversation",
+            height="100%",
+            scale=1,
             sanitize_html=True,
             **TEXT_ONLY,
             feedback_options=FEEDBACK_OPTIONS,
@@ -328,17 +465,14 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
         )
         with gr.Row(equal_height=True):
             box = gr.Textbox(
-                show_label=False, placeholder="Ask about the documents…", max_lines=3, scale=5, container=False, elem_id="question"
+                show_label=False, label="Question", placeholder="Ask about the documents…", max_lines=3, scale=5, container=False, elem_id="question"
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
             reset = gr.Button("New", size="sm", scale=0, min_width=52, elem_id="reset")
         answers = gr.State({})
         controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "widget")
-        sources = gr.HTML(sources_html(None), elem_id="sources", scale=1)  # takes the height left: see WIDGET_CSS
-        scope = gr.State(None)
-        scope_param = gr.Textbox(visible=False)
-        widget.load(parse_scope, scope_param, scope, js=SCOPE_FROM_URL_JS, api_visibility="private", queue=False)
-        _wire_chat(widget, assistant, chat, box, send, reset, sources, answers, controls, limits, scope, base="../")  # served at /widget/
+        scope = _scope_from_url(widget)
+        _wire_chat(widget, assistant, chat, box, send, reset, None, answers, controls, limits, scope, base="../")  # served at /widget/
     _quiet_input_errors(widget)
     return widget
 

@@ -1,8 +1,8 @@
 """Thumbs up/down with an optional comment under every answer of the chat and the widget.
 
 The Chatbot's own like/dislike buttons rate an answer; the rating is stored at once (see
-:mod:`assistant.feedback`) and a comment box appears under the chat; sending a comment updates
-the same record. The answers that can be rated travel in a ``gr.State`` dict
+:mod:`assistant.feedback`) and a comment box appears under the rated answer (the page script,
+:data:`ui.app.CHAT_JS`, moves ``#feedback-box`` there); sending a comment updates the same record. The answers that can be rated travel in a ``gr.State`` dict
 ``{message index: {"answer": <assistant ask --json dict>, "history": [...], "build_id": str}}``
 filled by the chat's responder (:func:`rateable`); a rated answer's entry keeps its
 ``feedback_id``, so changing the thumb replaces the rating instead of adding another.
@@ -26,6 +26,8 @@ FEEDBACK_OPTIONS = ("Like", "Dislike")
 """The Chatbot's feedback buttons (a thumb up and a thumb down under each answer)."""
 
 FEEDBACK_CSS = """
+#feedback-box { gap: 2px; min-width: 0; flex: 0 0 auto !important; }
+#chat #feedback-box { margin: 0 8px 8px; max-width: 92%; }
 #feedback-row { gap: 6px; }
 #feedback-status p { margin: 2px 0; font-size: 0.9em; opacity: 0.85; }
 """
@@ -62,18 +64,20 @@ def _status(text: str) -> dict:
 def _feedback_row() -> tuple[FeedbackControls, gr.Button]:
     """The hidden comment row (textbox and send button) and status line, with the rating State."""
     rating = gr.State(None)
-    with gr.Row(visible=False, equal_height=True, elem_id="feedback-row") as row:
-        comment = gr.Textbox(
-            show_label=False,
-            placeholder="What was right or wrong? (optional)",
-            max_lines=3,
-            max_length=MAX_COMMENT_CHARS,
-            scale=5,
-            container=False,
-            elem_id="feedback-comment",
-        )
-        send = gr.Button("Send comment", size="sm", scale=1, min_width=72, elem_id="feedback-send")
-    status = gr.Markdown(visible=False, elem_id="feedback-status")
+    with gr.Column(elem_id="feedback-box", scale=0):  # always shown (empty until a rating): the page script moves it under the rated answer
+        with gr.Row(visible=False, equal_height=True, elem_id="feedback-row") as row:
+            comment = gr.Textbox(
+                show_label=False,
+                label="Comment on this answer",
+                placeholder="What was right or wrong? (optional)",
+                max_lines=3,
+                max_length=MAX_COMMENT_CHARS,
+                scale=5,
+                container=False,
+                elem_id="feedback-comment",
+            )
+            send = gr.Button("Send comment", size="sm", scale=1, min_width=72, elem_id="feedback-send")
+        status = gr.Markdown(visible=False, elem_id="feedback-status")
     return FeedbackControls(rating, row, comment, status), send
 
 

@@ -22,7 +22,26 @@ CSS = """
 .sources .open { font-size: 0.85em; margin-left: 6px; white-space: nowrap; }
 .sources .section { font-style: italic; }
 .sources .source:target { outline: 2px solid #e6a000; }
-a.cite { text-decoration: none; font-weight: 600; }
+a.cite { text-decoration: none; font-weight: 600; border-radius: 3px; }
+a.cite:focus-visible { outline: 2px solid #0969da; outline-offset: 1px; }
+.cite-wrap { position: relative; display: inline; }
+.cite-pop { display: none; position: absolute; left: 0; top: 1.5em; z-index: 50; width: min(340px, 80vw); box-sizing: border-box;
+  background: #fff; color: #1f2328; border: 1px solid #8c959f; border-radius: 8px; padding: 8px 10px;
+  box-shadow: 0 4px 14px rgba(0,0,0,.22); font-size: 13px; line-height: 1.45; font-weight: normal; white-space: normal; }
+.cite-wrap:hover .cite-pop, a.cite:focus + .cite-pop { display: block; }
+.cite-pop .pop-head { display: block; font-weight: 600; margin-bottom: 4px; }
+.cite-pop .pop-where { display: block; color: #57606a; font-size: 12px; margin-bottom: 4px; }
+.cite-pop mark { background: #ffd33d; color: inherit; }
+.cite-pop .pop-gone { display: block; color: #9a3412; font-weight: 600; }
+.answer-sources { margin-top: 6px; }
+.answer-sources > summary { cursor: pointer; font-size: 0.85em; }
+.answer-sources > summary:focus-visible { outline: 2px solid #0969da; }
+.answer-sources .source { border: 1px solid var(--border-color-primary, #d0d7de); border-radius: 8px; padding: 6px 8px; margin: 6px 0 0; font-size: 0.9em; }
+.answer-sources .meta { font-size: 0.85em; margin-bottom: 4px; }
+.answer-sources .passage { white-space: pre-wrap; line-height: 1.45; }
+.answer-sources mark, .sources mark.quote { background: #ffd33d; color: inherit; }
+.answer-sources .open { margin-left: 6px; white-space: nowrap; }
+.answer-sources .source.flash, .sources .source.flash { outline: 3px solid #e6a000; }
 """
 """Styles for :func:`sources_html` (no external fonts or assets)."""
 
@@ -74,13 +93,15 @@ def card_id(answer: Answer, n: int) -> str:
 
 def citation_html(c: Citation, label: str, base: str = "", anchor: str | None = None) -> str:
     """One source card: ``label`` (e.g. ``[1]``), document title and id, page or lines, section,
-    highlighted passage, and a link to the source view (``base``: see :func:`ui.sources.source_url`)."""
+    highlighted passage, and a link to the source view (``base``: see :func:`ui.sources.source_url`;
+    the link carries the quoted sentences' spans, so the view marks them and the passage apart)."""
     p = c.passage
     section = f' · <span class="section">{html.escape(p.section)}</span>' if p.section else ""
-    link = f'<a class="open" href="{html.escape(source_url(p, base))}" target="_blank" rel="noopener">open source ↗</a>'
+    url = source_url(p, base, c.highlights)
+    link = f'<a class="open" href="{html.escape(url)}" target="_blank" rel="noopener">open source ↗</a>'
     ident = f' id="{anchor}"' if anchor else ""
     return (
-        f'<div class="source"{ident} data-n="{c.n}"><div class="meta"><span class="meta-text"><b>{html.escape(label)}</b> '
+        f'<div class="source"{ident} data-n="{c.n}" tabindex="-1"><div class="meta"><span class="meta-text"><b>{html.escape(label)}</b> '
         f"{html.escape(p.title)} · <code>{html.escape(p.doc_id)}</code> · {_lines(c)}{section} · score {c.score:.2f}</span>{link}</div>"
         f'<div class="passage">{highlighted_passage(c)}</div></div>'
     )
@@ -93,7 +114,7 @@ def sources_html(answer: Answer | None, base: str = "") -> str:
         return '<div class="sources"><p class="hint">Sources of the latest answer appear here.</p></div>'
     if answer.citations:
         cards = "".join(citation_html(c, f"[{c.n}]", base, card_id(answer, c.n)) for c in answer.citations)
-        return f'<div class="sources"><h4>Sources</h4>{cards}</div>'
+        return f'<div class="sources"><h4>Sources of the latest answer</h4>{cards}</div>'
     if answer.related:
         cards = "".join(citation_html(c, "related", base) for c in answer.related)
         return (
@@ -108,44 +129,114 @@ def _reference(c: Citation) -> str:
     return ", ".join(x for x in (p.title, p.locator(), p.section) if x)
 
 
+POPOVER_NEIGHBOUR_CHARS = 240
+"""A quoted sentence's neighbour in a citation's popover is cut to this many characters."""
+
+
+def _clip(text: str, limit: int, tail: bool) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis on the cut side (``tail``: keep the end)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return "…" + text[-limit:] if tail else text[:limit] + "…"
+
+
+def popover_html(c: Citation, pop_id: str) -> str:
+    """The popover of marker ``[n]`` (``role="tooltip"``, shown by CSS on hover and keyboard
+    focus): document title, page or lines and section, and the quoted sentences (``<mark>``)
+    with the sentence before and after them in the passage (each cut to
+    :data:`POPOVER_NEIGHBOUR_CHARS` characters). All text escaped."""
+    p = c.passage
+    spans = sorted(c.highlights) or [(p.start, p.end)]
+    first, last = spans[0][0], spans[-1][1]
+    before = [s for s in p.sentences if s[1] <= first]
+    after = [s for s in p.sentences if s[0] >= last]
+    text = lambda a, b: p.text[a - p.start : b - p.start]  # noqa: E731
+    parts = []
+    if before:
+        parts.append(html.escape(_clip(text(*before[-1]), POPOVER_NEIGHBOUR_CHARS, tail=True)) + " ")
+    pos = first
+    for a, b in spans:
+        if a > pos:
+            parts.append(html.escape(" ".join(text(pos, a).split())) + " ")
+        parts.append(f"<mark>{html.escape(' '.join(text(max(a, pos), b).split()))}</mark>")
+        pos = max(pos, b)
+    if after:
+        parts.append(" " + html.escape(_clip(text(*after[0]), POPOVER_NEIGHBOUR_CHARS, tail=False)))
+    where = " · ".join(html.escape(x) for x in (p.locator(), p.section) if x)
+    return (
+        f'<span class="cite-pop" role="tooltip" id="{pop_id}"><span class="pop-head">{html.escape(p.title or p.doc_id)}</span>'
+        f'<span class="pop-where">{where}</span><span class="pop-text">{"".join(parts)}</span></span>'
+    )
+
+
 def linked_markers(answer: Answer) -> str:
-    """The escaped answer text with each ``[n]`` that names a citation made a link to its
-    source card (:func:`card_id`); a document's own bracketed numbers were already written as
-    superscripts (:mod:`assistant.markers`), so they never become links."""
-    known = {c.n for c in answer.citations}
+    """The escaped answer text with each ``[n]`` that names a citation made a link to its source
+    card under the answer (:func:`card_id`, prefixed ``msg-``), followed by its popover
+    (:func:`popover_html`); the page script asks ``/source-status/{doc_id}`` whether the
+    document is still indexed when the popover opens. A document's own bracketed numbers
+    were already written as superscripts (:mod:`assistant.markers`), so they never become links."""
+    by_n = {c.n: c for c in answer.citations}
 
     def link(m: re.Match) -> str:
         n = int(m.group(1))
-        return f'<a class="cite" href="#{card_id(answer, n)}">[{n}]</a>' if n in known else m.group(0)
+        c = by_n.get(n)
+        if c is None:
+            return m.group(0)
+        card = card_id(answer, n)
+        pop = f"pop-{card}"
+        return (
+            f'<span class="cite-wrap"><a class="cite" href="#msg-{card}" aria-describedby="{pop}">[{n}]</a>'
+            f"{popover_html(c, pop)}</span>"
+        )
 
     return ANSWER_MARKER.sub(link, text_html(answer.text))
+
+
+def message_sources_html(answer: Answer, base: str = "") -> str:
+    """The answer's own sources, folded under it (``<details class="answer-sources">``): the
+    summary lists ``[n] title, page, section``; unfolded, its source cards (ids ``msg-`` +
+    :func:`card_id`, the targets of its markers). An answer that abstained folds its related
+    passages there instead, under the summary "Related passages". Empty when it has neither."""
+    if answer.citations:
+        refs = "; ".join(f"[{c.n}] {html.escape(_reference(c))}" for c in answer.citations)
+        cards = "".join(citation_html(c, f"[{c.n}]", base, "msg-" + card_id(answer, c.n)) for c in answer.citations)
+        return f'<details class="answer-sources"><summary>Sources: {refs}</summary>{cards}</details>'
+    if answer.related:
+        cards = "".join(citation_html(c, "related", base) for c in answer.related)
+        return (
+            f'<details class="answer-sources related"><summary>Related passages ({len(answer.related)}); '
+            f"they do not answer the question</summary>{cards}</details>"
+        )
+    return ""
 
 
 PARAGRAPH = "<br><br>"
 """Separates the parts of a chat message (the chat renders HTML, not Markdown)."""
 
 
-def answer_markdown(answer: Answer) -> str:
+def answer_markdown(answer: Answer, base: str = "") -> str:
     """The chat message for ``answer`` (HTML, shown without Markdown rendering): escaped answer
-    text plus a one-line list of its sources; a generated answer's unverified sentences are
-    listed with why, and a notice (the model timed out, say) comes first. Only this module's
-    own tags (citation links, ``<small>``, ``<br>``) are markup; all text is escaped."""
-    text = linked_markers(answer)
+    text with linked ``[n]`` markers and their popovers (:func:`linked_markers`), then its
+    sources folded under it (:func:`message_sources_html`); a generated answer's unverified
+    sentences are listed with why, and a notice (the model timed out, say) comes first.
+    ``base``: the path from the page to the app's root (``"../"`` in the widget). Only this
+    module's own tags are markup; all text is escaped."""
+    text = f'<span class="answer-text">{linked_markers(answer)}</span>'
     if answer.notice:
         text = f"<small><i>{html.escape(answer.notice)}</i></small>{PARAGRAPH}{text}"
     for flag in answer.flags:
         text += f"{PARAGRAPH}<small>⚠ Not verified: “{html.escape(flag.text)}” ({html.escape(flag.detail)})</small>"
     if answer.citations:
-        refs = "; ".join(f"[{c.n}] {html.escape(_reference(c))}" for c in answer.citations)
-        text += f"{PARAGRAPH}<small>Sources: {refs}</small>"
+        text += message_sources_html(answer, base)
     elif answer.abstained:
         if answer.abstain_reason:
             text += f"{PARAGRAPH}<small>Why: {html.escape(answer.abstain_reason)}.</small>"
         if answer.related:
-            text += f"{PARAGRAPH}<small>{RELATED_HINT}</small>"
+            text += f"{PARAGRAPH}<small>{RELATED_HINT}</small>" + message_sources_html(answer, base)
     return text
 
 
 RELATED_HINT = "The closest passages are listed under “Related passages”; they do not answer the question."
-"""Points to the related passages by the panel's heading, which is right whether the panel is
-beside the chat (wide chat) or below it (the widget, a narrow window)."""
+"""Points to the related passages by their heading, which is right wherever they are: folded
+under the answer (chat and widget) and in the chat's sources panel."""

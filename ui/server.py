@@ -45,7 +45,7 @@ from assistant import QuestionError, UnknownDocumentError  # noqa: E402
 from assistant import FeedbackStore, open_feedback_store  # noqa: E402
 from assistant import AnswerOut  # noqa: E402
 from assistant import Settings  # noqa: E402
-from ui.app import THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.app import CHAT_JS, THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.limits import ErrorShapeMiddleware, RequestLimitsMiddleware, served_hosts  # noqa: E402
@@ -471,7 +471,7 @@ def _mount_chats(app: FastAPI, assistant: Assistant, settings: Settings, feedbac
         app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + FEEDBACK_CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
     )
     chat = build_app(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
-    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS + FEEDBACK_CSS, footer_links=["api"], **common)
+    gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS + FEEDBACK_CSS, js=CHAT_JS, footer_links=["api"], **common)
 
 
 def serve(assistant: Assistant, settings: Settings) -> None:
