@@ -271,6 +271,12 @@ class Assistant:
         records = self.store.catalog(self._build)
         return records if visible is None else [r for r in records if r.doc_id in visible]
 
+    def as_reader(self, groups: Collection[str]) -> ReaderView:
+        """This assistant as a reader in ``groups`` sees it (``assistant eval --as-group``): its
+        ``ask``, ``ask_stream``, ``documents`` and ``catalog`` take those groups; the rest is this
+        assistant's."""
+        return ReaderView(self, frozenset(groups))
+
     def counts(self, groups: Collection[str] | None = None) -> tuple[int, int]:
         """``(documents, passages)`` of the build being served that a reader in ``groups`` may read
         (None: all); no store call."""
@@ -407,3 +413,26 @@ class Assistant:
             timings_ms=timings,
         )
 
+
+
+class ReaderView:
+    """:meth:`Assistant.as_reader`: an assistant whose questions and listings are a reader's."""
+
+    def __init__(self, assistant: Assistant, groups: frozenset[str]) -> None:
+        self._assistant = assistant
+        self.groups = groups
+
+    def ask(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Answer:
+        return self._assistant.ask(question, history, documents, self.groups)
+
+    def ask_stream(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        return self._assistant.ask_stream(question, history, documents, self.groups)
+
+    def documents(self) -> list[Document]:
+        return self._assistant.documents(self.groups)
+
+    def catalog(self) -> list[DocumentRecord]:
+        return self._assistant.catalog(self.groups)
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)

@@ -90,7 +90,10 @@ def parse_access_rules(text: str, source: str = "the access file") -> AccessRule
 
         def bad(why: str) -> AccessFileError:
             shown = line if len(line) <= 80 else line[:77] + "..."
-            return AccessFileError(f"{source}, line {n} ({shown!r}): {why}; write `pattern: group, group` (e.g. `hr/**: hr`).")
+            return AccessFileError(
+                f"{source}, line {n} ({shown!r}): {why}; write `pattern: group, group` (e.g. `hr/**: hr`). "
+                "Nothing was re-labelled: the index keeps the previous rules' labels."
+            )
 
         if not sep or not pattern:
             raise bad("no `pattern: groups`")
