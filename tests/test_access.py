@@ -310,9 +310,54 @@ def _gradio_ask(client, question: str) -> str:
     return json.dumps(client.predict(question, [], None, api_name="/ask"), ensure_ascii=False)
 
 
+class GradioPage:
+    """The chat (``base`` "") or the widget (``base`` "/widget") driven as its page drives it:
+    events joined to Gradio's queue, their result read from the event stream."""
+
+    def __init__(self, http: httpx.Client, base: str) -> None:
+        self.http, self.base = http, base
+        self.config = http.get(base + "/config").json()
+        self.text = http.get(base + "/").text + json.dumps(self.config)
+
+    def event(self, api_name: str, *values) -> str:
+        import uuid
+
+        dep = next(d for d in self.config["dependencies"] if d.get("api_name") == api_name)
+        data = [*values, *[None] * (len(dep["inputs"]) - len(values))]
+        session = uuid.uuid4().hex
+        target = dep["targets"][0][0] if dep.get("targets") else None
+        joined = self.http.post(f"{self.base}/gradio_api/queue/join",
+                                json={"data": data, "fn_index": dep["id"], "session_hash": session, "event_data": None, "trigger_id": target})
+        assert joined.status_code == 200, joined.text
+        with self.http.stream("GET", f"{self.base}/gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:") and json.loads(line[5:]).get("msg") == "process_completed":
+                    return line
+        raise AssertionError(f"no result for {api_name} on {self.base or '/'}")
+
+
+def test_the_chat_and_the_widget_answer_each_user_from_their_own_documents(behind_nginx, labelled):
+    """The same question in the chat and the widget behind nginx: alice (hr) gets the answer,
+    bob (board) is told the documents do not answer; neither page names the other's documents."""
+    url = behind_nginx["url"]
+    sentence, question, amount = HR[1]
+    for base in ("", "/widget"):
+        with httpx.Client(base_url=url, headers=auth("alice"), timeout=60) as http:
+            page = GradioPage(http, base)
+            assert amount in page.event("respond", question)
+            listing = page.event("placeholder")
+            assert "Grievance case file 1" in listing and "Board minutes" not in listing
+        with httpx.Client(base_url=url, headers=auth("bob"), timeout=60) as http:
+            page = GradioPage(http, base)
+            got = page.event("respond", question)
+            assert "do not answer" in got and not leaks(got, restricted(labelled, "hr"))
+            assert not leaks(page.text, restricted(labelled, "hr")) and not leaks(page.text, restricted(labelled, "board"))
+
+
 def test_no_endpoint_leaks_another_groups_documents(behind_nginx, labelled):
-    """60 questions answered only by the other group's documents, asked by each user of every
-    endpoint: the JSON and streamed API, the Gradio /ask endpoint, with the restricted ids as
+    """30 questions per group answered only by that group's documents, asked by the other group's
+    user of every endpoint: the JSON and streamed API, a follow-up, the Gradio /ask endpoint, the
+    chat and the widget (their pages, document lists and answers), with the restricted ids as
     scope, the source views, the health counts and feedback naming them. Nothing of theirs comes back."""
     from gradio_client import Client
 
@@ -324,12 +369,15 @@ def test_no_endpoint_leaks_another_groups_documents(behind_nginx, labelled):
         headers = auth(user)
         client = Client(url + "/", headers=headers, verbose=False)
         with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-            seen = [json.dumps(http.get("/healthz").json())]
+            pages = [GradioPage(http, "/"[:0]), GradioPage(http, "/widget")]  # the chat and the widget
+            seen = [json.dumps(http.get("/healthz").json()), *(p.text for p in pages), *(p.event("placeholder") for p in pages)]
             for _, question, _ in facts:
                 seen.append(http.post("/api/ask", json={"question": question}).text)
                 seen.append(http.post("/api/ask", params={"stream": "true"}, json={"question": question}).text)
                 seen.append(http.post("/api/ask", json={"question": "What did they agree?", "history": [question]}).text)
                 seen.append(_gradio_ask(client, question))
+                for page in pages:
+                    seen.append(page.event("respond", question))
                 asked += 1
             for doc_id in ids:
                 hidden = http.post("/api/ask", json={"question": facts[0][1], "documents": [doc_id]})
