@@ -278,9 +278,9 @@ class Assistant:
         return ReaderView(self, frozenset(groups))
 
     def counts(self, groups: Collection[str] | None = None) -> tuple[int, int]:
-        """``(documents, passages)`` of the build being served that a reader in ``groups`` may read
-        (None: all); no store call."""
-        retriever = self._current()
+        """``(documents, passages)`` of the build being served (:attr:`build`, which must be set)
+        that a reader in ``groups`` may read (None: all); no store call, no switch to a newer build."""
+        retriever = self.retriever
         if groups is None:
             return len(self._build.documents), self._build.n_passages
         visible = retriever.visible(frozenset(groups))

@@ -470,3 +470,44 @@ def test_tokens_are_stored_hashed_and_unknown_or_revoked_ones_get_401_fast(label
         assert sorted(ms for _, ms in runs)[len(runs) // 2] < 10, runs  # median round trip, milliseconds
     assert token not in caplog.text and token[4:20] not in caplog.text
     assert runner.invoke(app, ["token", "revoke", "ci-board"], env=env).exit_code == 1
+
+
+# -- in a real browser -----------------------------------------------------------------------
+
+
+def test_two_users_behind_nginx_see_different_answers_in_the_chat_and_the_widget_screenshots_saved(behind_nginx, labelled):
+    """Debian's chromium signs in to nginx as alice, then as bob, asks the chat and the widget
+    the same HR question: alice's answer quotes the case file, bob's says the documents do not
+    answer. Screenshots go to artifacts/access-<user>-<page>.png."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed: pip install -e '.[test]'")
+    from conftest import ROOT
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium, as .ci/run does)")
+    expect = playwright_api.expect
+    sentence, question, amount = HR[4]
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for user in USERS:
+                ctx = browser.new_context(http_credentials={"username": user, "password": USERS[user][0]}, viewport={"width": 1100, "height": 800})
+                page = ctx.new_page()
+                for name, path in (("chat", "/"), ("widget", "/widget/")):
+                    page.goto(behind_nginx["url"] + path, wait_until="load")
+                    box = page.locator("#question textarea")
+                    box.fill(question)
+                    page.locator("#ask").click()
+                    expect(page.locator("#chat .message-row.bot-row")).to_have_count(1, timeout=60_000)
+                    answer = page.locator("#chat .message-row.bot-row").first
+                    if user == "alice":
+                        expect(answer).to_contain_text(amount, timeout=20_000)
+                    else:
+                        expect(answer).to_contain_text("do not answer", timeout=20_000)
+                        assert not leaks(page.content(), restricted(labelled, "hr"))
+                    page.screenshot(path=str(artifacts / f"access-{user}-{name}.png"), full_page=True)
+                ctx.close()
+        finally:
+            browser.close()
