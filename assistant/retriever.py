@@ -220,7 +220,13 @@ class PassageRetriever(BaseRetriever):
         if documents is None:
             return self
         key = frozenset(documents)
-        return self._cached(key, lambda: _ScopedView(self, {fold(w) for p in self._passages if p.doc_id in key for w in _WORD.findall(p.text)}))
+
+        def view() -> _ScopedView:
+            vocabulary = {fold(w) for p in self._passages if p.doc_id in key for w in _WORD.findall(p.text)}
+            lexicon = _ScopedLexicon(self._lexicon, self._in_scope(sorted(key))[0]) if self._lexicon is not None else None
+            return _ScopedView(self, vocabulary, lexicon)
+
+        return self._cached(key, view)
 
     def _load_vectors(self, store: StoreReader, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """The build's sentence vectors ``[n_sentences, dim]`` (rows in the order of
@@ -468,11 +474,44 @@ class PassageRetriever(BaseRetriever):
 
 
 class _ScopedView:
-    """:meth:`PassageRetriever.scoped`: the retriever with the vocabulary of some documents only."""
+    """:meth:`PassageRetriever.scoped`: the retriever with the vocabulary and the term
+    statistics (:class:`_ScopedLexicon`) of some documents only."""
 
-    def __init__(self, retriever: PassageRetriever, vocabulary: set[str]) -> None:
+    def __init__(self, retriever: PassageRetriever, vocabulary: set[str], lexicon: _ScopedLexicon | None) -> None:
         self._retriever = retriever
         self.vocabulary = vocabulary
+        self.lexicon = lexicon
 
     def __getattr__(self, name: str):
         return getattr(self._retriever, name)
+
+
+class _ScopedCounts:
+    """Sentence document frequencies counted over the rows of ``in_scope`` only, term by term on demand."""
+
+    def __init__(self, postings: dict[str, np.ndarray], in_scope: np.ndarray) -> None:
+        self._postings, self._in_scope, self._known = postings, in_scope, {}
+
+    def get(self, term: str, default: int = 0) -> int:
+        if (n := self._known.get(term)) is None:
+            rows = self._postings.get(term)
+            n = self._known[term] = int(np.count_nonzero(self._in_scope[rows])) if rows is not None else 0
+        return n or default
+
+    def __getitem__(self, term: str) -> int:
+        return self.get(term)
+
+
+class _ScopedLexicon:
+    """A :class:`~assistant.lexical.SentenceLexicon` whose :attr:`document_frequencies` and
+    :attr:`size` count only the sentences of some documents (``in_scope``, a ``[n_sentences]``
+    mask), so what the answerer says is missing or present, and the answerability features,
+    are those of these documents alone; the rest is the whole lexicon's."""
+
+    def __init__(self, lexicon: SentenceLexicon, in_scope: np.ndarray) -> None:
+        self._lexicon = lexicon
+        self.size = int(np.count_nonzero(in_scope))
+        self.document_frequencies = _ScopedCounts(lexicon._postings, in_scope)
+
+    def __getattr__(self, name: str):
+        return getattr(self._lexicon, name)

@@ -146,7 +146,7 @@ def test_an_unreadable_document_is_answered_exactly_as_one_that_does_not_exist(l
     for _, question, _ in HR[:8]:
         got = a.ask(question, groups=frozenset({"board", "everyone"}))
         alone = only_bobs.ask(question)
-        assert (got.abstained, got.abstain_reason) == (alone.abstained, alone.abstain_reason), question
+        assert (got.abstained, got.text, got.abstain_reason) == (alone.abstained, alone.text, alone.abstain_reason), question
     with pytest.raises(Exception) as hidden:
         a.ask(PUBLIC_FACT[1], documents=["hr/case-1.txt"], groups=frozenset({"board", "everyone"}))
     with pytest.raises(Exception) as missing:
