@@ -511,3 +511,26 @@ def test_two_users_behind_nginx_see_different_answers_in_the_chat_and_the_widget
                 ctx.close()
         finally:
             browser.close()
+
+
+def test_docs_json_shows_groups_and_serving_beyond_loopback_without_sign_in_warns(labelled):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    a = labelled["assistant"]
+    runner = CliRunner()
+    env = {"ASSISTANT_DATA_DIR": str(a.settings.index.data_dir)}
+    listed = json.loads(runner.invoke(app, ["docs", "--json"], env=env).stdout)
+    assert {d["doc_id"]: d["groups"] for d in listed}["hr/case-2.txt"] == ["hr"]
+    with socket.socket() as taken:  # a taken port: serve stops at once, after its warning
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", str(port)], env=env)
+        quiet = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", str(port)], env={**env, "ASSISTANT_AUTH_MODE": "proxy"})
+    lines = [line for line in out.stderr.splitlines() if line.startswith("warning:")]
+    assert out.exit_code == 1 and len(lines) == 1 and "ASSISTANT_AUTH_MODE=none" in lines[0]
+    assert quiet.exit_code == 1 and "warning:" not in quiet.stderr

@@ -213,7 +213,6 @@ def serve(
 ):
     """Serve the chat, the embeddable widget and the HTTP API at http://HOST:PORT, building the index first if needed."""
     settings = _settings(host=host, port=port, root_path=root_path, allowed_origins=allowed_origin or None)
-    _check_port(settings.server.host, settings.server.port)  # a taken port fails at once, not after building the index
     from ui.auth import binds_beyond_loopback
 
     if settings.server.auth_mode == "none" and binds_beyond_loopback(settings.server.host):
@@ -222,6 +221,7 @@ def serve(
             "every document; set ASSISTANT_AUTH_MODE=proxy or token (README, \"Sign-in and access\").",
             err=True,
         )
+    _check_port(settings.server.host, settings.server.port)  # a taken port fails at once, not after building the index
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
         typer.echo(assistant.last_index_report.describe())
