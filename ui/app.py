@@ -151,9 +151,10 @@ def _echo(message: str) -> str:
 
 
 def _reader(reader_of, request):
-    """The reader of a Gradio event (:func:`ui.auth.reader_of`); a direct call (no request, no
-    ``reader_of``) reads every document."""
-    if reader_of is None or request is None:
+    """The reader of a Gradio event (:func:`ui.auth.reader_of`): an app built without
+    ``reader_of`` (called directly from Python) reads every document; with it, an event without
+    a request reads none (access fails closed)."""
+    if reader_of is None:
         from ui.auth import EVERY_DOCUMENT
 
         return EVERY_DOCUMENT
