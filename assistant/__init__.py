@@ -36,6 +36,12 @@ _WHERE = {
     "QuestionError": "assistant.errors",
     "ServerError": "assistant.errors",
     "UnknownDocumentError": "assistant.errors",
+    # who is asking (readers' groups, bearer tokens)
+    "AccessError": "assistant.access",
+    "EVERYONE": "assistant.access",
+    "TokenStore": "assistant.access",
+    "parse_groups_header": "assistant.access",
+    "reader_groups": "assistant.access",
     # feedback on answers
     "FeedbackRecord": "assistant.feedback",
     "FeedbackStore": "assistant.feedback",
@@ -58,6 +64,7 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 if TYPE_CHECKING:
+    from assistant.access import EVERYONE, AccessError, TokenStore, parse_groups_header, reader_groups
     from assistant.core import Assistant
     from assistant.questions import clean_question, history_problem
     from assistant.errors import AssistantError, ConfigError, EvalError, FeedbackError, QuestionError, ServerError, UnknownDocumentError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
 from assistant.abstention import person_named
@@ -178,6 +178,7 @@ class Assistant:
             embed_passages=self.settings.index.embed_passages,
             reading=self.settings.reading(),
             follow_links=self.settings.index.follow_symlinks,
+            access=self.settings.access_rules(),
         )
         self.refresh_index(wait=True)
         return report
@@ -249,33 +250,63 @@ class Assistant:
             self.refresh_index()
         return self.retriever
 
-    def documents(self) -> list[Document]:
-        """The indexed documents of the build being served, with their text, sorted by id."""
-        self._current()
-        return self.store.documents()
+    def visible_documents(self, groups: Collection[str] | None) -> frozenset[str] | None:
+        """Ids of the documents a reader in ``groups`` may read in the build being served (see
+        :mod:`index.access`); None for ``groups=None``, a reader who may read everything
+        (``auth_mode`` none, the command line)."""
+        retriever = self._current()
+        return None if groups is None else frozenset(retriever.visible(frozenset(groups)))
 
-    def catalog(self) -> list[DocumentRecord]:
+    def documents(self, groups: Collection[str] | None = None) -> list[Document]:
+        """The indexed documents of the build being served, with their text, sorted by id; with
+        ``groups``, only those a reader in them may read."""
+        visible = self.visible_documents(groups)
+        docs = self.store.documents()
+        return docs if visible is None else [d for d in docs if d.doc_id in visible]
+
+    def catalog(self, groups: Collection[str] | None = None) -> list[DocumentRecord]:
         """The indexed documents of the build being served, without text (id, title, source,
-        passages, indexed-at time), sorted by id."""
-        self._current()
-        return self.store.catalog(self._build)
+        passages, indexed-at time, groups), sorted by id; with ``groups``, only those a reader in
+        them may read."""
+        visible = self.visible_documents(groups)
+        records = self.store.catalog(self._build)
+        return records if visible is None else [r for r in records if r.doc_id in visible]
 
-    def _scope(self, retriever: PassageRetriever, documents: Sequence[str] | None) -> list[str] | None:
-        """The document ids a question is limited to (``None``: all), checked against the build.
+    def as_reader(self, groups: Collection[str]) -> ReaderView:
+        """This assistant as a reader in ``groups`` sees it (``assistant eval --as-group``): its
+        ``ask``, ``ask_stream``, ``documents`` and ``catalog`` take those groups; the rest is this
+        assistant's."""
+        return ReaderView(self, frozenset(groups))
+
+    def counts(self, groups: Collection[str] | None = None) -> tuple[int, int]:
+        """``(documents, passages)`` of the build being served (:attr:`build`, which must be set)
+        that a reader in ``groups`` may read (None: all); no store call, no switch to a newer build."""
+        retriever = self.retriever
+        if groups is None:
+            return len(self._build.documents), self._build.n_passages
+        visible = retriever.visible(frozenset(groups))
+        return len(visible), sum(retriever.document_passages(d) for d in visible)
+
+    def _scope(
+        self, retriever: PassageRetriever, documents: Sequence[str] | None, groups: Collection[str] | None = None
+    ) -> list[str] | None:
+        """The document ids a question is limited to (``None``: all), checked against the build
+        and, with ``groups``, against what a reader in them may read: a document they may not
+        read is treated exactly as one that is not indexed (named as unknown, never listed).
 
         Raises:
-            UnknownDocumentError: an id is not indexed (the message names it).
+            UnknownDocumentError: an id is not indexed, or not readable by ``groups`` (the message names it).
         """
-        if documents is None:
-            return None
+        visible = None if groups is None else retriever.visible(frozenset(groups))
+        readable = retriever.doc_ids if visible is None else frozenset(visible)
         if isinstance(documents, str):
             documents = [documents]
-        wanted = list(dict.fromkeys(str(d).strip() for d in documents if str(d).strip()))
+        wanted = list(dict.fromkeys(str(d).strip() for d in documents or () if str(d).strip()))
         if not wanted:
-            return None
-        unknown = [d for d in wanted if d not in retriever.doc_ids]
+            return None if visible is None else list(visible)
+        unknown = [d for d in wanted if d not in readable]
         if unknown:
-            raise UnknownDocumentError(unknown, sorted(retriever.doc_ids))
+            raise UnknownDocumentError(unknown, sorted(readable))
         return wanted
 
     def _focus(
@@ -295,7 +326,9 @@ class Assistant:
         person = next((name for turn in reversed(history) if (name := person_named(turn))), ())
         return Focus(top.passage.passage_id, top.best.span, person)
 
-    def ask(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None, groups: Collection[str] | None = None
+    ) -> Answer:
         """Answer ``question`` from the documents.
 
         Args:
@@ -304,6 +337,9 @@ class Assistant:
                 follow-ups such as "What did she say?".
             documents: Answer only from these documents (ids as in ``Citation.passage.doc_id``
                 and ``assistant docs``); None or empty: from all of them.
+            groups: The asker's groups: only documents readable by one of them are searched, for
+                the question and its history, and the others are treated as if they did not exist
+                (:mod:`index.access`); None: every document (no access control).
 
         Returns:
             An :class:`Answer`; ``abstained`` is True when the documents do not answer.
@@ -314,11 +350,13 @@ class Assistant:
             StoreError: the store failed, has no index, or one built with other settings.
         """
         answer = None
-        for item in self.ask_stream(question, history, documents):
+        for item in self.ask_stream(question, history, documents, groups):
             answer = item
         return answer
 
-    def ask_stream(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Iterator[str | Answer]:
+    def ask_stream(
+        self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None, groups: Collection[str] | None = None
+    ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields the generated answer's text chunks (``str``) as the model
         writes them, then the verified :class:`Answer` last. Extractive answers yield only the
         Answer. The final Answer's text replaces the streamed text (it has renumbered markers,
@@ -331,7 +369,7 @@ class Assistant:
         question = clean_question(question, self.settings.answer.max_question_chars)
         history = usable_history(history, self.settings.answer.max_history_turn_chars, self.settings.answer.max_history_chars)
         retriever = self._current()
-        scope = self._scope(retriever, documents)
+        scope = self._scope(retriever, documents, groups)
         query, focus, notice = question, None, None
         if self.settings.ablation.followups and is_followup(question, history):
             rewritten, notice = self.answerer.rewrite(question, history)
@@ -347,7 +385,7 @@ class Assistant:
         retrieved = retriever.search(query, q, focus=focus, documents=scope)
         t3 = time.perf_counter()
         reply = None
-        for item in self.answerer.reply(query, retrieved, retriever, history):
+        for item in self.answerer.reply(query, retrieved, retriever.scoped(scope), history):
             if isinstance(item, str):
                 yield item
             else:
@@ -376,3 +414,26 @@ class Assistant:
             timings_ms=timings,
         )
 
+
+
+class ReaderView:
+    """:meth:`Assistant.as_reader`: an assistant whose questions and listings are a reader's."""
+
+    def __init__(self, assistant: Assistant, groups: frozenset[str]) -> None:
+        self._assistant = assistant
+        self.groups = groups
+
+    def ask(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Answer:
+        return self._assistant.ask(question, history, documents, self.groups)
+
+    def ask_stream(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        return self._assistant.ask_stream(question, history, documents, self.groups)
+
+    def documents(self) -> list[Document]:
+        return self._assistant.documents(self.groups)
+
+    def catalog(self) -> list[DocumentRecord]:
+        return self._assistant.catalog(self.groups)
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)

@@ -60,6 +60,7 @@ class FeedbackRecord:
             ``end``, ``text``, ``highlights``: character offsets into the document text).
         generator: ``"extractive"`` or the language model that wrote the answer.
         build_id: The index build that answered, when known. client: ``"chat"``, ``"widget"`` or ``"api"``.
+        user: Who rated it (the proxy's user, or ``token:<name>``; None without sign-in).
     """
 
     verdict: str
@@ -73,6 +74,7 @@ class FeedbackRecord:
     generator: str = "extractive"
     build_id: str | None = None
     client: str = "api"
+    user: str | None = None
     feedback_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created_at: float = field(default_factory=time.time)
 
@@ -85,7 +87,7 @@ class FeedbackRecord:
     @classmethod
     def of_answer(cls, answer: Answer | dict, verdict: str, history: Sequence[str] = (), comment: str = "", **extra) -> FeedbackRecord:
         """A record for ``answer`` rated ``verdict``: an :class:`assistant.Answer`, or its
-        ``assistant ask --json`` dict (what ``POST /api/ask`` returns). ``extra``: ``build_id``, ``client``.
+        ``assistant ask --json`` dict (what ``POST /api/ask`` returns). ``extra``: ``build_id``, ``client``, ``user``.
 
         Raises:
             FeedbackError: unknown verdict, or a comment over :data:`MAX_COMMENT_CHARS`.

@@ -107,6 +107,11 @@ its top-30 takes 0.19 ms at 5,000 sentences, 1.0 ms at 10,000, 2.1 at 20,000, 9.
 question makes no store round trip."""
 
 
+MAX_VIEWS = 256
+"""Scopes and group sets whose derived data (visible documents, scoped vocabulary, row masks)
+a retriever keeps per build (count); past it the cache starts again."""
+
+
 class _Row(NamedTuple):
     """One candidate passage being scored: its index, and per sentence (``[n]`` arrays, ``n``
     its sentences) the cosine to the question, the dense score and the lexical score."""
@@ -150,6 +155,8 @@ class PassageRetriever(BaseRetriever):
     _build_id: str | None = PrivateAttr(default=None)
     _sentence_vectors: np.ndarray = PrivateAttr(default=None)
     _passage_vectors: np.ndarray = PrivateAttr(default=None)
+    _doc_groups: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    _views: dict[frozenset[str], object] = PrivateAttr(default_factory=dict)
     vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Words of all passages, lower-cased without accents (assistant.abstention.fold).")
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
@@ -183,7 +190,43 @@ class PassageRetriever(BaseRetriever):
         self._speakers = [quoted_speakers(p.text) for p in passages]
         self.vocabulary = {fold(w) for p in passages for w in _WORD.findall(p.text)}
         self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)
+        self._doc_groups = {r.doc_id: frozenset(r.groups) for r in store.catalog(build)}
+        self._views = {}
         self._build_id = build.build_id
+
+    def _cached(self, key: frozenset, make):
+        views = self._views
+        if (got := views.get(key)) is None:
+            if len(views) >= MAX_VIEWS:
+                views.clear()
+            got = views[key] = make()
+        return got
+
+    def visible(self, groups: frozenset[str]) -> tuple[str, ...]:
+        """Ids of the documents a reader in ``groups`` may read (a document's stored groups, see
+        :mod:`index.access`, share one with them), sorted; computed once per group set and build."""
+        key = frozenset({("groups",), *((("g", g)) for g in groups)})
+        return self._cached(key, lambda: tuple(sorted(d for d, gs in self._doc_groups.items() if gs & groups and d in self._doc_rows)))
+
+    def document_passages(self, doc_id: str) -> int:
+        """Passages of ``doc_id`` in the open build (count; 0 if it has none)."""
+        rows = self._doc_rows.get(doc_id)
+        return rows[3] - rows[2] if rows else 0
+
+    def scoped(self, documents: Sequence[str] | None):
+        """What the answerer reads besides the passages, seen from ``documents`` alone (None: this
+        retriever): :attr:`vocabulary` holds only those documents' words, so the unknown-name
+        check answers as if the other documents did not exist; everything else is this retriever's."""
+        if documents is None:
+            return self
+        key = frozenset(documents)
+
+        def view() -> _ScopedView:
+            vocabulary = {fold(w) for p in self._passages if p.doc_id in key for w in _WORD.findall(p.text)}
+            lexicon = _ScopedLexicon(self._lexicon, self._in_scope(sorted(key))[0]) if self._lexicon is not None else None
+            return _ScopedView(self, vocabulary, lexicon)
+
+        return self._cached(key, view)
 
     def _load_vectors(self, store: StoreReader, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """The build's sentence vectors ``[n_sentences, dim]`` (rows in the order of
@@ -239,7 +282,7 @@ class PassageRetriever(BaseRetriever):
         scope, masks = None, None
         if documents is not None:
             scope = sorted(set(documents))
-            masks = self._in_scope(scope)
+            masks = self._cached(frozenset({("masks",), *scope}), lambda: self._in_scope(scope))
             lexical = np.where(masks[0], lexical, 0.0).astype(np.float32)
         bonus = self._focus_bonus(focus, scope)
         passage_cos = self._passage_vectors @ q if use_dense else None
@@ -306,6 +349,8 @@ class PassageRetriever(BaseRetriever):
             if in_scope is None:
                 return [int(i) for i in top_indexes(self._sentence_vectors @ q, self.candidates)]
             rows = np.flatnonzero(in_scope)
+            if 4 * len(rows) >= len(in_scope):  # a wide scope (a reader's documents): one product, masked
+                return [int(i) for i in top_indexes(self._sentence_vectors @ q, self.candidates, in_scope)]
             return [int(rows[i]) for i in top_indexes(self._sentence_vectors[rows] @ q, self.candidates)]
         out = []
         for sid in self.store.nearest_sentences(q, self.candidates):
@@ -426,3 +471,47 @@ class PassageRetriever(BaseRetriever):
             )
             for r in self.search(query)
         ]
+
+
+class _ScopedView:
+    """:meth:`PassageRetriever.scoped`: the retriever with the vocabulary and the term
+    statistics (:class:`_ScopedLexicon`) of some documents only."""
+
+    def __init__(self, retriever: PassageRetriever, vocabulary: set[str], lexicon: _ScopedLexicon | None) -> None:
+        self._retriever = retriever
+        self.vocabulary = vocabulary
+        self.lexicon = lexicon
+
+    def __getattr__(self, name: str):
+        return getattr(self._retriever, name)
+
+
+class _ScopedCounts:
+    """Sentence document frequencies counted over the rows of ``in_scope`` only, term by term on demand."""
+
+    def __init__(self, postings: dict[str, np.ndarray], in_scope: np.ndarray) -> None:
+        self._postings, self._in_scope, self._known = postings, in_scope, {}
+
+    def get(self, term: str, default: int = 0) -> int:
+        if (n := self._known.get(term)) is None:
+            rows = self._postings.get(term)
+            n = self._known[term] = int(np.count_nonzero(self._in_scope[rows])) if rows is not None else 0
+        return n or default
+
+    def __getitem__(self, term: str) -> int:
+        return self.get(term)
+
+
+class _ScopedLexicon:
+    """A :class:`~assistant.lexical.SentenceLexicon` whose :attr:`document_frequencies` and
+    :attr:`size` count only the sentences of some documents (``in_scope``, a ``[n_sentences]``
+    mask), so what the answerer says is missing or present, and the answerability features,
+    are those of these documents alone; the rest is the whole lexicon's."""
+
+    def __init__(self, lexicon: SentenceLexicon, in_scope: np.ndarray) -> None:
+        self._lexicon = lexicon
+        self.size = int(np.count_nonzero(in_scope))
+        self.document_frequencies = _ScopedCounts(lexicon._postings, in_scope)
+
+    def __getattr__(self, name: str):
+        return getattr(self._lexicon, name)

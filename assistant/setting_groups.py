@@ -110,6 +110,12 @@ class IndexSettings(BaseModel):
         description="Index files that a symbolic link inside a documents folder points to outside that folder; "
         "off, such links are skipped and named in the index report.",
     )
+    access_file: Path | None = Field(
+        default=None,
+        description="Access file mapping document globs to the groups that may read them, one `pattern: group, group` "
+        "a line, first match wins (path; see index/access.py); read by `assistant index`. Unset: every document is "
+        "readable by everyone. A document no rule matches is readable by nobody.",
+    )
     check_seconds: float = Field(
         default=2.0,
         ge=0.0,
@@ -332,6 +338,45 @@ class ServerSettings(BaseModel):
         "addresses, the bound host and, when bound beyond loopback, this machine's name; * turns the check off. "
         "Anything else is a 400 (a DNS-rebinding page cannot reach the server).",
     )
+
+    auth_mode: Literal["none", "proxy", "token"] = Field(
+        default="none",
+        description="Who is asking: `none` (one user on loopback; every document readable), `proxy` (a signing-in "
+        "reverse proxy at trusted_proxies passes the user and groups in user_header and groups_header) or `token` "
+        "(Authorization: Bearer tokens made by `assistant token add`, each mapped to groups).",
+    )
+    trusted_proxies: TextList = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Addresses or networks (CIDR) of the reverse proxies whose identity headers are trusted in "
+        "auth_mode proxy; a request from any other address is refused (403).",
+    )
+    user_header: str = Field(default="X-Forwarded-User", description="Header naming the signed-in user (auth_mode proxy).")
+    groups_header: str = Field(
+        default="X-Forwarded-Groups", description="Header listing the user's groups, comma-separated (auth_mode proxy)."
+    )
+    max_groups: int = Field(
+        default=100, ge=1, le=10_000, description="Most groups one user may have (count); a longer groups header is refused (400)."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, values: list[str]) -> list[str]:
+        import ipaddress
+
+        for value in values:
+            try:
+                ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"a trusted proxy is an IP address or network such as 10.0.0.5 or 10.0.0.0/24, got {value!r}") from None
+        return [v.strip() for v in values]
+
+    @field_validator("user_header", "groups_header")
+    @classmethod
+    def _check_header(cls, value: str) -> str:
+        value = value.strip()
+        if not value or not all(c.isalnum() or c == "-" for c in value):
+            raise ValueError(f"a header name is letters, digits and -, got {value!r}")
+        return value
 
     @field_validator("root_path")
     @classmethod

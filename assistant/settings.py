@@ -39,6 +39,7 @@ from assistant.setting_groups import (
 )
 
 if TYPE_CHECKING:
+    from index.access import AccessRules
     from index.chunking import ChunkingConfig
     from index.embedder import Embedder
     from index.readers import ReadOptions
@@ -221,6 +222,16 @@ class Settings(BaseSettings):
         index = self.index
         ocr = OcrOptions(index.ocr, tuple(index.ocr_languages), index.ocr_cache_path, index.ocr_workers)
         return ReadOptions(ocr=ocr)
+
+    def access_rules(self) -> AccessRules:
+        """Who may read which document: the rules of ``index.access_file`` (unset: everyone reads all).
+
+        Raises:
+            index.access.AccessFileError: the file cannot be read or a line is malformed (one line naming it).
+        """
+        from index.access import load_access_rules
+
+        return load_access_rules(self.index.access_file)
 
     def chunking(self) -> ChunkingConfig:
         """How documents are cut into passages (``index.chunk_max_chars``; the rest are the defaults)."""

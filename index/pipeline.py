@@ -17,6 +17,12 @@ Vectors: every sentence and every passage is embedded (the retriever scores both
 ``embed_passages=False`` a passage's vector is instead the normalised mean of its sentences'
 vectors, which halves the model time but loses retrieval quality. A document's vector is the
 normalised mean of its passages'.
+
+Access: every document of the build is labelled with the groups that may read it, from the
+access file's rules (:mod:`index.access`; without a file, ``everyone``). A build whose only
+change is labels copies every document with the new labels (``relabelled``), embedding nothing;
+a document that no rule matches is labelled with no group (readable by nobody) and named in
+``unreadable``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from index.access import AccessRules
 from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
@@ -75,6 +82,8 @@ class IndexReport:
         skipped: Files under the given paths that were not indexed (or only partly), each
             with its one-line reason (see :class:`index.loader.Skip`).
         read_seconds: Wall time spent reading files with the readers (seconds; part of ``seconds``).
+        relabelled: Documents copied with new access groups (the access file changed).
+        unreadable: Documents of the build no access rule matches: readable by nobody.
     """
 
     build: BuildInfo
@@ -89,6 +98,8 @@ class IndexReport:
     embedded_passages: int = 0
     skipped: tuple[Skip, ...] = ()
     read_seconds: float = 0.0
+    relabelled: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for people, e.g. ``index up to date: 1 document, 39 passages in 0.0 s``;
@@ -108,6 +119,11 @@ class IndexReport:
                 f", {len(self.skipped) - len(not_indexed)} partly" if len(not_indexed) < len(self.skipped) else ""
             ) + ":"
             line += "".join(f"\n  skipped {s.message}" if s.reason != "partly indexed" else f"\n  partly {s.message}" for s in self.skipped)
+        if self.relabelled:
+            line += f"\n{_plural(len(self.relabelled), 'document')} re-labelled from the access file (nothing embedded again)"
+        if self.unreadable:
+            names = ", ".join(self.unreadable[:10]) + (f" and {len(self.unreadable) - 10} more" if len(self.unreadable) > 10 else "")
+            line += f"\n{_plural(len(self.unreadable), 'document')} readable by nobody (no access rule matches): {names}"
         return line
 
 
@@ -181,6 +197,7 @@ def build_index(
     embed_passages: bool = True,
     reading: ReadOptions | None = None,
     follow_links: bool = False,
+    access: AccessRules | None = None,
 ) -> IndexReport:
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
@@ -199,6 +216,8 @@ def build_index(
             OCR shows a bar per file (pages).
         follow_links: Index files that symbolic links in a folder point to outside it (default:
             skipped, each named in ``skipped``).
+        access: Who may read each document (:class:`~index.access.AccessRules`; default: everyone).
+            Labels that differ from the active build's make a new build that copies the vectors.
 
     Returns:
         An :class:`IndexReport`; ``rebuilt`` is False when the index already matched.
@@ -220,13 +239,14 @@ def build_index(
     documents, skipped = load_all(paths, reading, follow_links) if paths else ([], [])  # no paths: re-check what is indexed
     read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
+    access = access or AccessRules()
     if not rebuild:  # decided without the writer lock: a reader, or a read-only store, stops here
-        plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
+        plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild, access)
         if plan.reason is None:
             return _up_to_date(plan, t0, skipped, read_seconds)
     writer = writer_for(store)
     with writer.lock():
-        plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild)
+        plan = _plan(store, documents, fp, embedder.name, chunking, prune, rebuild, access)
         if plan.reason is None:
             return _up_to_date(plan, t0, skipped, read_seconds)
         passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in plan.to_embed}
@@ -244,6 +264,8 @@ def build_index(
         embedded_passages=sum(len(ps) for ps in passages_of.values()),
         skipped=tuple(skipped),
         read_seconds=read_seconds,
+        relabelled=plan.relabelled,
+        unreadable=plan.unreadable,
     )
 
 
@@ -275,8 +297,8 @@ def _write_build(
         n_copied = sum(max(r.n_passages, 0) for r in plan.to_copy)
         if plan.to_copy:
             with tqdm(total=n_copied, desc="copy unchanged", unit="passage", disable=not progress or n_copied == 0) as bar:
-                build.copy_documents(plan.active, plan.to_copy, progress=bar.update)
-        _embed_and_write(build, embedder, plan.to_embed, passages_of, embed_passages, progress)
+                build.copy_documents(plan.active, plan.to_copy, progress=bar.update, groups=plan.labels)
+        _embed_and_write(build, embedder, plan.to_embed, passages_of, embed_passages, progress, plan.labels)
         return build.commit()
     except BaseException as err:
         writer.delete_build(info.build_id)
@@ -299,10 +321,18 @@ class _Plan:
     removed: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    relabelled: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
 
 
-def _plan(store: ChromaStore, documents: list[Document], fp: str, model: str, chunking: ChunkingConfig, prune: bool, rebuild: bool) -> _Plan:
-    """Compare ``documents`` (the ones given) with the active build: what to embed, copy, remove (reads only)."""
+def _plan(
+    store: ChromaStore, documents: list[Document], fp: str, model: str, chunking: ChunkingConfig, prune: bool, rebuild: bool,
+    access: AccessRules | None = None,
+) -> _Plan:
+    """Compare ``documents`` (the ones given) with the active build: what to embed, copy, remove,
+    re-label (``access``: the rules labelling every document of the new build; reads only)."""
+    access = access or AccessRules()
     active = store.active_build()
     catalog = {r.doc_id: r for r in store.catalog(active)} if active else {}
     _check_conflicts(documents, catalog)
@@ -317,25 +347,33 @@ def _plan(store: ChromaStore, documents: list[Document], fp: str, model: str, ch
     if reason:  # nothing can be reused
         to_copy: list[DocumentRecord] = []
         to_embed = documents + store.read_documents(active, [r.doc_id for r in kept]) if active else documents
+        relabelled: tuple[str, ...] = ()
     else:
         to_embed = [given[i] for i in sorted(set(added) | set(changed))]
         to_copy = [catalog[i] for i in sorted(given) if i not in added and i not in changed] + kept
-        if not to_embed and not removed:
-            return _Plan(active, None, unchanged=tuple(sorted(catalog)), missing=missing)
+        relabelled = tuple(sorted(r.doc_id for r in to_copy if r.groups != access.groups_for(r.doc_id)))
+        if not to_embed and not removed and not relabelled:
+            nobody = tuple(sorted(i for i, r in catalog.items() if not r.groups))
+            return _Plan(active, None, unchanged=tuple(sorted(catalog)), missing=missing, unreadable=nobody)
         final = {**{r.doc_id: r.sha256 for r in to_copy}, **{d.doc_id: d.sha256 for d in to_embed}}
-        reason = _change_summary(active.documents, final)
+        reason = _change_summary(active.documents, final) if final != active.documents else f"access labels changed for {_plural(len(relabelled), 'document')}"
+    labels = {i: access.groups_for(i) for i in [*(r.doc_id for r in to_copy), *(d.doc_id for d in to_embed)]}
+    unreadable = tuple(sorted(i for i, g in labels.items() if not g))
     unchanged = tuple(sorted(r.doc_id for r in to_copy))
-    return _Plan(active, reason, to_embed, to_copy, added, changed, tuple(removed), unchanged, missing)
+    return _Plan(active, reason, to_embed, to_copy, added, changed, tuple(removed), unchanged, missing, labels, relabelled, unreadable)
 
 
 def _up_to_date(plan: _Plan, t0: float, skipped: list[Skip], read_seconds: float) -> IndexReport:
     return IndexReport(
         plan.active, False, "up to date", time.perf_counter() - t0, unchanged=plan.unchanged, missing=plan.missing,
-        skipped=tuple(skipped), read_seconds=read_seconds,
+        skipped=tuple(skipped), read_seconds=read_seconds, unreadable=plan.unreadable,
     )
 
 
-def _embed_and_write(writer, embedder: Embedder, documents: list[Document], passages_of: dict[str, list[Passage]], embed_passages: bool, progress: bool) -> None:
+def _embed_and_write(
+    writer, embedder: Embedder, documents: list[Document], passages_of: dict[str, list[Passage]], embed_passages: bool, progress: bool,
+    groups: dict[str, tuple[str, ...]] | None = None,
+) -> None:
     """Embed the documents' passages in steps of :data:`EMBED_CHUNK_PASSAGES`, writing each step."""
     queue = [p for d in documents for p in passages_of[d.doc_id]]
     sums = {d.doc_id: np.zeros(embedder.dimension, dtype=np.float64) for d in documents}
@@ -365,7 +403,7 @@ def _embed_and_write(writer, embedder: Embedder, documents: list[Document], pass
     indexed_at = time.time()
     doc_emb = np.stack([_normalise(sums[d.doc_id]) for d in documents]).astype(np.float32) if documents else None
     if documents:
-        writer.add_documents(documents, doc_emb, {d.doc_id: len(passages_of[d.doc_id]) for d in documents}, indexed_at)
+        writer.add_documents(documents, doc_emb, {d.doc_id: len(passages_of[d.doc_id]) for d in documents}, indexed_at, groups)
 
 
 def _mean_rows(rows: np.ndarray, counts: list[int]) -> np.ndarray:

@@ -74,6 +74,8 @@ class DocumentRecord:
         n_passages: Its passages in the build.
         indexed_at: Unix time (seconds) its passages were embedded; unchanged documents keep
             it across re-indexing.
+        groups: Who may read it (group names, see :mod:`index.access`); ``()``: nobody
+            (no access rule matched, or a build written before access labels existed).
     """
 
     doc_id: str
@@ -82,6 +84,7 @@ class DocumentRecord:
     sha256: str
     n_passages: int
     indexed_at: float
+    groups: tuple[str, ...] = ()
 
 
 def passage_meta(p: Passage, position: int) -> dict:
@@ -107,6 +110,15 @@ def document_meta(d: Document, n_passages: int, indexed_at: float) -> dict:
         "format": d.format,
         "locators": json.dumps(d.locators()),
     }
+
+
+def groups_from(meta: dict) -> tuple[str, ...]:
+    """The ``groups`` label of a document record's metadata (a JSON list; absent: ``()``, nobody)."""
+    try:
+        groups = json.loads(meta.get("groups") or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(g) for g in groups) if isinstance(groups, list) else ()
 
 
 def document_from(doc_id: str, text: str, meta: dict) -> Document:

@@ -28,7 +28,8 @@ Records:
   sentence's vector (what dense retrieval queries).
 * ``-documents``: id = doc id, document = stored text, metadata ``title``, ``source``,
   ``sha256``, ``n_passages``, ``indexed_at`` (Unix seconds when its passages were embedded;
-  kept when copied), ``format`` (its reader) and ``locators`` (JSON: pages, headings, blocks); embedding = mean of its passages' vectors.
+  kept when copied), ``groups`` (JSON list of the groups that may read it, :mod:`index.access`;
+  rewritten when a build re-labels it), ``format`` (its reader) and ``locators`` (JSON: pages, headings, blocks); embedding = mean of its passages' vectors.
 
 Chroma's own embedding function is never used (it would download a model): every call passes
 embeddings computed by :mod:`index.embedder`. Telemetry is off.
@@ -46,7 +47,7 @@ import numpy as np
 
 from index.errors import StoreError
 from index.locks import explain, read_only_copy, writable
-from index.records import BuildInfo, DocumentRecord, document_from, passage_from
+from index.records import BuildInfo, DocumentRecord, document_from, groups_from, passage_from
 from index.types import Document, Passage
 
 _KINDS = ("passages", "sentences", "documents")
@@ -284,6 +285,7 @@ class ChromaStore:
                 sha256=m.get("sha256", ""),
                 n_passages=int(m.get("n_passages", -1)),
                 indexed_at=float(m.get("indexed_at", info.built_at)),
+                groups=groups_from(m),
             )
             for i, m in zip(res["ids"], res["metadatas"])
         ]

@@ -16,6 +16,8 @@ so there is one :class:`StoreWriter` per backend:
 
 from __future__ import annotations
 
+import json
+
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -259,17 +261,22 @@ class BuildWriter:
                 s_metas.append({"passage_id": p.passage_id, "doc_id": p.doc_id, "start": s, "end": e})
         self._add("sentences", s_ids, sentence_embeddings, None, s_metas)
 
-    def add_documents(self, documents: Sequence[Document], embeddings: np.ndarray, n_passages: dict[str, int], indexed_at: float) -> None:
-        """Write document records (``embeddings``: ``[len(documents), dim]``); ``indexed_at`` in Unix seconds."""
-        self._add(
-            "documents",
-            [d.doc_id for d in documents],
-            embeddings,
-            [d.text for d in documents],
-            [document_meta(d, n_passages.get(d.doc_id, 0), indexed_at) for d in documents],
-        )
+    def add_documents(
+        self, documents: Sequence[Document], embeddings: np.ndarray, n_passages: dict[str, int], indexed_at: float,
+        groups: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Write document records (``embeddings``: ``[len(documents), dim]``); ``indexed_at`` in Unix
+        seconds; ``groups``: doc id -> the groups that may read it (:mod:`index.access`; missing: nobody)."""
+        metas = [document_meta(d, n_passages.get(d.doc_id, 0), indexed_at) for d in documents]
+        if groups is not None:
+            for d, meta in zip(documents, metas):
+                meta["groups"] = json.dumps(list(groups.get(d.doc_id, ())))
+        self._add("documents", [d.doc_id for d in documents], embeddings, [d.text for d in documents], metas)
 
-    def copy_documents(self, source: BuildInfo, records: Sequence[DocumentRecord], progress=None, chunk_passages: int = 2000) -> None:
+    def copy_documents(
+        self, source: BuildInfo, records: Sequence[DocumentRecord], progress=None, chunk_passages: int = 2000,
+        groups: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         """Copy documents, with their passages, sentences and embeddings, from build ``source``.
 
         Args:
@@ -277,18 +284,20 @@ class BuildWriter:
             records: The documents to copy (from :meth:`ChromaStore.catalog` of ``source``).
             progress: Optional ``progress(n_passages_copied)`` callback.
             chunk_passages: Read about this many passages per round trip.
+            groups: doc id -> the groups that may read it, written over the copied label (a
+                re-labelling copies the vectors and changes only this); None keeps the labels.
         """
         cols = {kind: self.store.collection(source.build_id, kind) for kind in _KINDS}
         chunk: list[DocumentRecord] = []
         for i, rec in enumerate(records):
             chunk.append(rec)
             if sum(max(r.n_passages, 1) for r in chunk) >= chunk_passages or i == len(records) - 1:
-                self._copy_chunk(cols, [r.doc_id for r in chunk])
+                self._copy_chunk(cols, [r.doc_id for r in chunk], groups)
                 if progress:
                     progress(sum(r.n_passages for r in chunk))
                 chunk = []
 
-    def _copy_chunk(self, cols: dict, ids: list[str]) -> None:
+    def _copy_chunk(self, cols: dict, ids: list[str], groups: dict[str, tuple[str, ...]] | None = None) -> None:
         where = {"doc_id": {"$in": ids}} if len(ids) > 1 else {"doc_id": ids[0]}
         for kind in ("passages", "sentences"):
             include = ["embeddings", "metadatas"] + (["documents"] if kind == "passages" else [])
@@ -297,7 +306,10 @@ class BuildWriter:
                 docs = res.get("documents") if kind == "passages" else None
                 self._add(kind, res["ids"], res["embeddings"], docs, res["metadatas"])
         res = self.store.call("read records to copy", cols["documents"].get, ids=ids, include=["embeddings", "documents", "metadatas"])
-        self._add("documents", res["ids"], res["embeddings"], res["documents"], res["metadatas"])
+        metas = res["metadatas"]
+        if groups is not None:
+            metas = [{**m, "groups": json.dumps(list(groups.get(i, ())))} for i, m in zip(res["ids"], metas)]
+        self._add("documents", res["ids"], res["embeddings"], res["documents"], metas)
 
     def commit(self) -> BuildInfo:
         """Mark the build complete (it becomes the active build), prune old builds, return its info."""

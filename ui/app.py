@@ -11,7 +11,7 @@ import gradio as gr  # noqa: E402
 
 from assistant import Assistant, AssistantError  # noqa: E402
 from assistant import QuestionError  # noqa: E402
-from assistant import FeedbackStore, open_feedback_store  # noqa: E402
+from assistant import FeedbackStore, open_feedback_store, reader_groups  # noqa: E402
 from ui.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, rateable  # noqa: E402
 from ui.history import user_turns  # noqa: E402
 from ui.render import answer_markdown, inert, sources_html, text_html  # noqa: E402
@@ -30,9 +30,9 @@ EXAMPLES_DOCUMENT = "japan-us-reset.txt"
 """The document :data:`EXAMPLES` are about; an index of other documents shows no examples."""
 
 
-def _examples(assistant: Assistant) -> list[str]:
+def _examples(assistant: Assistant, groups=None) -> list[str]:
     try:
-        indexed = {d.doc_id for d in assistant.catalog()}
+        indexed = {d.doc_id for d in assistant.catalog(groups)}
     except AssistantError:
         return []
     return EXAMPLES if EXAMPLES_DOCUMENT in indexed else []
@@ -42,12 +42,13 @@ PLACEHOLDER_TITLES = 5
 """Documents named by title in the empty chat; more are counted."""
 
 
-def documents_placeholder(assistant: Assistant) -> str:
+def documents_placeholder(assistant: Assistant, groups=None) -> str:
     """What the empty chat shows (HTML that Gradio also reads as Markdown, so titles and errors
     are :func:`ui.render.inert`): how many documents are indexed and the titles of the first
-    :data:`PLACEHOLDER_TITLES`, or why none can be listed."""
+    :data:`PLACEHOLDER_TITLES`, or why none can be listed; with ``groups``, only the documents a
+    reader in them may read."""
     try:
-        records = assistant.catalog()
+        records = assistant.catalog(groups)
     except AssistantError as err:
         return f"<p>{inert(str(err))}</p>"
     if not records:
@@ -84,12 +85,12 @@ WIDGET_THEME = gr.themes.Default(
 """The widget's theme: :data:`THEME` with smaller text and spacing for a 320–480 px column."""
 
 
-def answer_json(assistant: Assistant, question: str, history=None, documents: list[str] | None = None) -> dict:
+def answer_json(assistant: Assistant, question: str, history=None, documents: list[str] | None = None, groups=None) -> dict:
     """Ask and return the ``assistant ask --json`` dict; errors (a bad question, or a history in
     none of the forms of :func:`ui.history.user_turns`) become ``{"question", "error": message}``.
-    ``documents``: limit the answer to these document ids (None: all)."""
+    ``documents``: limit the answer to these document ids (None: all); ``groups``: the reader's."""
     try:
-        return assistant.ask(question, user_turns(history), documents or None).to_dict()
+        return assistant.ask(question, user_turns(history), documents or None, groups).to_dict()
     except AssistantError as err:
         return {"question": question, "error": str(err)}
     except Exception:  # never a traceback to the user
@@ -261,7 +262,18 @@ def _echo(message: str) -> str:
     return f"{message[:ECHO_CHARS]}… ({len(message):,} characters)"
 
 
-def _responder(assistant: Assistant, base: str = ""):
+def _reader(reader_of, request):
+    """The reader of a Gradio event (:func:`ui.auth.reader_of`): an app built without
+    ``reader_of`` (called directly from Python) reads every document; with it, an event without
+    a request reads none (access fails closed)."""
+    if reader_of is None:
+        from ui.auth import EVERY_DOCUMENT
+
+        return EVERY_DOCUMENT
+    return reader_of(request)
+
+
+def _responder(assistant: Assistant, base: str = "", reader_of=None):
     """The chat event handler shared by the full chat and the widget.
 
     ``respond(message, chat, asked, answers, scope)`` yields ``(box, chat, asked, sources, answers)``:
@@ -274,9 +286,14 @@ def _responder(assistant: Assistant, base: str = ""):
     in, and the sources panel appears when the answer ends. A refused question is echoed cut to
     :data:`ECHO_CHARS`. Errors become a chat message; nothing raises. ``base`` is the path from
     the page to the app's root, for the source-view links (``"../"`` in the widget).
+    ``reader_of`` finds who is asking from the event's request (:func:`ui.auth.reader_of`): the
+    answer comes only from the documents they may read.
     """
 
-    def respond(message: str, chat: list, asked: list[str], answers: dict | None = None, scope: list[str] | None = None):
+    def respond(
+        message: str, chat: list, asked: list[str], answers: dict | None = None, scope: list[str] | None = None, request: gr.Request = None
+    ):
+        reader = _reader(reader_of, request)
         chat = list(chat or [])
         asked = list(asked or [])
         answers = dict(answers or {})
@@ -284,7 +301,7 @@ def _responder(assistant: Assistant, base: str = ""):
         user = {"role": "user", "content": text_html(message)}
         streamed = ""
         try:
-            for item in assistant.ask_stream(message, asked, scope or None):
+            for item in assistant.ask_stream(message, asked, scope or None, reader.groups):
                 if isinstance(item, str):
                     streamed += item
                     yield "", chat + [user, {"role": "assistant", "content": text_html(streamed) + " …"}], asked, gr.update(), answers
@@ -304,7 +321,7 @@ def _responder(assistant: Assistant, base: str = ""):
             return
         chat += [user, {"role": "assistant", "content": answer_markdown(answer, base)}]
         build = assistant.build
-        answers[len(chat) - 1] = rateable(answer, asked, build.build_id if build else None)
+        answers[len(chat) - 1] = {**rateable(answer, asked, build.build_id if build else None), "user": reader.user}
         yield "", chat, asked + [answer.question], sources_html(answer, base), answers
 
     return respond
@@ -324,23 +341,25 @@ CHAT_BUTTONS = ["copy", "copy_all"]
 Hugging Face, which means nothing on an intranet)."""
 
 
-def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None, base: str = "") -> None:
+def _wire_chat(
+    demo, assistant, chat, box, send, reset, sources, answers, controls, limits: dict, scope=None, base: str = "", reader_of=None
+) -> None:
     """Events shared by the chat and the widget: ask (limited to the document ids in the
     ``scope`` State, if given), start over, and (on every page load) the empty chat's list of
     indexed documents. Rating is wired by :func:`ui.feedback_ui.feedback_controls`. ``base``:
     the path from the page to the app's root, for source-view links (``"../"`` in the widget).
     ``sources``: the panel of the latest answer's sources, or None (the widget: each answer's
-    sources are folded under it)."""
-    respond = _responder(assistant, base)
+    sources are folded under it). ``reader_of``: who is asking, from the event's request."""
+    respond = _responder(assistant, base, reader_of)
     if sources is None:
         full = respond
 
-        def respond(*args):  # noqa: F811  (the same events, without the panel)
-            for box_v, chat_v, asked_v, _sources, answers_v in full(*args):
+        def respond(message, chat, asked, answers=None, scope=None, request: gr.Request = None):  # noqa: F811  (without the panel)
+            for box_v, chat_v, asked_v, _sources, answers_v in full(message, chat, asked, answers, scope, request):
                 yield box_v, chat_v, asked_v, answers_v
 
     asked = gr.State([])
-    inputs = [box, chat, asked, answers] + ([scope] if scope is not None else [])
+    inputs = [box, chat, asked, answers, scope if scope is not None else gr.State(None)]  # then the gr.Request
     panel = [sources] if sources is not None else []
     for trigger in (box.submit, send.click):
         trigger(respond, inputs, [box, chat, asked, *panel, answers], api_visibility="private", **limits)
@@ -349,7 +368,10 @@ def _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, contro
         trigger(clear, None, [chat, asked, *panel, answers], api_visibility="private").then(
             controls.hidden, None, controls.outputs, api_visibility="private"
         )
-    demo.load(lambda: gr.update(placeholder=documents_placeholder(assistant)), None, chat, api_visibility="private")
+    def placeholder(request: gr.Request = None):
+        return gr.update(placeholder=documents_placeholder(assistant, _reader(reader_of, request).groups))
+
+    demo.load(placeholder, None, chat, api_visibility="private")
 
 
 def _scope_from_url(demo) -> gr.State:
@@ -360,7 +382,16 @@ def _scope_from_url(demo) -> gr.State:
     return scope
 
 
-def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
+def _first_placeholder(assistant: Assistant, reader_of) -> str:
+    """The empty chat's text built into the page: the documents' titles without sign-in; behind
+    sign-in (``reader_of`` given) nothing about the documents, since every reader gets the page
+    and each sees their own list once it loads."""
+    if reader_of is None:
+        return documents_placeholder(assistant)
+    return "<p>Ask a question; the answer quotes the documents you may read and cites them.</p>"
+
+
+def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None, reader_of=None) -> gr.Blocks:
     """The chat UI: conversation on the left, sources of the latest answer on the right.
 
     It also exposes the named API endpoint ``/ask`` (``gradio_client``:
@@ -371,6 +402,7 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
         concurrency: Events answered at once (count), shared by the chat and ``/ask``; a slow
             answer holds one slot, the others keep answering.
         feedback: Where 👍/👎 ratings go (default: :func:`assistant.feedback.open_feedback_store`).
+        reader_of: Who is asking, from a request (:func:`ui.auth.reader_of`); None: everyone reads everything.
     """
     limits = {"concurrency_limit": concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="Cited assistant", analytics_enabled=False) as demo:
@@ -384,7 +416,7 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
             **TEXT_ONLY,
                     feedback_options=FEEDBACK_OPTIONS,
                     buttons=CHAT_BUTTONS,
-                    placeholder=documents_placeholder(assistant),
+                    placeholder=_first_placeholder(assistant, reader_of),
                     elem_id="chat",
                 )
                 box = gr.Textbox(label="Question", placeholder="Ask about the documents…", max_lines=4, elem_id="question")
@@ -393,23 +425,23 @@ def build_app(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStor
                     reset = gr.Button("New conversation")
                 answers = gr.State({})
                 controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "chat")
-                if examples := _examples(assistant):
+                if examples := _examples(assistant, None if reader_of is None else reader_groups(())):  # what everyone may read
                     gr.Examples(examples, inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
         scope = _scope_from_url(demo)  # the widget's "open full screen" link carries its scope
-        _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits, scope)
+        _wire_chat(demo, assistant, chat, box, send, reset, sources, answers, controls, limits, scope, reader_of=reader_of)
 
         api_q = gr.Textbox(visible=False)
         api_h = gr.JSON(visible=False)
         api_d = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
 
-        def ask(question: str, history: list | None = None, documents: list[str] | None = None) -> dict:
+        def ask(question: str, history: list | None = None, documents: list[str] | None = None, request: gr.Request = None) -> dict:
             """The ``assistant ask --json`` dict for ``question``; ``history``: earlier questions, Gradio chat
             messages or [question, answer] pairs (see :func:`ui.history.user_turns`); ``documents``: answer only
-            from these document ids, None or empty for all."""
-            return answer_json(assistant, question, history, documents)
+            from these document ids, None or empty for all (of those the caller may read)."""
+            return answer_json(assistant, question, history, documents, _reader(reader_of, request).groups)
 
         gr.Button(visible=False).click(ask, [api_q, api_h, api_d], api_out, api_name="ask", **limits)
     _quiet_input_errors(demo)
@@ -433,7 +465,7 @@ def _quiet_input_errors(blocks: gr.Blocks) -> None:
     blocks.validate_inputs = validate_inputs
 
 
-def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None) -> gr.Blocks:
+def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackStore | None = None, reader_of=None) -> gr.Blocks:
     """The compact chat for embedding in other pages (served at ``/widget``).
 
     One column laid out for a side panel (320-480 px wide, 400-640 px tall; works at 360 px): an
@@ -460,7 +492,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
             feedback_options=FEEDBACK_OPTIONS,
             buttons=CHAT_BUTTONS,
             autoscroll=False,  # WIDGET_JS keeps the start of the latest answer in view instead
-            placeholder=documents_placeholder(assistant),
+            placeholder=_first_placeholder(assistant, reader_of),
             elem_id="chat",
         )
         with gr.Row(equal_height=True):
@@ -472,7 +504,7 @@ def build_widget(assistant: Assistant, concurrency: int = 8, feedback: FeedbackS
         answers = gr.State({})
         controls = feedback_controls(chat, answers, feedback or open_feedback_store(assistant.settings), "widget")
         scope = _scope_from_url(widget)
-        _wire_chat(widget, assistant, chat, box, send, reset, None, answers, controls, limits, scope, base="../")  # served at /widget/
+        _wire_chat(widget, assistant, chat, box, send, reset, None, answers, controls, limits, scope, base="../", reader_of=reader_of)  # served at /widget/
     _quiet_input_errors(widget)
     return widget
 

@@ -93,7 +93,7 @@ def index(
     report = build_index(
         todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet,
         embed_passages=settings.index.embed_passages, reading=settings.reading(),
-        follow_links=settings.index.follow_symlinks,
+        follow_links=settings.index.follow_symlinks, access=settings.access_rules(),
     )
     typer.echo(report.describe())
     if strict and report.skipped:
@@ -103,7 +103,7 @@ def index(
 @app.command()
 @friendly
 def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False):
-    """List the indexed documents: id, title, passages, indexed-at time, source file."""
+    """List the indexed documents: id, title, passages, indexed-at time, groups that may read it, source file."""
     from datetime import datetime
 
 
@@ -116,11 +116,11 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
     from assistant import stdout_console
 
     table = Table(box=None, highlight=False)
-    for name in ("document", "title", "passages", "indexed at", "source"):
+    for name in ("document", "title", "passages", "indexed at", "groups", "source"):
         table.add_column(name, overflow="fold")
     for r in records:
         when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(r.doc_id, r.title, str(r.n_passages), when, r.source)
+        table.add_row(r.doc_id, r.title, str(r.n_passages), when, ", ".join(r.groups) or "(nobody)", r.source)
     console = stdout_console()
     console.print(table)
     total = sum(r.n_passages for r in records)
@@ -213,6 +213,14 @@ def serve(
 ):
     """Serve the chat, the embeddable widget and the HTTP API at http://HOST:PORT, building the index first if needed."""
     settings = _settings(host=host, port=port, root_path=root_path, allowed_origins=allowed_origin or None)
+    from ui.auth import binds_beyond_loopback
+
+    if settings.server.auth_mode == "none" and binds_beyond_loopback(settings.server.host):
+        typer.echo(
+            f"warning: serving on {settings.server.host} with ASSISTANT_AUTH_MODE=none: anyone who reaches this address reads "
+            "every document; set ASSISTANT_AUTH_MODE=proxy or token (README, \"Sign-in and access\").",
+            err=True,
+        )
     _check_port(settings.server.host, settings.server.port)  # a taken port fails at once, not after building the index
     assistant = _assistant(settings)
     if assistant.last_index_report is not None:
@@ -262,6 +270,11 @@ def eval_(
     ] = None,
     baseline: Annotated[Optional[Path], typer.Option(help="An earlier JSON report to compare with.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summaries.")] = False,
+    as_group: Annotated[
+        Optional[list[str]],
+        typer.Option("--as-group", help="Ask as a signed-in reader in this group (repeatable; `everyone` is implied): only the "
+                     "documents the group may read are searched. Applies to question sets asked of the index (JSONL)."),
+    ] = None,
 ):
     """Run the question sets, print per-question results and a summary per set; exit 1 below the thresholds, 2 on a bad file."""
     from assistant import check_thresholds, parse_threshold
@@ -275,6 +288,10 @@ def eval_(
     overrides = dict(parse_threshold(item) for item in fail_under or [])
     base = _baseline_summaries(baseline) if baseline else {}
     assistant = _assistant(settings, progress=False)
+    if as_group:
+        from assistant import parse_groups_header
+
+        assistant = assistant.as_reader(parse_groups_header(",".join(as_group), settings.server.max_groups))
     paths = questions or [settings.eval.questions, *settings.eval.public_sets]
     reports, failures = [], []
     for path in paths:
@@ -375,6 +392,55 @@ def feedback_export(
     typer.echo(f"exported {n} rated question{'' if n == 1 else 's'} ({ups} up, {n - ups} down) from {store.where}{where}", err=True)
     if left := len(rated) - n:
         typer.echo(f"left out {left} rating{'' if left == 1 else 's'} whose cited text is no longer in the index", err=True)
+
+
+token_app = typer.Typer(
+    help="Bearer tokens for scripts and CI (ASSISTANT_AUTH_MODE=token): only their SHA-256 is stored, in tokens.json in the data dir.",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+
+def _tokens():
+    from assistant import TokenStore
+
+    return TokenStore(_settings().index.data_dir)
+
+
+@token_app.command("add")
+@friendly
+def token_add(
+    name: Annotated[str, typer.Argument(help="A name for the token (who or what uses it), unique.")],
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group the token's holder is in (repeatable).")] = None,
+):
+    """Make a token and print it once on standard output (it is stored only as its SHA-256)."""
+    token = _tokens().add(name, group or [])
+    typer.echo(token)
+    typer.echo(f"token {name!r} made for groups: {', '.join(group or []) or '(none but everyone)'}; it is not shown again.", err=True)
+
+
+@token_app.command("list")
+@friendly
+def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False):
+    """List the tokens: name, groups, when made, the first 8 hex digits of the hash (never the token)."""
+    from datetime import datetime
+
+    records = [r.public() for r in _tokens().records()]
+    if as_json:
+        typer.echo(json.dumps(records, ensure_ascii=False))
+        return
+    for r in records:
+        when = datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"{r['name']}\t{', '.join(r['groups']) or '-'}\t{when}\t{r['hash_prefix']}")
+    typer.echo(f"{len(records)} token{'' if len(records) == 1 else 's'}", err=True)
+
+
+@token_app.command("revoke")
+@friendly
+def token_revoke(name: Annotated[str, typer.Argument(help="The token's name (as `assistant token list` shows).")]):
+    """Delete a token: from the next request on it gets 401."""
+    _tokens().revoke(name)
+    typer.echo(f"token {name!r} revoked")
 
 
 if __name__ == "__main__":

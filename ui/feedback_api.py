@@ -14,7 +14,7 @@ import logging
 from typing import Literal
 
 import anyio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -112,7 +112,7 @@ def citation_problem(c: CitedSpan, doc) -> str | None:
     return None
 
 
-def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_error, history_error, documents) -> None:
+def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_error, history_error, documents, reader_of=None) -> None:
     """Add ``POST /api/feedback`` to ``app``, writing to ``store``.
 
     Every citation of the rated answer is checked against the index (:func:`citation_problem`;
@@ -121,7 +121,10 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_er
 
     Args:
         settings: The question's and the history's limits, as for ``/api/ask`` (characters).
-        documents: Returns the indexed documents (:meth:`assistant.Assistant.documents`).
+        documents: ``documents(groups)`` returns the indexed documents a reader in ``groups`` may
+            read (:meth:`assistant.Assistant.documents`; None: all): a citation of any other is
+            refused as naming no indexed document.
+        reader_of: The request's reader (:func:`ui.auth.reader_of`), whose user the rating records.
         question_error: Makes the 422 of a refused question (``ui.server._question_error``).
         history_error: The 422 of a refused history or None (``ui.server._history_error``).
     """
@@ -134,7 +137,7 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_er
         responses={422: {"description": "Invalid body"}, 503: {"description": "The feedback store cannot be written"}},
         summary="Rate an answer (thumbs up or down, optional comment)",
     )
-    async def api_feedback(body: FeedbackRequest) -> JSONResponse:
+    async def api_feedback(request: Request, body: FeedbackRequest) -> JSONResponse:
         """Store a rating of an answer of ``POST /api/ask``. ``assistant feedback export`` turns
         the ratings into a question set for ``assistant eval``. A malformed body is a 422 whose
         ``error`` is one line; a store that cannot be written (read-only, locked) is a 503."""
@@ -145,7 +148,9 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_er
         except QuestionError as err:
             return question_error(err, ["body", "answer", "question"])
         try:
-            indexed = {d.doc_id: d for d in await anyio.to_thread.run_sync(documents)} if body.answer.citations else {}
+            reader = reader_of(request) if reader_of is not None else None
+            groups = reader.groups if reader is not None else None
+            indexed = {d.doc_id: d for d in await anyio.to_thread.run_sync(documents, groups)} if body.answer.citations else {}
         except AssistantError as err:
             return JSONResponse({"error": str(err), "detail": []}, status_code=503)
         for i, c in enumerate(body.answer.citations):
@@ -155,7 +160,8 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_er
                 return JSONResponse({"error": message, "detail": [{"loc": loc, "msg": problem, "type": "citation"}]}, status_code=422)
             c.text = indexed[c.doc_id].text[c.start : c.end]  # recomputed, never the client's
         answer = body.answer.model_dump()
-        record = FeedbackRecord.of_answer(answer, body.verdict, body.history, body.comment.strip(), client="api")
+        user = reader.user if reader is not None else None
+        record = FeedbackRecord.of_answer(answer, body.verdict, body.history, body.comment.strip(), client="api", user=user)
         try:
             await anyio.to_thread.run_sync(store.save, record)
         except FeedbackError as err:

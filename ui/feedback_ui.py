@@ -115,7 +115,9 @@ def feedback_controls(chat: gr.Chatbot, answers: gr.State, store: FeedbackStore,
         if entry is None or not isinstance(data.liked, bool):  # not an answer, or a thumb taken back
             return (*controls.hidden(), kept)
         verdict = "up" if data.liked else "down"
-        record = FeedbackRecord.of_answer(entry["answer"], verdict, entry["history"], build_id=entry["build_id"], client=client)
+        record = FeedbackRecord.of_answer(
+            entry["answer"], verdict, entry["history"], build_id=entry["build_id"], client=client, user=entry.get("user")
+        )
         if entry.get("feedback_id"):  # rated before: the new verdict replaces the old one
             record.feedback_id = entry["feedback_id"]
         problem = save(record)

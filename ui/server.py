@@ -42,10 +42,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from assistant import Assistant, AssistantError, clean_question, history_problem  # noqa: E402
 from assistant import QuestionError, UnknownDocumentError  # noqa: E402
-from assistant import FeedbackStore, open_feedback_store  # noqa: E402
+from assistant import FeedbackStore, TokenStore, open_feedback_store  # noqa: E402
 from assistant import AnswerOut  # noqa: E402
 from assistant import Settings  # noqa: E402
 from ui.app import CHAT_JS, THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.auth import AuthMiddleware, reader_of  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.limits import ErrorShapeMiddleware, RequestLimitsMiddleware, served_hosts  # noqa: E402
@@ -228,13 +229,15 @@ class RootPathMiddleware:
         await self.app(scope, receive, send_fixing_html)
 
 
-def index_status(assistant: Assistant) -> Health:
-    """Health of the build being served (``Assistant.build``; no side effects): its document
-    and passage counts, or ``index_loaded: false`` before one is loaded."""
+def index_status(assistant: Assistant, groups=None) -> Health:
+    """Health of the build being served (``Assistant.build``; no store call): its document
+    and passage counts (with ``groups``, of the documents a reader in them may read), or
+    ``index_loaded: false`` before one is loaded."""
     info = assistant.build
     if info is None:
         return Health(status="error", index_loaded=False, documents=0, passages=0, error="no index loaded")
-    return Health(status="ok", index_loaded=True, documents=len(info.documents), passages=info.n_passages, build_id=info.build_id)
+    documents, passages = assistant.counts(groups)
+    return Health(status="ok", index_loaded=True, documents=documents, passages=passages, build_id=info.build_id)
 
 
 ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "What does the policy say about refunds?"}'
@@ -295,10 +298,11 @@ async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> Asyn
             yield line
 
 
-def _ndjson(assistant: Assistant, question: str, history: list[str], documents: list[str] | None) -> Iterator[str]:
-    """Lines of ``POST /api/ask?stream=true`` (read in worker threads by :func:`_bounded`)."""
+def _ndjson(assistant: Assistant, question: str, history: list[str], documents: list[str] | None, groups=None) -> Iterator[str]:
+    """Lines of ``POST /api/ask?stream=true`` (read in worker threads by :func:`_bounded`);
+    ``groups``: the reader's (None: every document)."""
     try:
-        for item in assistant.ask_stream(question, history, documents):
+        for item in assistant.ask_stream(question, history, documents, groups):
             if isinstance(item, str):
                 yield json.dumps({"type": "token", "text": item}, ensure_ascii=False) + "\n"
             else:
@@ -338,6 +342,12 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     if settings.server.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
     app.add_middleware(ErrorShapeMiddleware)  # every 4xx as {"error", "detail"}, Gradio's too
+    server = settings.server
+    tokens = TokenStore(settings.index.data_dir) if server.auth_mode == "token" else None
+    app.add_middleware(
+        AuthMiddleware, mode=server.auth_mode, trusted_proxies=server.trusted_proxies, user_header=server.user_header,
+        groups_header=server.groups_header, max_groups=server.max_groups, tokens=tokens,
+    )  # who is asking (ui/auth.py), before anything is answered
     hosts = served_hosts(settings.server.host, settings.server.allowed_hosts)
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.server.max_body_bytes, hosts=hosts)  # outermost
     limiter = anyio.CapacityLimiter(settings.server.max_concurrent_questions)
@@ -351,7 +361,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
     _add_status_routes(app, assistant)
     add_source_routes(app, assistant)  # /sources/{doc_id}: the cited span in its document (ui/sources.py)
     feedback = feedback if feedback is not None else open_feedback_store(settings)
-    add_feedback_route(app, feedback, settings, _question_error, _history_error, assistant.documents)
+    add_feedback_route(app, feedback, settings, _question_error, _history_error, assistant.documents, reader_of)
 
     _mount_chats(app, assistant, settings, feedback)
     return app
@@ -399,6 +409,7 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
         summary="Answer a question with cited passages",
     )
     async def api_ask(
+        request: Request,
         body: AskRequest,
         stream: bool = Query(
             False,
@@ -411,20 +422,21 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
         or over-long question is a 422 whose ``error`` says what to change; a store failure is a 503."""
         if refused := _history_error(body.history, settings):
             return refused
+        groups = reader_of(request).groups
         if stream:
             try:
                 clean_question(body.question, settings.answer.max_question_chars)
             except QuestionError as err:
                 return _question_error(err)
-            lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents), limiter)
+            lines = _bounded(_ndjson(assistant, body.question, body.history, body.documents, groups), limiter)
             return StreamingResponse(lines, media_type="application/x-ndjson")
         try:
             if pool is not None:
                 async with limiter:
-                    answer = await pool.ask(body.question, body.history, body.documents)
+                    answer = await pool.ask(body.question, body.history, body.documents, groups)
             else:
                 answer = await anyio.to_thread.run_sync(
-                    functools.partial(assistant.ask, body.question, body.history, body.documents), limiter=limiter
+                    functools.partial(assistant.ask, body.question, body.history, body.documents, groups), limiter=limiter
                 )
         except QuestionError as err:
             return _question_error(err)
@@ -452,9 +464,10 @@ def _add_status_routes(app: FastAPI, assistant: Assistant) -> None:
         return RedirectResponse("widget/", status_code=307)
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, summary="Is the index loaded?")
-    async def healthz() -> JSONResponse:
-        """``index_loaded`` and the document and passage counts of the loaded index; 503 without one."""
-        health = index_status(assistant)
+    async def healthz(request: Request) -> JSONResponse:
+        """``index_loaded`` and the document and passage counts of the loaded index (those the
+        caller may read); 503 without one."""
+        health = await anyio.to_thread.run_sync(index_status, assistant, reader_of(request).groups)
         return JSONResponse(health.model_dump(), status_code=200 if health.index_loaded else 503)
 
     @app.get("/embed.js", include_in_schema=False)
@@ -466,11 +479,11 @@ def _mount_chats(app: FastAPI, assistant: Assistant, settings: Settings, feedbac
     """The Gradio widget at ``/widget`` and the chat at ``/``, each queue bounded by ``max_concurrent_questions``."""
     concurrency = settings.server.max_concurrent_questions
     common = {"ssr_mode": False, "run_history": False, "mcp_server": False}
-    widget = build_widget(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
+    widget = build_widget(assistant, concurrency, feedback, reader_of).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(
         app, widget, path="/widget", theme=WIDGET_THEME, css=CSS + FEEDBACK_CSS + WIDGET_CSS, js=WIDGET_JS, footer_links=[], **common
     )
-    chat = build_app(assistant, concurrency, feedback).queue(default_concurrency_limit=concurrency)
+    chat = build_app(assistant, concurrency, feedback, reader_of).queue(default_concurrency_limit=concurrency)
     gr.mount_gradio_app(app, chat, path="/", theme=THEME, css=CSS + FEEDBACK_CSS, js=CHAT_JS, footer_links=["api"], **common)
 
 

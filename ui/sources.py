@@ -319,10 +319,13 @@ def _not_found(message: str, status: int = 404) -> HTMLResponse:
 def add_source_routes(app: FastAPI, assistant) -> None:
     """Add the source view's routes to ``app`` (before Gradio is mounted at ``/``).
 
-    ``assistant`` gives the indexed documents (:meth:`assistant.Assistant.documents`)."""
+    ``assistant`` gives the indexed documents (:meth:`assistant.Assistant.documents`); a reader
+    gets only those they may read (a document they may not read is answered as one that does
+    not exist: the same 404)."""
+    from ui.auth import reader_of
 
-    def find(doc_id: str) -> Document | None:
-        return next((d for d in assistant.documents() if d.doc_id == doc_id), None)
+    def find(doc_id: str, request: Request) -> Document | None:
+        return next((d for d in assistant.documents(reader_of(request).groups) if d.doc_id == doc_id), None)
 
     settings = getattr(assistant, "settings", None)
     ocr = settings.reading().ocr if settings is not None else None
@@ -331,7 +334,7 @@ def add_source_routes(app: FastAPI, assistant) -> None:
     def source_view(
         request: Request, doc_id: str, start: int = Query(0, ge=0), end: int | None = Query(None, ge=0), q: str | None = Query(None, max_length=2000)
     ) -> Response:
-        doc = find(doc_id)
+        doc = find(doc_id, request)
         if doc is None:
             return _not_found("No indexed document has this id; open the source from a citation of an answer.")
         end = len(doc.text) if end is None else end
@@ -347,19 +350,20 @@ def add_source_routes(app: FastAPI, assistant) -> None:
         return HTMLResponse(source_page(root, doc, start, end, ocr, quotes), headers={"Cache-Control": "no-store"})
 
     @app.get("/source-status/{doc_id:path}", include_in_schema=False)
-    def source_status(doc_id: str) -> Response:
+    def source_status(request: Request, doc_id: str) -> Response:
         """Whether ``doc_id`` is still indexed (a citation's popover asks): 200 ``{"indexed": true,
-        "title"}``, or 404 ``{"indexed": false, "error"}`` once the document was removed."""
-        doc = find(doc_id)
+        "title"}``, or 404 ``{"indexed": false, "error"}`` once the document was removed, or
+        when the caller may not read it (the same answer: a hidden document does not exist)."""
+        doc = find(doc_id, request)
         if doc is None:
             return JSONResponse({"indexed": False, "error": "This document has been removed from the index since this answer."}, status_code=404)
         return JSONResponse({"indexed": True, "title": doc.title}, headers={"Cache-Control": "no-store"})
 
     @app.get("/source-pages/{page}/{doc_id:path}", include_in_schema=False)
-    def source_page_image(page: int, doc_id: str) -> Response:
+    def source_page_image(request: Request, page: int, doc_id: str) -> Response:
         from ui.pdf_view import PageViewUnavailable, render_page
 
-        doc = find(doc_id)
+        doc = find(doc_id, request)
         if doc is None or doc.format not in PAGED_FORMATS or not 1 <= page <= len(doc.pages):
             return Response("not found", status_code=404, media_type="text/plain")
         try:

@@ -36,10 +36,10 @@ def _ready() -> bool:
     return _assistant is not None
 
 
-def _ask(question: str, history: list[str], documents: list[str] | None):
-    """In a worker: the :class:`assistant.Answer`, or ``("error", kind, message)``."""
+def _ask(question: str, history: list[str], documents: list[str] | None, groups: frozenset[str] | None = None):
+    """In a worker: the :class:`assistant.Answer`, or ``("error", kind, message)``; ``groups``: the reader's."""
     try:
-        return _assistant.ask(question, history, documents)
+        return _assistant.ask(question, history, documents, groups)
     except UnknownDocumentError as err:
         return ("error", "documents", str(err))
     except QuestionError as err:
@@ -61,15 +61,16 @@ class AnswerPool:
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(settings,))
         self.warm = [self.pool.submit(_ready) for _ in range(workers)]  # start them now, not at the first question
 
-    async def ask(self, question: str, history: Sequence[str], documents: Sequence[str] | None):
-        """The :class:`assistant.Answer` of ``question``, answered in a worker.
+    async def ask(self, question: str, history: Sequence[str], documents: Sequence[str] | None, groups=None):
+        """The :class:`assistant.Answer` of ``question``, answered in a worker (``groups``: the
+        reader's, None for every document).
 
         Raises:
             QuestionError: the question is refused (``err.field``: ``"question"`` or ``"documents"``).
             AssistantError: the store failed, or a worker could not start (its reason).
         """
         try:
-            got = await asyncio.wrap_future(self.pool.submit(_ask, question, list(history), list(documents) if documents else None))
+            got = await asyncio.wrap_future(self.pool.submit(_ask, question, list(history), list(documents) if documents else None, groups))
         except BrokenProcessPool as err:
             raise AssistantError(f"The answering processes stopped ({err}); restart the server.") from None
         if isinstance(got, tuple):
