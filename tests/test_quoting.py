@@ -116,3 +116,16 @@ def test_the_steps_of_one_item_share_its_number():
     text = ExtractiveAnswerer(abstention=False).answer("How do I submit a request?", [r]).text
     assert text.split("\n")[1] == "2. Submit it. [1] Your manager replies within five days. [1]"
 
+
+
+def test_a_quoted_row_shows_as_a_small_table_in_the_chat_escaped():
+    from assistant.types import Answer
+    from ui.render import answer_markdown
+
+    header = ("Printer", "Floor")
+    row = ("<b>LEEDS-PR-02</b>", "First floor")
+    r = _passage([("header", "Printer  Floor"), ("row", "  ".join(row))], {1: tuple(zip(header, row))})
+    draft = ExtractiveAnswerer(abstention=False).answer("On which floor is printer LEEDS-PR-02?", [r])
+    html = answer_markdown(Answer("q", draft.text, draft.citations, False))
+    assert '<table class="answer-table"><caption>Quoted from [1]</caption>' in html
+    assert '<th scope="col">Floor</th>' in html and "<td>&lt;b&gt;LEEDS-PR-02&lt;/b&gt;</td><td>First floor</td>" in html

@@ -33,6 +33,10 @@ a.cite:focus-visible { outline: 2px solid #0969da; outline-offset: 1px; }
 .cite-pop .pop-where { display: block; color: #57606a; font-size: 12px; margin-bottom: 4px; }
 .cite-pop mark { background: #ffd33d; color: inherit; }
 .cite-pop .pop-gone { display: block; color: #9a3412; font-weight: 600; }
+.answer-table { border-collapse: collapse; margin: 6px 0 2px; font-size: 0.9em; }
+.answer-table caption { text-align: left; font-size: 0.85em; color: #57606a; caption-side: top; }
+.answer-table th, .answer-table td { border: 1px solid #8c959f; padding: 2px 8px; text-align: left; }
+.answer-table th { background: #f3f4f6; font-weight: 600; }
 .answer-sources { margin-top: 6px; }
 .answer-sources > summary { cursor: pointer; font-size: 0.85em; }
 .answer-sources > summary:focus-visible { outline: 2px solid #0969da; }
@@ -222,7 +226,7 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
     sentences are listed with why, and a notice (the model timed out, say) comes first.
     ``base``: the path from the page to the app's root (``"../"`` in the widget). Only this
     module's own tags are markup; all text is escaped."""
-    text = f'<span class="answer-text">{linked_markers(answer)}</span>'
+    text = f'<span class="answer-text">{linked_markers(answer)}</span>' + row_tables_html(answer)
     if answer.notice:
         text = f"<small><i>{html.escape(answer.notice)}</i></small>{PARAGRAPH}{text}"
     for flag in answer.flags:
@@ -235,6 +239,34 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
         if answer.related:
             text += f"{PARAGRAPH}<small>{RELATED_HINT}</small>" + message_sources_html(answer, base)
     return text
+
+
+def row_tables_html(answer: Answer) -> str:
+    """The table rows an answer quotes, as small tables under its text: one ``<table
+    class="answer-table">`` per table (rows of one passage with the same column headers), its
+    column headers (:attr:`index.types.Passage.cells`) as ``<th>``, each quoted row a ``<tr>``,
+    captioned with the citation's ``[n]``. Empty when no quoted sentence is a row. All text escaped."""
+    tables: dict[tuple[int, tuple[str, ...]], list[tuple[str, ...]]] = {}
+    for c in answer.citations:
+        p = c.passage
+        for span in c.highlights:
+            if span not in p.sentences:
+                continue
+            i = p.sentences.index(span)
+            if p.kinds[i] != "row" or not p.cells[i]:
+                continue
+            headers = tuple(h for h, _ in p.cells[i])
+            tables.setdefault((c.n, headers), []).append(tuple(v for _, v in p.cells[i]))
+    out = []
+    for (n, headers), rows in tables.items():
+        head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers) if any(headers) else ""
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+        out.append(
+            f'<table class="answer-table"><caption>Quoted from [{n}]</caption>'
+            + (f"<thead><tr>{head}</tr></thead>" if head else "")
+            + f"<tbody>{body}</tbody></table>"
+        )
+    return "".join(out)
 
 
 RELATED_HINT = "The closest passages are listed under “Related passages”; they do not answer the question."
