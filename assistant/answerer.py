@@ -252,7 +252,9 @@ class ExtractiveAnswerer:
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
-        quoting, further = self._order(ev, ranked)
+        # a follow-up's fused score carries the conversation's focus (assistant.followup), which the
+        # support head, fitted on single questions, never saw: its best by fused score stays first
+        quoting, further = self._order(ev, ranked, keep_first=bool(history))
         led = lead_in_gives_way(quoting)
         gave_way = led is not quoting
         if gave_way:  # a row or item took the lead-in's place: further sentences are judged against it
