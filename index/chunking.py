@@ -42,13 +42,16 @@ import sentencex
 from index.structure import LIST_MARKER, SentenceKinds, row_spans
 from index.types import Document, Passage, Span, row_text
 
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 """Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
 2: passages and sentences are kept within the model's token limit.
 3: a list marker ("2.") starts the sentence after it; a document's blocks (code, tables) are
 one sentence each; passages carry pages and sections.
 4: each table row is one sentence (a table is kept in one passage where it fits); sentences
-carry their kinds (title, heading, item, note, row, header, text) and rows their cells."""
+carry their kinds (title, heading, item, note, row, header, text) and rows their cells.
+5: a list's consecutive items, with a note right before them, are one unit (a procedure is kept
+in one passage where it fits, up to ``max_unit_chars``); a plain-text document's numbered
+headings start sections (``index.structure.numbered_sections``)."""
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
@@ -267,6 +270,36 @@ def _table_units(text: str, units: list[list[Span]], rows: set[Span], max_chars:
     return out
 
 
+def _list_units(doc: Document, units: list[list[Span]], max_unit_chars: int) -> list[list[Span]]:
+    """Units with the consecutive items of one list (and a note right before them, "Warning:
+    a reset erases…") joined into one unit while it stays within ``max_unit_chars``
+    characters: a procedure that fits is one passage, so an answer can quote it whole. A
+    sentence's kind is that of the item or note mark (``doc.marks``) holding its first character."""
+    marks = [m for m in doc.marks if m[2] in ("item", "note")]
+    if not any(m[2] == "item" for m in marks):
+        return units
+    starts = [m[0] for m in marks]
+
+    def kinds(unit: list[Span]) -> set[str | None]:
+        out: set[str | None] = set()
+        for s, _ in unit:
+            i = bisect.bisect_right(starts, s) - 1
+            out.add(marks[i][2] if i >= 0 and marks[i][0] <= s < marks[i][1] else None)
+        return out
+
+    out: list[list[Span]] = []
+    previous: set[str | None] = set()
+    for unit in units:
+        here = kinds(unit)
+        if out and here == {"item"} and previous in ({"item"}, {"note"}) and unit[-1][1] - out[-1][0][0] <= max_unit_chars:
+            out[-1].extend(unit)
+            previous = {"item"}
+        else:
+            out.append(list(unit))
+            previous = here
+    return out
+
+
 def _quote_balance(segment: str) -> int:
     return segment.count("“") - segment.count("”")
 
@@ -395,6 +428,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), cou
         tokens = dict(zip(sentences, count_tokens([text[s:e] for s, e in sentences])))
     units = group_units(text, sentences, config.max_unit_chars)
     units = _table_units(text, units, set(rows), config.max_chars)
+    units = _list_units(doc, units, config.max_unit_chars)
     if count_tokens is not None:
         units = [run for unit in units for run in _split_unit(unit, tokens, config.max_tokens)]
     groups = _pack(doc, units, tokens, config)

@@ -21,7 +21,7 @@ from pathlib import Path
 from index.errors import DocumentsError
 from index.readers import SUPPORTED_SUFFIXES, ReadOptions, Unreadable, read, reader_for
 from index.readers.text import html_to_text, strip_trailing_widget, title_of
-from index.structure import first_title_line, heading_marks, label_notes, locate_title, name_in_words, text_marks
+from index.structure import first_title_line, heading_marks, label_notes, locate_title, name_in_words, numbered_sections, text_marks
 from index.types import Document, TableRow
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -92,6 +92,8 @@ def _document(path: Path, doc_id: str, extracted) -> Document:
     marks.update(label_notes(text))
     if extracted.plain:
         marks.update(text_marks(text))
+        if not headings:  # a .txt manual's "4. Resetting the router": sections, so passages break there
+            headings = numbered_sections(text, sorted(marks))
     return Document(
         doc_id=doc_id,
         title=title,

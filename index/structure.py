@@ -87,6 +87,25 @@ def is_numbered_heading(line: str, next_line: str | None) -> bool:
     return next_line is not None and not _ITEM.match(next_line) and not _NUMBERED.match(next_line)
 
 
+def numbered_sections(text: str, marks: Sequence[Mark]) -> tuple[tuple[int, str], ...]:
+    """Section starts ``(offset, path)`` from the numbered ``heading`` marks of text without
+    marked structure (:func:`text_marks`): "4. Resetting the router" opens a section, "4.2
+    Cables" nests in it (the number's depth), so passages are not packed across them (the
+    chunker keeps one section per passage) and a passage's section names them."""
+    out: list[tuple[int, str]] = []
+    stack: list[tuple[int, str]] = []
+    for start, end, kind in sorted(marks):
+        m = _NUMBERED.match(text[start:end]) if kind == "heading" else None
+        if not m:
+            continue
+        depth = m.group(1).rstrip(".").count(".") + 1
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        stack.append((depth, " ".join(text[start:end].split())))
+        out.append((start, " > ".join(t for _, t in stack)))
+    return tuple(out)
+
+
 def text_marks(text: str) -> list[Mark]:
     """Items, numbered headings and notes of text without marked structure (see the module docstring)."""
     lines = [(s, e) for s, e in logical_lines(text) if text[s:e].strip()]
