@@ -279,3 +279,22 @@ def test_font_headings_need_a_step_over_the_body_font(tmp_path):
     flat = make_pdf(tmp_path / "flat.pdf", [[("Results of the survey", 72, 760, 11), *body]])
     marks = lambda path: [extract(path)[0].text[a:b] for a, b, k in extract(path)[0].marks if k == "heading"]  # noqa: E731
     assert marks(big) == ["Results of the survey"] and marks(flat) == []
+
+
+def test_a_procedure_is_one_passage_and_a_numbered_heading_starts_a_section(tmp_path):
+    from index.chunking import chunk_document
+    from index.loader import load_document
+
+    steps = "\n".join(f"{i}. Step {i} of the reset: hold the button, wait for the light and check the screen before you go on." for i in range(1, 6))
+    manual = (
+        "Charger manual\n\n3. Indicator lights\n\nGreen means charged. Amber means charging. Red means a fault.\n\n"
+        f"4. Resetting the charger\n\nWarning: a reset erases the charging profiles.\n{steps}\n\n5. Cleaning\n\nWipe it with a dry cloth.\n"
+    )
+    (tmp_path / "charger.txt").write_text(manual, encoding="utf-8")
+    doc = load_document(tmp_path / "charger.txt")
+    assert [path for _, path in doc.headings] == ["3. Indicator lights", "4. Resetting the charger", "5. Cleaning"]
+    passages = chunk_document(doc)
+    holding = [p for p in passages if "Step 1 of" in p.text]
+    assert len(holding) == 1 and all(f"Step {i} of" in holding[0].text for i in range(1, 6)) and "Warning:" in holding[0].text
+    assert len(holding[0].text) > 500  # over a passage's 500 characters: the list is one unit
+    assert holding[0].section == "4. Resetting the charger" and "Green means" not in holding[0].text
