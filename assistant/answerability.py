@@ -172,6 +172,23 @@ class Head:
     def content(self) -> list:
         return [list(self.features), list(self.weights), list(self.mean), list(self.scale), self.bias]
 
+    @classmethod
+    def from_json(cls, h: dict, known: dict, name: str = "head") -> Head:
+        """A head from its JSON object (``features``, ``weights``, ``mean``, ``scale``, ``bias``).
+
+        Raises:
+            ValueError: it names a feature not in ``known``, or its lists differ in length.
+            KeyError, TypeError: a key is missing or of the wrong type.
+        """
+        head = cls(tuple(h["features"]), tuple(map(float, h["weights"])), tuple(map(float, h["mean"])),
+                   tuple(map(float, h["scale"])), float(h["bias"]))
+        unknown = [f for f in head.features if f not in known]
+        if unknown:
+            raise ValueError(f"{name} names unknown features {unknown}")
+        if not len(head.features) == len(head.weights) == len(head.mean) == len(head.scale):
+            raise ValueError(f"{name}: features, weights, mean and scale differ in length")
+        return head
+
 
 HEADS = ("near_miss", "gap")
 """The heads a model may have, one per kind of unanswerable question (module docstring):
@@ -212,15 +229,7 @@ class AnswerabilityModel:
             if not names or any(name not in HEADS for name in names):
                 raise ValueError(f"heads must be some of {list(HEADS)}, got {names}")
             for name in names:
-                h = raw["heads"][name]
-                head = Head(tuple(h["features"]), tuple(map(float, h["weights"])), tuple(map(float, h["mean"])),
-                            tuple(map(float, h["scale"])), float(h["bias"]))
-                unknown = [f for f in head.features if f not in FEATURE_DOCS]
-                if unknown:
-                    raise ValueError(f"head {name!r} names unknown features {unknown}")
-                if not len(head.features) == len(head.weights) == len(head.mean) == len(head.scale):
-                    raise ValueError(f"head {name!r}: features, weights, mean and scale differ in length")
-                heads[name] = head
+                heads[name] = Head.from_json(raw["heads"][name], FEATURE_DOCS, f"head {name!r}")
             model = cls(heads, float(raw["threshold"]))
             expected = raw.get("sha256")
             if expected != model.sha256():

@@ -130,14 +130,7 @@ class SupportModel:
         """
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            h = raw["head"]
-            head = Head(tuple(h["features"]), tuple(map(float, h["weights"])), tuple(map(float, h["mean"])),
-                        tuple(map(float, h["scale"])), float(h["bias"]))
-            unknown = [f for f in head.features if f not in FEATURE_DOCS]
-            if unknown:
-                raise ValueError(f"it names unknown features {unknown}")
-            if not len(head.features) == len(head.weights) == len(head.mean) == len(head.scale):
-                raise ValueError("features, weights, mean and scale differ in length")
+            head = Head.from_json(raw["head"], FEATURE_DOCS)
             model = cls(head, float(raw["share"]))
             if not 0 < model.share <= 1:
                 raise ValueError(f"share must be in (0, 1], got {model.share}")
