@@ -176,6 +176,28 @@ def token_latency(n: int = 200) -> None:
     server.should_exit = True
 
 
+def quoting_latency(rounds: int) -> None:
+    """Warm ``Assistant.ask`` p50 over the seed questions with the support head choosing the
+    quotes (``assistant/support.py``) and with the fused-score ratio rule it replaced, in
+    alternating rounds of one process, so the ratio compares like with like."""
+    from assistant.core import Assistant
+    from assistant.evaluation import load_questions, percentile
+    from assistant.settings import Settings
+
+    assistant = Assistant.from_settings(Settings(), progress=False)
+    questions = load_questions(assistant.settings.eval.questions, assistant.documents())
+    for q in questions[:5]:
+        assistant.ask(q.question, q.history)
+    times: dict[str, list[float]] = {"support": [], "ratio": []}
+    for _ in range(rounds):
+        for mode in times:
+            assistant.quotes.further = mode
+            times[mode] += [_ms(lambda: assistant.ask(q.question, q.history)) for q in questions]
+    p50 = {mode: percentile(t, 50) for mode, t in times.items()}
+    print(f"warm ask p50: support head {p50['support']:.1f} ms, ratio rule {p50['ratio']:.1f} ms, "
+          f"ratio {p50['support'] / p50['ratio']:.3f} (n={len(times['support'])} each)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -183,12 +205,17 @@ def main() -> None:
     parser.add_argument("--access", type=int, default=0, help="Measure access filtering on this many documents, half restricted.")
     parser.add_argument("--store", default=None, help="--access: folder for the corpus and index, reused by the next run.")
     parser.add_argument("--tokens", action="store_true", help="Measure the 401 of unknown and revoked bearer tokens.")
+    parser.add_argument("--quoting", action="store_true",
+                        help="Measure the quote selection: the support head against the fused-score ratio rule, same process.")
     args = parser.parse_args()
     if args.tokens:
         token_latency()
         return
     if args.access:
         access_latency(args.access, args.store, args.rounds)
+        return
+    if args.quoting:
+        quoting_latency(args.rounds)
         return
 
     from assistant.core import Assistant
