@@ -24,7 +24,7 @@ from assistant.lexical import SentenceLexicon
 from assistant.retriever import RetrievedPassage, ScoredSentence
 from assistant.setting_groups import AnswerSettings
 from assistant.types import Citation, Flag
-from index.types import Passage
+from index.types import Passage, row_text
 
 ABSTAIN_TEXT = "The documents do not answer this question."
 """What an abstaining answer says, plainly (SQuAD 2.0 calls this a no-answer prediction)."""
@@ -445,7 +445,7 @@ def answerability_evidence(
 def candidate_places(ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]]) -> list[Placed]:
     """Where each of ``ranked``'s sentences sits: its passage and its index among the passage's
     sentences (for :mod:`assistant.support`'s features)."""
-    return [Placed(r.passage.passage_id, [x.span for x in r.sentences].index(s.span)) for s, r in ranked]
+    return [Placed(r.passage.passage_id, r.passage.sentences.index(s.span)) for s, r in ranked]
 
 
 def answerability_features(
@@ -550,8 +550,8 @@ def whole_procedure(question: str, s: ScoredSentence, r: RetrievedPassage) -> li
     item sentences and :data:`MAX_PROCEDURE_CHARS` characters; a lead-in is not quoted. Steps
     beyond the passage are not seen (the chunker keeps a list in one passage when it fits).
     """
-    kinds = getattr(r.passage, "kinds", ())
-    if not kinds or not _ASKS_HOW.search(question):
+    kinds = r.passage.kinds
+    if not _ASKS_HOW.search(question):
         return []
     i = r.passage.sentences.index(s.span)
     if kinds[i] == "item":
@@ -585,9 +585,7 @@ def leads_in(s: ScoredSentence, r: RetrievedPassage) -> int | None:
     sentence ``s`` leads into, when ``s`` is prose (a ``text`` sentence; a note says something
     of its own) right before it, header rows aside ("The table below lists each kind of paid
     leave…"); else None."""
-    kinds = getattr(r.passage, "kinds", ())
-    if not kinds:
-        return None
+    kinds = r.passage.kinds
     i = r.passage.sentences.index(s.span)
     j = i + 1
     while j < len(kinds) and kinds[j] == "header":
@@ -637,12 +635,9 @@ def begins_line(s: ScoredSentence, r: RetrievedPassage) -> bool:
 
 def kind_of(s: ScoredSentence, r: RetrievedPassage) -> str:
     """The kind ingest gave sentence ``s`` of ``r`` (:data:`index.types.SENTENCE_KINDS`:
-    ``"text"``, ``"title"``, ``"heading"``, ``"item"``, ``"note"``, ``"row"``, ``"header"``);
-    ``"text"`` for a passage indexed before kinds were stored."""
-    kinds = getattr(r.passage, "kinds", ())
-    if not kinds:
-        return "text"
-    return kinds[r.passage.sentences.index(s.span)]
+    ``"text"``, ``"title"``, ``"heading"``, ``"item"``, ``"note"``, ``"row"``, ``"header"``;
+    every sentence of a passage indexed before kinds were stored is ``"text"``)."""
+    return r.passage.kinds[r.passage.sentences.index(s.span)]
 
 
 def is_heading(sentence: str) -> bool:
@@ -662,8 +657,9 @@ def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
     bracketed footnote numbers written as superscripts (:func:`~assistant.markers.escape_footnotes`;
     the citation's highlight still covers the exact span)."""
     p = r.passage
-    if kind_of(s, r) == "row":  # a table row reads with its column headers ("Floor: First floor · ...")
-        return escape_footnotes(" ".join(p.unit_texts()[p.sentences.index(s.span)].split()))
+    i = p.sentences.index(s.span)
+    if p.kinds[i] == "row" and p.cells[i]:  # a table row reads with its column headers ("Floor: First floor · ...")
+        return escape_footnotes(" ".join(row_text(p.cells[i]).split()))
     quote = _LIST_MARKER.sub("", " ".join(p.text[s.span[0] - p.start : s.span[1] - p.start].split()), count=1)
     return escape_footnotes(quote)  # a document's own "[3]" never reads as a citation marker
 
