@@ -8,6 +8,15 @@ Rules (``assistant/answerer.py``, ``assistant/abstention.py``, ``assistant/retri
 * ``names``: abstain when the question names someone/a role no document mentions;
 * ``task``: abstain on "write ...", "ignore ..." requests.
 
+* ``support_head``: the support head choosing the quotes (``assistant/support.py``); without it,
+  the fused-score ratio rule it replaced (the best sentence, then those within
+  ``second_sentence_ratio`` of it);
+* ``head_first``: the head choosing the first quote (without: the best by fused score first);
+* ``followup_first``: a follow-up keeping its best by fused score first (without: the head
+  chooses for follow-ups too);
+* ``structure``: the rules that read ingest's kinds (whole procedures, a lead-in giving way to
+  its row or item, other rows only when matching as well, a lead-in never a further quote).
+
 * ``speaker``: the follow-up speaker bonus/penalty in retrieval (no metric of any set moves
   without it, but tests/test_answers.py's "What did she say about Abe?" after "Who is Yuki
   Tatsumi?" then quotes another speaker: kept until the reader reads the conversation).
@@ -35,7 +44,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ROOT = Path(__file__).resolve().parent.parent
-METRICS = ("hit@1", "mrr", "quote@1", "answer_match", "false_abstention", "abstention_accuracy")
+METRICS = ("hit@1", "mrr", "quote@1", "quote_precision", "answer_match", "false_abstention", "abstention_accuracy")
 
 
 @contextlib.contextmanager
@@ -45,7 +54,17 @@ def without(rule: str):
     import assistant.retriever as retriever
 
     none = lambda *a, **k: None  # noqa: E731
+    order = answerer.ExtractiveAnswerer._order
+
+    def ratio_rule(self, ev, ranked, keep_first=False):
+        return ranked, [c.fused >= self.second_ratio * ev.candidates[0].fused for c in ev.candidates[1:]]
+
     patches = {
+        "support_head": [(answerer.ExtractiveAnswerer, "_order", ratio_rule)],
+        "head_first": [(answerer.ExtractiveAnswerer, "_order", lambda self, ev, ranked, keep_first=False: order(self, ev, ranked, True))],
+        "followup_first": [(answerer.ExtractiveAnswerer, "_order", lambda self, ev, ranked, keep_first=False: order(self, ev, ranked, False))],
+        "structure": [(answerer, "whole_procedure", lambda *a: []), (answerer, "lead_in_gives_way", lambda ranked: ranked),
+                      (answerer, "_another_row", lambda *a: False), (answerer, "leads_in", none)],
         "answer_type": [(answerer, "type_mismatch", none)],
         "names": [(answerer, "unknown_names", none), (answerer, "unknown_role", none)],
         "task": [(answerer, "is_task", none)],
@@ -64,13 +83,15 @@ def without(rule: str):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_sets = [ROOT / "seeds" / "questions.jsonl", *sorted((ROOT / "benchmarks" / "data").glob("gate-*.json"))]
+    default_sets = [ROOT / "seeds" / "questions.jsonl", *sorted((ROOT / "benchmarks" / "data").glob("gate-*.json")),
+                    ROOT / "benchmarks" / "data" / "structured" / "questions.jsonl"]
     ap.add_argument("--sets", type=Path, nargs="*", default=default_sets)
-    ap.add_argument("--rules", nargs="*", default=["default", "answer_type", "names", "task", "speaker"])
+    ap.add_argument("--rules", nargs="*", default=["default", "support_head", "head_first", "followup_first", "structure",
+                                                    "answer_type", "names", "task", "speaker"])
     args = ap.parse_args()
     from assistant.core import Assistant
     from assistant.evaluation import load_questions, run_eval
-    from assistant.question_sets import index_documents, is_squad_file, load_squad
+    from assistant.question_sets import index_documents, index_folder, is_squad_file, load_squad, own_documents
     from assistant.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,12 +100,16 @@ def main() -> int:
             if is_squad_file(path):
                 squad = load_squad(path)
                 target, questions = index_documents(squad.documents, Path(tmp) / squad.name, base), squad.questions
+            elif (folder := own_documents(path)) is not None:  # a JSONL set with its own documents
+                target = index_folder(folder, Path(tmp) / path.parent.name, base)
+                questions = load_questions(path, target.documents())
             else:
                 target, questions = base, load_questions(path, base.documents())
             for rule in args.rules:
                 with without(rule):
                     s = run_eval(target, questions, name=path.stem).summary
-                print(f"{path.stem:16s} {'-' + rule if rule != 'default' else 'default':16s} " + " ".join(f"{m} {_fmt(s.get(m))}" for m in METRICS), flush=True)
+                name = path.parent.name if own_documents(path) and not is_squad_file(path) else path.stem
+                print(f"{name:16s} {'-' + rule if rule != 'default' else 'default':16s} " + " ".join(f"{m} {_fmt(s.get(m))}" for m in METRICS), flush=True)
     return 0
 
 
