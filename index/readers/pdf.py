@@ -28,9 +28,9 @@ lines; then:
   path (:func:`numbered_headings`): a PDF has no marked headings, but reports number theirs.
   List items and notes are found by the plain-text rules of :mod:`index.structure`.
 
-**Tables**: PDFium (and so pypdfium2) has no table finding, so a PDF's tables are read as
-lines of text (no :class:`~index.types.TableRow`); pdfplumber, which finds tables, is not
-used (see above).
+**Tables**: PDFium (and so pypdfium2) has no table finding. pdfplumber finds ruled tables,
+and :mod:`index.readers.pdf_tables` locates their rows and cells in the text read here, as
+:class:`~index.types.TableRow` spans; other tables stay lines of text.
 
 **Title** (:func:`pdf_title`), the first that applies: the metadata title when meaningful
 (:func:`index.structure.meaningful_metadata_title`: not empty, not a file name or
@@ -63,6 +63,7 @@ access; embedded files and attachments are never opened.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -74,6 +75,7 @@ from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
 from index.readers.ocr import OcrOptions, PageJob, Word, ocr_pages, page_key
+from index.readers.pdf_tables import table_rows
 from index.structure import looks_like_title, meaningful_metadata_title
 
 Box = tuple[float, float, float, float]
@@ -284,7 +286,8 @@ def extract(path: Path, ocr: OcrOptions | None = None) -> tuple[Extracted, list[
     else:
         unread = [n for n, _ in scans]
     extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title, fonts=fonts)
-    return extracted, origin, words
+    rows = table_rows(path, extracted.text, origin, PDFIUM_LOCK)
+    return (dataclasses.replace(extracted, rows=rows) if rows else extracted), origin, words
 
 
 def _read_pages(path: Path, ocr: OcrOptions):
