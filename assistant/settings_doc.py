@@ -136,6 +136,10 @@ def render() -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write :data:`PAGE` (exit 0), or with ``--check`` compare it (exit 1 and one line if stale)."""
     args = sys.argv[1:] if argv is None else argv
@@ -143,12 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     if "--check" in args:
         current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
         if current != page:
-            print(f"{PAGE.relative_to(PROJECT_ROOT)} is not current: run python -m assistant.settings_doc", file=sys.stderr)
+            print(f"{_shown(PAGE)} is not current: run python -m assistant.settings_doc", file=sys.stderr)
             return 1
         return 0
     PAGE.parent.mkdir(parents=True, exist_ok=True)
     PAGE.write_text(page, encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(PROJECT_ROOT)}")
+    print(f"wrote {_shown(PAGE)}")
     return 0
 
 
