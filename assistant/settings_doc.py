@@ -109,7 +109,9 @@ def _json_block(value: Any) -> str:
 
 
 def _group_section(group: str, model: type[BaseModel], description: str) -> list[str]:
-    lines = [f"## `{group}`", "", _cell(description), "", "| setting | variables | default | meaning |", "| --- | --- | --- | --- |"]
+    """One group's heading, its table (one row per field) and its long defaults, as lines."""
+    header = ["| setting | variables | default | meaning |", "| --- | --- | --- | --- |"]
+    lines = [f"## `{group}`", "", _cell(description), "", *header]
     long: list[tuple[str, Any]] = []
     for name, field in model.model_fields.items():
         default = _default(field)
