@@ -50,7 +50,7 @@ fused * w_fused + similarity * w_similarity + coverage * w_coverage + bias)``. F
 held-out fit documents by ``benchmarks/fit_reader.py`` (``fit_listwise``): the linear score is
 a conditional logit over each answerable question's 12 candidates (fitted for the sentence
 quoted first), then scaled and shifted by Platt scaling of the best candidate's score on
-whether it answers, so ``p`` is a calibrated probability (ECE 0.053 on the dev documents).
+whether it answers, so ``p`` is a calibrated probability (its calibration error: the model card).
 ``fused``, ``similarity`` and ``coverage`` are the retriever's scores of the sentence (see
 :class:`assistant.retriever.ScoredSentence`)."""
 

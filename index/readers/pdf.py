@@ -1,11 +1,9 @@
 """PDF reader with ``pypdfium2`` (Apache-2.0 or BSD-3-Clause; PDFium itself BSD-3/Apache-2.0).
 
 **Why pypdfium2.** Measured with ``python benchmarks/pdf_libraries.py`` on the two real PDFs
-in ``tests/data`` (19-page report, 7-page OCR'd book): the three maintained candidates give
-text of the same quality (share of words the model's vocabulary knows: pypdfium2 0.728 /
-0.960, pypdf 0.727 / 0.950, pdfplumber 0.733 / 0.950), but pypdfium2 is 24x faster than
-pypdf and 150x faster than pdfplumber (1.6 ms vs 38 ms vs 241 ms a page), it already joins
-words hyphenated at line ends (pypdf and pdfplumber left 30 and 31 breaks in the book), it
+in ``tests/data`` (numbers in ``benchmarks/RESULTS.md``): the three maintained candidates
+give text of the same quality, but pypdfium2 is much faster than pypdf and pdfplumber, it
+already joins words hyphenated at line ends (pypdf and pdfplumber leave them broken), it
 gives every character's box (to highlight a cited span on the page) and it renders pages
 (the source view): one library for reading, locating and showing, with a permissive licence
 (pdfplumber is MIT but rides on pdfminer.six; pypdf, BSD, renders nothing).
