@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, replace
 
 import sentencex
 
-from index.structure import LIST_MARKER, SentenceKinds, row_spans
+from index.structure import LIST_MARKER, SentenceKinds, looks_like_title, row_spans
 from index.types import Document, Passage, Span, row_text
 
 CHUNKER_VERSION = 6
@@ -53,7 +53,8 @@ carry their kinds (title, heading, item, note, row, header, text) and rows their
 in one passage where it fits, up to ``max_unit_chars``); a plain-text document's numbered
 headings start sections (``index.structure.numbered_sections``).
 6: a PDF's ruled tables are read as rows with their cells (``index.readers.pdf_tables``), so
-PDFs indexed before are read again."""
+PDFs indexed before are read again; a list's lead-in line (a heading-like line or one ending
+with a colon, right before the first item) joins the list's unit (``leads_into_list``)."""
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
@@ -296,10 +297,28 @@ def _list_units(doc: Document, units: list[list[Span]], max_unit_chars: int) -> 
         if out and here == {"item"} and previous in ({"item"}, {"note"}) and unit[-1][1] - out[-1][0][0] <= max_unit_chars:
             out[-1].extend(unit)
             previous = {"item"}
+        elif out and here == {"item"} and leads_into_list(doc.text, out[-1][-1], unit[0]) and unit[-1][1] - out[-1][-1][0] <= max_unit_chars:
+            lead = out[-1].pop()  # the list's lead-in line ("How to clear a paper jam", "To reset the router:") opens its unit
+            if not out[-1]:
+                out.pop()
+            out.append([lead, *unit])
+            previous = {"item"}
         else:
             out.append(list(unit))
             previous = here
     return out
+
+
+def leads_into_list(text: str, line: Span, first_item: Span) -> bool:
+    """Whether sentence ``line`` is a list's lead-in: a line of its own (nothing else on it),
+    right before the list's first item (at most one blank line between), that reads as a
+    heading (:func:`index.structure.looks_like_title`: short, not ending like a sentence) or
+    ends with a colon. A procedure's heading or lead-in then stays in the procedure's passage."""
+    s, e = line
+    before, between = text[max(s - 1, 0) : s], text[e : first_item[0]]
+    own_line = (s == 0 or before == "\n") and between.strip() == "" and 1 <= between.count("\n") <= 2
+    body = text[s:e].strip()
+    return own_line and (body.endswith(":") or looks_like_title(body))
 
 
 def _quote_balance(segment: str) -> int:

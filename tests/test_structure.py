@@ -300,6 +300,26 @@ def test_a_procedure_is_one_passage_and_a_numbered_heading_starts_a_section(tmp_
     assert holding[0].section == "4. Resetting the charger" and "Green means" not in holding[0].text
 
 
+def test_a_procedures_unnumbered_heading_or_lead_in_stays_with_its_steps(tmp_path):
+    from index.chunking import chunk_document
+    from index.loader import load_document
+
+    long_steps = "\n".join(f"{i}. Feed the form into tray {i}, align it against the guide and wait for the green light." for i in range(1, 5))
+    guide = (
+        "Franking machine guide\n\nThe franking machine is in the post room.\n\n"
+        f"How to load a new label roll\n{long_steps}\n\n"
+        "To empty the ink sump:\n1. Switch the machine off.\n2. Lift the sump out and empty it.\n\n"
+        "Postage is charged to your department each month.\n"
+    )
+    (tmp_path / "franking.txt").write_text(guide, encoding="utf-8")
+    passages = chunk_document(load_document(tmp_path / "franking.txt"))
+    for lead, first in (("How to load a new label roll", "1. Feed the form into tray 1"), ("To empty the ink sump:", "1. Switch the machine off.")):
+        holding = [p for p in passages if lead in p.text]
+        assert len(holding) == 1 and first in holding[0].text  # the heading is never left behind in the passage before
+        i = next(k for k, (a, b) in enumerate(holding[0].sentences) if holding[0].text[a - holding[0].start : b - holding[0].start] == lead)
+        assert holding[0].kinds[i + 1] == "item"
+
+
 LEAVE_TABLE = [["Leave type", "Days per year", "Notice"], ["Sick leave", "12 days", "None"], ["Annual leave", "25 days", "2 weeks"],
                ["Study leave", "5 days", "6 weeks"]]
 
