@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answerer import AnswerContext, Draft, ExtractiveAnswerer, Reply
+from assistant.lexical import TOKEN_PATTERN
 from assistant.markers import escape_footnotes
 from assistant.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
@@ -123,7 +124,8 @@ class SupportScorer:
     def terms(self, text: str) -> set[str]:
         """Content words of ``text``, stemmed, English stop words removed."""
         return set(
-            self._bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
+            self._bm25s.tokenize([text], token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=self._stemmer, return_ids=False,
+                                 show_progress=False)[0]
         )
 
     def best(self, claim: str, claim_embedding: np.ndarray, r: RetrievedPassage, sentence_embeddings: np.ndarray):

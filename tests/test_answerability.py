@@ -112,3 +112,13 @@ def test_question_words_are_not_content_terms():
     lexicon = SentenceLexicon(["The station opened in 1873."], ["The station opened in 1873."])
     assert lexicon.content_terms("When did the railway station open?") == ["railway", "station", "open"]
     assert "when" in lexicon.terms("When did the railway station open?"), "BM25 itself keeps its short stop-word list"
+
+
+def test_a_single_digit_is_an_index_term():
+    from assistant.lexical import SentenceLexicon
+
+    rows = ["Floor 2 fire warden: Tom Becker", "Floor 3 fire warden: Aisha Okafor"]
+    lexicon = SentenceLexicon(rows, rows)
+    assert "3" in lexicon.terms("Who is the fire warden on floor 3?")
+    sentence, _ = lexicon.coverage(lexicon.terms("Who is the fire warden on floor 3?"))
+    assert sentence[1] > sentence[0]  # the digit tells the two rows apart
