@@ -317,7 +317,7 @@ class ExtractiveAnswerer:
         steps of a procedure (``item`` sentences) are numbered, each on a line of its own, as
         are notes."""
         if not selection.quotes:
-            related = tuple(_citation(i, r, (r.best,)) for i, r in enumerate(selection.retrieved[:3], start=1))
+            related = tuple(_citation(i, r, (_shown(r),)) for i, r in enumerate(selection.retrieved[:3], start=1))
             return Draft(selection.refusal or ABSTAIN_TEXT, (), True, related, selection.abstain_reason, selection.abstain_detail,
                          selection.answerable_probability)
         if self.unit == "passage":
@@ -679,6 +679,14 @@ def _previous(s: ScoredSentence, r: RetrievedPassage) -> str:
     p = r.passage
     a, b = spans[i - 1]
     return p.text[a - p.start : b - p.start]
+
+
+def _shown(r: RetrievedPassage) -> ScoredSentence:
+    """The sentence a related passage highlights: its best that is not a title line or a
+    table's header row (a Markdown ``| --- |`` line reads as noise), else its best."""
+    kinds = dict(zip(r.passage.sentences, r.passage.kinds))
+    readable = [s for s in r.sentences if kinds.get(s.span) not in ("title", "header")]
+    return max(readable, key=lambda s: (s.fused, s.similarity)) if readable else r.best
 
 
 def _citation(n: int, r: RetrievedPassage, sentences: tuple[ScoredSentence, ...]) -> Citation:

@@ -64,8 +64,9 @@ def _runs(question: str, lexicon: SentenceLexicon) -> list[Run]:
     return [run for run in runs if run]
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _join(items: list[str], conjunction: str = "and") -> str:
+    """"X", "X and Y", "X, Y and Z" (``conjunction`` "or" after a negation: "don't mention X or Y")."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
 
 
 def _from_missing(run: Run, absent: set[str]) -> str:
@@ -84,7 +85,7 @@ def refusal(question: str, e: Evidence | None, lexicon: SentenceLexicon | None) 
             terms and their document frequencies), or None. lexicon: The collection's terms.
 
     Returns:
-        "The documents don't mention X[, Y and Z]." when some of the question's content words
+        "The documents don't mention X[, Y or Z]." when some of the question's content words
         occur in no document (X: the question's words from the missing one on); else "The
         documents mention X[...], but none of their sentences answers this question."; else
         :data:`GENERIC`. At most :data:`MAX_PHRASES` phrases are named.
@@ -95,7 +96,7 @@ def refusal(question: str, e: Evidence | None, lexicon: SentenceLexicon | None) 
     runs = _runs(question, lexicon)
     missing = [_from_missing(run, absent) for run in runs if any(absent & set(terms) for _, terms in run)]
     if missing:
-        return f"The documents don't mention {_join(list(dict.fromkeys(missing))[:MAX_PHRASES])}."
+        return f"The documents don't mention {_join(list(dict.fromkeys(missing))[:MAX_PHRASES], 'or')}."
     present = [" ".join(w for w, _ in run) for run in runs if len(run) <= MAX_PHRASE_WORDS]
     if present:
         return f"The documents mention {_join(list(dict.fromkeys(present))[:MAX_PHRASES])}, but none of their sentences answers this question."

@@ -53,7 +53,7 @@ def test_json_schema_and_markers(assistant, article):
 
 def test_abstains_on_an_unrelated_question(assistant):
     answer = assistant.ask("What is a good recipe for banana bread?")
-    assert answer.abstained and answer.text == "The documents don't mention recipe and banana bread."
+    assert answer.abstained and answer.text == "The documents don't mention recipe or banana bread."
     assert answer.abstain_detail and "abstain_below" in answer.abstain_detail, "the score and threshold are in the detail"
     assert answer.citations == () and "[" not in answer.text
 

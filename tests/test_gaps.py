@@ -52,7 +52,7 @@ def office(tmp_path_factory, embedder):
 @pytest.mark.parametrize(
     ("question", "says"),
     [
-        ("Who is the CEO of Northwind?", "The documents don't mention CEO and Northwind."),
+        ("Who is the CEO of Northwind?", "The documents don't mention CEO or Northwind."),
         ("How do I make a spaghetti carbonara?", "The documents don't mention spaghetti carbonara."),
     ],
 )
@@ -81,7 +81,7 @@ def test_the_refusal_sentence_names_the_missing_words_from_the_question():
         return refusal(question, evidence(question, lexicon.content_terms(question), lexicon.document_frequencies, lexicon.size, []), lexicon)
 
     assert said("How many days of bereavement leave do I get?") == "The documents don't mention bereavement leave."
-    assert said("What is a good recipe for banana bread?") == "The documents don't mention good recipe and banana bread."
+    assert said("What is a good recipe for banana bread?") == "The documents don't mention good recipe or banana bread."
     assert said("Which days of annual leave are paid?") == (
         "The documents mention days, annual leave and paid, but none of their sentences answers this question."
     )

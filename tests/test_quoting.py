@@ -161,3 +161,11 @@ def test_a_popover_keeps_the_documents_line_breaks_between_rows_and_runs_prose_o
             "<mark>LEEDS-PR-03 | Second floor | Yes</mark>") in pop
     prose = _passage([("text", "One sentence."), ("text", "Two sentence."), ("text", "Three.")], same_line=frozenset({1, 2})).passage
     assert "One sentence. <mark>Two sentence.</mark> Three." in popover_html(Citation(1, prose, (prose.sentences[1],), 1.0), "pop-2")
+
+
+def test_a_related_passage_never_highlights_a_header_row():
+    from assistant.answerer import _shown
+
+    lines = [("header", "| Claim | Limit |"), ("header", "| --- | --- |"), ("row", "| Taxi | 40 euros |")]
+    r = _passage(lines, {2: (("Claim", "Taxi"), ("Limit", "40 euros"))}, best=1)
+    assert r.best.span == r.passage.sentences[1] and _shown(r).span == r.passage.sentences[2]
