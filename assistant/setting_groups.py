@@ -71,7 +71,7 @@ class IndexSettings(BaseModel):
     )
     documents: PathList = Field(
         default_factory=_default_documents,
-        description="Files or folders of .txt/.md/.html/.pdf/.docx/.png/.jpg/.tif documents to index (paths; default the shipped seeds/).",
+        description="Files or folders of .txt/.md/.html/.pdf/.docx/.png/.jpg/.tif documents to index (paths; default the shipped seed article, seeds/japan-us-reset.txt).",
     )
     chroma_url: str | None = Field(
         default=None, description="http://host:port of a `chroma run` server; when set, used instead of data_dir."
