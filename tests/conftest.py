@@ -180,6 +180,14 @@ UNIT_MAY_NOT_USE = {
 is a collection error."""
 
 
+def pytest_ignore_collect(collection_path, config):
+    """With ``-m unit``, a test module that marks no test unit is not even imported (some import
+    LangChain, Gradio or Playwright at the top, seconds of the tier's minute)."""
+    if config.getoption("markexpr", "") == "unit" and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return "pytest.mark.unit" not in collection_path.read_text(encoding="utf-8") or None
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
 def pytest_collection_modifyitems(config, items):
     for item in items:

@@ -173,7 +173,6 @@ def test_eval_runs_the_generative_path(assistant, make):
     assert report.summary["hit@3"] > 0.6  # it quotes passage [1], the retriever's best
 
 
-@pytest.mark.unit
 def test_unknown_provider_is_a_clear_config_error():
     from assistant.errors import LLMConfigError
     from assistant.generative import build_chat_model
@@ -182,7 +181,6 @@ def test_unknown_provider_is_a_clear_config_error():
         build_chat_model("nosuchprovider:some-model", None, 5.0)
 
 
-@pytest.mark.unit
 def test_without_llm_nothing_llm_is_imported():
     code = (
         "import sys, assistant.core, ui.cli\n"

@@ -69,7 +69,6 @@ def test_a_build_that_fails_while_creating_its_collections_is_deleted(tmp_path, 
     assert on_disk <= owned
 
 
-@pytest.mark.unit
 def test_an_onnx_export_without_room_names_the_disk_and_the_space_needed(tmp_path, monkeypatch):
     import index.onnx_embedder as onnx_embedder
     from index.errors import ModelError
