@@ -460,6 +460,11 @@ class PassageRetriever(BaseModel):
 
         return LangChainRetriever(retriever=self)
 
+    def invoke(self, input: str, config=None, **kwargs) -> list:
+        """LangChain's ``Runnable.invoke``, kept from when this class was a ``BaseRetriever``:
+        ``as_langchain().invoke(input, config, **kwargs)`` (LangChain ``Document`` objects)."""
+        return self.as_langchain().invoke(input, config, **kwargs)
+
 
 class _ScopedView:
     """:meth:`PassageRetriever.scoped`: the retriever with the vocabulary and the term
