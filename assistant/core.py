@@ -117,7 +117,10 @@ class Assistant:
             key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
             chat_model = build_chat_model(settings.llm.model, settings.llm.base_url, settings.llm.timeout, key)
         store = settings.open_store()
-        assistant = cls(settings, store, settings.make_embedder(), chat_model)
+        embedder = settings.make_embedder()
+        if hasattr(embedder, "load_query_in_background"):  # the question model loads while the store opens
+            embedder.load_query_in_background()
+        assistant = cls(settings, store, embedder, chat_model)
         if ensure_index and store.active_build() is None:  # the first start: index the seeds (or settings.index.documents)
             try:
                 assistant.last_index_report = assistant.index(settings.index.documents, progress=progress)

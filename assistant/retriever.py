@@ -17,8 +17,9 @@ every sentence of a candidate is then scored:
 A follow-up gets a bonus where the previous answer was (:class:`Focus`). The answerer picks
 the sentences to quote, and decides on abstention, from these scores.
 
-:class:`PassageRetriever` is a LangChain ``BaseRetriever``: ``invoke(question)`` returns
-LangChain ``Document`` objects whose metadata carries the exact span, so it plugs into chains.
+:meth:`PassageRetriever.as_langchain` wraps it as a LangChain ``BaseRetriever``: its
+``invoke(question)`` returns LangChain ``Document`` objects whose metadata carries the exact span,
+so it plugs into chains. LangChain is imported only then: ``assistant ask`` does not load it.
 """
 
 from __future__ import annotations
@@ -29,10 +30,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from assistant.abstention import fold
 from assistant.followup import _PERSONAL, FOCUS_BONUS, SPEAKER_WEIGHT, Focus, quoted_speakers
@@ -121,7 +119,7 @@ class _Row(NamedTuple):
     lexical: np.ndarray
 
 
-class PassageRetriever(BaseRetriever):
+class PassageRetriever(BaseModel):
     """Sentence-level dense/BM25/hybrid retrieval returning passages (see module docstring).
 
     Args:
@@ -452,24 +450,19 @@ class PassageRetriever(BaseRetriever):
             fused += weight / (RRF_K + ranks)
         return np.split(fused, np.cumsum([len(d) for d in dense])[:-1])
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        return [
-            LCDocument(
-                page_content=r.passage.text,
-                id=r.passage.passage_id,
-                metadata={
-                    "doc_id": r.passage.doc_id,
-                    "title": r.passage.title,
-                    "start": r.passage.start,
-                    "end": r.passage.end,
-                    "line_start": r.passage.line_start,
-                    "line_end": r.passage.line_end,
-                    "score": r.score,
-                    "best_sentence": list(r.best.span),
-                },
-            )
-            for r in self.search(query)
-        ]
+    def as_langchain(self):
+        """This retriever as a LangChain ``BaseRetriever`` (imported here, not at start-up): its
+        ``invoke(query)`` returns the :meth:`search` results as LangChain ``Document`` objects, the
+        passage text with ``doc_id``, ``title``, ``start``/``end`` (characters), ``line_start``/
+        ``line_end``, ``score`` and ``best_sentence`` (a ``[start, end]`` span) in the metadata."""
+        from assistant.langchain_retriever import LangChainRetriever
+
+        return LangChainRetriever(retriever=self)
+
+    def invoke(self, input: str, config=None, **kwargs) -> list:
+        """LangChain's ``Runnable.invoke``, kept from when this class was a ``BaseRetriever``:
+        ``as_langchain().invoke(input, config, **kwargs)`` (LangChain ``Document`` objects)."""
+        return self.as_langchain().invoke(input, config, **kwargs)
 
 
 class _ScopedView:

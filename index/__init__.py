@@ -13,48 +13,63 @@ Nothing here imports ``assistant`` or ``ui``. Importing it turns every library's
 (:mod:`index.privacy`), before any of them is imported.
 """
 
+from typing import TYPE_CHECKING
+
 from index.privacy import keep_offline
 
 keep_offline()
 
-from index.chunking import ChunkingConfig, chunk_document, split_sentences
-from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, make_embedder
-from index.errors import AssistantError, DocumentsError, ModelError, StoreError
-from index.loader import Skip, load_all, load_documents
-from index.pipeline import IndexReport, build_index
-from index.records import BuildInfo, DocumentRecord
-from index.store import ChromaStore, StoreReader
-from index.store_writer import BuildWriter, StoreWriter, writer_for
-from index.types import SENTENCE_KINDS, Document, Passage, Span, TableRow
+_WHERE = {
+    "AssistantError": "index.errors",
+    "build_index": "index.pipeline",
+    "BuildInfo": "index.records",
+    "BuildWriter": "index.store_writer",
+    "ChromaStore": "index.store",
+    "chunk_document": "index.chunking",
+    "ChunkingConfig": "index.chunking",
+    "Document": "index.types",
+    "DocumentRecord": "index.records",
+    "DocumentsError": "index.errors",
+    "IndexReport": "index.pipeline",
+    "load_all": "index.loader",
+    "load_documents": "index.loader",
+    "make_embedder": "index.embedder",
+    "MODEL_NAME": "index.embedder",
+    "ModelError": "index.errors",
+    "OnnxEmbedder": "index.embedder",
+    "Passage": "index.types",
+    "SENTENCE_KINDS": "index.types",
+    "SentenceTransformerEmbedder": "index.embedder",
+    "Skip": "index.loader",
+    "Span": "index.types",
+    "split_sentences": "index.chunking",
+    "StoreError": "index.errors",
+    "StoreReader": "index.store",
+    "StoreWriter": "index.store_writer",
+    "TableRow": "index.types",
+    "TorchBackend": "index.embedder",
+    "writer_for": "index.store_writer",
+}
+"""Public name -> the module defining it, imported on first use: the answer path, which needs
+the store and the embedder but no reader, OCR or progress bar, does not pay for them."""
 
-__all__ = [
-    "AssistantError",
-    "BuildInfo",
-    "BuildWriter",
-    "ChromaStore",
-    "ChunkingConfig",
-    "Document",
-    "DocumentRecord",
-    "DocumentsError",
-    "IndexReport",
-    "MODEL_NAME",
-    "ModelError",
-    "OnnxEmbedder",
-    "Passage",
-    "SENTENCE_KINDS",
-    "SentenceTransformerEmbedder",
-    "Skip",
-    "Span",
-    "StoreError",
-    "StoreReader",
-    "StoreWriter",
-    "TableRow",
-    "TorchBackend",
-    "build_index",
-    "chunk_document",
-    "load_all",
-    "load_documents",
-    "make_embedder",
-    "split_sentences",
-    "writer_for",
-]
+__all__ = sorted(_WHERE)
+
+if TYPE_CHECKING:
+    from index.chunking import ChunkingConfig, chunk_document, split_sentences
+    from index.embedder import MODEL_NAME, OnnxEmbedder, SentenceTransformerEmbedder, TorchBackend, make_embedder
+    from index.errors import AssistantError, DocumentsError, ModelError, StoreError
+    from index.loader import Skip, load_all, load_documents
+    from index.pipeline import IndexReport, build_index
+    from index.records import BuildInfo, DocumentRecord
+    from index.store import ChromaStore, StoreReader
+    from index.store_writer import BuildWriter, StoreWriter, writer_for
+    from index.types import SENTENCE_KINDS, Document, Passage, Span, TableRow
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'index' has no attribute {name!r}")

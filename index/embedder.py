@@ -191,6 +191,12 @@ class TorchBackend:
         """Load (on the very first start: export) the model that embeds questions now."""
         self._for_queries.load()
 
+    def load_query_in_background(self) -> None:
+        """Start loading the ONNX model that embeds questions in a thread
+        (:meth:`OnnxEmbedder.load_in_background`); nothing when questions go to PyTorch."""
+        if self._for_queries is self.few:
+            self.few.load_in_background()
+
     def embed_query(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: float32 ``[len(texts), dimension]``, rows L2-normalised, in input order."""
         return self._for_queries.embed(texts)

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -268,13 +269,43 @@ class OnnxEmbedder(PackagedModel):
 
     def load(self) -> None:
         """Load (on the very first start: export) the model now, instead of in the first :meth:`embed`."""
+        self._wait_for_background_load()
         self.session  # noqa: B018 - the cached property loads it
+
+    def load_in_background(self) -> None:
+        """Start loading the session and the tokenizer in a daemon thread, so the caller can open
+        the store meanwhile (a cold ``assistant ask`` overlaps the two on a second core); the
+        next :meth:`load` or :meth:`embed` waits for it, and raises what loading raised (it runs
+        again there). Does nothing unless the export is already on disk: exporting imports
+        PyTorch, and no import may run beside another thread's (one could see a module the other
+        has half initialised), which is also why ONNX Runtime and tokenizers are imported here first."""
+        target = self.model_file
+        if "session" in self.__dict__ or not (target.is_file() and target.with_suffix(".sha256").is_file()):
+            return
+        import onnxruntime  # noqa: F401 - see above
+        import tokenizers  # noqa: F401
+
+        def load() -> None:
+            try:
+                self.session  # noqa: B018
+                self._batch_tokenizer  # noqa: B018
+            except Exception:  # noqa: BLE001 - raised again by the load or embed that waits for this thread
+                pass
+
+        self._loading = threading.Thread(target=load, name="onnx-session", daemon=True)
+        self._loading.start()
+
+    def _wait_for_background_load(self) -> None:
+        loading = self.__dict__.pop("_loading", None)
+        if loading is not None:
+            loading.join()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``: float32 array ``[len(texts), 384]``, rows L2-normalised, in input order."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
+        self._wait_for_background_load()
         session, tok = self.session, self._batch_tokenizer
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
         for i in range(0, len(order), self.batch_size):

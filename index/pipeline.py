@@ -33,20 +33,23 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from index.access import AccessRules
 from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
-from index.loader import Skip, load_all
-from index.readers import ReadOptions
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore
 from index.store_writer import StoreWriter, writer_for
 from index.types import Document, Passage
+
+if TYPE_CHECKING:  # imported where a build needs them: answering only reads fingerprint() here
+    from index.access import AccessRules
+    from index.loader import Skip
+    from index.readers import ReadOptions
 
 EMBED_CHUNK_PASSAGES = 256
 """Passages embedded and written per step: bounds memory and makes progress visible."""
@@ -230,6 +233,10 @@ def build_index(
         takes no lock, so it works on a read-only store and while another indexer runs.
         A build that fails is deleted (nothing incomplete is left behind).
     """
+    from index.access import AccessRules
+    from index.loader import load_all
+    from index.readers import ReadOptions
+
     t0 = time.perf_counter()
     if chunking.max_tokens > embedder.max_tokens:
         chunking = replace(chunking, max_tokens=embedder.max_tokens)
@@ -332,6 +339,8 @@ def _plan(
 ) -> _Plan:
     """Compare ``documents`` (the ones given) with the active build: what to embed, copy, remove,
     re-label (``access``: the rules labelling every document of the new build; reads only)."""
+    from index.access import AccessRules
+
     access = access or AccessRules()
     active = store.active_build()
     catalog = {r.doc_id: r for r in store.catalog(active)} if active else {}

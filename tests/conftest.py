@@ -165,3 +165,52 @@ def chroma_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+# -- tiers ----------------------------------------------------------------------------------
+TIERS = ("unit", "integration", "browser")
+"""Every test has exactly one: ``unit`` and ``browser`` are marked in the test files (a module's
+``pytestmark`` or a test's decorator); a test marked neither is ``integration`` (the real model
+and Chroma), which is what most tests here are."""
+
+UNIT_MAY_NOT_USE = {
+    "assistant", "embedder", "server", "server_settings", "chroma_server", "portal_origin",
+}
+"""Session fixtures that load the model, build a store or start a server: a unit test using one
+is a collection error."""
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``-m unit``, a test module that marks no test unit is not even imported (some import
+    LangChain, Gradio or Playwright at the top, seconds of the tier's minute)."""
+    if config.getoption("markexpr", "") == "unit" and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return "pytest.mark.unit" not in collection_path.read_text(encoding="utf-8") or None
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tiers = [t for t in TIERS if item.get_closest_marker(t)]
+        if not tiers:
+            item.add_marker(pytest.mark.integration)
+        elif len(tiers) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked {' and '.join(tiers)}: give it one tier")
+        elif tiers == ["unit"] and (heavy := UNIT_MAY_NOT_USE & set(item.fixturenames)):
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but uses {sorted(heavy)} (a model, a store or a server)")
+        if "browser" in item.fixturenames and not item.get_closest_marker("browser"):
+            raise pytest.UsageError(f"{item.nodeid} drives Chromium (the browser fixture) but is not marked browser")
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_open_no_model_and_no_store(request, monkeypatch):
+    """In a ``unit`` test, loading the embedding model or opening a Chroma store raises (so the
+    tier stays model-free as tests change)."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError(f"{request.node.nodeid} is a unit test: it may not load the embedding model or open a store")
+
+    monkeypatch.setattr("index.embedder.make_embedder", refuse)
+    monkeypatch.setattr("index.store.ChromaStore.client", property(refuse))

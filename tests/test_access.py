@@ -183,6 +183,7 @@ def test_changing_the_access_file_relabels_without_embedding_and_a_bad_line_keep
     assert a.build.build_id == build and a.visible_documents({"staff"}) == {"hr/pay.txt"}
 
 
+@pytest.mark.unit
 def test_odd_group_names_in_the_access_file_are_refused_with_the_line():
     from index.access import AccessFileError, parse_access_rules
 
@@ -475,6 +476,7 @@ def test_tokens_are_stored_hashed_and_unknown_or_revoked_ones_get_401_fast(label
 # -- in a real browser -----------------------------------------------------------------------
 
 
+@pytest.mark.browser
 def test_two_users_behind_nginx_see_different_answers_in_the_chat_and_the_widget_screenshots_saved(behind_nginx, labelled):
     """Debian's chromium signs in to nginx as alice, then as bob, asks the chat and the widget
     the same HR question: alice's answer quotes the case file, bob's says the documents do not

@@ -18,6 +18,7 @@ def candidate(terms, text="", fused=1.0, similarity=0.5, coverage=0.5, passage=N
     return Candidate(frozenset(terms), frozenset(passage if passage is not None else terms), fused, similarity, coverage, text)
 
 
+@pytest.mark.unit
 def test_missing_terms_are_weighed_by_idf():
     e = evidence("When was the mill built?", ["mill", "built"], DF, N, [candidate({"mill", "built", "1662"}, "The mill was built in 1662.")])
     f = features(e)
@@ -31,6 +32,7 @@ def test_missing_terms_are_weighed_by_idf():
     assert f["terms"] == 3.0
 
 
+@pytest.mark.unit
 def test_a_term_no_document_holds_counts_for_the_whole_index():
     e = evidence("When was the railway platform built?", ["railway", "platform", "built"], DF, N,
                  [candidate({"railway", "built"}, passage={"railway", "built", "station"}), candidate({"platform"})])
@@ -42,6 +44,7 @@ def test_a_term_no_document_holds_counts_for_the_whole_index():
     assert f["margin"] == pytest.approx(0.0)
 
 
+@pytest.mark.unit
 def test_negation_counts_only_when_the_sentence_has_none():
     def negation(question, sentence):
         return features(evidence(question, ["river", "flood"], {}, 10, [candidate({"river", "flood"}, sentence)]))["negation"]
@@ -56,6 +59,7 @@ SIGNED = {"fused": 1, "similarity": 1, "coverage": 1, "margin": 1, "missing": -1
           "missing_index": -1, "rarest_missing": -1, "rarest_missing_top": -1, "negation": -1}
 
 
+@pytest.mark.unit
 def test_shipped_model_is_checked_and_its_weights_have_their_signs():
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert raw["heads"] and set(raw["heads"]) <= set(HEADS) and raw["fitted"]["questions"], "the model records what it was fitted on"
@@ -72,6 +76,7 @@ def test_shipped_model_is_checked_and_its_weights_have_their_signs():
                 assert (moved >= p) if sign > 0 else (moved <= p), f"{name} head, {feature}: the weight has the wrong sign"
 
 
+@pytest.mark.unit
 def test_the_answerable_probability_is_the_product_of_the_heads(tmp_path):
     from assistant.answerability import Head
 
@@ -93,6 +98,7 @@ def test_the_answerable_probability_is_the_product_of_the_heads(tmp_path):
      json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "threshold": 0.99}),
      json.dumps({**json.loads(MODEL_PATH.read_text(encoding="utf-8")), "heads": {}})],
 )
+@pytest.mark.unit
 def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
     """Missing, not JSON, or weights that do not match the recorded SHA-256: one line naming the file."""
     path = tmp_path / "answerability.json"
@@ -106,6 +112,7 @@ def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
         assert "SHA-256" in message and json.loads(content)["sha256"] in message, "names the expected checksum"
 
 
+@pytest.mark.unit
 def test_question_words_are_not_content_terms():
     from assistant.lexical import SentenceLexicon
 
@@ -114,6 +121,7 @@ def test_question_words_are_not_content_terms():
     assert "when" in lexicon.terms("When did the railway station open?"), "BM25 itself keeps its short stop-word list"
 
 
+@pytest.mark.unit
 def test_a_single_digit_is_an_index_term():
     from assistant.lexical import SentenceLexicon
 

@@ -94,6 +94,7 @@ def test_full_width_and_invisible_characters_are_normalised(assistant):
     assert "Ryosei Akazawa" in assistant.ask("Ｗｈｏ ｉｓ Ｊａｐａｎ’ｓ ｃｈｉｅｆ ｎｅｇｏｔｉａｔｏｒ?").text
 
 
+@pytest.mark.unit
 def test_follow_up_detection():
     from assistant.followup import is_followup
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_named_api_endpoint_answers_with_citations(server, article):
     from gradio_client import Client
@@ -53,6 +55,7 @@ def test_the_empty_chat_names_the_indexed_documents(assistant):
     assert "1 document is indexed" in text and "Japan faces an era-defining reset with the US" in text
 
 
+@pytest.mark.unit
 def test_an_abstention_says_why_and_where_the_related_passages_are():
     from assistant.types import Answer, Citation
     from index.types import Passage

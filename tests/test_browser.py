@@ -27,9 +27,10 @@ ANSWER_WAIT_MS = 60_000
 playwright_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed: pip install -e '.[test]'")
 expect = playwright_api.expect
 expect.set_options(timeout=20_000)  # the machine is shared; the default 5 s is tight for a page's first render
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium, as .ci/run does)"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium, as .ci/run does)"),
+]
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 

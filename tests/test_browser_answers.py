@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, ThreadedUvicorn, assistant_over, free_port
 from test_browser import ANSWER_WAIT_MS, ARTIFACTS, CHROMIUM, Offline, ask_in, browser, expect  # noqa: F401  (browser: fixture)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")]
 
 DOCUMENTS = ROOT / "benchmarks" / "data" / "structured" / "documents"
 

@@ -10,7 +10,7 @@ from conftest import ThreadedUvicorn, free_port
 from test_browser import ANSWER_WAIT_MS, ARTIFACTS, CHROMIUM, ask_in, browser, context, expect  # noqa: F401  (browser, context: fixtures)
 from test_sources import REPORT, folder, mixed  # noqa: F401  (module fixtures)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")]
 
 
 @pytest.fixture(scope="module")

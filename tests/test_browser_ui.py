@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, ThreadedUvicorn, assistant_over, free_port
 from test_browser import ANSWER_WAIT_MS, ARTIFACTS, CHROMIUM, Offline, ask_in, browser, expect  # noqa: F401  (browser: fixture)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")]
 
 HOSTILE = '<img src=x onerror=alert(1)> [help](javascript:alert(1)) ![logo](http://203.0.113.9/logo.png) <script>alert(2)</script>'
 """Markup a document may hold; it must reach the reader as these characters and fetch nothing."""

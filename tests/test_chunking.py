@@ -66,12 +66,14 @@ def test_quotes_stay_with_their_attribution(passages):
         ("“I like the Japanese very much . . . I like them very much but they laugh at us,” said Trump.", 1),
     ],
 )
+@pytest.mark.unit
 def test_sentence_boundaries(text, expected):
     spans = split_sentences(text)
     assert len(spans) == expected, [text[s:e] for s, e in spans]
     assert all(text[s:e] == text[s:e].strip() for s, e in spans)
 
 
+@pytest.mark.unit
 def test_multi_line_quote_is_one_unit():
     text = "“I could send [a letter] to Japan.\n‘Dear Mr Japan, here’s the story . . . ’,” Trump told a reporter.\nNext line."
     units = group_units(text, split_sentences(text))
@@ -85,6 +87,7 @@ def _doc(text: str, doc_id: str = "d.txt") -> Document:
     return Document(doc_id, "t", text, "/x", hashlib.sha256(text.encode()).hexdigest())
 
 
+@pytest.mark.unit
 def test_ids_are_stable_and_repeats_are_distinct():
     para = "The same paragraph appears twice in this document, word for word."
     text = f"{para}\nFiller {'text ' * 40}ends here.\n{para}"
@@ -96,6 +99,7 @@ def test_ids_are_stable_and_repeats_are_distinct():
     assert [text[p.start : p.end] for p in repeats] == [para, para]
 
 
+@pytest.mark.unit
 def test_a_paragraph_without_sentence_breaks_is_cut_not_truncated():
     words = [f"word{i}" for i in range(600)]
     text = " ".join(words) + " and the final clause mentions zebras."
@@ -106,6 +110,7 @@ def test_a_paragraph_without_sentence_breaks_is_cut_not_truncated():
     assert "".join(re.sub(r"\s", "", p.text) for p in passages) == re.sub(r"\s", "", text)
 
 
+@pytest.mark.unit
 def test_widget_strip_keeps_a_prefix():
     raw = "Title\nBody line.\n0 comments:\nPublicar un comentario\n"
     assert strip_trailing_widget(raw) == "Title\nBody line."
@@ -120,6 +125,7 @@ def test_loader_titles_and_ids(tmp_path, article):
     assert doc.doc_id == "notes.md" and doc.title == "My notes"
 
 
+@pytest.mark.unit
 def test_a_full_stop_inside_a_token_ends_no_sentence():
     text = "The release tag format is v<major>.<minor>, for example v3.2. Mirrors live at files.example.org. Tags are signed."
     assert [text[s:e] for s, e in split_sentences(text)] == [

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit
+
 from assistant import settings_doc
 from assistant.setting_groups import RetrievalSettings
 from assistant.settings import GROUPS, variables

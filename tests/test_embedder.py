@@ -47,6 +47,7 @@ def test_questions_can_be_embedded_by_pytorch_and_unknown_choices_are_refused(ar
         TorchBackend(query="gpu")
 
 
+@pytest.mark.unit
 def test_precision_auto_follows_the_cpu_and_unknown_values_are_refused():
     expected = "bfloat16" if cpu_has_native_bfloat16() else "float32"
     assert SentenceTransformerEmbedder().precision == expected

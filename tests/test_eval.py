@@ -22,6 +22,7 @@ def _cite(n, start, end, doc="d"):
     return Citation(n, Passage(f"p{n}", doc, "x" * (end - start), start, end, 1, 1), ((start, end),), 0.5)
 
 
+@pytest.mark.unit
 def test_covers_needs_min_overlap():
     e = EvidenceSpan("q" * 100, "d", 100, 200)
     assert covers("d", 175, 300, e)  # 25 characters of overlap
@@ -31,6 +32,7 @@ def test_covers_needs_min_overlap():
     assert covers("d", 0, 110, short) and not covers("d", 0, 109, short)
 
 
+@pytest.mark.unit
 def test_question_metrics_ranks_and_precision():
     q = EvalQuestion("q", "?", (), (EvidenceSpan("a" * 50, "d", 100, 150), EvidenceSpan("b" * 50, "d", 500, 550)), "foo", (), 1)
     answer = Answer("?", "It says Foo. [1] [2]", (_cite(1, 0, 90), _cite(2, 90, 160), _cite(3, 480, 560)), False)
@@ -40,6 +42,7 @@ def test_question_metrics_ranks_and_precision():
     assert m["answer_match"] == 1.0 and m["cited_chars@3"] == 90 + 70 + 80
 
 
+@pytest.mark.unit
 def test_quote_precision_counts_quoted_sentences_that_overlap_the_evidence():
     q = EvalQuestion("q", "?", (), (EvidenceSpan("a" * 50, "d", 100, 150),), "", (), 1)
     two = Citation(1, Passage("p1", "d", "x" * 200, 0, 200, 1, 1), ((0, 90), (95, 160)), 0.5)
@@ -52,11 +55,13 @@ def test_quote_precision_counts_quoted_sentences_that_overlap_the_evidence():
     assert abstained["quote_precision"] is None and abstained["quoted_sentences"] is None  # averaged over answered questions
 
 
+@pytest.mark.unit
 def test_unanswerable_metrics():
     q = EvalQuestion("q", "?", (), (), "", (), 1)
     assert question_metrics(q, Answer("?", "no", (), True), 5) == {"abstained": 1.0, "n_citations": 0.0}
 
 
+@pytest.mark.unit
 def test_percentile_nearest_rank():
     assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile([5, 1, 3, 2, 4], 95) == 5 and percentile([], 50) == 0.0
 

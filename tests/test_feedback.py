@@ -55,6 +55,7 @@ def test_a_rating_is_stored_and_a_later_comment_updates_it(tmp_path, assistant):
     assert got.question == QUESTION and got.citations[0]["doc_id"] == "japan-us-reset.txt" and got.build_id
 
 
+@pytest.mark.unit
 def test_bad_ratings_are_refused_in_one_line():
     with pytest.raises(FeedbackError, match="'up' or 'down'"):
         FeedbackRecord(verdict="meh", question="q")
@@ -62,6 +63,7 @@ def test_bad_ratings_are_refused_in_one_line():
         FeedbackRecord(verdict="up", question="q", comment="x" * 2001)
 
 
+@pytest.mark.unit
 def test_a_locked_feedback_database_fails_in_one_line_after_the_timeout(tmp_path):
     path = tmp_path / "feedback.sqlite3"
     store = SqliteFeedbackStore(path, timeout=0.2)
@@ -78,6 +80,7 @@ def test_a_locked_feedback_database_fails_in_one_line_after_the_timeout(tmp_path
     assert [r.question for r in store.records()] == ["q"]
 
 
+@pytest.mark.unit
 def test_a_read_only_data_dir_fails_in_one_line(tmp_path):
     with read_only_dir(tmp_path / "ro") as folder:
         store = SqliteFeedbackStore(folder / "feedback.sqlite3")
@@ -104,6 +107,7 @@ def test_every_replica_writes_to_one_collection_on_the_chroma_server(chroma_serv
     assert all("feedback" not in info.build_id for info, _ in builds)
 
 
+@pytest.mark.unit
 def test_an_unreachable_chroma_server_fails_in_one_line():
     from conftest import free_port
 
@@ -185,6 +189,7 @@ def test_api_feedback_on_a_read_only_store_is_a_503_in_one_line(assistant, serve
 # -- export, then eval -----------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_export_writes_the_question_set_format_with_the_cited_spans():
     citation = {"n": 1, "doc_id": "d.txt", "start": 10, "end": 40, "text": "First sentence. Second  one here.", "highlights": [[26, 43]]}
     record = FeedbackRecord(verdict="down", question="q?", history=["h"], comment="wrong", citations=[citation])

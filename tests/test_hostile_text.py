@@ -12,7 +12,7 @@ import pytest
 from conftest import ThreadedUvicorn, free_port
 from test_browser import ANSWER_WAIT_MS, CHROMIUM, ask_in, browser, context, expect, page  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install -y chromium (as .ci/run does)")]
 
 PIXEL = "![c](http://203.0.113.7/pixel.png)"
 JS_LINK = "[the terms](javascript:alert(1))"

@@ -57,6 +57,7 @@ def test_a_gradio_ask_call_without_values_is_an_error_event_and_no_traceback(htt
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.unit
 def test_the_cli_console_prints_emoji_codes_as_text():
     from assistant.terminal import stdout_console
 

@@ -31,16 +31,19 @@ def _files(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
+@pytest.mark.unit
 def test_index_imports_neither_assistant_nor_ui():
     bad = [(f.name, m) for f in _files("index") for m, _ in _imports(f) if m.split(".")[0] in ("assistant", "ui")]
     assert bad == []
 
 
+@pytest.mark.unit
 def test_assistant_never_imports_ui_except_its_command_line_launcher():
     bad = [(f.name, m) for f in _files("assistant") if f.name != "__main__.py" for m, _ in _imports(f) if m.split(".")[0] == "ui"]
     assert bad == []
 
 
+@pytest.mark.unit
 def test_ui_uses_only_the_names_assistant_exports():
     bad = []
     for f in _files("ui"):
@@ -52,6 +55,7 @@ def test_ui_uses_only_the_names_assistant_exports():
     assert bad == []
 
 
+@pytest.mark.unit
 def test_the_documented_example_is_the_answer_schema():
     page = (ROOT / "docs" / "serving.md").read_text(encoding="utf-8")
     block = re.search(r"## What an answer is\n.*?```json\n(.*?)\n```", page, re.S)

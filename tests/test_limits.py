@@ -72,6 +72,7 @@ def test_a_history_over_its_limits_is_a_422(http, history, says):
         assert r.status_code == 422 and r.json()["error"].startswith(says), (path, r.text)
 
 
+@pytest.mark.unit
 def test_the_assistant_skips_over_long_turns_and_keeps_the_latest_that_fit():
     from assistant.questions import usable_history
 
@@ -93,6 +94,7 @@ def test_a_foreign_host_header_is_refused_and_local_names_answer(http, server):
         assert http.get("/healthz", headers={"Host": host}).status_code == 200, host
 
 
+@pytest.mark.unit
 def test_served_hosts_follow_the_bind_address_and_the_setting():
     from assistant.settings import Settings
     from ui.limits import served_hosts

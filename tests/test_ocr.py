@@ -224,6 +224,7 @@ def scan_served(scan_assistant):
         yield running.url
 
 
+@pytest.mark.browser
 @needs_tesseract
 def test_in_the_browser_a_scanned_page_shows_the_answer_boxed_on_its_image(scan_served):
     """Through the chat in Debian's chromium (every non-local request blocked): the answer from

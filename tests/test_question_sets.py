@@ -53,6 +53,7 @@ def squad(scope: str | None = None) -> dict:
     return data
 
 
+@pytest.mark.unit
 def test_articles_become_documents_with_exact_answer_offsets(tmp_path):
     f = tmp_path / "set.json"
     f.write_text(json.dumps(squad()), encoding="utf-8")
@@ -84,6 +85,7 @@ def test_articles_become_documents_with_exact_answer_offsets(tmp_path):
         (lambda d: d.update(scope="everything"), '"scope" must be "document" or "all"'),
     ],
 )
+@pytest.mark.unit
 def test_a_malformed_set_names_the_place(tmp_path, mutate, says):
     data = squad()
     mutate(data)
@@ -126,6 +128,7 @@ def _cite(n, start, end, highlight, doc="d"):
     return Citation(n, Passage(f"p{n}", doc, "x" * (end - start), start, end, 1, 1), (highlight,), 0.5)
 
 
+@pytest.mark.unit
 def test_quote_at_1_and_alternatives_and_squad_normalisation():
     gold = (EvidenceSpan("Denver Broncos", "d", 120, 134), EvidenceSpan("the Broncos", "d", 300, 311))
     q = EvalQuestion("q", "?", (), gold, "Denver Broncos", (), 0, alternatives=True, answers=("the Broncos",))
@@ -140,6 +143,7 @@ def test_quote_at_1_and_alternatives_and_squad_normalisation():
     assert question_metrics(q, Answer("?", "Denver Broncos", (), True), 5)["answer_match"] == 0.0  # an abstention says nothing
 
 
+@pytest.mark.unit
 def test_abstention_tradeoff_reprices_the_threshold():
     from assistant.metrics import abstention_tradeoff
 

@@ -45,6 +45,7 @@ RESET = [
 ]
 
 
+@pytest.mark.unit
 def test_a_how_question_quotes_the_whole_procedure_with_its_warning():
     r = _passage(RESET)
     step = r.sentences[4]
@@ -55,6 +56,7 @@ def test_a_how_question_quotes_the_whole_procedure_with_its_warning():
     assert len(whole_procedure("What are the steps to reset the router?", lead_in, r)) == 4
 
 
+@pytest.mark.unit
 def test_a_procedure_answer_numbers_its_steps_on_lines_of_their_own():
     r = _passage(RESET, best=4)
     answerer = ExtractiveAnswerer(abstention=False)
@@ -65,6 +67,7 @@ def test_a_procedure_answer_numbers_its_steps_on_lines_of_their_own():
     assert draft.citations[0].highlights == tuple(r.sentences[i].span for i in (1, 3, 4, 5))
 
 
+@pytest.mark.unit
 def test_a_table_row_is_quoted_with_its_headers_and_a_header_row_never():
     header = ("Printer", "Floor", "Model")
     row = ("LEEDS-PR-02", "First floor", "HP LaserJet M507")
@@ -75,11 +78,13 @@ def test_a_table_row_is_quoted_with_its_headers_and_a_header_row_never():
     assert draft.citations[0].highlights == (r.sentences[1].span,)  # the exact span of the row in the document
 
 
+@pytest.mark.unit
 def test_a_title_line_is_never_quoted():
     r = _passage([("title", "Fastlink R7 Home Router"), ("text", "The router has four Ethernet ports.")])
     assert len(answerable_sentences([r])) == 1
 
 
+@pytest.mark.unit
 def test_the_support_head_is_checked_at_load(tmp_path):
     model = SupportModel.load()
     assert model.head.features and 0 < model.share <= 1
@@ -94,6 +99,7 @@ def test_the_support_head_is_checked_at_load(tmp_path):
         SupportModel.load(tmp_path / "missing.json")
 
 
+@pytest.mark.unit
 def test_a_lead_in_gives_way_to_the_row_that_holds_the_data_and_other_rows_stay_out():
     header = ("Leave type", "Days per year")
     rows = [("Annual leave", "27 days"), ("Volunteering leave", "2 days")]
@@ -109,6 +115,7 @@ def test_a_lead_in_gives_way_to_the_row_that_holds_the_data_and_other_rows_stay_
     assert "Annual leave" not in draft.text  # another row that matches the question less well
 
 
+@pytest.mark.unit
 def test_the_steps_of_one_item_share_its_number():
     r = _passage([("text", "To submit a request:"), ("item", "1. Open the portal."), ("item", "2. Submit it."),
                   ("item", "Your manager replies within five days."), ("item", "3. Check your email.")], best=1,
@@ -118,6 +125,7 @@ def test_the_steps_of_one_item_share_its_number():
 
 
 
+@pytest.mark.unit
 def test_a_quoted_row_shows_as_a_small_table_in_the_chat_escaped():
     from assistant.types import Answer
     from ui.render import answer_markdown
@@ -131,6 +139,7 @@ def test_a_quoted_row_shows_as_a_small_table_in_the_chat_escaped():
     assert '<th scope="col">Floor</th>' in html and "<td>&lt;b&gt;LEEDS-PR-02&lt;/b&gt;</td><td>First floor</td>" in html
 
 
+@pytest.mark.unit
 def test_the_cli_prints_quoted_rows_under_their_column_headers(capsys):
     from assistant.types import Answer, Citation
     from ui.cli import _print_answer
@@ -149,6 +158,7 @@ def test_the_cli_prints_quoted_rows_under_their_column_headers(capsys):
     assert "|" not in "\n".join(out[at:])
 
 
+@pytest.mark.unit
 def test_a_popover_keeps_the_documents_line_breaks_between_rows_and_runs_prose_on():
     from assistant.types import Citation
     from ui.render import popover_html
@@ -163,6 +173,7 @@ def test_a_popover_keeps_the_documents_line_breaks_between_rows_and_runs_prose_o
     assert "One sentence. <mark>Two sentence.</mark> Three." in popover_html(Citation(1, prose, (prose.sentences[1],), 1.0), "pop-2")
 
 
+@pytest.mark.unit
 def test_a_related_passage_never_highlights_a_header_row():
     from assistant.answerer import _shown
 

@@ -67,6 +67,7 @@ def test_altered_weights_are_refused_with_the_file_and_expected_checksum(reader_
     assert str(altered) in message and expected in message and "\n" not in message
 
 
+@pytest.mark.unit
 def test_missing_weights_are_refused_with_the_file_and_expected_checksum(tmp_path):
     with pytest.raises(ModelError) as err:
         Reader(tmp_path / "nothing.onnx", "ab" * 32).logits("Who?", [Candidate("Someone.")])
@@ -149,6 +150,7 @@ def test_reader_path_quotes_by_probability_or_abstains_saying_the_score(tmp_path
     assert refused.abstain_detail.startswith("the reader's best probability is 0."), "scores go in the detail"
 
 
+@pytest.mark.unit
 def test_the_shipped_reader_matches_its_checksum_and_model_card():
     from assistant.reader import READER_DIR, READER_FILE, READER_NAME, READER_SHA256
 

@@ -29,6 +29,7 @@ def report():
     return load_document(REPORT)
 
 
+@pytest.mark.unit
 def test_every_format_has_a_reader():
     assert {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".png", ".jpg", ".tif"} <= set(READERS)
 
@@ -67,6 +68,7 @@ def test_report_numbered_headings_give_the_section_path(report):
     assert report.section_of(report.text.index("REVISION HISTORY")) is None
 
 
+@pytest.mark.unit
 def test_book_hyphenation_is_joined_and_ocr_running_headers_dropped():
     book = read(BOOK)
     assert "dangerous for use" in book.text and "dan-" not in book.text and "\ufffe" not in book.text
@@ -75,6 +77,7 @@ def test_book_hyphenation_is_joined_and_ocr_running_headers_dropped():
     assert len(book.pages) == 7 and "The Crazy Ones" in book.text[slice(*book.pages[1])]
 
 
+@pytest.mark.unit
 def test_encrypted_pdf_is_refused_in_one_line():
     with pytest.raises(Unreadable) as err:
         read(DATA / "crazyones-encrypted-256.pdf")
@@ -82,6 +85,7 @@ def test_encrypted_pdf_is_refused_in_one_line():
     assert "crazyones-encrypted-256.pdf" in str(err.value) and "password" in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.unit
 def test_image_only_page_with_ocr_off_says_it_needs_ocr():
     from index.readers import ReadOptions
     from index.readers.ocr import OcrOptions
@@ -91,6 +95,7 @@ def test_image_only_page_with_ocr_off_says_it_needs_ocr():
     assert err.value.reason == "no text layer" and "OCR" in str(err.value) and "jpeg.pdf" in str(err.value)
 
 
+@pytest.mark.unit
 def test_corrupt_truncated_and_huge_pdfs_are_refused(tmp_path):
     (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.7\n this is not really a PDF")
     (tmp_path / "half.pdf").write_bytes(REPORT.read_bytes()[: REPORT.stat().st_size // 2])
@@ -102,6 +107,7 @@ def test_corrupt_truncated_and_huge_pdfs_are_refused(tmp_path):
         assert err.value.reason == reason and name in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.unit
 def test_a_page_of_50000_characters_is_left_out_and_the_rest_indexed(tmp_path):
     normal = report_pages(1, ["The vending machine on floor two takes coins and staff cards."])[0]
     dump = [("word " * 100, 10, 800 - i, 1) for i in range(110)]  # over 50,000 characters on one page
@@ -111,6 +117,7 @@ def test_a_page_of_50000_characters_is_left_out_and_the_rest_indexed(tmp_path):
     assert any(n.startswith("page 2 not indexed: 5") and "characters on one page" in n for n in doc.notes), doc.notes
 
 
+@pytest.mark.unit
 def test_generated_report_drops_header_and_footer_and_joins_the_hyphen(tmp_path):
     body = ["Rule {page}: staff report sick leave to their manager on the first day, by phone or by e-", "mail before ten."]
     doc = read(make_pdf(tmp_path / "handbook.pdf", report_pages(4, body)))
@@ -136,6 +143,7 @@ def _docx(path: Path) -> Path:
     return path
 
 
+@pytest.mark.unit
 def test_docx_paragraphs_headings_and_table_rows(tmp_path):
     doc = load_document(_docx(tmp_path / "handbook.docx"))
     assert doc.format == "docx" and doc.title == "Staff handbook"
@@ -151,6 +159,7 @@ def test_docx_paragraphs_headings_and_table_rows(tmp_path):
     assert next(p for p in passages if "Tell your manager" in p.text).section == "Leave > Sick leave"
 
 
+@pytest.mark.unit
 def test_a_docx_that_is_another_zip_is_refused(tmp_path):
     with zipfile.ZipFile(tmp_path / "fake.docx", "w") as z:
         z.writestr("data.csv", "a,b\n1,2\n")
@@ -183,6 +192,7 @@ leave --sick --days 3
 """
 
 
+@pytest.mark.unit
 def test_markdown_headings_lists_code_and_tables(tmp_path):
     (tmp_path / "h.md").write_text(MARKDOWN, encoding="utf-8")
     doc = load_document(tmp_path / "h.md")
@@ -202,12 +212,14 @@ def test_markdown_headings_lists_code_and_tables(tmp_path):
     assert all(doc.text[p.start : p.end] == p.text for p in passages)
 
 
+@pytest.mark.unit
 def test_a_numbered_marker_never_ends_a_passage():
     text = "Do this first, and do it carefully. 2. Then do that other thing. 3. Finally, report back."
     sentences = [text[s:e] for s, e in split_sentences(text)]
     assert sentences == ["Do this first, and do it carefully.", "2. Then do that other thing.", "3. Finally, report back."]
 
 
+@pytest.mark.unit
 def test_html_headings_become_sections(tmp_path):
     page = "<html><head><title>Guide</title></head><body><h1>Setup</h1><p>Plug it in.</p><h2>Wi-Fi</h2><p>Use the guest network.</p></body></html>"
     (tmp_path / "g.html").write_text(page, encoding="utf-8")
@@ -216,6 +228,7 @@ def test_html_headings_become_sections(tmp_path):
     assert doc.section_of(doc.text.index("Plug")) == "Setup"
 
 
+@pytest.mark.unit
 def test_a_folder_reports_every_skip_and_loads_the_rest(tmp_path):
     from index.readers import ReadOptions
     from index.readers.ocr import OcrOptions

@@ -112,6 +112,7 @@ def test_http_and_gradio_endpoints_take_documents(scoped_server):
     assert "'nope'" in client.predict(QUESTION, [], ["nope"], api_name="/ask")["error"]
 
 
+@pytest.mark.browser
 def test_widget_with_data_documents_answers_from_that_document(scoped_server, tmp_path):
     """A portal page embeds the widget with ``data-documents``; its answers cite only that policy."""
     from test_browser import CHROMIUM, StaticSite, ask_in, expect, is_local  # noqa: F401  (skips like the browser tests)

@@ -169,6 +169,7 @@ def test_default_settings_allow_only_the_servers_own_origin():
     assert frame_ancestors(Settings().server.allowed_origins) == "frame-ancestors 'self'"
 
 
+@pytest.mark.unit
 def test_settings_check_origins_and_root_path():
     from pydantic import ValidationError
 
@@ -183,6 +184,7 @@ def test_settings_check_origins_and_root_path():
         Settings(root_path="assistant")
 
 
+@pytest.mark.unit
 def test_serve_refuses_a_bad_root_path_in_one_line():
     from typer.testing import CliRunner
 

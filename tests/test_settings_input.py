@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
     "value",
     ["http://portal:8080", " http://portal:8080 , https://intranet.example.org ", '["http://portal:8080", "https://intranet.example.org"]'],
 )
+@pytest.mark.unit
 def test_allowed_origins_take_one_value_a_comma_list_or_json(monkeypatch, value):
     monkeypatch.setenv("ASSISTANT_ALLOWED_ORIGINS", value)
     got = Settings().server.allowed_origins
@@ -65,6 +66,7 @@ def _serve(env: dict) -> subprocess.CompletedProcess:
         ("ASSISTANT_TOPK", "3", "ASSISTANT_TOP_K"),
     ],
 )
+@pytest.mark.unit
 def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path, variable, value, says):
     r = _serve({"ASSISTANT_DATA_DIR": str(tmp_path), variable: value})
     lines = r.stderr.strip().splitlines()
@@ -72,6 +74,7 @@ def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path, variable, value
     assert lines[0].startswith("error: ") and says in lines[0], lines[0]
 
 
+@pytest.mark.unit
 def test_a_bad_setting_message_says_what_the_variable_takes(monkeypatch):
     monkeypatch.setenv("ASSISTANT_ALLOWED_ORIGINS", "portal:8080")
     result = CliRunner().invoke(app, ["docs"])
@@ -80,6 +83,7 @@ def test_a_bad_setting_message_says_what_the_variable_takes(monkeypatch):
     assert "http://host:port" in line and "comma-separated" in line and "JSON" in line, line
 
 
+@pytest.mark.unit
 def test_fusion_is_no_longer_a_setting_and_says_why(monkeypatch):
     monkeypatch.setenv("ASSISTANT_FUSION", "rrf")
     result = CliRunner().invoke(app, ["docs"])
@@ -87,6 +91,7 @@ def test_fusion_is_no_longer_a_setting_and_says_why(monkeypatch):
     assert "fusion" not in Settings.model_fields
 
 
+@pytest.mark.unit
 def test_settings_are_grouped_and_read_by_grouped_or_flat_names(monkeypatch):
     monkeypatch.setenv("ASSISTANT_TOP_K", "7")  # the flat name settings had before the groups
     monkeypatch.setenv("ASSISTANT_RETRIEVAL__BM25_WEIGHT", "2.5")
@@ -101,6 +106,7 @@ def test_settings_are_grouped_and_read_by_grouped_or_flat_names(monkeypatch):
     assert (s.retrieval.top_k, s.retrieval.bm25_weight, s.llm.model, s.llm.timeout, s.server.port) == (3, 2.5, None, 5.0, 9000)
 
 
+@pytest.mark.unit
 def test_every_flat_name_is_unique_and_names_a_grouped_field():
     assert len(FLAT) == len(set(FLAT.values()))
     for flat, (group, name) in FLAT.items():
@@ -108,6 +114,7 @@ def test_every_flat_name_is_unique_and_names_a_grouped_field():
     assert {g for g, _ in FLAT.values()} == set(GROUPS) - {"eval"}
 
 
+@pytest.mark.unit
 def test_replace_validates_and_keeps_what_it_does_not_change(monkeypatch):
     s = Settings(top_k=3, llm_timeout=7.0)
     monkeypatch.setenv("ASSISTANT_CANDIDATE_SENTENCES", "99")  # not read again by replace
@@ -118,11 +125,13 @@ def test_replace_validates_and_keeps_what_it_does_not_change(monkeypatch):
         s.replace(top_k=0)
 
 
+@pytest.mark.unit
 def test_an_unknown_grouped_variable_is_refused_with_the_closest_name():
     with pytest.raises(Exception, match="ASSISTANT_RETRIEVAL__TOPK is not a setting .did you mean ASSISTANT_RETRIEVAL__TOP_K"):
         load_settings({"ASSISTANT_RETRIEVAL__TOPK": "3"})
 
 
+@pytest.mark.unit
 def test_a_group_wins_over_a_flat_name_and_assignments_are_validated(monkeypatch):
     s = Settings(top_k=3, retrieval={"top_k": 4})  # as ASSISTANT_RETRIEVAL__TOP_K wins over ASSISTANT_TOP_K
     assert s.retrieval.top_k == 4 and s.replace(top_k=6, retrieval={"bm25_weight": 2.0}).retrieval.top_k == 6
@@ -133,6 +142,7 @@ def test_a_group_wins_over_a_flat_name_and_assignments_are_validated(monkeypatch
         load_settings()
 
 
+@pytest.mark.unit
 def test_the_default_documents_are_the_seed_documents_without_the_question_set():
     """A plain first start indexes the shipped seeds/ and reports no skipped file: the question
     set beside the article (seeds/questions.jsonl) is not passed to the indexer."""

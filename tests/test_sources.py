@@ -168,6 +168,7 @@ def test_only_indexed_documents_are_served(mixed_server, path):
     assert status == 404 and b"root:" not in body
 
 
+@pytest.mark.unit
 def test_escape_footnotes_rewrites_only_bracketed_numbers():
     from assistant.markers import escape_footnotes
 
@@ -207,6 +208,7 @@ def test_source_status_says_whether_a_document_is_indexed(mixed_server):
     assert status == 404 and b"removed from the index" in body
 
 
+@pytest.mark.unit
 def test_markdown_is_rendered_with_every_way_out_shut():
     from index.types import Document
     from ui.sources import source_page
@@ -228,6 +230,7 @@ def test_markdown_is_rendered_with_every_way_out_shut():
     assert "<header><h1>Leave</h1>" in page and "Leave &gt; Sick leave" in page.split("</header>")[0]
 
 
+@pytest.mark.unit
 def test_a_popover_shows_the_quote_with_its_neighbours_escaped():
     from assistant.types import Answer, Citation
     from index.types import Passage

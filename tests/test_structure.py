@@ -29,6 +29,7 @@ def _kinds(doc, config=ChunkingConfig()) -> dict[str, tuple[str, tuple]]:
     return out
 
 
+@pytest.mark.unit
 def test_passage_defaults_and_unit_texts():
     p = Passage("id", "d", "a | b\nplain", 0, 11, 1, 2, sentences=((0, 5), (6, 11)))
     assert p.kinds == ("text", "text") and p.cells == ((), ())  # an old store: all text, no cells
@@ -40,6 +41,7 @@ def test_passage_defaults_and_unit_texts():
         Passage("id", "d", "x", 0, 1, 1, 1, sentences=((0, 1),), kinds=("answer",))
 
 
+@pytest.mark.unit
 def test_kinds_and_cells_survive_the_store_and_old_records_read_as_text():
     p = Passage("id", "d", "a | b", 0, 5, 1, 1, sentences=((0, 5),), kinds=("row",), cells=((("H", "a"), ("", "b")),))
     meta = passage_meta(p, 0)
@@ -75,6 +77,7 @@ Everyone gets 25 days.
 """
 
 
+@pytest.mark.unit
 def test_markdown_tables_items_notes_and_title(tmp_path):
     (tmp_path / "leave.md").write_text(MARKDOWN, encoding="utf-8")
     doc = load_document(tmp_path / "leave.md")
@@ -93,6 +96,7 @@ def test_markdown_tables_items_notes_and_title(tmp_path):
     assert "| Leave |" in table.text and "| Shared |" in table.text  # a table that fits is one passage
 
 
+@pytest.mark.unit
 def test_an_enormous_cell_is_cut_but_nothing_is_lost(tmp_path):
     big = " ".join(f"word{i}" for i in range(400))
     (tmp_path / "big.md").write_text(f"| A | B |\n| --- | --- |\n| small | {big} |\n| next | row |\n", encoding="utf-8")
@@ -104,6 +108,7 @@ def test_an_enormous_cell_is_cut_but_nothing_is_lost(tmp_path):
     assert kinds["| next | row |"] == "row" and set(kinds.values()) <= {"header", "row", "text"}
 
 
+@pytest.mark.unit
 def test_a_table_longer_than_a_passage_keeps_its_headers_on_every_row(tmp_path):
     rows = "".join(f"| Room {i} | Floor {i % 4} |\n" for i in range(30))
     (tmp_path / "rooms.md").write_text(f"| Room | Floor |\n| --- | --- |\n{rows}", encoding="utf-8")
@@ -138,6 +143,7 @@ PRINTERS = """<html><head><title>Printers</title></head><body><h1>Printers</h1>
 </body></html>"""
 
 
+@pytest.mark.unit
 def test_html_tables_lists_and_notes(tmp_path):
     (tmp_path / "printers.html").write_text(PRINTERS, encoding="utf-8")
     doc = load_document(tmp_path / "printers.html")
@@ -179,6 +185,7 @@ def _docx(path: Path) -> Path:
     return path
 
 
+@pytest.mark.unit
 def test_docx_tables_lists_notes_and_title(tmp_path):
     doc = load_document(_docx(tmp_path / "travel.docx"))
     assert doc.title == "Travel policy"
@@ -206,6 +213,7 @@ Do not unplug the router while it restarts.
 """
 
 
+@pytest.mark.unit
 def test_plain_text_items_numbered_headings_notes_and_title(tmp_path):
     (tmp_path / "router-manual.txt").write_text(MANUAL, encoding="utf-8")
     doc = load_document(tmp_path / "router-manual.txt")
@@ -221,6 +229,7 @@ def test_plain_text_items_numbered_headings_notes_and_title(tmp_path):
     assert k["WARNING"][0] == "note" and k["Do not unplug the router while it restarts."][0] == "note"
 
 
+@pytest.mark.unit
 def test_titles_are_never_body_sentences(tmp_path):
     body = "however, did not last long; it became too conspicuous and dangerous for use."
     assert not looks_like_title(body) and not looks_like_title("Every employee receives 25 days of paid leave.")
@@ -261,6 +270,7 @@ def test_a_row_is_found_by_its_column_header(tmp_path, embedder):
     assert top.passage.kinds[j] == "row" and ("Floor", "First floor") in top.passage.cells[j]
 
 
+@pytest.mark.unit
 @pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not checked out")
 def test_a_pdf_line_in_its_pages_largest_font_is_a_heading():
     from index.readers.pdf import extract
@@ -270,6 +280,7 @@ def test_a_pdf_line_in_its_pages_largest_font_is_a_heading():
     assert headings == ["The Crazy Ones"]  # 14.3 pt over 9 pt text; its 12 pt date line is not a heading
 
 
+@pytest.mark.unit
 def test_font_headings_need_a_step_over_the_body_font(tmp_path):
     from index.readers.pdf import extract
     from pdfmaker import make_pdf
@@ -281,6 +292,7 @@ def test_font_headings_need_a_step_over_the_body_font(tmp_path):
     assert marks(big) == ["Results of the survey"] and marks(flat) == []
 
 
+@pytest.mark.unit
 def test_a_procedure_is_one_passage_and_a_numbered_heading_starts_a_section(tmp_path):
     from index.chunking import chunk_document
     from index.loader import load_document
@@ -300,6 +312,7 @@ def test_a_procedure_is_one_passage_and_a_numbered_heading_starts_a_section(tmp_
     assert holding[0].section == "4. Resetting the charger" and "Green means" not in holding[0].text
 
 
+@pytest.mark.unit
 def test_a_procedures_unnumbered_heading_or_lead_in_stays_with_its_steps(tmp_path):
     from index.chunking import chunk_document
     from index.loader import load_document
@@ -324,6 +337,7 @@ LEAVE_TABLE = [["Leave type", "Days per year", "Notice"], ["Sick leave", "12 day
                ["Study leave", "5 days", "6 weeks"]]
 
 
+@pytest.mark.unit
 def test_a_ruled_pdf_table_is_read_as_rows_with_their_headers(tmp_path):
     from pdfmaker import make_pdf, ruled_table
 
@@ -339,6 +353,7 @@ def test_a_ruled_pdf_table_is_read_as_rows_with_their_headers(tmp_path):
     assert k["Requests go through the HR portal."][0] == "text"
 
 
+@pytest.mark.unit
 def test_pdf_text_without_a_ruled_grid_or_in_a_one_column_box_has_no_rows(tmp_path):
     from pdfmaker import make_pdf, ruled_table
 
