@@ -15,14 +15,14 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.abstention import is_task, type_mismatch, unknown_names, unknown_role
-from assistant.answerability import TOP_SENTENCES, AnswerabilityModel, Candidate, Evidence, evidence, features
+from assistant.answering.abstention import is_task, type_mismatch, unknown_names, unknown_role
+from assistant.answering.answerability import TOP_SENTENCES, AnswerabilityModel, Candidate, Evidence, evidence, features
 from assistant.markers import escape_footnotes
-from assistant.refusal import refusal
-from assistant.support import Placed, SupportModel
-from assistant.lexical import SentenceLexicon
-from assistant.retriever import RetrievedPassage, ScoredSentence
-from assistant.setting_groups import AnswerSettings
+from assistant.answering.refusal import refusal
+from assistant.answering.support import Placed, SupportModel
+from assistant.retrieval.lexical import SentenceLexicon
+from assistant.retrieval.retriever import RetrievedPassage, ScoredSentence
+from assistant.settings.groups import AnswerSettings
 from assistant.types import Citation, Flag
 from index.types import Passage, row_text
 
@@ -70,7 +70,7 @@ class AnswerContext(Protocol):
 
 class Answerer(Protocol):
     """Retrieved passages -> the answer. :class:`ExtractiveAnswerer` quotes sentences;
-    :class:`assistant.generative.GenerativeAnswerer` has a language model write from them.
+    :class:`assistant.answering.generative.GenerativeAnswerer` has a language model write from them.
     :class:`assistant.Assistant` picks one at construction (``settings.llm.model``)."""
 
     name: str
@@ -92,12 +92,12 @@ class Selection:
     Attributes:
         question: The question. quotes: The quoted sentences with their passages,
             best first; empty when abstaining. retrieved: The retrieved passages, best first.
-        abstain_reason: Why nothing is quoted (see :mod:`assistant.abstention`), or None.
+        abstain_reason: Why nothing is quoted (see :mod:`assistant.answering.abstention`), or None.
         abstain_check: Which check said so: ``"no_passages"``, ``"task"``, ``"no_terms"`` (the
             question has no content words and no earlier turn), ``"unknown_name"``,
             ``"threshold"`` (nothing close), ``"answerability"`` (close, but the
             answerability model says it does not answer) or ``"answer_type"``.
-        refusal: The sentence a person reads when abstaining (:func:`assistant.refusal.refusal`:
+        refusal: The sentence a person reads when abstaining (:func:`assistant.answering.refusal.refusal`:
             what the documents lack), or None for :data:`ABSTAIN_TEXT`.
         abstain_detail: The scores and thresholds behind the abstention, or None.
         answerable_probability: The answerability model's probability that the documents answer
@@ -136,33 +136,33 @@ class Verdict:
 
 def _default(name: str):
     """The default of ``Settings.answer.<name>``: the answerer's defaults are written once, in
-    :class:`~assistant.setting_groups.AnswerSettings` (with their units and sources)."""
+    :class:`~assistant.settings.groups.AnswerSettings` (with their units and sources)."""
     return AnswerSettings.model_fields[name].default
 
 
 class ExtractiveAnswerer:
-    """Quote the sentences that best support an answer, or abstain (see :mod:`assistant.abstention`).
+    """Quote the sentences that best support an answer, or abstain (see :mod:`assistant.answering.abstention`).
 
-    Every default is the one of ``Settings.answer`` (:class:`~assistant.setting_groups.AnswerSettings`).
+    Every default is the one of ``Settings.answer`` (:class:`~assistant.settings.groups.AnswerSettings`).
 
     Args:
         abstain_below: Abstain when the best sentence's fused score is below this: nothing is
             close (see ``Settings.answer.abstain_below`` for how it was chosen).
         answerable_below: Abstain when the answerability model's probability that the best
-            sentence's question is answerable is below this (see :mod:`assistant.answerability`;
+            sentence's question is answerable is below this (see :mod:`assistant.answering.answerability`;
             ``Settings.answer.answerable_below``).
         answerability: The fitted model; None loads ``assistant/models/answerability.json``.
         max_sentences: Quote at most this many sentences.
         second_ratio: With ``further="ratio"``, quote a further sentence only if its fused score
             is at least this fraction of the best one's (see ``Settings.second_sentence_ratio``).
         further: What decides a further sentence: ``"support"``, the support head's probability
-            that it supports the answer too (:mod:`assistant.support`); ``"ratio"``, its fused
+            that it supports the answer too (:mod:`assistant.answering.support`); ``"ratio"``, its fused
             score against the best one's (the rule before the head, kept to measure it).
         support: The fitted support head; None loads ``assistant/models/support.json``.
         abstention: Abstain at all (the threshold and the checks); off only to measure them.
         unit: ``"sentence"`` quotes sentences; ``"passage"`` quotes the best passage whole and
             cites the top 3 (the usual RAG baseline, to measure sentence selection).
-        reader: The cross-encoder (:class:`assistant.reader.Reader`) that reranks the candidate
+        reader: The cross-encoder (:class:`assistant.answering.reader.Reader`) that reranks the candidate
             sentences and decides on abstention (:meth:`select_with_reader`); None: the
             fused-score rules.
         reader_threshold: Abstain when the best calibrated probability is below this.
@@ -219,7 +219,7 @@ class ExtractiveAnswerer:
         """Build the answer to ``question`` from ``retrieved`` (best first): :meth:`select` then :meth:`compose`.
 
         Args:
-            vocabulary: Words of all documents, folded (:func:`assistant.abstention.fold`), for the unknown-name check.
+            vocabulary: Words of all documents, folded (:func:`assistant.answering.abstention.fold`), for the unknown-name check.
             lexicon: The retriever's term statistics, for the answerability features (None:
                 every question term weighs the same).
 
@@ -241,7 +241,7 @@ class ExtractiveAnswerer:
         the whole procedure the best sentence belongs to when the question asks how
         (:func:`whole_procedure`); a sentence that leads into a table or list gives way to its
         best row or item (:func:`lead_in_gives_way`); or abstain. The answer-type check
-        (:func:`assistant.abstention.type_mismatch`) reads the best sentence by fused score and
+        (:func:`assistant.answering.abstention.type_mismatch`) reads the best sentence by fused score and
         those scoring at least ``second_ratio`` of it, whatever is quoted. (The quotation
         pairing after a reported claim and the answer-type lead were removed: neither improved
         any question set, see ``benchmarks/rule_ablation.py``.)"""
@@ -252,7 +252,7 @@ class ExtractiveAnswerer:
             return self.select_with_reader(question, retrieved, scored, history)
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))
         ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
-        # a follow-up's fused score carries the conversation's focus (assistant.followup), which the
+        # a follow-up's fused score carries the conversation's focus (assistant.retrieval.followup), which the
         # support head, fitted on single questions, never saw: its best by fused score stays first
         quoting, further = self._order(ev, ranked, keep_first=bool(history))
         led = lead_in_gives_way(quoting)
@@ -285,10 +285,10 @@ class ExtractiveAnswerer:
         with the question (each with its document's title and the sentence before it; the
         conversation's last earlier turn, if any, as context too), ranked by the probability of
         the learned fusion of the reader's score with the retriever's
-        (:meth:`~assistant.reader.Reader.fused_probabilities`); the best is quoted, and up to ``max_sentences - 1`` more whose probability
+        (:meth:`~assistant.answering.reader.Reader.fused_probabilities`); the best is quoted, and up to ``max_sentences - 1`` more whose probability
         is at least ``reader_second`` of it and at least ``reader_threshold``. Abstains when the
         best probability is under ``reader_threshold``."""
-        from assistant.reader import Candidate
+        from assistant.answering.reader import Candidate
 
         ranked = sorted(scored, key=lambda sr: (-sr[0].fused, -sr[0].similarity, sr[1].rank))[: self.reader_candidates]
         candidates = [Candidate(_raw(s, r), r.passage.title, _previous(s, r)) for s, r in ranked]
@@ -351,10 +351,10 @@ class ExtractiveAnswerer:
     ) -> tuple[list[tuple[ScoredSentence, RetrievedPassage]], list[bool]]:
         """The candidates in quoting order, and whether each of the next ones adds to the answer.
 
-        With the support head (:mod:`assistant.support`): the candidate of ``ev`` it finds most
+        With the support head (:mod:`assistant.answering.support`): the candidate of ``ev`` it finds most
         likely to hold the answer goes first (unless ``keep_first``), and a further candidate
         adds when its probability is at least ``share`` of the first one's
-        (:meth:`~assistant.support.SupportModel.further`). With ``further="ratio"``: fused-score
+        (:meth:`~assistant.answering.support.SupportModel.further`). With ``further="ratio"``: fused-score
         order, and a further candidate adds when its fused score is at least ``second_ratio`` of
         the best one's.
 
@@ -378,14 +378,14 @@ class ExtractiveAnswerer:
 
     def answerable_probability(self, ev: Evidence) -> float:
         """The answerability model's probability, in [0, 1], that the documents answer the
-        question of ``ev`` (:func:`answerability_evidence`; see :mod:`assistant.answerability`)."""
+        question of ``ev`` (:func:`answerability_evidence`; see :mod:`assistant.answering.answerability`)."""
         return self.answerability.probability(features(ev))
 
     def _verdict(
         self, question: str, ev: Evidence, quotes: list[str],
         vocabulary: set[str] | None, history: Sequence[str], lexicon: SentenceLexicon | None,
     ) -> Verdict:
-        """The first check that says abstain, in the order of :mod:`assistant.abstention`, or a
+        """The first check that says abstain, in the order of :mod:`assistant.answering.abstention`, or a
         :class:`Verdict` with no check (with the answerability probability when it was computed)."""
         if not self.abstention:
             return Verdict()
@@ -410,7 +410,7 @@ class ExtractiveAnswerer:
 
 
 _SAYS_WHAT_IS_MISSING = {"unknown_name", "threshold", "answerability"}
-"""Checks whose refusal names what the documents lack (:func:`assistant.refusal.refusal`): "The
+"""Checks whose refusal names what the documents lack (:func:`assistant.answering.refusal.refusal`): "The
 documents don't mention bereavement leave."; the others (a task, an answer of the wrong type)
 say why in ``abstain_reason`` under :data:`ABSTAIN_TEXT`."""
 
@@ -418,9 +418,9 @@ say why in ``abstain_reason`` under :data:`ABSTAIN_TEXT`."""
 def answerability_evidence(
     question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
 ) -> Evidence:
-    """The :class:`~assistant.answerability.Evidence` of ``question`` and its ``ranked`` candidate
+    """The :class:`~assistant.answering.answerability.Evidence` of ``question`` and its ``ranked`` candidate
     sentences (best fused score first, at least one): question terms are its content terms
-    (:meth:`~assistant.lexical.SentenceLexicon.content_terms`), a candidate's terms those of the
+    (:meth:`~assistant.retrieval.lexical.SentenceLexicon.content_terms`), a candidate's terms those of the
     sentence and the sentence before it, and of its whole passage. Without ``lexicon``, words
     split on whitespace and every term weighs the same."""
     if lexicon is not None:
@@ -444,14 +444,14 @@ def answerability_evidence(
 
 def candidate_places(ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]]) -> list[Placed]:
     """Where each of ``ranked``'s sentences sits: its passage and its index among the passage's
-    sentences (for :mod:`assistant.support`'s features)."""
+    sentences (for :mod:`assistant.answering.support`'s features)."""
     return [Placed(r.passage.passage_id, r.passage.sentences.index(s.span)) for s, r in ranked]
 
 
 def answerability_features(
     question: str, ranked: Sequence[tuple[ScoredSentence, RetrievedPassage]], lexicon: SentenceLexicon | None
 ) -> dict[str, float]:
-    """:func:`assistant.answerability.features` of :func:`answerability_evidence`."""
+    """:func:`assistant.answering.answerability.features` of :func:`answerability_evidence`."""
     return features(answerability_evidence(question, ranked, lexicon))
 
 

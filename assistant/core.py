@@ -8,13 +8,13 @@ import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
-from assistant.abstention import person_named
+from assistant.answering.abstention import person_named
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.errors import QuestionError, StoreError, UnknownDocumentError
-from assistant.followup import Focus, is_followup
+from assistant.retrieval.followup import Focus, is_followup
 from assistant.questions import clean_question, usable_history
-from assistant.reader import make_reader
-from assistant.retriever import PassageRetriever
+from assistant.answering.reader import make_reader
+from assistant.retrieval.retriever import PassageRetriever
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.embedder import Embedder
@@ -45,7 +45,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, chat_model=None) -> None:
         """``chat_model``: a LangChain chat model that writes answers (the answerer is then
-        :class:`~assistant.generative.GenerativeAnswerer`, see :mod:`assistant.generative`);
+        :class:`~assistant.answering.generative.GenerativeAnswerer`, see :mod:`assistant.answering.generative`);
         None for quoted answers (:class:`~assistant.answerer.ExtractiveAnswerer`, also
         :attr:`quotes`, the generative answerer's fallback). :meth:`from_settings` builds it
         from ``settings.llm.model``."""
@@ -69,7 +69,7 @@ class Assistant:
         )
         self.answerer: Answerer = self.quotes
         if chat_model is not None:
-            from assistant.generative import GenerativeAnswerer, LanguageModel, SupportScorer
+            from assistant.answering.generative import GenerativeAnswerer, LanguageModel, SupportScorer
 
             model = LanguageModel(chat_model, settings.llm.timeout, settings.llm.model or type(chat_model).__name__)
             self.answerer = GenerativeAnswerer(model, self.quotes, SupportScorer(embedder))
@@ -112,7 +112,7 @@ class Assistant:
         settings = settings or Settings()
         chat_model = None
         if settings.llm.model:
-            from assistant.generative import build_chat_model
+            from assistant.answering.generative import build_chat_model
 
             key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
             chat_model = build_chat_model(settings.llm.model, settings.llm.base_url, settings.llm.timeout, key)
@@ -392,7 +392,7 @@ class Assistant:
                 reply = item
         draft, notice = reply.draft, reply.notice or notice
         if draft.abstained and not draft.citations:
-            from assistant.language import english_only  # the detector loads only for such questions
+            from assistant.answering.language import english_only  # the detector loads only for such questions
 
             if other := english_only(question):  # "do not answer" would mislead: say it reads English
                 draft = replace(draft, text=other[1], abstain_reason=other[0], abstain_detail=None, related=())

@@ -6,7 +6,7 @@ Writes ``reader-int8.onnx``: the encoder and its logit head, inputs ``input_ids`
 ``attention_mask``, ``token_type_ids`` (int64 ``[batch, seq]``), output ``logit`` (float32
 ``[batch]``), with int8 weights (``onnxruntime.quantization.quantize_dynamic``: every MatMul
 but the feed-forward down-projections, which stay float as in the embedder's export, and the
-word-piece embedding table). Prints its SHA-256 (for ``assistant/reader.py``) and the largest
+word-piece embedding table). Prints its SHA-256 (for ``assistant/answering/reader.py``) and the largest
 difference to the PyTorch model's logits on a few inputs.
 """
 

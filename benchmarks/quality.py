@@ -10,7 +10,7 @@ above (all rows share one model and one Chroma index, built once):
 1. dense only: sentence + passage embeddings, the best passage quoted whole, top 3 cited;
 2. + BM25: the lexical coverage score fused in (``retrieval_mode=hybrid``);
 3. + sentence selection: the best sentences quoted, only their passages cited;
-4. + abstention: the score threshold and the checks of ``assistant.abstention``;
+4. + abstention: the score threshold and the checks of ``assistant.answering.abstention``;
 5. + follow-ups: a follow-up read in the previous answer's focus (the shipped default).
 
 Two more rows show the alternatives measured and not kept (RRF fusion; BM25 alone).
@@ -78,7 +78,7 @@ def main() -> None:
     def evaluate(**overrides) -> dict[str, float]:
         kind = RRFAssistant if overrides.pop(RRF, False) else Assistant
         assistant = kind(base.replace(**overrides), shared.store, shared.embedder)
-        assistant.retriever.refresh()
+        assistant.retrieval.retriever.refresh()
         return run_eval(assistant, questions).summary
 
     print(f"{len(questions)} questions from {args.questions or base.eval.questions}\n")

@@ -2,13 +2,13 @@
 
     python benchmarks/rule_ablation.py [--sets seeds/questions.jsonl benchmarks/data/gate-*.json]
 
-Rules (``assistant/answerer.py``, ``assistant/abstention.py``, ``assistant/retriever.py``):
+Rules (``assistant/answerer.py``, ``assistant/answering/abstention.py``, ``assistant/retrieval/retriever.py``):
 
 * ``answer_type``: abstain when the question asks for a number/date/age/rate/name the quoted sentences lack;
 * ``names``: abstain when the question names someone/a role no document mentions;
 * ``task``: abstain on "write ...", "ignore ..." requests.
 
-* ``support_head``: the support head choosing the quotes (``assistant/support.py``); without it,
+* ``support_head``: the support head choosing the quotes (``assistant/answering/support.py``); without it,
   the fused-score ratio rule it replaced (the best sentence, then those within
   ``second_sentence_ratio`` of it);
 * ``head_first``: the head choosing the first quote (without: the best by fused score first);
@@ -51,7 +51,7 @@ METRICS = ("hit@1", "mrr", "quote@1", "quote_precision", "answer_match", "false_
 def without(rule: str):
     """The answer path with ``rule`` switched off (module attributes patched, restored after)."""
     import assistant.answerer as answerer
-    import assistant.retriever as retriever
+    import assistant.retrieval.retriever as retriever
 
     none = lambda *a, **k: None  # noqa: E731
     order = answerer.ExtractiveAnswerer._order
@@ -91,7 +91,7 @@ def main() -> int:
     args = ap.parse_args()
     from assistant.core import Assistant
     from assistant.evaluation import load_questions, run_eval
-    from assistant.question_sets import index_documents, index_folder, is_squad_file, load_squad, own_documents
+    from assistant.evaluation.question_sets import index_documents, index_folder, is_squad_file, load_squad, own_documents
     from assistant.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -95,7 +95,7 @@ def test_full_width_and_invisible_characters_are_normalised(assistant):
 
 
 def test_follow_up_detection():
-    from assistant.followup import is_followup
+    from assistant.retrieval.followup import is_followup
 
     assert is_followup("What did she say about Abe?", ["Who is Yuki Tatsumi?"])
     assert is_followup("And Merz?", ["Which country is making it work?"])
@@ -132,7 +132,7 @@ def test_follow_up_cites_the_person_from_history(assistant):
 
 
 def test_quotes_of_other_named_speakers_do_not_answer_a_pronoun(assistant):
-    from assistant.followup import quoted_speakers
+    from assistant.retrieval.followup import quoted_speakers
 
     assert quoted_speakers("“It was good,” says Yoichi Funabashi, author of a book.") == {"yoichi", "funabashi"}
     assert quoted_speakers("Michael Green said the alliance would survive.") == {"michael", "green"}
@@ -142,7 +142,7 @@ def test_quotes_of_other_named_speakers_do_not_answer_a_pronoun(assistant):
 
 
 def test_langchain_retriever_interface(assistant, article):
-    docs = assistant.retriever.invoke("Who is Japan's chief negotiator?")
+    docs = assistant.retrieval.retriever.invoke("Who is Japan's chief negotiator?")
     assert docs and all(article.text[d.metadata["start"] : d.metadata["end"]] == d.page_content for d in docs)
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from assistant.answerer import ExtractiveAnswerer, answerable_sentences, whole_procedure
 from assistant.errors import ModelError
-from assistant.retriever import RetrievedPassage, ScoredSentence
-from assistant.support import MODEL_PATH, SupportModel
+from assistant.retrieval.retriever import RetrievedPassage, ScoredSentence
+from assistant.answering.support import MODEL_PATH, SupportModel
 from index.types import Passage
 
 

@@ -1,6 +1,6 @@
 """Scripted evaluation: question sets with expected evidence, deterministic metrics.
 
-Two formats of question set are read (see :mod:`assistant.question_sets` for the second):
+Two formats of question set are read (see :mod:`assistant.evaluation.question_sets` for the second):
 
 * the project's JSONL, one object per line (unknown fields are ignored), asked of the index
   being served::
@@ -16,7 +16,7 @@ Two formats of question set are read (see :mod:`assistant.question_sets` for the
   ``is_impossible`` questions are unanswerable, and a set may scope each question to its own
   document.
 
-The metrics are defined in :mod:`assistant.metrics`.
+The metrics are defined in :mod:`assistant.evaluation.metrics`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import EvalError
-from assistant.metrics import COVER_MIN_CHARS, HIGHER_IS_BETTER, covers, normalize_answer, percentile, question_metrics, summarise  # noqa: F401 (re-exported)
+from assistant.evaluation.metrics import COVER_MIN_CHARS, HIGHER_IS_BETTER, covers, normalize_answer, percentile, question_metrics, summarise  # noqa: F401 (re-exported)
 from assistant.types import Answer
 from index.types import Document
 
@@ -107,7 +107,7 @@ class EvalReport:
     """Overall and per-tag metrics plus every question's result, for one question set.
 
     ``name``: the set's name (its file stem); ``skipped``: one line per question left out
-    because its gold answer does not match its context (see :mod:`assistant.question_sets`).
+    because its gold answer does not match its context (see :mod:`assistant.evaluation.question_sets`).
     """
 
     summary: dict[str, float]
@@ -122,7 +122,7 @@ class EvalReport:
     """The gate's limit per metric (a floor, or a ceiling for lower-is-better metrics), if any."""
     answerable_below: float | None = None
     """The answerability threshold the answers were given with (``Settings.answer.answerable_below``
-    as resolved), for the abstention trade-off (:func:`assistant.metrics.abstention_tradeoff`)."""
+    as resolved), for the abstention trade-off (:func:`assistant.evaluation.metrics.abstention_tradeoff`)."""
 
     def to_dict(self) -> dict:
         """The JSON report: ``{"summary", "by_tag", "questions": [...]}``, citations in rank order."""

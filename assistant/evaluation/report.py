@@ -6,7 +6,7 @@ import html
 import json
 
 from assistant.evaluation import HIGHER_IS_BETTER, EvalReport, compare
-from assistant.metrics import abstention_tradeoff
+from assistant.evaluation.metrics import abstention_tradeoff
 from index.types import Document
 
 _SHOWN = [
@@ -159,7 +159,7 @@ TRADEOFF_STEPS = 50
 
 def _tradeoff_chart(report: EvalReport) -> str:
     """Inline SVG: abstention on unanswerable (y) against false abstention on answerable
-    questions (x) over answerability thresholds (:func:`~assistant.metrics.abstention_tradeoff`),
+    questions (x) over answerability thresholds (:func:`~assistant.evaluation.metrics.abstention_tradeoff`),
     the threshold in use marked; "" for a set without both kinds or without probabilities."""
     answers = [(r.question.answerable, r.answer) for r in report.results if r.answer is not None]
     if report.answerable_below is None or not any(a.answerable_probability is not None for _, a in answers):

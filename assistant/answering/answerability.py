@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
-from assistant.lexical import idf
+from assistant.retrieval.lexical import idf
 
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "answerability.json"
+MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "answerability.json"
 """The fitted weights, written by ``benchmarks/fit_answerability.py``."""
 
 TOP_SENTENCES = 5

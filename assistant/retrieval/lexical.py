@@ -1,6 +1,6 @@
 """Lexical evidence for sentences: the share of a question's terms a sentence contains.
 
-The retriever's lexical score (:mod:`assistant.retriever`); see :class:`SentenceLexicon`.
+The retriever's lexical score (:mod:`assistant.retrieval.retriever`); see :class:`SentenceLexicon`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """How the reader sees a (question, candidate sentence) pair: word-piece ids, built the same
-way for training (``benchmarks/train_reader.py``) and for answering (:mod:`assistant.reader`).
+way for training (``benchmarks/train_reader.py``) and for answering (:mod:`assistant.answering.reader`).
 
 Layout (BERT pair encoding, ``token_type_ids`` 0 for the question, 1 for the rest)::
 

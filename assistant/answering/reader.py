@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.reader_input import PairEncoder
+from assistant.answering.reader_input import PairEncoder
 from index.packaged_model import sha256_file
 from index.errors import ModelError
 
-READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
+READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 """Folder of the shipped reader (``reader-int8.onnx`` and ``MODEL_CARD.md``)."""
 
 READER_FILE = "reader-int8.onnx"
@@ -52,7 +52,7 @@ a conditional logit over each answerable question's 12 candidates (fitted for th
 quoted first), then scaled and shifted by Platt scaling of the best candidate's score on
 whether it answers, so ``p`` is a calibrated probability (ECE 0.053 on the dev documents).
 ``fused``, ``similarity`` and ``coverage`` are the retriever's scores of the sentence (see
-:class:`assistant.retriever.ScoredSentence`)."""
+:class:`assistant.retrieval.retriever.ScoredSentence`)."""
 
 READER_NAME = "reader-minilm-l3-v1"
 """Name of the shipped reader (recorded in eval reports)."""

@@ -1,5 +1,5 @@
 """Exact search over vectors held in memory, as the retriever does it (see
-:class:`assistant.retriever.PassageRetriever`)."""
+:class:`assistant.retrieval.retriever.PassageRetriever`)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from assistant.answerer import AnswerContext, Draft, ExtractiveAnswerer, Reply
 from assistant.markers import escape_footnotes
-from assistant.retriever import RetrievedPassage
+from assistant.retrieval.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
 
 REFUSAL = "The documents do not answer this question."

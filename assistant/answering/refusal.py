@@ -1,7 +1,7 @@
 """What a refusal says, in plain words: which of the question's words the documents lack.
 
 When the answerer abstains because nothing answers (the fused-score floor or the answerability
-model, :mod:`assistant.answerability`), a person wants to know *what* is missing, not a score:
+model, :mod:`assistant.answering.answerability`), a person wants to know *what* is missing, not a score:
 
 * some of the question's key words occur in no document: "The documents don't mention
   bereavement leave." (the question's own words, as a run of content words around the
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.answerability import Evidence
-from assistant.lexical import SentenceLexicon
+from assistant.answering.answerability import Evidence
+from assistant.retrieval.lexical import SentenceLexicon
 
 GENERIC = "The documents do not answer this question."
 """The refusal when no key word can be named (a question of stop words, no lexicon)."""

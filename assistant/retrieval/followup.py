@@ -1,5 +1,5 @@
 """Follow-up questions: whether a question refers back to the conversation, and where the
-conversation is (:class:`Focus`), which :class:`assistant.retriever.PassageRetriever` favours.
+conversation is (:class:`Focus`), which :class:`assistant.retrieval.retriever.PassageRetriever` favours.
 
 The speaker rules (:func:`quoted_speakers`, :data:`SPEAKER_WEIGHT`) read news-style
 attribution; they are among the rules issue 13 ("A learned answer model") is to replace or

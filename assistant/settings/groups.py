@@ -1,4 +1,4 @@
-"""The groups of :class:`assistant.settings.Settings` but ``eval`` (:mod:`assistant.eval_settings`):
+"""The groups of :class:`assistant.settings.Settings` but ``eval`` (:mod:`assistant.settings.eval`):
 one pydantic model each, every field with a description and its unit, and the value types they share."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ REMOVED = {
 }
 """Settings that no longer exist, with why; setting one is an error rather than silently ignored."""
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The source checkout (where ``seeds/`` lives in an editable install)."""
 
 
@@ -226,7 +226,7 @@ class AnswerSettings(BaseModel):
     model: Literal["reader", "rules"] = Field(
         default="rules",
         description="What picks the quoted sentences and decides on abstention: `rules` (the fused retrieval score with "
-        "the answerability probability and the checks of assistant.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
+        "the answerability probability and the checks of assistant.answering.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
         "trained by benchmarks/train_reader.py, reads each candidate sentence with the question; its file is checked by "
         "SHA-256 and a missing or altered file is an error, never a fallback to the rules). `rules` stays the default: "
         "the shipped reader ranks Wikipedia answers better but the seed article worse (PolicyQA about even), and does not tell "
@@ -434,7 +434,7 @@ class AblationSettings(BaseModel):
     abstention: bool = Field(
         default=True,
         description="Say the documents do not answer when the score is below abstain_below, the answerability probability below answerable_below, or a check in "
-        "assistant.abstention fails; off only to measure what abstention costs and buys.",
+        "assistant.answering.abstention fails; off only to measure what abstention costs and buys.",
     )
     followups: bool = Field(
         default=True,

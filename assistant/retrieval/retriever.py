@@ -34,10 +34,10 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from assistant.abstention import fold
-from assistant.followup import _PERSONAL, FOCUS_BONUS, SPEAKER_WEIGHT, Focus, quoted_speakers
-from assistant.lexical import SentenceLexicon
-from assistant.vectors import document_rows, one_blas_thread, top_indexes
+from assistant.answering.abstention import fold
+from assistant.retrieval.followup import _PERSONAL, FOCUS_BONUS, SPEAKER_WEIGHT, Focus, quoted_speakers
+from assistant.retrieval.lexical import SentenceLexicon
+from assistant.retrieval.vectors import document_rows, one_blas_thread, top_indexes
 from index.embedder import Embedder
 from index.store import StoreReader
 from index.types import Passage, Span
@@ -62,7 +62,7 @@ class ScoredSentence:
     coverage: float = 0.0
     probability: float | None = None
     """The reader's calibrated probability that the sentence answers the question (set by the
-    answerer for the sentences it read, see :mod:`assistant.reader`), or None."""
+    answerer for the sentences it read, see :mod:`assistant.answering.reader`), or None."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class PassageRetriever(BaseRetriever):
     _passage_vectors: np.ndarray = PrivateAttr(default=None)
     _doc_groups: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     _views: dict[frozenset[str], object] = PrivateAttr(default_factory=dict)
-    vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Words of all passages, lower-cased without accents (assistant.abstention.fold).")
+    vocabulary: set[str] = Field(default_factory=set, exclude=True, description="Words of all passages, lower-cased without accents (assistant.answering.abstention.fold).")
     doc_ids: frozenset[str] = Field(default_factory=frozenset, exclude=True, description="Ids of the documents with passages.")
 
     @property
@@ -503,7 +503,7 @@ class _ScopedCounts:
 
 
 class _ScopedLexicon:
-    """A :class:`~assistant.lexical.SentenceLexicon` whose :attr:`document_frequencies` and
+    """A :class:`~assistant.retrieval.lexical.SentenceLexicon` whose :attr:`document_frequencies` and
     :attr:`size` count only the sentences of some documents (``in_scope``, a ``[n_sentences]``
     mask), so what the answerer says is missing or present, and the answerability features,
     are those of these documents alone; the rest is the whole lexicon's."""

@@ -23,8 +23,8 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import ConfigError
-from assistant.eval_settings import DEFAULT_FAIL_OVER, DEFAULT_FAIL_UNDER, DEFAULT_SET_LIMITS, GATE_SETS, EvalSettings
-from assistant.setting_groups import (
+from assistant.settings.eval import DEFAULT_FAIL_OVER, DEFAULT_FAIL_UNDER, DEFAULT_SET_LIMITS, GATE_SETS, EvalSettings
+from assistant.settings.groups import (
     LIST_FORMS,
     PROJECT_ROOT,
     REMOVED,

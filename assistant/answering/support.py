@@ -9,11 +9,11 @@ sentence that merely shares the question's words, shows a reader support that is
 The head reads :data:`FEATURE_DOCS` of each further candidate *relative to the best sentence*
 (how close its scores come, whether it holds question terms the best one lacks, where it
 sits) and gives the probability that the candidate overlaps the gold evidence. It is a
-logistic regression (:class:`assistant.answerability.Head`) fitted by
+logistic regression (:class:`assistant.answering.answerability.Head`) fitted by
 ``benchmarks/fit_support.py`` on the answerable questions of the **fit** documents of the
 committed split (``benchmarks/data/split.json``: SQuAD 2.0, SQuAD 1.1, PolicyQA), each
 question's five best further candidates labelled 1 when they overlap a gold answer
-(:func:`assistant.metrics.overlaps`). It is stored in ``assistant/models/support.json`` with
+(:func:`assistant.evaluation.metrics.overlaps`). It is stored in ``assistant/models/support.json`` with
 its provenance, SHA-256 and measured results.
 
 The head gives every candidate, the best sentence included, the probability that it supports
@@ -22,7 +22,7 @@ questions of 100; on the fit documents the others hold the answer more often), a
 candidate is quoted when its probability is at least ``share`` times the first one's
 (:meth:`SupportModel.further`): it is nearly as likely to hold the answer. ``share`` is fitted with the head, on the fit documents only: the value of a grid that
 maximises the F1 of *quote precision* (the share of quoted sentences that overlap the gold
-answer, :mod:`assistant.metrics`) and *answer recall* (the share of answers whose quotes hold
+answer, :mod:`assistant.evaluation.metrics`) and *answer recall* (the share of answers whose quotes hold
 the gold answer), averaged over the three sets. Quoting fewer sentences raises the first and
 lowers the second; the F1 weighs them equally. Fitted value and the curve: ``support.json``.
 """
@@ -35,12 +35,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.abstention import expected_answer_type, type_mismatch
-from assistant.answerability import Candidate, Evidence, Head, _missing
+from assistant.answering.abstention import expected_answer_type, type_mismatch
+from assistant.answering.answerability import Candidate, Evidence, Head, _missing
 from assistant.errors import ModelError
-from assistant.lexical import idf
+from assistant.retrieval.lexical import idf
 
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "support.json"
+MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "support.json"
 """The fitted head, written by ``benchmarks/fit_support.py``."""
 
 FEATURE_DOCS = {
@@ -57,7 +57,7 @@ FEATURE_DOCS = {
     "rank": "the candidate's place by fused score among the candidates (1 = the best sentence)",
     "is_best": "1 for the best sentence by fused score, else 0",
     "holds_type": "1 when the question asks for a kind of answer (a number, date, name, … of "
-    "assistant.abstention.expected_answer_type) and the candidate holds one, 0 when it holds none, 0.5 when "
+    "assistant.answering.abstention.expected_answer_type) and the candidate holds one, 0 when it holds none, 0.5 when "
     "the question asks for no particular kind",
 }
 """Every feature :func:`support_features` computes, with what it measures."""
@@ -75,7 +75,7 @@ def support_features(evidence: Evidence, places: Sequence[Placed]) -> list[dict[
     """:data:`FEATURE_DOCS` of every candidate of ``evidence``, the best sentence (the first) included, in order.
 
     Args:
-        evidence: The question's :class:`~assistant.answerability.Evidence` (candidates best first).
+        evidence: The question's :class:`~assistant.answering.answerability.Evidence` (candidates best first).
         places: Where each of ``evidence.candidates`` sits, same order and length.
 
     Returns:
@@ -111,7 +111,7 @@ class SupportModel:
     """The fitted head and share.
 
     Attributes:
-        head: The logistic regression (:class:`assistant.answerability.Head`) over some of :data:`FEATURE_DOCS`.
+        head: The logistic regression (:class:`assistant.answering.answerability.Head`) over some of :data:`FEATURE_DOCS`.
         share: Quote a further sentence when its probability is at least this times the best
             sentence's (ratio in (0, 1]; fitted, see the module docstring).
     """
