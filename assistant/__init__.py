@@ -21,6 +21,7 @@ _WHERE = {
     "clean_question": "assistant.questions",
     "history_problem": "assistant.questions",
     "Settings": "assistant.settings",
+    "index_documents": "assistant.indexing",
     "load_settings": "assistant.settings",
     # the data types and their one JSON schema
     "Answer": "assistant.types",
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     from assistant.errors import AssistantError, ConfigError, EvalError, FeedbackError, QuestionError, ServerError, UnknownDocumentError
     from assistant.evaluation.report import print_overview, print_report, write_html
     from assistant.evaluation import HIGHER_IS_BETTER, check_thresholds, parse_threshold
+    from assistant.indexing import index_documents
     from assistant.feedback import MAX_COMMENT_CHARS, VERDICTS, FeedbackRecord, FeedbackStore, export_questions, open_feedback_store
     from assistant.markers import ANSWER_MARKER
     from assistant.evaluation.question_sets import evaluate_file

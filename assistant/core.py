@@ -19,7 +19,8 @@ from assistant.settings import Settings
 from assistant.types import Answer
 from index.embedder import Embedder
 from index.errors import IndexBusyError, ReadOnlyStoreError
-from index.pipeline import IndexReport, build_index, fingerprint, incompatibility, paths_to_index
+from assistant.indexing import index_documents
+from index.pipeline import IndexReport, fingerprint, incompatibility
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore
 from index.types import Document
@@ -164,21 +165,8 @@ class Assistant:
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
         """
-        if paths is None:
-            explicit = "documents" in self.settings.index.model_fields_set
-            paths = paths_to_index(self.store, self.settings.index.documents, explicit)
-        report = build_index(
-            paths,
-            self.store,
-            self.embedder,
-            self.chunking,
-            rebuild=rebuild,
-            prune=prune,
-            progress=progress,
-            embed_passages=self.settings.index.embed_passages,
-            reading=self.settings.reading(),
-            follow_links=self.settings.index.follow_symlinks,
-            access=self.settings.access_rules(),
+        report = index_documents(
+            self.settings, self.store, self.embedder, paths, chunking=self.chunking, rebuild=rebuild, prune=prune, progress=progress
         )
         self.refresh_index(wait=True)
         return report

@@ -58,3 +58,25 @@ __all__ = [
     "split_sentences",
     "writer_for",
 ]
+
+_LAZY = {
+    "NOT_CACHED": ("index.readers.ocr", "NOT_CACHED"),
+    "OcrOptions": ("index.readers.ocr", "OcrOptions"),
+    "PDFIUM_LOCK": ("index.readers.pdf", "PDFIUM_LOCK"),
+    "extract_pdf": ("index.readers.pdf", "extract"),
+    "extract_image": ("index.readers.image", "extract_image"),
+    "image_frame": ("index.readers.image", "frame"),
+}
+"""Public name -> (module, name there), imported on first use (the PDF, image and OCR readers'
+libraries load only when needed; :mod:`ui.pdf_view` shows a document's pages with them)."""
+
+__all__ += sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'index' has no attribute {name!r}")

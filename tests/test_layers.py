@@ -52,6 +52,19 @@ def test_ui_uses_only_the_names_assistant_exports():
     assert bad == []
 
 
+def test_ui_uses_only_the_names_index_exports():
+    import index as index_package
+
+    bad = []
+    for f in _files("ui"):
+        for module, names in _imports(f):
+            if module.startswith("index."):
+                bad.append((f.name, module))
+            elif module == "index":
+                bad += [(f.name, n) for n in names if n not in index_package.__all__]
+    assert bad == []
+
+
 def test_the_readme_example_is_the_answer_schema():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## What an answer is\n.*?```json\n(.*?)\n```", readme, re.S)

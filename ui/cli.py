@@ -85,16 +85,11 @@ def index(
     documents indexed earlier from other paths are kept. A new build is written and becomes
     active only when complete, so questions keep being answered meanwhile.
     """
-    from index.pipeline import build_index, paths_to_index
+    from assistant import index_documents
 
     settings = _settings(documents=paths or None)
-    store = settings.open_store()
-    todo = paths_to_index(store, settings.index.documents, explicit="documents" in settings.index.model_fields_set)
-    report = build_index(
-        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet,
-        embed_passages=settings.index.embed_passages, reading=settings.reading(),
-        follow_links=settings.index.follow_symlinks, access=settings.access_rules(),
-    )
+    # paths=None: the settings' documents (``paths`` when given), or those indexed already
+    report = index_documents(settings, settings.open_store(), settings.make_embedder(), rebuild=rebuild, prune=prune, progress=not quiet)
     typer.echo(report.describe())
     if strict and report.skipped:
         _fail(f"{len(report.skipped)} file(s) skipped or partly indexed (--strict)")
