@@ -1,4 +1,4 @@
-"""Fit the answerability model (``assistant/models/answerability.json``) on the fit documents,
+"""Fit the answerability model (``assistant/models/answerability/config.json``) on the fit documents,
 and measure it on the reporting documents.
 
     python benchmarks/fit_answerability.py                    # fit, write the model, measure on report
@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 
 from assistant.answering.answerability import MODEL_PATH, features  # noqa: E402
+from assistant.answering.model_home import CONFIG, write_home  # noqa: E402
 
 SETS = ("squad2-dev-25-articles.json", "squad11-dev-13-articles.json", "policyqa-dev.json")
 KINDS = ("", "-gap")
@@ -298,8 +299,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "fit-answerability")
     ap.add_argument("--added-fa", type=float, default=0.01, help="False abstention the model may add on each fit set (share).")
     ap.add_argument("--heads", nargs="+", default=["near_miss"], choices=["near_miss", "gap"],
-                    help="Heads to fit (default near_miss: the gap head refuses paraphrased answerable questions, see ANSWERABILITY.md).")
-    ap.add_argument("--out", type=Path, default=MODEL_PATH, help="Where to write the model (default the shipped file).")
+                    help="Heads to fit (default near_miss: the gap head refuses paraphrased answerable questions, see assistant/models/answerability/MODEL_CARD.md).")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH,
+                    help="Where to write the model (default the shipped config.json; a config.json's card is updated beside it).")
     ap.add_argument("--measure-only", action="store_true", help="Measure the committed model; write nothing.")
     args = ap.parse_args()
     from assistant.answering.answerability import AnswerabilityModel
@@ -309,7 +311,10 @@ def main() -> None:
         rows = extract("fit", args.datasets, args.cache)
         _, record = fit(rows, args.added_fa, "none needed: deterministic (L-BFGS-B from zeros, no sampling)", time.perf_counter() - t0,
                         tuple(args.heads))
-        args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        if args.out.name == CONFIG:  # the model's home: config.json and its card's fitted values
+            write_home(args.out.parent, record, "Answerability model")
+        else:
+            args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}: threshold {record['threshold']}")
         for name, h in record["heads"].items():
             print(f"{name} head ({h['rows']} rows), weights per standard deviation: "

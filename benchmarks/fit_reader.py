@@ -245,6 +245,8 @@ def choose_threshold(rows, w, second, ceiling=0.03) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["dev", "report"], default="dev")
+    ap.add_argument("--write", action="store_true",
+                    help="with --part dev: write the listwise fusion into assistant/models/reader/config.json (and its card)")
     ap.add_argument("--datasets", type=Path, default=Path("/work/shared/datasets"))
     ap.add_argument("--candidates", type=int, default=12)
     ap.add_argument("--rows", type=Path, default=None, help="JSON of collected rows (reused when present)")
@@ -299,6 +301,11 @@ def main() -> int:
         }
     else:
         candidates = {"shipped fusion": FUSION}
+    if args.write and args.part == "dev":
+        from assistant.answering.model_home import home, read_config, write_home
+
+        listwise = candidates["reader + retriever scores (listwise fusion, calibrated best)"]
+        write_home(home("reader"), {**read_config(home("reader")), "fusion": {k: round(float(v), 4) for k, v in listwise.items()}}, "Reader")
     for name, w in candidates.items():
         rel, ece = reliability(rows, w)
         print(f"{name}: weights {json.dumps(w)} AUC(squad2 answerable vs unanswerable) {auc(rows, w)} ECE {ece}")

@@ -1,4 +1,4 @@
-"""Fit the support head (``assistant/models/support.json``) on the fit documents, and measure it
+"""Fit the support head (``assistant/models/support/config.json``) on the fit documents, and measure it
 on the reporting documents.
 
     python benchmarks/fit_support.py                  # extract (cached), fit, write the model, measure
@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
+from assistant.answering.model_home import CONFIG, write_home  # noqa: E402
 from assistant.answering.support import FEATURE_DOCS, MODEL_PATH, SupportModel, support_features  # noqa: E402
 
 SETS = ("squad2-dev-25-articles.json", "squad11-dev-13-articles.json", "policyqa-dev.json")
@@ -218,6 +219,15 @@ def fit(rows: list[dict]) -> dict:
             "bias": round(float(lr.intercept_[0]), 6), "rows": int(len(y)), "positives": int(y.sum())}
 
 
+def _write(out: Path, raw: dict) -> None:
+    """Write the head: a ``config.json`` with its model card's fitted values beside it
+    (:func:`assistant.answering.model_home.write_home`), any other path as plain JSON."""
+    if out.name == CONFIG:
+        write_home(out.parent, raw, "Support head")
+    else:
+        out.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     from assistant.settings.groups import AnswerSettings
 
@@ -249,14 +259,14 @@ def main() -> None:
             "share": "the value of SHARES with the highest F1 of quote precision and answer recall, averaged over the fit sets",
             "share_curve_on_fit": curve,
         }
-        args.out.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+        _write(args.out, raw)
         print(f"wrote {args.out}")
     model = SupportModel.load(args.out)
     report = measure(model, extract("report", args.datasets, args.cache), ratio, most)
     if not args.measure_only:
         raw = json.loads(args.out.read_text(encoding="utf-8"))
         raw["measured_on_report"] = report
-        args.out.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+        _write(args.out, raw)
     print(f"{time.time() - started:.0f} s")
 
 

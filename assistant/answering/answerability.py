@@ -17,8 +17,8 @@ on the gap question sets of ``benchmarks/make_gap_sets.py`` (every other paragra
 its questions kept as unanswerable when the kept half does not hold their answer), each
 against the answerable questions of SQuAD 2.0, SQuAD 1.1 and PolicyQA. The answerable
 probability is the product of the heads' (a question is answerable when it is none of the kinds).
-It is stored in ``assistant/models/answerability.json`` with its provenance, SHA-256 and
-measured results (``assistant/models/ANSWERABILITY.md``). Its output is the probability that
+It is stored in ``assistant/models/answerability/config.json`` with its provenance, SHA-256 and
+measured results (``assistant/models/answerability/MODEL_CARD.md``). Its output is the probability that
 the question is answerable; the answerer abstains below ``Settings.answer.answerable_below``.
 Weights are bounded in sign (a closer sentence never lowers the probability, a missing term
 never raises it): unbounded, the fit learns SQuAD 2.0's construction, whose unanswerable
@@ -42,10 +42,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answering.model_home import CONFIG, home, read_config
 from assistant.errors import ModelError
 from assistant.retrieval.lexical import idf
 
-MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "answerability.json"
+MODEL_PATH = home("answerability") / CONFIG
 """The fitted weights, written by ``benchmarks/fit_answerability.py``."""
 
 TOP_SENTENCES = 5
@@ -195,7 +196,7 @@ HEADS = ("near_miss", "gap")
 ``near_miss`` is fitted on SQuAD 2.0's unanswerable questions against the answerable ones,
 ``gap`` on the SQuAD gap questions against the answerable ones. The shipped model has only
 ``near_miss``: a ``gap`` head that abstains on more gap questions also refuses paraphrased
-answerable questions (``assistant/models/ANSWERABILITY.md``, "The gap head")."""
+answerable questions (``assistant/models/answerability/MODEL_CARD.md``, "The gap head")."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ class AnswerabilityModel:
                 with ``python benchmarks/fit_answerability.py``).
         """
         try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            raw = read_config(path)
             heads = {}
             names = list(raw["heads"])
             if not names or any(name not in HEADS for name in names):

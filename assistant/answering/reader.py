@@ -10,7 +10,8 @@ a missing or altered file is an error naming the file and the expected checksum 
 fallback).
 
 Probabilities are calibrated: ``sigmoid(scale * logit + bias)``, with ``scale`` and ``bias``
-fitted (Platt scaling) on held-out fit documents (see :data:`CALIBRATION`).
+fitted (Platt scaling) on held-out fit documents (see :data:`CALIBRATION`). Every fitted value
+is read from ``assistant/models/reader/config.json``.
 
 Thread safety: the ONNX Runtime session and the tokenizer are created once under a lock and
 then only read; ``InferenceSession.run`` may be called from several threads.
@@ -26,36 +27,49 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answering.model_home import home, read_config
 from assistant.answering.reader_input import PairEncoder
 from index.packaged_model import sha256_file
 from index.errors import ModelError
 
-READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
-"""Folder of the shipped reader (``reader-int8.onnx`` and ``MODEL_CARD.md``)."""
+READER_DIR = home("reader")
+"""Folder of the shipped reader: ``reader-int8.onnx``, ``config.json`` and ``MODEL_CARD.md``
+(:mod:`assistant.answering.model_home`)."""
 
-READER_FILE = "reader-int8.onnx"
 
-READER_SHA256: str | None = "c2f23b4441a423acc527ad72c5bb697bc349a87d87f5f5263d337f23db210123"
-"""SHA-256 of the shipped :data:`READER_FILE` (:data:`READER_NAME`, see MODEL_CARD.md), checked
-before loading. ``None`` would mean no trained reader is shipped: ``answer_model="reader"`` is
-then an error that says how to train one."""
+def _config() -> dict:
+    try:
+        return read_config(READER_DIR)
+    except (OSError, ValueError):  # no config: no trained reader shipped (Reader.verify says how to train one)
+        return {}
 
-CALIBRATION = (1.0, 0.0)
-"""``(scale, bias)`` of the Platt scaling ``p = sigmoid(scale * logit + bias)``, fitted on the
-held-out fit documents (see MODEL_CARD.md)."""
 
-FUSION = {"logit": 0.2687, "fused": 1.242, "similarity": 0.8413, "coverage": 0.1442, "bias": -3.5134}
+_CONFIG = _config()
+
+READER_FILE: str = _CONFIG.get("file", "reader-int8.onnx")
+"""The ONNX file's name in :data:`READER_DIR` (``file`` of its config.json)."""
+
+READER_SHA256: str | None = _CONFIG.get("sha256")
+"""SHA-256 of the shipped :data:`READER_FILE` (``sha256`` of its config.json, written by
+``benchmarks/export_reader.py``), checked before loading. ``None`` means no trained reader is
+shipped: ``answer_model="reader"`` is then an error that says how to train one."""
+
+CALIBRATION: tuple[float, float] = (
+    float(_CONFIG.get("calibration", {}).get("scale", 1.0)), float(_CONFIG.get("calibration", {}).get("bias", 0.0))
+)
+"""``(scale, bias)`` of the Platt scaling ``p = sigmoid(scale * logit + bias)`` (``calibration``
+of its config.json, fitted on the held-out fit documents)."""
+
+FUSION: dict[str, float] = dict(_CONFIG.get("fusion", {}))
 """Learned fusion of the reader with the retriever's evidence: ``p = sigmoid(logit * w_logit +
-fused * w_fused + similarity * w_similarity + coverage * w_coverage + bias)``. Fitted on the
-held-out fit documents by ``benchmarks/fit_reader.py`` (``fit_listwise``): the linear score is
-a conditional logit over each answerable question's 12 candidates (fitted for the sentence
-quoted first), then scaled and shifted by Platt scaling of the best candidate's score on
-whether it answers, so ``p`` is a calibrated probability (ECE 0.053 on the dev documents).
-``fused``, ``similarity`` and ``coverage`` are the retriever's scores of the sentence (see
-:class:`assistant.retrieval.retriever.ScoredSentence`)."""
+fused * w_fused + similarity * w_similarity + coverage * w_coverage + bias)`` (``fusion`` of its
+config.json, written by ``benchmarks/fit_reader.py --write``: ``fit_listwise``, a conditional
+logit over each answerable question's candidates, then Platt-scaled on the best candidate's
+score, so ``p`` is a calibrated probability). ``fused``, ``similarity`` and ``coverage`` are the
+retriever's scores of the sentence (see :class:`assistant.retrieval.retriever.ScoredSentence`)."""
 
-READER_NAME = "reader-minilm-l3-v1"
-"""Name of the shipped reader (recorded in eval reports)."""
+READER_NAME: str = _CONFIG.get("name", "reader")
+"""Name of the shipped reader (recorded in eval reports; ``name`` of its config.json)."""
 
 
 @dataclass(frozen=True, slots=True)

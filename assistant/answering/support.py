@@ -13,7 +13,7 @@ logistic regression (:class:`assistant.answering.answerability.Head`) fitted by
 ``benchmarks/fit_support.py`` on the answerable questions of the **fit** documents of the
 committed split (``benchmarks/data/split.json``: SQuAD 2.0, SQuAD 1.1, PolicyQA), each
 question's five best further candidates labelled 1 when they overlap a gold answer
-(:func:`assistant.evaluation.metrics.overlaps`). It is stored in ``assistant/models/support.json`` with
+(:func:`assistant.evaluation.metrics.overlaps`). It is stored in ``assistant/models/support/config.json`` with
 its provenance, SHA-256 and measured results.
 
 The head gives every candidate, the best sentence included, the probability that it supports
@@ -24,7 +24,7 @@ candidate is quoted when its probability is at least ``share`` times the first o
 maximises the F1 of *quote precision* (the share of quoted sentences that overlap the gold
 answer, :mod:`assistant.evaluation.metrics`) and *answer recall* (the share of answers whose quotes hold
 the gold answer), averaged over the three sets. Quoting fewer sentences raises the first and
-lowers the second; the F1 weighs them equally. Fitted value and the curve: ``support.json``.
+lowers the second; the F1 weighs them equally. Fitted value and the curve: ``assistant/models/support/config.json``.
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ from pathlib import Path
 
 from assistant.answering.abstention import expected_answer_type, type_mismatch
 from assistant.answering.answerability import Candidate, Evidence, Head, _missing
+from assistant.answering.model_home import CONFIG, home, read_config
 from assistant.errors import ModelError
 from assistant.retrieval.lexical import idf
 
-MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "support.json"
+MODEL_PATH = home("support") / CONFIG
 """The fitted head, written by ``benchmarks/fit_support.py``."""
 
 FEATURE_DOCS = {
@@ -129,7 +130,7 @@ class SupportModel:
                 (restore the file or refit with ``python benchmarks/fit_support.py``).
         """
         try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            raw = read_config(path)
             head = Head.from_json(raw["head"], FEATURE_DOCS)
             model = cls(head, float(raw["share"]))
             if not 0 < model.share <= 1:

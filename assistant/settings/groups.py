@@ -214,7 +214,7 @@ class AnswerSettings(BaseModel):
         le=1.0,
         description="Abstain when the answerability model's probability that the best sentence answers the question "
         "is below this (probability; unset: the threshold fitted with the model on the fit documents, "
-        "assistant/models/answerability.json; 0 abstains by the checks only).",
+        "assistant/models/answerability/config.json; 0 abstains by the checks only).",
     )
     second_sentence_ratio: float = Field(
         default=0.8,
@@ -428,7 +428,7 @@ class AblationSettings(BaseModel):
     further_sentences: Literal["support", "ratio"] = Field(
         default="support",
         description="What decides a further quoted sentence: the support head's probability that it supports the answer "
-        "too (assistant/models/support.json), or the fused score against the best one's (answer.second_sentence_ratio; "
+        "too (assistant/models/support/config.json), or the fused score against the best one's (answer.second_sentence_ratio; "
         "the rule before the head, kept to measure it).",
     )
     abstention: bool = Field(
