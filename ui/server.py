@@ -44,11 +44,12 @@ from ui.api_errors import ASK_USAGE, ErrorOut, add_error_handlers  # noqa: E402
 from ui.api_errors import history_error as _history_error  # noqa: E402
 from ui.api_errors import question_error as _question_error  # noqa: E402
 from ui.middleware import RootPathMiddleware, SecurityHeadersMiddleware  # noqa: E402
-from ui.app import CHAT_JS, THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.app import THEME, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.auth import AuthMiddleware, reader_of  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.limits import ErrorShapeMiddleware, RequestLimitsMiddleware, served_hosts  # noqa: E402
+from ui.page_scripts import CHAT_JS, WIDGET_CSS, WIDGET_JS  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.sources import add_source_routes  # noqa: E402
 
