@@ -9,11 +9,11 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
 from assistant.answering.abstention import person_named
-from assistant.answerer import Answerer, ExtractiveAnswerer
+from assistant.answering.answerers import build_answerers
 from assistant.errors import QuestionError, StoreError, UnknownDocumentError
 from assistant.retrieval.followup import Focus, is_followup
 from assistant.questions import clean_question, usable_history
-from assistant.answering.reader import make_reader
+from assistant.reader_view import ReaderView
 from assistant.retrieval.retriever import PassageRetriever
 from assistant.settings import Settings
 from assistant.types import Answer
@@ -55,25 +55,7 @@ class Assistant:
         self.embedder = embedder
         self.chunking = settings.chunking()
         self.retriever = self._make_retriever(store)
-        self.quotes = ExtractiveAnswerer(
-            abstain_below=settings.answer.abstain_below,
-            answerable_below=settings.answer.answerable_below,
-            max_sentences=settings.answer.max_answer_sentences,
-            second_ratio=settings.answer.second_sentence_ratio,
-            further=settings.ablation.further_sentences,
-            abstention=settings.ablation.abstention,
-            unit=settings.ablation.answer_unit,
-            reader=make_reader() if settings.answer.model == "reader" else None,
-            reader_threshold=settings.answer.reader_threshold,
-            reader_candidates=settings.answer.reader_candidates,
-            reader_second=settings.answer.reader_second,
-        )
-        self.answerer: Answerer = self.quotes
-        if chat_model is not None:
-            from assistant.answering.generative import GenerativeAnswerer, LanguageModel, SupportScorer
-
-            model = LanguageModel(chat_model, settings.llm.timeout, settings.llm.model or type(chat_model).__name__)
-            self.answerer = GenerativeAnswerer(model, self.quotes, SupportScorer(embedder))
+        self.quotes, self.answerer = build_answerers(settings, embedder, chat_model)
         self.last_index_report: IndexReport | None = None
         self.index_notice: str | None = None
         self._build: BuildInfo | None = None
@@ -401,27 +383,3 @@ class Assistant:
             notice=notice,
             timings_ms=timings,
         )
-
-
-
-class ReaderView:
-    """:meth:`Assistant.as_reader`: an assistant whose questions and listings are a reader's."""
-
-    def __init__(self, assistant: Assistant, groups: frozenset[str]) -> None:
-        self._assistant = assistant
-        self.groups = groups
-
-    def ask(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Answer:
-        return self._assistant.ask(question, history, documents, self.groups)
-
-    def ask_stream(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        return self._assistant.ask_stream(question, history, documents, self.groups)
-
-    def documents(self) -> list[Document]:
-        return self._assistant.documents(self.groups)
-
-    def catalog(self) -> list[DocumentRecord]:
-        return self._assistant.catalog(self.groups)
-
-    def __getattr__(self, name: str):
-        return getattr(self._assistant, name)
