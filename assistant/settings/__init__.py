@@ -34,9 +34,9 @@ from assistant.settings.groups import (
     LLMSettings,
     PathList,
     RetrievalSettings,
-    ServerSettings,
     TextList,
 )
+from assistant.settings.server import ServerSettings
 
 if TYPE_CHECKING:
     from index.access import AccessRules
