@@ -83,7 +83,7 @@ def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[
         indexes = sorted({q.doc for q in group})
         with tempfile.TemporaryDirectory() as tmp:
             assistant, names = _assistant(docs, indexes, Path(tmp))
-            answerer, retriever = assistant.answerer, assistant.retrieval.retriever
+            answerer, retriever = assistant.answerer, assistant.retriever
             reader = answerer.reader
             for q in group:
                 retrieved = retriever.search(q.question)

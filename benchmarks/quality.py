@@ -78,7 +78,7 @@ def main() -> None:
     def evaluate(**overrides) -> dict[str, float]:
         kind = RRFAssistant if overrides.pop(RRF, False) else Assistant
         assistant = kind(base.replace(**overrides), shared.store, shared.embedder)
-        assistant.retrieval.retriever.refresh()
+        assistant.retriever.refresh()
         return run_eval(assistant, questions).summary
 
     print(f"{len(questions)} questions from {args.questions or base.eval.questions}\n")

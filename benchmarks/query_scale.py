@@ -92,7 +92,7 @@ def query(store: Path, n_questions: int) -> None:
         trips.append(len(calls) - before)
     q50, e50 = statistics.median(asks), statistics.median(embeds)
     print(json.dumps({
-        "passages": len(assistant.retrieval.retriever._passages), "first_question_s": round(load_s, 2),
+        "passages": len(assistant.retriever._passages), "first_question_s": round(load_s, 2),
         "query_p50_ms": round(q50, 1), "query_p95_ms": round(sorted(asks)[int(0.95 * (len(asks) - 1))], 1),
         "embed_p50_ms": round(e50, 1), "ratio_p50": round(q50 / e50, 2),
         "round_trips_mean": round(statistics.mean(trips), 2), "round_trips_max": max(trips),

@@ -29,7 +29,7 @@ def main() -> None:
 
     assistant = Assistant.from_settings(Settings(), progress=False)
     scorer = SupportScorer(assistant.embedder)
-    retriever = assistant.retrieval.retriever
+    retriever = assistant.retriever
     retriever.refresh()
     own, other = [], []
     for p in assistant.store.passages():

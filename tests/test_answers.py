@@ -142,7 +142,7 @@ def test_quotes_of_other_named_speakers_do_not_answer_a_pronoun(assistant):
 
 
 def test_langchain_retriever_interface(assistant, article):
-    docs = assistant.retrieval.retriever.invoke("Who is Japan's chief negotiator?")
+    docs = assistant.retriever.invoke("Who is Japan's chief negotiator?")
     assert docs and all(article.text[d.metadata["start"] : d.metadata["end"]] == d.page_content for d in docs)
 
 

@@ -83,7 +83,7 @@ def make(assistant):
 
 def position_of(assistant, question: str, needle: str) -> int:
     """The prompt number of the first retrieved passage containing ``needle``."""
-    retrieved = assistant.retrieval.retriever.search(question)
+    retrieved = assistant.retriever.search(question)
     return next(i for i, r in enumerate(retrieved, start=1) if needle in r.passage.text)
 
 
