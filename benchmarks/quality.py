@@ -61,6 +61,10 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also sweep the abstention threshold")
     args = parser.parse_args()
 
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import rrf  # noqa: F401  (registers fusion="rrf", kept here only to measure against)
     from assistant.core import Assistant
     from assistant.evaluation import load_questions, run_eval
     from assistant.settings import Settings

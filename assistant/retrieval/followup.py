@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.types import Span
+from assistant.retrieval.signals import Contribution
+from index.types import Passage, Span
 
 _ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|it|its|that|this|those|these|there|then|the same)\b", re.IGNORECASE
@@ -81,3 +82,63 @@ _SPEAKER = re.compile(
 def quoted_speakers(text: str) -> frozenset[str]:
     """Lower-cased name words of the people ``text`` attributes words to."""
     return frozenset(w.lower() for m in _SPEAKER.finditer(text) for w in (m.group(1) or m.group(2)).split())
+
+
+_WORD = re.compile(r"\w+")
+
+
+class FocusSignal:
+    """The conversation's focus as a passage signal (:mod:`assistant.retrieval.signals`): a
+    follow-up adds :data:`FOCUS_BONUS` to the sentences of the focus passage and half of it to
+    its neighbours in the same document, which become candidates too; nothing when the focus
+    passage is outside the searched documents."""
+
+    def prepare(self, passages: Sequence[Passage]) -> None:
+        """Nothing to read ahead."""
+
+    def contribute(self, query: str, focus: Focus | None, passages: Sequence[Passage], by_id: dict[str, int],
+                   scope: Sequence[str] | None) -> Contribution | None:
+        """The bonus by passage index (see the class docstring), or None without a focus."""
+        if focus is None or focus.passage_id not in by_id:
+            return None
+        fi = by_id[focus.passage_id]
+        doc = passages[fi].doc_id
+        if scope is not None and doc not in scope:
+            return None
+        bonus = {
+            pi: b
+            for pi, b in ((fi, FOCUS_BONUS), (fi - 1, FOCUS_BONUS / 2), (fi + 1, FOCUS_BONUS / 2))
+            if 0 <= pi < len(passages) and passages[pi].doc_id == doc
+        }
+        return Contribution(lambda pi: bonus.get(pi, 0.0), tuple(bonus))
+
+
+class SpeakerSignal:
+    """The person a follow-up's "he"/"she" is about, as a passage signal: +:data:`SPEAKER_WEIGHT`
+    for a passage quoting that person (:func:`quoted_speakers`), -:data:`SPEAKER_WEIGHT` for one
+    quoting someone else and never naming them, else 0."""
+
+    def __init__(self) -> None:
+        self._speakers: list[frozenset[str]] = []
+
+    def prepare(self, passages: Sequence[Passage]) -> None:
+        """The people each passage quotes (name words), once per build."""
+        self._speakers = [quoted_speakers(p.text) for p in passages]
+
+    def contribute(self, query: str, focus: Focus | None, passages: Sequence[Passage], by_id: dict[str, int],
+                   scope: Sequence[str] | None) -> Contribution | None:
+        """The speaker score (see the class docstring), or None unless the question says
+        "he"/"she"/... and the conversation is about a person."""
+        person = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
+        if not person:
+            return None
+        speakers = self._speakers
+
+        def score(pi: int) -> float:
+            if speakers[pi] & person:
+                return SPEAKER_WEIGHT
+            if speakers[pi] and not set(_WORD.findall(passages[pi].text.lower())) & person:
+                return -SPEAKER_WEIGHT
+            return 0.0
+
+        return Contribution(score)

@@ -10,12 +10,13 @@ every sentence of a candidate is then scored:
   English stop words), divided by the question's total IDF: the IDF-weighted share of the
   question's terms the sentence contains, plus ``WINDOW_SHARE`` times that share for the
   sentence with its neighbours (:class:`SentenceLexicon`);
-* hybrid: ``dense + bm25_weight * bm25`` (``fusion="convex"``, the default), or reciprocal
-  rank fusion of the two rankings, ``sum w / (60 + rank)`` (Cormack, Clarke & Büttcher,
-  SIGIR 2009; 60 is their constant), kept to compare (it measured lower; see README).
+* hybrid: ``dense + bm25_weight * bm25`` (``fusion="convex"``, the default; fusions are
+  chosen by name from :data:`assistant.retrieval.fusion.FUSIONS`).
 
-A follow-up gets a bonus where the previous answer was (:class:`Focus`). The answerer picks
-the sentences to quote, and decides on abstention, from these scores.
+Then each passage signal (:mod:`assistant.retrieval.signals`, e.g. a follow-up's bonus where
+the previous answer was, :class:`~assistant.retrieval.followup.FocusSignal`) adds its score to
+the sentences of each candidate passage. The answerer picks the sentences to quote, and
+decides on abstention, from these scores.
 
 :class:`PassageRetriever` is a LangChain ``BaseRetriever``: ``invoke(question)`` returns
 LangChain ``Document`` objects whose metadata carries the exact span, so it plugs into chains.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -35,58 +35,18 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from assistant.answering.abstention import fold
-from assistant.retrieval.followup import _PERSONAL, FOCUS_BONUS, SPEAKER_WEIGHT, Focus, quoted_speakers
+from assistant.retrieval.followup import Focus
+from assistant.retrieval.fusion import FUSIONS, convex
 from assistant.retrieval.lexical import SentenceLexicon
+from assistant.retrieval.results import RetrievedPassage, ScoredSentence  # noqa: F401 (imported from here too)
+from assistant.retrieval.scoped import ScopedLexicon, ScopedView
+from assistant.retrieval.signals import PassageSignal, make_signals
 from assistant.retrieval.vectors import document_rows, one_blas_thread, top_indexes
 from index.embedder import Embedder
 from index.store import StoreReader
-from index.types import Passage, Span
+from index.types import Passage
 
 _WORD = re.compile(r"\w+")
-
-RRF_K = 60
-"""Reciprocal-rank-fusion constant from Cormack, Clarke & Büttcher (SIGIR 2009)."""
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    """A sentence of a retrieved passage.
-
-    ``similarity``: cosine to the query, in [-1, 1]; ``fused``: its ranking score (see
-    ``PassageRetriever._fuse``); ``coverage``: lexical coverage of the query, in [0, ~1.33]
-    (sentence coverage + WINDOW_SHARE * window coverage; see :class:`SentenceLexicon`).
-    """
-
-    span: Span
-    similarity: float
-    fused: float
-    coverage: float = 0.0
-    probability: float | None = None
-    """The reader's calibrated probability that the sentence answers the question (set by the
-    answerer for the sentences it read, see :mod:`assistant.answering.reader`), or None."""
-
-
-@dataclass(frozen=True)
-class RetrievedPassage:
-    """A retrieved passage with its score and its sentences' scores.
-
-    Attributes:
-        passage: The passage. rank: 1-based rank.
-        score: Fused score of its best sentence (see ``PassageRetriever._fuse``: a sum of
-            weighted cosine and max-normalised BM25, or of weighted ``1 / (60 + rank)`` terms
-            with ``fusion="rrf"``). Higher is better; only the order matters.
-        sentences: Every sentence of the passage with its scores, in document order.
-    """
-
-    passage: Passage
-    rank: int
-    score: float
-    sentences: tuple[ScoredSentence, ...]
-    before: str = ""
-    """The document's sentence just before the passage ("" at the start of a document): context for the reader."""
-
-    @property
-    def best(self) -> ScoredSentence:
-        return max(self.sentences, key=lambda s: (s.fused, s.similarity))
 
 
 PASSAGE_WEIGHT = 1.0
@@ -131,8 +91,8 @@ class PassageRetriever(BaseRetriever):
         mode: ``"dense"``, ``"bm25"`` or ``"hybrid"``.
         k: Passages returned. candidates: Sentences (and passages) taken from each ranker
             before scoring.
-        fusion: ``"rrf"`` or ``"convex"`` (see module docstring). bm25_weight: weight of the
-            lexical score relative to the dense one in convex fusion (and of the BM25 ranking in RRF).
+        fusion: A name of :data:`assistant.retrieval.fusion.FUSIONS` (``"convex"``). bm25_weight:
+            weight of the lexical score relative to the dense one.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -143,7 +103,7 @@ class PassageRetriever(BaseRetriever):
     k: int = 5
     candidates: int = 30
     bm25_weight: float = 1.5
-    fusion: Literal["rrf", "convex"] = "convex"
+    fusion: str = "convex"
 
     _passages: list[Passage] = PrivateAttr(default_factory=list)
     _by_id: dict[str, int] = PrivateAttr(default_factory=dict)
@@ -151,7 +111,7 @@ class PassageRetriever(BaseRetriever):
     _first: np.ndarray = PrivateAttr(default=None)
     _doc_rows: dict[str, tuple[int, int, int, int]] = PrivateAttr(default_factory=dict)
     _lexicon: SentenceLexicon | None = PrivateAttr(default=None)
-    _speakers: list[frozenset[str]] = PrivateAttr(default_factory=list)
+    _signals: list[PassageSignal] = PrivateAttr(default_factory=make_signals)
     _build_id: str | None = PrivateAttr(default=None)
     _sentence_vectors: np.ndarray = PrivateAttr(default=None)
     _passage_vectors: np.ndarray = PrivateAttr(default=None)
@@ -187,7 +147,8 @@ class PassageRetriever(BaseRetriever):
             for i in range(len(texts))
         ]
         self._lexicon = SentenceLexicon(texts, windows, docs) if texts else None
-        self._speakers = [quoted_speakers(p.text) for p in passages]
+        for signal in self._signals:
+            signal.prepare(passages)
         self.vocabulary = {fold(w) for p in passages for w in _WORD.findall(p.text)}
         self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)
         self._doc_groups = {r.doc_id: frozenset(r.groups) for r in store.catalog(build)}
@@ -221,10 +182,10 @@ class PassageRetriever(BaseRetriever):
             return self
         key = frozenset(documents)
 
-        def view() -> _ScopedView:
+        def view() -> ScopedView:
             vocabulary = {fold(w) for p in self._passages if p.doc_id in key for w in _WORD.findall(p.text)}
-            lexicon = _ScopedLexicon(self._lexicon, self._in_scope(sorted(key))[0]) if self._lexicon is not None else None
-            return _ScopedView(self, vocabulary, lexicon)
+            lexicon = ScopedLexicon(self._lexicon, self._in_scope(sorted(key))[0]) if self._lexicon is not None else None
+            return ScopedView(self, vocabulary, lexicon)
 
         return self._cached(key, view)
 
@@ -246,11 +207,7 @@ class PassageRetriever(BaseRetriever):
         return sentences, whole
 
     def search(
-        self,
-        query: str,
-        query_embedding: np.ndarray | None = None,
-        focus: Focus | None = None,
-        documents: Sequence[str] | None = None,
+        self, query: str, query_embedding: np.ndarray | None = None, focus: Focus | None = None, documents: Sequence[str] | None = None,
     ) -> list[RetrievedPassage]:
         """Rank passages for ``query``; ``query_embedding`` (``[dim]``, unit norm) is computed if not given.
 
@@ -284,25 +241,16 @@ class PassageRetriever(BaseRetriever):
             scope = sorted(set(documents))
             masks = self._cached(frozenset({("masks",), *scope}), lambda: self._in_scope(scope))
             lexical = np.where(masks[0], lexical, 0.0).astype(np.float32)
-        bonus = self._focus_bonus(focus, scope)
+        contributions = [c for s in self._signals if (c := s.contribute(query, focus, self._passages, self._by_id, scope)) is not None]
         passage_cos = self._passage_vectors @ q if use_dense else None
-        candidates = self._candidates(q, passage_cos, lexical, use_dense, use_lexical, bonus, masks)
+        pinned = [pi for c in contributions for pi in c.pinned]
+        candidates = self._candidates(q, passage_cos, lexical, use_dense, use_lexical, pinned, masks)
         rows = self._score(candidates, q, passage_cos, lexical)
         fused = self._fuse(rows, use_dense, use_lexical)
-        about = set(focus.person) if focus is not None and _PERSONAL.search(query) else set()
         for n, row in enumerate(rows):
-            fused[n] = fused[n] + bonus.get(row.passage, 0.0) + (self._speaker_score(row.passage, about) if about else 0.0)
+            for c in contributions:
+                fused[n] = fused[n] + c.score(row.passage)
         return self._ranked(rows, fused)
-
-    def _speaker_score(self, pi: int, person: set[str]) -> float:
-        """+SPEAKER_WEIGHT if passage ``pi`` quotes ``person`` (name words), -SPEAKER_WEIGHT if
-        it quotes someone else and never names them, else 0."""
-        speakers = self._speakers[pi]
-        if speakers & person:
-            return SPEAKER_WEIGHT
-        if speakers and not set(_WORD.findall(self._passages[pi].text.lower())) & person:
-            return -SPEAKER_WEIGHT
-        return 0.0
 
     def _candidates(
         self,
@@ -311,7 +259,7 @@ class PassageRetriever(BaseRetriever):
         lexical: np.ndarray,
         use_dense: bool,
         use_lexical: bool,
-        bonus: dict[int, float],
+        pinned: Sequence[int],
         masks: tuple[np.ndarray, np.ndarray] | None,
     ) -> list[int]:
         """Indexes of the candidate passages, in first-found order: those of the ``candidates``
@@ -319,7 +267,7 @@ class PassageRetriever(BaseRetriever):
         sentences (:meth:`_nearest_sentences`) and the ``candidates // 3`` nearest passages by
         cosine (exact, over the passage vectors held in memory); all within ``masks``
         (sentence and passage rows of the scope documents, :meth:`_in_scope`) if given; and the
-        focus passages."""
+        passages the signals pin (a follow-up's focus passages)."""
         chosen: dict[int, None] = {}
         if use_lexical:
             hits = np.flatnonzero(lexical > 0)
@@ -331,7 +279,7 @@ class PassageRetriever(BaseRetriever):
             passage_mask = None if masks is None else masks[1]
             for pi in top_indexes(passage_cos, max(self.k, self.candidates // 3), passage_mask):
                 chosen.setdefault(int(pi), None)
-        for pi in bonus:
+        for pi in pinned:
             chosen.setdefault(pi, None)
         return list(chosen)
 
@@ -370,22 +318,6 @@ class PassageRetriever(BaseRetriever):
                 sentences[s_lo:s_hi] = True
                 passages[p_lo:p_hi] = True
         return sentences, passages
-
-    def _focus_bonus(self, focus: Focus | None, scope: list[str] | None = None) -> dict[int, float]:
-        """Passage index -> bonus for a follow-up: :data:`FOCUS_BONUS` for the focus passage,
-        half for its neighbours in the same document; empty without a focus, or when the focus
-        passage is outside ``scope`` (document ids)."""
-        if focus is None or focus.passage_id not in self._by_id:
-            return {}
-        fi = self._by_id[focus.passage_id]
-        doc = self._passages[fi].doc_id
-        if scope is not None and doc not in scope:
-            return {}
-        return {
-            pi: bonus
-            for pi, bonus in ((fi, FOCUS_BONUS), (fi - 1, FOCUS_BONUS / 2), (fi + 1, FOCUS_BONUS / 2))
-            if 0 <= pi < len(self._passages) and self._passages[pi].doc_id == doc
-        }
 
     def _score(self, candidates: list[int], q: np.ndarray, passage_cos: np.ndarray | None, lexical: np.ndarray) -> list[_Row]:
         """One :class:`_Row` per candidate passage; dense = sentence cosine (from the vectors held
@@ -436,22 +368,14 @@ class PassageRetriever(BaseRetriever):
     def _fuse(self, rows: list[_Row], use_dense: bool, use_lexical: bool) -> list[np.ndarray]:
         """One fused score per sentence of each candidate row (higher is better).
 
-        ``convex``: ``dense + bm25_weight * lexical`` (dense = sentence cosine + PASSAGE_WEIGHT *
-        passage cosine; lexical = coverage + WINDOW_SHARE * window coverage). ``rrf``: the two
-        rankings of the candidate sentences fused as ``sum w / (60 + rank)``.
+        The retriever's :attr:`fusion` (:mod:`assistant.retrieval.fusion`; ``convex``: ``dense +
+        bm25_weight * lexical``, dense = sentence cosine + PASSAGE_WEIGHT * passage cosine, lexical
+        = coverage + WINDOW_SHARE * window coverage); ``convex`` when only one ranker runs.
         """
         dense = [r.dense if use_dense else np.zeros(len(r.cosine)) for r in rows]
         lexical = [r.lexical if use_lexical else np.zeros(len(r.cosine)) for r in rows]
-        if self.fusion == "convex" or not (use_dense and use_lexical):
-            return [d + self.bm25_weight * x for d, x in zip(dense, lexical)]
-        flat_d = np.concatenate(dense) if dense else np.zeros(0)
-        flat_x = np.concatenate(lexical) if lexical else np.zeros(0)
-        fused = np.zeros(len(flat_d))
-        for weight, flat in ((1.0, flat_d), (self.bm25_weight, flat_x)):
-            ranks = np.empty(len(flat))
-            ranks[np.argsort(-flat, kind="stable")] = np.arange(1, len(flat) + 1)
-            fused += weight / (RRF_K + ranks)
-        return np.split(fused, np.cumsum([len(d) for d in dense])[:-1])
+        fuse = FUSIONS[self.fusion] if use_dense and use_lexical else convex
+        return fuse(dense, lexical, self.bm25_weight)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
         return [
@@ -471,47 +395,3 @@ class PassageRetriever(BaseRetriever):
             )
             for r in self.search(query)
         ]
-
-
-class _ScopedView:
-    """:meth:`PassageRetriever.scoped`: the retriever with the vocabulary and the term
-    statistics (:class:`_ScopedLexicon`) of some documents only."""
-
-    def __init__(self, retriever: PassageRetriever, vocabulary: set[str], lexicon: _ScopedLexicon | None) -> None:
-        self._retriever = retriever
-        self.vocabulary = vocabulary
-        self.lexicon = lexicon
-
-    def __getattr__(self, name: str):
-        return getattr(self._retriever, name)
-
-
-class _ScopedCounts:
-    """Sentence document frequencies counted over the rows of ``in_scope`` only, term by term on demand."""
-
-    def __init__(self, postings: dict[str, np.ndarray], in_scope: np.ndarray) -> None:
-        self._postings, self._in_scope, self._known = postings, in_scope, {}
-
-    def get(self, term: str, default: int = 0) -> int:
-        if (n := self._known.get(term)) is None:
-            rows = self._postings.get(term)
-            n = self._known[term] = int(np.count_nonzero(self._in_scope[rows])) if rows is not None else 0
-        return n or default
-
-    def __getitem__(self, term: str) -> int:
-        return self.get(term)
-
-
-class _ScopedLexicon:
-    """A :class:`~assistant.retrieval.lexical.SentenceLexicon` whose :attr:`document_frequencies` and
-    :attr:`size` count only the sentences of some documents (``in_scope``, a ``[n_sentences]``
-    mask), so what the answerer says is missing or present, and the answerability features,
-    are those of these documents alone; the rest is the whole lexicon's."""
-
-    def __init__(self, lexicon: SentenceLexicon, in_scope: np.ndarray) -> None:
-        self._lexicon = lexicon
-        self.size = int(np.count_nonzero(in_scope))
-        self.document_frequencies = _ScopedCounts(lexicon._postings, in_scope)
-
-    def __getattr__(self, name: str):
-        return getattr(self._lexicon, name)
