@@ -113,7 +113,7 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the index's build (passages, BM25 indexes, vectors) and the model that embeds
-        questions (exporting it on the very first start, about 15 s on 2 CPU cores), so that the first
+        questions (exporting it on the very first start), so that the first
         question is answered as fast as the next ones.
 
         Raises:
@@ -283,7 +283,7 @@ class Assistant:
         self, retriever: PassageRetriever, history: Sequence[str], depth: int = FOCUS_DEPTH, scope: list[str] | None = None
     ) -> Focus | None:
         """Where the answer to the last turn of ``history`` was: that turn is retrieved again
-        (an embedding and a search, ~10 ms, only for follow-ups; the history holds user turns
+        (an embedding and a search, only for follow-ups; the history holds user turns
         only), itself in the focus of the turn before when it was a follow-up too."""
         if not history or depth <= 0:
             return None

@@ -1,6 +1,6 @@
 """The one JSON schema of an answer: ``assistant ask --json``, ``POST /api/ask`` (its enforced
 ``response_model``), the Gradio ``/ask`` endpoint, the feedback records and the OpenAPI page
-all write :class:`AnswerOut`; the README's example is checked against it (tests/test_schema.py).
+all write :class:`AnswerOut`; the example in docs/serving.md is checked against it (tests/test_layers.py).
 
 The dataclasses of :mod:`assistant.types` are what the code passes around; these models are
 only their JSON form, built by :meth:`AnswerOut.from_answer`. Offsets are in characters

@@ -1,5 +1,5 @@
 """Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009), kept only to compare with
-the shipped convex fusion (``benchmarks/quality.py``): importing this module registers it as
+the shipped convex fusion (``benchmarks/quality.py``; it measured lower: benchmarks/RESULTS.md): importing this module registers it as
 ``PassageRetriever(fusion="rrf")`` (:func:`assistant.retrieval.fusion.register_fusion`)."""
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from index.structure import SentenceKinds, row_spans
 from index.token_limit import TokenCounter, _exact_fit, _split_unit, split_to_token_limit
 from index.types import Document, Passage, Span, row_text
 
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 """Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
 2: passages and sentences are kept within the model's token limit.
 3: a list marker ("2.") starts the sentence after it; a document's blocks (code, tables) are
@@ -51,7 +51,9 @@ one sentence each; passages carry pages and sections.
 carry their kinds (title, heading, item, note, row, header, text) and rows their cells.
 5: a list's consecutive items, with a note right before them, are one unit (a procedure is kept
 in one passage where it fits, up to ``max_unit_chars``); a plain-text document's numbered
-headings start sections (``index.structure.numbered_sections``)."""
+headings start sections (``index.structure.numbered_sections``).
+6: a PDF's ruled tables are read as rows with their cells (``index.readers.pdf_tables``), so
+PDFs indexed before are read again."""
 
 
 _PRONOUN_ATTRIBUTION = re.compile(

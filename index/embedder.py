@@ -80,10 +80,10 @@ class SentenceTransformerEmbedder(PackagedModel):
     Args:
         model_dir: Folder with the weights; default: the packaged model.
         batch_size: Texts per forward pass when embedding many (default 64, the fastest of
-            16/32/64/128 for bfloat16 on 2 cores; see benchmarks/SCALE.md).
+            16/32/64/128 for bfloat16; see benchmarks/SCALE.md).
         verify: Check the weights' SHA-256 before loading (default True).
         precision: ``float32`` (the reference), ``bfloat16`` (weights and arithmetic in
-            bfloat16: 2.8x the float32 throughput on a CPU with AMX, vectors at cosine ≥ 0.9999
+            bfloat16, faster on a CPU with AMX, vectors at cosine ≥ 0.9999
             to float32's) or ``auto`` (bfloat16 where :func:`cpu_has_native_bfloat16`).
 
     Attributes:
@@ -154,11 +154,9 @@ class TorchBackend:
     (``query="torch"``).
 
     Both run the float model and give the same vectors (cosine ≥ 0.9999), so they share
-    ``name`` = :data:`MODEL_NAME`. The ONNX export embeds a question in about 2 ms instead of
-    5-6 ms, and a process that only answers never imports PyTorch (a cold ``assistant ask``
-    takes about 1.5 s instead of 6.5 s); PyTorch in bfloat16 is 2-3x faster on the hundreds of
-    texts per call of indexing (32 texts: 72 vs 198 ms). Measured one process per backend, same
-    texts, on 2 cores.
+    ``name`` = :data:`MODEL_NAME`. The ONNX export embeds a single question faster, and a process
+    that only answers never imports PyTorch (a shorter cold ``assistant ask``); PyTorch in
+    bfloat16 is faster on the hundreds of texts per call of indexing (benchmarks/RESULTS.md).
 
     Args:
         model_dir, cache_dir: As for :class:`OnnxEmbedder`. precision: As for

@@ -93,7 +93,7 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
     ``[batch, 384]``). Export uses PyTorch's TorchScript-based ``torch.onnx.export``; weights of
     every MatMul but the feed-forward down-projections are quantized per channel to int8 by
     ``onnxruntime.quantization.quantize_dynamic`` (per-tensor quantization of all of them lost
-    about 5 % cosine against the float model; this about 0.4 %).
+    about ten times as much cosine against the float model; benchmarks/RESULTS.md).
 
     Why not sentence-transformers' ``backend="onnx"``: it needs ``optimum-onnx``, whose only
     release requires ``transformers<4.58`` while sentence-transformers 6 requires ``>=5``.
@@ -188,15 +188,15 @@ class OnnxEmbedder(PackagedModel):
     """all-MiniLM-L6-v2 exported locally to ONNX, run by ONNX Runtime on the CPU, in float32 or
     with int8 weights.
 
-    * ``quantized=True`` (backend ``onnx-int8``): 1.25-1.4x the throughput of float32 PyTorch on
-      2 cores (but about half that of bfloat16 PyTorch on a CPU with AMX); vectors differ
+    * ``quantized=True`` (backend ``onnx-int8``): faster than float32 PyTorch, slower than
+      bfloat16 PyTorch on a CPU with AMX (benchmarks/RESULTS.md); vectors differ
       slightly from the float model's (mean cosine ≈ 0.996), so its ``name`` differs and an
       index is never mixed.
     * ``quantized=False``: the float model's vectors (``name`` = :data:`MODEL_NAME`), embedded
       without importing PyTorch: the ``torch`` backend's path for questions
       (see :class:`TorchBackend`).
 
-    The export (:func:`export_onnx`, about 15 s on 2 CPU cores, imports PyTorch) runs once and is cached in
+    The export (:func:`export_onnx`, imports PyTorch) runs once and is cached in
     ``cache_dir`` with its SHA-256 beside it, checked at every load.
 
     Args:

@@ -95,8 +95,8 @@ class _ChromaWriter:
 class EmbeddedWriter(_ChromaWriter):
     """Writes the embedded store at ``store.path`` under a file lock.
 
-    Deleting a collection leaves its HNSW segment folder on disk in Chroma's embedded store (ten
-    rebuilds of a 5-document index left 27 such folders, 30 MB for 5.6 MB of index), so
+    Deleting a collection leaves its HNSW segment folder on disk in Chroma's embedded store
+    (benchmarks/RESULTS.md: what ten rebuilds left), so
     :meth:`delete_build` removes the build's segment folders itself, first (which also frees
     the space a full disk needs to record the deletion), and :meth:`prune` sweeps any segment
     folder no collection owns."""

@@ -229,6 +229,21 @@ def label_cells(header: Sequence[str] | None, row: Sequence[tuple[str, int]]) ->
     return tuple(out)
 
 
+HEADER_MAX_CHARS = 60
+"""A first-row cell longer than this is data, not a column label (labels are a few words)."""
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """Whether a table's first row, ``cells`` (their texts), reads as column labels: every cell
+    a short label (at most :data:`HEADER_MAX_CHARS` characters, not ending like a sentence or
+    clause, not a number or amount). For tables whose format does not mark a header row (a
+    DOCX table without ``w:tblHeader``, a PDF table)."""
+    texts = [" ".join(t.split()) for t in cells]
+    return bool(texts) and all(
+        t and len(t) <= HEADER_MAX_CHARS and t[-1] not in ".;:," and not re.fullmatch(r"[\d.,%$€£ -]+", t) for t in texts
+    )
+
+
 def expand_header(cells: Sequence[tuple[str, int]]) -> list[str]:
     """Header labels per column from ``(text, columns spanned)`` header cells."""
     return [" ".join(text.split()) for text, span in cells for _ in range(max(span, 1))]

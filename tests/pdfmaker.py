@@ -6,16 +6,27 @@ import ctypes
 from pathlib import Path
 
 
-def make_pdf(path: Path, pages: list[list[tuple[str, float, float, float]]], size=(595.0, 842.0)) -> Path:
+def make_pdf(
+    path: Path, pages: list[list[tuple[str, float, float, float]]], size=(595.0, 842.0),
+    rules: list[list[tuple[float, float, float, float]]] | None = None,
+) -> Path:
     """Write ``path``: one page per item of ``pages``, each a list of ``(text, x, y, font size)``
-    lines in PDF points (origin bottom-left), in Helvetica. Returns ``path``."""
+    lines in PDF points (origin bottom-left), in Helvetica; ``rules``, per page, straight lines
+    ``(x0, y0, x1, y1)`` stroked in black (a ruled table's grid). Returns ``path``."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
     pdf = pdfium.PdfDocument.new()
     font = raw.FPDFText_LoadStandardFont(pdf, b"Helvetica")
-    for lines in pages:
+    for n, lines in enumerate(pages):
         page = pdf.new_page(*size)
+        for x0, y0, x1, y1 in (rules[n] if rules and n < len(rules) else ()):
+            path_obj = raw.FPDFPageObj_CreateNewPath(x0, y0)
+            raw.FPDFPath_LineTo(path_obj, x1, y1)
+            raw.FPDFPageObj_SetStrokeColor(path_obj, 0, 0, 0, 255)
+            raw.FPDFPageObj_SetStrokeWidth(path_obj, 1.0)
+            raw.FPDFPath_SetDrawMode(path_obj, raw.FPDF_FILLMODE_NONE, True)
+            raw.FPDFPage_InsertObject(page, path_obj)
         for text, x, y, font_size in lines:
             obj = raw.FPDFPageObj_CreateTextObj(pdf, font, font_size)
             buf = ctypes.create_string_buffer((text + "\0").encode("utf-16-le"))
@@ -56,3 +67,19 @@ def image_pdf(path: Path, images: list, dpi: int = 150) -> Path:
     first, *rest = images
     first.save(path, format="PDF", save_all=True, append_images=rest, resolution=float(dpi))
     return path
+
+
+def ruled_table(rows: list[list[str]], left: float, top: float, widths: list[float], height: float = 20.0, size: float = 10.0):
+    """A ruled table at ``(left, top)`` (PDF points, origin bottom-left): ``(lines, rules)`` for
+    :func:`make_pdf`, each cell's text inside its box, the grid drawn around every cell."""
+    lines, rules = [], []
+    xs = [left]
+    for w in widths:
+        xs.append(xs[-1] + w)
+    bottom = top - height * len(rows)
+    for i, row in enumerate(rows):
+        y = top - height * (i + 1) + 6
+        lines += [(text, xs[j] + 4, y, size) for j, text in enumerate(row) if text]
+    rules += [(left, top - height * i, xs[-1], top - height * i) for i in range(len(rows) + 1)]
+    rules += [(x, top, x, bottom) for x in xs]
+    return lines, rules

@@ -4,7 +4,7 @@ each answer's own sources, a document's hostile markup shown as text, a removed 
 popover, the widget laid out for a side panel (640 x 400, 400 x 640, 360 px wide), the eval
 report's layout, and axe-core (its script read from the axe-playwright-python wheel on disk)
 finding no serious or critical violation on the chat, the widget, the source view and the eval
-report. Screenshots go to artifacts/ (see README, "Screenshots")."""
+report. Screenshots go to artifacts/ (see docs/development.md, "Screenshots")."""
 
 from __future__ import annotations
 

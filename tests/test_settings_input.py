@@ -123,19 +123,6 @@ def test_an_unknown_grouped_variable_is_refused_with_the_closest_name():
         load_settings({"ASSISTANT_RETRIEVAL__TOPK": "3"})
 
 
-def test_the_readme_configuration_table_covers_every_setting():
-    import fnmatch
-    import re
-
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Configuration") : readme.index("## Evaluation")]
-    column = [row.split("|")[2] for row in table.splitlines() if row.startswith("| `ASSISTANT_")]
-    listed = [name for cell in column for name in re.findall(r"`([a-z0-9_.*]+)`", cell)]
-    for group, model in GROUPS.items():
-        for name in model.model_fields:
-            assert any(fnmatch.fnmatch(f"{group}.{name}", pattern) for pattern in listed), f"{group}.{name}"
-
-
 def test_a_group_wins_over_a_flat_name_and_assignments_are_validated(monkeypatch):
     s = Settings(top_k=3, retrieval={"top_k": 4})  # as ASSISTANT_RETRIEVAL__TOP_K wins over ASSISTANT_TOP_K
     assert s.retrieval.top_k == 4 and s.replace(top_k=6, retrieval={"bm25_weight": 2.0}).retrieval.top_k == 6

@@ -298,3 +298,44 @@ def test_a_procedure_is_one_passage_and_a_numbered_heading_starts_a_section(tmp_
     assert len(holding) == 1 and all(f"Step {i} of" in holding[0].text for i in range(1, 6)) and "Warning:" in holding[0].text
     assert len(holding[0].text) > 500  # over a passage's 500 characters: the list is one unit
     assert holding[0].section == "4. Resetting the charger" and "Green means" not in holding[0].text
+
+
+LEAVE_TABLE = [["Leave type", "Days per year", "Notice"], ["Sick leave", "12 days", "None"], ["Annual leave", "25 days", "2 weeks"],
+               ["Study leave", "5 days", "6 weeks"]]
+
+
+def test_a_ruled_pdf_table_is_read_as_rows_with_their_headers(tmp_path):
+    from pdfmaker import make_pdf, ruled_table
+
+    lines, rules = ruled_table(LEAVE_TABLE, 72, 700, [150, 120, 120])
+    body = [("Leave policy", 72, 780, 16), ("Employees may take the leave listed in the table below.", 72, 740, 11), *lines,
+            ("Requests go through the HR portal.", 72, 600, 11)]
+    doc = load_document(make_pdf(tmp_path / "leave.pdf", [body], rules=[rules]))
+    k = _kinds(doc)
+    assert k["Leave type Days per year Notice"][0] == "header"
+    assert k["Annual leave 25 days 2 weeks"] == ("row", (("Leave type", "Annual leave"), ("Days per year", "25 days"), ("Notice", "2 weeks")))
+    assert row_text(k["Sick leave 12 days None"][1]) == "Leave type: Sick leave · Days per year: 12 days · Notice: None"
+    assert k["Employees may take the leave listed in the table below."][0] == "text"
+    assert k["Requests go through the HR portal."][0] == "text"
+
+
+def test_pdf_text_without_a_ruled_grid_or_in_a_one_column_box_has_no_rows(tmp_path):
+    from pdfmaker import make_pdf, ruled_table
+
+    lines, _ = ruled_table(LEAVE_TABLE, 72, 700, [150, 120, 120])
+    plain = load_document(make_pdf(tmp_path / "plain.pdf", [lines]))  # the same text, no lines drawn
+    box_lines, box_rules = ruled_table([["Remember"], ["Lock your screen when you leave your desk."]], 72, 700, [400])
+    boxed = load_document(make_pdf(tmp_path / "boxed.pdf", [box_lines], rules=[box_rules]))
+    assert plain.rows == () and boxed.rows == ()
+    assert "Sick leave 12 days None" in plain.text and "Lock your screen" in boxed.text
+
+
+@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not checked out")
+def test_the_shared_pdfs_ruled_revision_table_has_rows_with_headers():
+    from index.readers.pdf import extract
+
+    extracted, _, _ = extract(DOCUMENTS / "GeoBase_NHNC1_Data_Model_UML_EN.pdf")
+    rows = [row_text(r.cells) for r in extracted.rows if not r.header]
+    assert "Date: September 2002 · Version: Draft 01 · Description: First draft for discussion with Nova Scotia" in rows
+    for r in extracted.rows:  # every row is an exact span of the text
+        assert extracted.text[r.start : r.end].strip() == extracted.text[r.start : r.end]

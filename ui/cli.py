@@ -181,7 +181,7 @@ def serve(
     if settings.server.auth_mode == "none" and binds_beyond_loopback(settings.server.host):
         typer.echo(
             f"warning: serving on {settings.server.host} with ASSISTANT_AUTH_MODE=none: anyone who reaches this address reads "
-            "every document; set ASSISTANT_AUTH_MODE=proxy or token (README, \"Sign-in and access\").",
+            "every document; set ASSISTANT_AUTH_MODE=proxy or token (docs/serving.md, \"Sign-in and access\").",
             err=True,
         )
     _check_port(settings.server.host, settings.server.port)  # a taken port fails at once, not after building the index

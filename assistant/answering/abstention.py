@@ -273,7 +273,7 @@ def _known(word: str, vocabulary: set[str]) -> bool:
 TYPO_EDITS: tuple[tuple[int, int], ...] = ((8, 2), (5, 1))
 """Edits that still read as the same name, by word length in characters: 2 from 8
 characters, 1 from 5, none below (a short name is too close to other words). Chosen on the
-fit documents of the public sets (README, "The abstention checks, measured")."""
+fit documents of the public sets (docs/evaluation.md, "The abstention checks, measured")."""
 
 PREFIX_MATCH = True
 """Whether a name word that starts a document word is known ("Europe" when a policy says

@@ -5,10 +5,9 @@ Detection is by ``py3langid`` (a maintained fork of langid.py: a naive-Bayes mod
 n-grams, 97 languages, restricted here to the languages of :data:`NOTICES`). It runs only
 for a question that was going to be answered "the documents do not answer" *and* does not
 look English (:func:`looks_english`: it has letters of a non-Latin script, or few English
-function words), so English questions never pay for it. Cost on this
-project's 2-core machine: the gate about 0.2 ms, loading the model 0.9-2.7 s once per process
-(on the first question that passes the gate), then about 0.05 ms per question
-(``PYTHONPATH=. python benchmarks/language.py``).
+function words), so English questions never pay for it. The model loads once per process,
+on the first question that passes the gate; the costs are measured by
+``benchmarks/language.py`` (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ English function words ("Who is Japan's chief negotiator?": 2 of 4). Words such 
 
 
 def looks_english(question: str) -> bool:
-    """Cheap gate (about 0.2 ms): False when the question has letters of a non-Latin script, or
+    """Cheap gate: False when the question has letters of a non-Latin script, or
     has two words or more of which under :data:`ENGLISH_SHARE` are English function words."""
     if any(not ch.isascii() and ch.isalpha() and not unicodedata.name(ch, "LATIN").startswith("LATIN") for ch in question):
         return False

@@ -61,10 +61,9 @@ WINDOW_SHARE = 1.0 / 3.0
 
 EXACT_SEARCH_MAX_SENTENCES = 10_000
 """Builds with at most this many sentences are searched exactly in memory, larger ones by
-the store's HNSW index (count). Measured on 2 cores, one BLAS thread: the exact scan with
-its top-30 takes 0.19 ms at 5,000 sentences, 1.0 ms at 10,000, 2.1 at 20,000, 9.9 at
-75,000; one Chroma HNSW query about 1 ms embedded (more against a server). Below it a warm
-question makes no store round trip."""
+the store's HNSW index (count): where the exact scan, which grows with the sentences, costs
+about one HNSW query (timings in benchmarks/RESULTS.md). Below it a warm question makes no
+store round trip."""
 
 
 MAX_VIEWS = 256

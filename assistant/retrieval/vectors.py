@@ -27,12 +27,11 @@ _BLAS: list[ThreadpoolController] = []
 
 
 def one_blas_thread() -> AbstractContextManager:
-    """A context in which NumPy's BLAS uses one thread (``threadpoolctl``; ~8 µs to enter).
+    """A context in which NumPy's BLAS uses one thread (``threadpoolctl``).
 
     The retriever's products are matrix-vector (memory-bound): a second BLAS thread buys
     little, and OpenBLAS threads left spinning after it slowed the next question embedding
-    by ONNX Runtime on 2 cores (query p50 at 20,000 passages 20-22 ms with two BLAS threads,
-    14-18 ms with one; ``benchmarks/query_scale.py``, see ``benchmarks/SCALE.md``). The
+    by ONNX Runtime (``benchmarks/query_scale.py``; numbers in ``benchmarks/RESULTS.md``). The
     controller is made on first use, after NumPy has loaded its BLAS."""
     if not _BLAS:
         _BLAS.append(ThreadpoolController())

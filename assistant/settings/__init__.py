@@ -282,7 +282,7 @@ def _unknown_variables(environ: dict[str, str]) -> str | None:
             return f"{key} is no longer a setting: {REMOVED[name.lower()]}."
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
         hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
-        return f"{key} is not a setting{hint}; the settings are listed in the README's Configuration table."
+        return f"{key} is not a setting{hint}; the settings are listed in docs/configuration.md."
     return None
 
 

@@ -84,26 +84,26 @@ class IndexSettings(BaseModel):
         default="torch",
         description="How the embedding model runs: `torch` (sentence-transformers; precision set by "
         "embedding_precision) or `onnx-int8` (the same weights exported once to ONNX with int8 weights into "
-        "data_dir/models: for CPUs without native bfloat16, see README). Changing it rebuilds the index.",
+        "data_dir/models: for CPUs without native bfloat16, see docs/models.md). Changing it rebuilds the index.",
     )
     query_embedding: Literal["onnx", "torch"] = Field(
         default="onnx",
         description="With embedding_backend `torch`: what embeds questions (and the claims of a generated answer): "
-        "`onnx`, the float32 ONNX export of the same model (about 2 ms per question instead of 5-6, and an answering "
-        "process never imports PyTorch), or `torch`, the model that embeds documents. Same vectors either way "
+        "`onnx`, the float32 ONNX export of the same model (faster per question, and an answering "
+        "process never imports PyTorch; benchmarks/RESULTS.md), or `torch`, the model that embeds documents. Same vectors either way "
         "(cosine >= 0.9999), so changing it does not rebuild the index. `onnx-int8` embeds both with int8.",
     )
     embedding_precision: Literal["auto", "bfloat16", "float32"] = Field(
         default="auto",
         description="Arithmetic of the `torch` backend: `auto` = bfloat16 on CPUs that compute it natively "
-        "(AMX or AVX512-BF16; 2.8x float32's throughput, vectors at cosine >= 0.9999 to float32's), else float32. "
+        "(AMX or AVX512-BF16; vectors at cosine >= 0.9999 to float32's), else float32. "
         "Vectors of both precisions are interchangeable: changing it does not rebuild the index.",
     )
     embed_passages: bool = Field(
         default=True,
         description="Run the model on whole passages as well as on their sentences (the retriever scores passage "
-        "vectors); off, a passage's vector is the normalised mean of its sentences' (half the model time, but "
-        "hit@1 0.895 -> 0.860 on the seed questions). Changing it rebuilds the index.",
+        "vectors); off, a passage's vector is the normalised mean of its sentences' (less model time, lower hit@1: "
+        "benchmarks/RESULTS.md). Changing it rebuilds the index.",
     )
     follow_symlinks: bool = Field(
         default=False,
@@ -205,7 +205,7 @@ class AnswerSettings(BaseModel):
         le=10.0,
         description="Abstain when the best sentence's fused score is below this: nothing in the documents is close "
         "(score units: cosine + bm25_weight * coverage; chosen on the fit documents against off-topic questions by "
-        "benchmarks/fit_floor.py, see README). Questions "
+        "benchmarks/fit_floor.py, see docs/evaluation.md). Questions "
         "that are close but not answered are the answerability model's (answerable_below).",
     )
     answerable_below: float | None = Field(
@@ -243,16 +243,15 @@ class AnswerSettings(BaseModel):
         default=12,
         ge=1,
         le=100,
-        description="Sentences the reader reads per question: the best by fused score (count; 12 keeps the reader at "
-        "about 35 ms per question on 2 cores, 20 takes about 60 ms).",
+        description="Sentences the reader reads per question: the best by fused score (count; each costs reader time, see "
+        "benchmarks/RESULTS.md).",
     )
     reader_passages: int = Field(
         default=12,
         ge=1,
         le=50,
         description="Passages retrieved per question when the reader answers (count; at least top_k): the reader's "
-        "candidates are their best sentences (on held-out PolicyQA policies, 20 candidates from 12 passages hold the "
-        "answer for 0.34 of the questions, 12 from 5 for 0.20).",
+        "candidates are their best sentences (how often they hold the answer: benchmarks/RESULTS.md).",
     )
     reader_second: float = Field(
         default=0.7,

@@ -9,7 +9,7 @@ The body is read in document order:
   the labels of the columns it spans); each line is a :class:`~index.types.TableRow`. The
   first row is the header row when Word marks it as one (``w:tblHeader``, "repeat as header
   row"), when all its text is bold, or when every one of its cells is a short label (at most
-  :data:`HEADER_MAX_CHARS` characters, not ending like a sentence, not a number) and the
+  :data:`index.structure.HEADER_MAX_CHARS` characters, not ending like a sentence, not a number) and the
   table has a second row; otherwise the table has no header labels. A one-column table is
   layout, not data: its cells are read as paragraphs;
 * a list paragraph (Word numbering ``w:numPr``, or a ``List ...`` style) is an item; a
@@ -29,15 +29,13 @@ import re
 from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
-from index.structure import expand_header, label_cells, meaningful_metadata_title
+from index.structure import expand_header, label_cells, looks_like_header, meaningful_metadata_title
 from index.types import SECTION_SEPARATOR, Heading, Mark, TableRow
 
 _HEADING_STYLE = re.compile(r"^(?:Heading\s*(\d)|Title)$", re.IGNORECASE)
 _NOTE_STYLE = re.compile(r"\b(?:note|warning|caution|important|danger|alert)\b", re.IGNORECASE)
 _LIST_STYLE = re.compile(r"^list\b", re.IGNORECASE)
 
-HEADER_MAX_CHARS = 60
-"""A first-row cell longer than this is data, not a column label (labels are a few words)."""
 
 
 def _level(paragraph) -> int | None:
@@ -75,9 +73,7 @@ def _is_header(table_rows, first: list[tuple[str, int]]) -> bool:
     runs = [r for c in table_rows[0].cells for p in c.paragraphs for r in p.runs if r.text.strip()]
     if runs and all(r.bold for r in runs):
         return True
-    return len(table_rows) > 1 and all(
-        t and len(t) <= HEADER_MAX_CHARS and t[-1] not in ".;:," and not re.fullmatch(r"[\d.,%$€£ -]+", t) for t, _ in first
-    )
+    return len(table_rows) > 1 and looks_like_header([t for t, _ in first])
 
 
 def _is_item(paragraph) -> bool:

@@ -1,11 +1,8 @@
 """OCR of scanned pages with Tesseract through ``tesserocr``, keeping each word's box.
 
-**Why tesserocr.** Measured with ``python benchmarks/ocr.py --parts libraries`` (five pages
-of ``tests/data`` rendered at 300 dpi, one run, shared 2-core machine under load): tesserocr
-read them in 1.08 s a page with word agreement 0.970-0.991 against their text layer;
-pytesseract, with the same LSTM English data, 1.82 s a page with one OpenMP thread
-(``OMP_THREAD_LIMIT=1``) and 4.73 s with Debian's default (its OpenMP threads fight over the
-cores), agreement 0.963-0.988. pytesseract writes each image to a temporary file and starts
+**Why tesserocr.** Measured with ``python benchmarks/ocr.py --parts libraries`` (numbers in
+``benchmarks/RESULTS.md``): tesserocr reads a page faster than pytesseract with the same LSTM
+English data, at the same word agreement against the text layer. pytesseract writes each image to a temporary file and starts
 a ``tesseract`` process per page; tesserocr calls libtesseract in-process and releases the
 GIL while it recognises, so threads read pages in parallel. OCRmyPDF runs the same engine to
 write a new PDF (and needs Ghostscript and qpdf): more work and dependencies, no better

@@ -1,11 +1,9 @@
 """PDF reader with ``pypdfium2`` (Apache-2.0 or BSD-3-Clause; PDFium itself BSD-3/Apache-2.0).
 
 **Why pypdfium2.** Measured with ``python benchmarks/pdf_libraries.py`` on the two real PDFs
-in ``tests/data`` (19-page report, 7-page OCR'd book): the three maintained candidates give
-text of the same quality (share of words the model's vocabulary knows: pypdfium2 0.728 /
-0.960, pypdf 0.727 / 0.950, pdfplumber 0.733 / 0.950), but pypdfium2 is 24x faster than
-pypdf and 150x faster than pdfplumber (1.6 ms vs 38 ms vs 241 ms a page), it already joins
-words hyphenated at line ends (pypdf and pdfplumber left 30 and 31 breaks in the book), it
+in ``tests/data`` (numbers in ``benchmarks/RESULTS.md``): the three maintained candidates
+give text of the same quality, but pypdfium2 is much faster than pypdf and pdfplumber, it
+already joins words hyphenated at line ends (pypdf and pdfplumber leave them broken), it
 gives every character's box (to highlight a cited span on the page) and it renders pages
 (the source view): one library for reading, locating and showing, with a permissive licence
 (pdfplumber is MIT but rides on pdfminer.six; pypdf, BSD, renders nothing).
@@ -28,9 +26,9 @@ lines; then:
   path (:func:`numbered_headings`): a PDF has no marked headings, but reports number theirs.
   List items and notes are found by the plain-text rules of :mod:`index.structure`.
 
-**Tables**: PDFium (and so pypdfium2) has no table finding, so a PDF's tables are read as
-lines of text (no :class:`~index.types.TableRow`); pdfplumber, which finds tables, is not
-used (see above).
+**Tables**: PDFium (and so pypdfium2) has no table finding. pdfplumber finds ruled tables,
+and :mod:`index.readers.pdf_tables` locates their rows and cells in the text read here, as
+:class:`~index.types.TableRow` spans; other tables stay lines of text.
 
 **Title** (:func:`pdf_title`), the first that applies: the metadata title when meaningful
 (:func:`index.structure.meaningful_metadata_title`: not empty, not a file name or
@@ -63,6 +61,7 @@ access; embedded files and attachments are never opened.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import statistics
@@ -72,8 +71,9 @@ from pathlib import Path
 
 from index.readers.base import Extracted, Unreadable, check_size
 from index.readers.ocr import OcrOptions, PageJob, ocr_pages, page_key
-from index.structure import meaningful_metadata_title
 from index.readers.pdf_layout import Line, font_headings, numbered_headings, ocr_lines, pdf_title, running_lines
+from index.readers.pdf_tables import table_rows
+from index.structure import meaningful_metadata_title
 
 Box = tuple[float, float, float, float]
 """A word's box read by OCR: ``(left, top, right, bottom)`` in fractions of the page from its top-left corner."""
@@ -226,7 +226,8 @@ def extract(path: Path, ocr: OcrOptions | None = None) -> tuple[Extracted, list[
     else:
         unread = [n for n, _ in scans]
     extracted, origin = assemble(path, pages, unread, why, notes, n_pages, title, fonts=fonts)
-    return extracted, origin, words
+    rows = table_rows(path, extracted.text, origin, PDFIUM_LOCK)
+    return (dataclasses.replace(extracted, rows=rows) if rows else extracted), origin, words
 
 
 def _read_pages(path: Path, ocr: OcrOptions):
