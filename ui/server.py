@@ -211,10 +211,7 @@ def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limi
     @app.post(
         "/api/ask",
         response_model=AnswerOut,
-        responses={
-            422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"},
-            503: {"model": ErrorOut},
-        },
+        responses={422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"}, 503: {"model": ErrorOut}},
         summary="Answer a question with cited passages",
     )
     async def api_ask(
