@@ -47,7 +47,7 @@ class Assistant:
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, chat_model=None) -> None:
         """``chat_model``: a LangChain chat model that writes answers (the answerer is then
         :class:`~assistant.answering.generative.GenerativeAnswerer`, see :mod:`assistant.answering.generative`);
-        None for quoted answers (:class:`~assistant.answerer.ExtractiveAnswerer`, also
+        None for quoted answers (:class:`~assistant.answering.answerer.ExtractiveAnswerer`, also
         :attr:`quotes`, the generative answerer's fallback). :meth:`from_settings` builds it
         from ``settings.llm.model``."""
         self.settings = settings

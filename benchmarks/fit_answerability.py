@@ -70,7 +70,8 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
     from make_gap_sets import gap_set
     from make_split import subset
 
-    from assistant.answerer import answerability_evidence, answerable_sentences
+    from assistant.answering.evidence import answerability_evidence
+    from assistant.answering.sentences import answerable_sentences
     from assistant.core import Assistant
     from assistant.evaluation.question_sets import index_documents, load_squad
     from assistant.questions import clean_question

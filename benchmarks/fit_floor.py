@@ -75,7 +75,8 @@ def questions_of(part: str, datasets: Path, folder: Path) -> dict[str, tuple[obj
 
 def extract(part: str, datasets: Path, per_set: int) -> list[dict]:
     """Rows ``{set, kind, fused, probability, check}``; kind is ``answerable`` or ``off-topic``."""
-    from assistant.answerer import answerability_features, answerable_sentences
+    from assistant.answering.evidence import answerability_features
+    from assistant.answering.sentences import answerable_sentences
     from assistant.core import Assistant
     from assistant.evaluation.question_sets import index_documents
     from assistant.questions import clean_question

@@ -72,9 +72,9 @@ def relogit(rows) -> None:
 
 def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[dict]:
     """Per question: the reader's logits and labels for its candidates, and the rules' choice."""
-    from assistant.answerer import _previous as previous
-    from assistant.answerer import _raw as raw
-    from assistant.answerer import answerability_features
+    from assistant.answering.sentences import _previous as previous
+    from assistant.answering.sentences import _raw as raw
+    from assistant.answering.evidence import answerability_features
     from assistant.answering.reader import Candidate
 
     out = []

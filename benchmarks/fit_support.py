@@ -62,12 +62,13 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
     """Rows ``{set, id, evidence, places, overlap, covers, heading}`` of every answerable question
     of ``part`` ("fit" or "report") that the answer path answers (no abstention check refuses
     it); ``overlap``/``covers`` per candidate; ``heading``: the candidate may not be a further
-    quote (:func:`assistant.answerer.is_heading`)."""
+    quote (:func:`assistant.answering.sentences.is_heading`)."""
     cache.mkdir(parents=True, exist_ok=True)
     out: list[dict] = []
     from make_split import subset
 
-    from assistant.answerer import answerability_evidence, answerable_sentences, candidate_places, is_heading, _quote
+    from assistant.answering.evidence import answerability_evidence, candidate_places
+    from assistant.answering.sentences import answerable_sentences, is_heading, _quote
     from assistant.core import Assistant
     from assistant.evaluation.metrics import covers, overlaps
     from assistant.evaluation.question_sets import index_documents, load_squad

@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import assistant_over as _assistant_over
 
-from assistant.answerer import ABSTAIN_TEXT
+from assistant.answering.answerer import ABSTAIN_TEXT
 from assistant.errors import QuestionError
 
 FIVE = [
@@ -152,7 +152,7 @@ def test_unusable_history_turns_are_skipped_not_fatal(assistant):
 
 
 def test_headings_are_not_quoted_as_further_sentences(tmp_path, embedder):
-    from assistant.answerer import is_heading
+    from assistant.answering.sentences import is_heading
 
     assert is_heading("# Office Wi-Fi guide") and is_heading("Vacation policy")
     assert not is_heading("The guest password changes every Monday.")
@@ -181,7 +181,7 @@ To reset the router, press and hold the recessed reset button for 15 seconds wit
 
 
 def test_section_headings_and_the_title_line_are_never_quoted(tmp_path, embedder):
-    from assistant.answerer import is_section_heading
+    from assistant.answering.sentences import is_section_heading
 
     assert is_section_heading("4.2 Resetting to factory settings") and is_section_heading("2 Results")
     assert not is_section_heading("1. Unplug the router") and not is_section_heading("3 eggs")

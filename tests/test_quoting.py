@@ -10,7 +10,9 @@ import json
 
 import pytest
 
-from assistant.answerer import ExtractiveAnswerer, answerable_sentences, whole_procedure
+from assistant.answering.answerer import ExtractiveAnswerer
+from assistant.answering.sentences import answerable_sentences
+from assistant.answering.procedures import whole_procedure
 from assistant.errors import ModelError
 from assistant.retrieval.retriever import RetrievedPassage, ScoredSentence
 from assistant.answering.support import MODEL_PATH, SupportModel

@@ -5,7 +5,7 @@ An extractive answer is a quoted sentence. Quoting the closest sentence is wrong
 1. nothing is close: the best sentence's fused score is below a threshold
    (``Settings.answer.abstain_below``); or it is close but does not answer: the learned
    answerability probability is below ``Settings.answer.answerable_below``
-   (:mod:`assistant.answering.answerability`; both decided in :mod:`assistant.answerer`);
+   (:mod:`assistant.answering.answerability`; both decided in :mod:`assistant.answering.answerer`);
 2. the question names someone or something the documents never mention (a capitalised
    name absent from every document, accents, plurals and a typing error aside: "What did
    Fumio Kishida say?"), or asks who holds a role no document mentions ("Who is the

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.answerer import Answerer, ExtractiveAnswerer
+    from assistant.answering.answerer import Answerer, ExtractiveAnswerer
     from assistant.settings import Settings
     from index.embedder import Embedder
 
@@ -39,7 +39,7 @@ def register_answer_model(name: str) -> Callable[[AnswerModel], AnswerModel]:
 def quoting_answerer(settings: Settings, reader=None) -> ExtractiveAnswerer:
     """The quoting answerer with ``settings.answer`` and ``settings.ablation``'s values, choosing
     sentences with ``reader`` (:class:`~assistant.answering.reader.Reader`) or, None, the rules."""
-    from assistant.answerer import ExtractiveAnswerer
+    from assistant.answering.answerer import ExtractiveAnswerer
 
     a = settings.answer
     return ExtractiveAnswerer(

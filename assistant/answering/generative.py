@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answerer import AnswerContext, Draft, ExtractiveAnswerer, Reply
+from assistant.answering.answerer import AnswerContext, Draft, ExtractiveAnswerer, Reply
 from assistant.markers import escape_footnotes
 from assistant.retrieval.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
@@ -278,7 +278,7 @@ class LanguageModel:
 
 
 class GenerativeAnswerer:
-    """The generative :class:`~assistant.answerer.Answerer`: a language model writes the answer
+    """The generative :class:`~assistant.answering.answerer.Answerer`: a language model writes the answer
     from the retrieved passages, every sentence is verified against them (:func:`verify`), and
     the quotes of ``quotes`` are the answer when it cannot (a refusal, a failure, a timeout).
 
