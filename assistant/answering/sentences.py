@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+
 from assistant.markers import escape_footnotes
 from assistant.retrieval.results import RetrievedPassage, ScoredSentence
 from index.types import row_text
@@ -20,45 +21,30 @@ _SECTION_HEADING = re.compile(r"^\s*(?:#|\d+(?:\.\d+)+\.?\s+\S|\d+\s+[A-Z])")
 router", "2 Results"); a list item's "1." or "2)" is not one."""
 
 
-def is_section_heading(sentence: str, title: str = "") -> bool:
-    """Whether ``sentence`` heads a section rather than saying something: a Markdown heading; a
+def is_section_heading(sentence: str) -> bool:
+    """Whether ``sentence`` heads a section rather than saying something: a Markdown heading, or a
     numbered heading of at most eight words without closing punctuation ("4.2 Resetting to
-    factory settings"); or the document's title line (``title``, ``#`` and case aside)."""
+    factory settings"). Ingest marks most headings (a ``heading`` kind); this catches the
+    numbered lines it leaves as ``text``, such as a table of contents' entries."""
     text = " ".join(sentence.split())
-    if _is_title_line(text, title) or text.startswith("#"):
+    if text.startswith("#"):
         return True
     return bool(_SECTION_HEADING.match(text)) and len(text.split()) <= 8 and not re.search(r"[.!?:;]$", text)
-
-
-def _is_title_line(sentence: str, title: str) -> bool:
-    """Whether ``sentence`` is the document's title (whitespace, a Markdown ``#`` and case aside)
-    and reads as one, without closing punctuation: a plain-text file's title is its first line,
-    which may be a sentence that says something ("Every employee receives 25 days of leave.")."""
-    text = " ".join(sentence.split()).lstrip("# ")
-    return bool(title) and not re.search(r"[.!?:;]$", text) and text.casefold() == " ".join(title.split()).lstrip("# ").casefold()
-
-
-def _names_a_section(sentence: str, section: str | None) -> bool:
-    """Whether ``sentence`` is one of the headings of the passage's section path (``"Leave >
-    Sick leave"``, from the document's own structure: HTML ``<h2>``, DOCX heading styles)."""
-    text = " ".join(sentence.split()).casefold()
-    return bool(section) and any(text == " ".join(h.split()).casefold() for h in section.split(" > "))
 
 
 def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[ScoredSentence, RetrievedPassage]]:
     """The sentences that may be quoted, with their passages, in retrieval order.
 
-    A sentence of a document that is itself a question ("How do I connect to the VPN?" in an
-    FAQ, a question heading in a manual) repeats the user's words without answering them: it
-    is never quoted. It gives way to the sentence after it in its passage, which takes the
-    better of the two sentences' scores (fused, cosine, coverage): the document's own answer
-    to its own question. A section heading (:func:`is_section_heading`: "## Staff network",
-    "4.2 Resetting to factory settings"; or a heading of the passage's section path) gives way
-    the same way, to the first sentence of its section. The document's title line is never
-    quoted and gives nothing: it matches every question about the document's subject. A
-    question or heading that ends its passage is dropped. Where ingest marked a sentence's kind
-    (:attr:`index.types.Passage.kinds`), a ``title`` or a table's ``header`` row is never quoted
-    and a ``heading`` gives way; the text rules above remain for what ingest did not mark.
+    Read from the kinds ingest decided (:attr:`index.types.Passage.kinds`): a ``title`` (the
+    document's title line: it matches every question about the document's subject) or a
+    table's ``header`` row is never quoted and gives nothing; a ``heading`` gives way to the
+    sentence after it in its passage, which takes the better of the two sentences' scores
+    (fused, cosine, coverage): the first sentence of its section. Two text rules remain for
+    what ingest leaves as ``text``: a sentence that is itself a question ("How do I connect to
+    the VPN?" in an FAQ) repeats the user's words without answering them and gives way the same
+    way, to the document's own answer; so does a numbered line that reads as a section heading
+    (:func:`is_section_heading`, e.g. a table of contents' entry). A question or heading that
+    ends its passage is dropped.
     """
     out: list[tuple[ScoredSentence, RetrievedPassage]] = []
     for r in retrieved:
@@ -69,9 +55,9 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
                 carried = None
             raw = _raw(s, r)
             kind = kind_of(s, r)
-            if kind in ("title", "header") or _is_title_line(raw, r.passage.title):
+            if kind in ("title", "header"):
                 continue
-            if kind == "heading" or raw.rstrip().endswith("?") or is_section_heading(raw) or _names_a_section(raw, r.passage.section):
+            if kind == "heading" or raw.rstrip().endswith("?") or is_section_heading(raw):
                 carried = s
                 continue
             out.append((s, r))
