@@ -24,12 +24,9 @@ from index.pipeline import IndexReport, fingerprint, incompatibility
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore
 from index.types import Document
+from assistant.tuning import FOCUS_DEPTH
 
 log = logging.getLogger(__name__)
-
-
-FOCUS_DEPTH = 3
-"""How many earlier turns a chain of follow-ups is traced back (each costs one search)."""
 
 
 class Assistant:

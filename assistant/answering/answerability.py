@@ -45,13 +45,11 @@ import numpy as np
 from assistant.answering.model_home import CONFIG, home, read_config
 from assistant.errors import ModelError
 from assistant.retrieval.lexical import idf
+from assistant.tuning import TOP_SENTENCES
 
 MODEL_PATH = home("answerability") / CONFIG
 """The fitted weights, written by ``benchmarks/fit_answerability.py``."""
 
-TOP_SENTENCES = 5
-"""Candidates read by the features: the best sentences by fused score (the issue's baseline
-measured "the best five sentences")."""
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|cannot)\b|n't\b|n’t\b", re.I)
 

@@ -32,6 +32,7 @@ from assistant.answering.answerer import AnswerContext, Draft, ExtractiveAnswere
 from assistant.markers import escape_footnotes
 from assistant.retrieval.retriever import RetrievedPassage
 from assistant.types import Citation, Flag
+from assistant.tuning import SUPPORT_THRESHOLD
 
 REFUSAL = "The documents do not answer this question."
 """The fixed phrase the model must answer with when the passages do not contain the answer
@@ -49,15 +50,6 @@ REWRITE_PROMPT = """Rewrite the user's last question so that it can be understoo
 replace pronouns and references ("she", "that day", "there") with what they refer to.
 Reply with the rewritten question only."""
 
-SUPPORT_THRESHOLD = 0.5
-"""A sentence is supported by a passage when its best-matching sentence there scores at least
-this, where the score is the mean of (a) the cosine similarity of the two sentences'
-embeddings and (b) the share of the claim's content words (stemmed, stop words removed) that
-the passage sentence contains. Chosen with ``benchmarks/support_threshold.py`` on the seed
-article: claims made from its sentences with every third word dropped score 0.82-1.0 against
-their own passage (all accepted at 0.5), while against the retriever's best *other* passage
-they score a median 0.34, and 7 % of them reach 0.5 (17 % at 0.45, 2 % at 0.55). 0.5 is the
-lowest round value with under 10 % wrongly accepted, leaving room for a model's rewording."""
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*,\s*\d+)*\])+")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from assistant.retrieval.results import RetrievedPassage, ScoredSentence
 from assistant.answering.sentences import _raw, kind_of
+from assistant.tuning import MAX_PROCEDURE_CHARS, MAX_PROCEDURE_STEPS
 
 
 _ASKS_HOW = re.compile(
@@ -17,14 +18,6 @@ _ASKS_HOW = re.compile(
 )
 """A question that asks for a procedure: "How do I reset…?", "How to…", "What are the steps…",
 "What should I do…", "…the steps to/for…", "…instructions for…" (English question structure)."""
-
-
-MAX_PROCEDURE_STEPS = 12
-"""Steps quoted of one procedure at most (count): a longer list is quoted up to here."""
-
-
-MAX_PROCEDURE_CHARS = 1500
-"""Characters quoted of one procedure at most, notes included (about a screen of the chat)."""
 
 
 def whole_procedure(question: str, s: ScoredSentence, r: RetrievedPassage) -> list[tuple[ScoredSentence, RetrievedPassage]]:

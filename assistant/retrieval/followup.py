@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from assistant.retrieval.signals import Contribution
 from index.types import Passage, Span
+from assistant.tuning import FOCUS_BONUS, SPEAKER_WEIGHT
 
 _ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|it|its|that|this|those|these|there|then|the same)\b", re.IGNORECASE
@@ -54,21 +55,6 @@ class Focus:
     """The person the conversation is about (lower-cased name words, from the latest earlier
     turn naming one: "Who is Yuki Tatsumi?"), or ``()``."""
 
-
-FOCUS_BONUS = 0.4
-"""Added to the fused score of sentences in the focus passage (half in its neighbours), in
-fused-score units (about one question term's share of coverage, 0.25, times bm25_weight 1.5).
-Follow-up hit@3 on seeds/questions.jsonl is 1.0 for 0.3-0.5 and drops to 0.89 at 0.8."""
-
-SPEAKER_WEIGHT = FOCUS_BONUS
-"""For a follow-up that says "he"/"she" about a person an earlier turn named: added to the
-fused score of passages quoting that person, subtracted from passages quoting someone else
-by name and never naming that person ("What did she say about Abe?" after "Who is Yuki
-Tatsumi?" quotes Tatsumi, not Yoichi Funabashi's words about Abe). Same units as
-:data:`FOCUS_BONUS`, and the same value. Measured (hit@1 / hit@3 / MRR): seeds/questions.jsonl
-unchanged overall and on its follow-ups (1.0 / 1.0 / 1.0); 60 held-out questions 0.792 / 0.896 /
-0.840 -> 0.833 / 0.917 / 0.872, their follow-ups 0.75 / 0.875 / 0.812 -> 1.0 / 1.0 / 1.0
-(0.2 gives 0.875 / 1.0 / 0.938, 0.6 the same as 0.4)."""
 
 _PERSONAL = re.compile(r"\b(he|she|him|her|his|hers)\b", re.IGNORECASE)
 _SPEAKER = re.compile(

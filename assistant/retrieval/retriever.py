@@ -45,18 +45,9 @@ from assistant.retrieval.vectors import document_rows, one_blas_thread, top_inde
 from index.embedder import Embedder
 from index.store import StoreReader
 from index.types import Passage
+from assistant.tuning import PASSAGE_WEIGHT, WINDOW_SHARE
 
 _WORD = re.compile(r"\w+")
-
-
-PASSAGE_WEIGHT = 1.0
-"""Weight of the cosine between the question and a sentence's whole passage, added to the
-sentence's own cosine: it carries context (who is speaking, what "it" is) into short quotes.
-Passage hit@1 on seeds/questions.jsonl: 0.77 without, 0.81 with 0.5-1.0 (flat in between)."""
-
-WINDOW_SHARE = 1.0 / 3.0
-"""Weight of window coverage relative to sentence coverage inside the lexical score
-(``bm25_weight * (coverage + WINDOW_SHARE * window coverage)``); 1/3 measured best of {0, 1/3, 2/3}."""
 
 
 EXACT_SEARCH_MAX_SENTENCES = 10_000
