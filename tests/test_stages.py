@@ -88,3 +88,13 @@ def test_answer_models_are_chosen_by_name():
     assert {"rules", "reader"} <= set(ANSWER_MODELS)
     quotes, answerer = build_answerers(Settings(), embedder=None)
     assert answerer is quotes and quotes.reader is None
+
+
+def test_the_llm_answer_model_needs_a_language_model():
+    from assistant.answering.answerers import build_answerers
+    from assistant.errors import LLMConfigError
+    from assistant.settings import Settings
+
+    settings = Settings(answer={"model": "llm"})
+    with pytest.raises(LLMConfigError, match="ASSISTANT_LLM"):
+        build_answerers(settings, embedder=None)

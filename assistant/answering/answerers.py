@@ -3,9 +3,10 @@ quoted sentences, from a registry (after simonw/llm's ``register_models`` hook).
 
 An answer model is a factory ``(settings) -> ExtractiveAnswerer``; adding one is a function
 decorated with :func:`register_answer_model` (and its name in ``AnswerSettings.model``).
-Shipped: ``rules`` (the fused retrieval score, the support head and the abstention checks) and
-``reader`` (the cross-encoder of ``assistant/models/reader/`` reads the candidates). A language
-model (``settings.llm.model``, ``ASSISTANT_LLM``) writes on top of either: its
+Shipped: ``rules`` (the fused retrieval score, the support head and the abstention checks),
+``reader`` (the cross-encoder of ``assistant/models/reader/`` reads the candidates) and ``llm``
+(a language model writes; it needs ``settings.llm.model``). A language model
+(``settings.llm.model``, ``ASSISTANT_LLM``) writes on top of any of them: its
 :class:`~assistant.answering.generative.GenerativeAnswerer` quotes with the chosen one when it
 fails or abstains.
 """
@@ -64,15 +65,27 @@ def reader(settings: Settings) -> ExtractiveAnswerer:
     return quoting_answerer(settings, make_reader())
 
 
+@register_answer_model("llm")
+def llm(settings: Settings) -> ExtractiveAnswerer:
+    """The rules' quotes, which the language model's answerer falls back to (see :func:`build_answerers`)."""
+    return quoting_answerer(settings)
+
+
 def build_answerers(settings: Settings, embedder: Embedder, chat_model=None) -> tuple[ExtractiveAnswerer, Answerer]:
     """``(quotes, answerer)``: the quoting answerer of ``settings.answer.model`` and what answers,
     the same one, or with ``chat_model`` (a LangChain chat model) a
     :class:`~assistant.answering.generative.GenerativeAnswerer` that falls back to the quotes.
 
     Raises:
+        LLMConfigError: ``settings.answer.model`` is ``llm`` and there is no ``chat_model``
+            (``settings.llm.model`` is not set).
         KeyError: ``settings.answer.model`` names no registered answer model (the settings'
             ``Literal`` refuses such a name first, with one line naming the setting).
     """
+    if settings.answer.model == "llm" and chat_model is None:
+        from assistant.errors import LLMConfigError
+
+        raise LLMConfigError("answer.model is llm but no language model is set: set llm.model (ASSISTANT_LLM), e.g. ollama:llama3.2.")
     quotes = ANSWER_MODELS[settings.answer.model](settings)
     if chat_model is None:
         return quotes, quotes

@@ -223,9 +223,12 @@ class AnswerSettings(BaseModel):
         description="With ablation.further_sentences=ratio, quote a further sentence only if its fused score is at "
         "least this fraction of the best one's (ratio).",
     )
-    model: Literal["reader", "rules"] = Field(
+    model: Literal["reader", "rules", "llm"] = Field(
         default="rules",
-        description="What picks the quoted sentences and decides on abstention: `rules` (the fused retrieval score with "
+        description="The answer model (assistant.answering.answerers): `llm` has the language model of llm.model "
+        "(ASSISTANT_LLM, required) write from the passages, its draft verified, with the rules' quotes when it fails "
+        "(ASSISTANT_LLM alone does the same over the rules' or the reader's quotes). "
+        "Otherwise what picks the quoted sentences and decides on abstention: `rules` (the fused retrieval score with "
         "the answerability probability and the checks of assistant.answering.abstention) or `reader` (the cross-encoder in assistant/models/reader/, "
         "trained by benchmarks/train_reader.py, reads each candidate sentence with the question; its file is checked by "
         "SHA-256 and a missing or altered file is an error, never a fallback to the rules). `rules` stays the default: "
