@@ -131,3 +131,35 @@ def test_a_quoted_row_shows_as_a_small_table_in_the_chat_escaped():
     html = answer_markdown(Answer("q", draft.text, draft.citations, False))
     assert '<table class="answer-table"><caption>Quoted from [1]</caption>' in html
     assert '<th scope="col">Floor</th>' in html and "<td>&lt;b&gt;LEEDS-PR-02&lt;/b&gt;</td><td>First floor</td>" in html
+
+
+def test_the_cli_prints_quoted_rows_under_their_column_headers(capsys):
+    from assistant.types import Answer, Citation
+    from ui.cli import _print_answer
+
+    lines = [("text", "Every office has shared printers."), ("header", "Printer | Floor | Colour"),
+             ("row", "LEEDS-PR-01 | Ground floor | Yes"), ("row", "LEEDS-PR-03 | Second floor | Yes")]
+    cells = {2: (("Printer", "LEEDS-PR-01"), ("Floor", "Ground floor"), ("Colour", "Yes")),
+             3: (("Printer", "LEEDS-PR-03"), ("Floor", "Second floor"), ("Colour", "Yes"))}
+    p = _passage(lines, cells).passage
+    answer = Answer("Which printers print in colour?", "… [1]", (Citation(1, p, (p.sentences[0], p.sentences[2], p.sentences[3]), 2.0),), False)
+    _print_answer(answer)
+    out = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
+    at = out.index("    Every office has shared printers.")
+    assert out[at + 1].split() == ["Printer", "Floor", "Colour"]  # the header once, above both rows
+    assert out[at + 2].split() == ["LEEDS-PR-01", "Ground", "floor", "Yes"] and out[at + 3].split() == ["LEEDS-PR-03", "Second", "floor", "Yes"]
+    assert "|" not in "\n".join(out[at:])
+
+
+def test_a_popover_keeps_the_documents_line_breaks_between_rows_and_runs_prose_on():
+    from assistant.types import Citation
+    from ui.render import popover_html
+
+    rows = [("text", "Every office has shared printers."), ("header", "Printer | Floor | Colour"),
+            ("row", "LEEDS-PR-01 | Ground floor | Yes"), ("row", "LEEDS-PR-02 | First floor | No <b>"), ("row", "LEEDS-PR-03 | Second floor | Yes")]
+    p = _passage(rows).passage
+    pop = popover_html(Citation(1, p, (p.sentences[2], p.sentences[4]), 1.0), "pop-1")
+    assert ("Printer | Floor | Colour<br><mark>LEEDS-PR-01 | Ground floor | Yes</mark><br>LEEDS-PR-02 | First floor | No &lt;b&gt;<br>"
+            "<mark>LEEDS-PR-03 | Second floor | Yes</mark>") in pop
+    prose = _passage([("text", "One sentence."), ("text", "Two sentence."), ("text", "Three.")], same_line=frozenset({1, 2})).passage
+    assert "One sentence. <mark>Two sentence.</mark> Three." in popover_html(Citation(1, prose, (prose.sentences[1],), 1.0), "pop-2")

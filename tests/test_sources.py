@@ -188,6 +188,10 @@ def test_source_view_marks_the_quoted_sentences_strongly_and_the_rest_of_the_pas
     assert status == 200
     assert '<mark class="quote" id="cited">The boiler</mark><mark class="passage"> is serviced every May by Calloway Heating.' in page
     assert '<mark class="passage">Notes' in page
+    last = doc.line_of(len(doc.text) - 1)
+    q_line = doc.line_of(quote)
+    # the header says where the cited passage is, as its citation does, then where the quote is
+    assert f'<div class="meta">lines 1–{last} · quoted: line {q_line} · <code>notes.txt</code>' in page
 
 
 @pytest.mark.parametrize("q", ["abc", "5-2", "1-", ",".join(["1-2"] * 51)])

@@ -92,6 +92,8 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list
 
 def _print_answer(answer) -> None:
     from rich.markup import escape
+    from rich.padding import Padding
+    from rich.table import Table
 
     from assistant import stdout_console
 
@@ -111,8 +113,24 @@ def _print_answer(answer) -> None:
         label = f"[{c.n}]" if answer.citations else "-"
         where = ", ".join(x for x in (p.doc_id, p.locator(), p.section) if x)  # "report.pdf, p. 6, 2 LRS"
         console.print(f"{escape(label)} {escape(p.title)} ({escape(where)}, score {c.score:.2f})", highlight=False)
+        rows = None  # consecutive quoted table rows print as one small table under their column headers
         for s, e in c.highlights:
+            i = p.sentences.index((s, e)) if (s, e) in p.sentences else None
+            cells = p.cells[i] if i is not None and p.kinds[i] == "row" else ()
+            if cells and rows is not None and rows.columns and tuple(col.header for col in rows.columns) == tuple(h for h, _ in cells):
+                rows.add_row(*(v for _, v in cells))
+                continue
+            if rows is not None:
+                console.print(Padding(rows, (0, 0, 0, 4), expand=False))
+                rows = None
+            if cells:
+                rows = Table(*(h for h, _ in cells), box=None, highlight=False, show_header=any(h for h, _ in cells),
+                             header_style="bold", style="yellow", pad_edge=False)
+                rows.add_row(*(v for _, v in cells))
+                continue
             console.print(f"    [yellow]{escape(' '.join(p.text[s - p.start : e - p.start].split()))}[/yellow]", highlight=False)
+        if rows is not None:
+            console.print(Padding(rows, (0, 0, 0, 4), expand=False))
 
 
 @app.command()

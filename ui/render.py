@@ -149,24 +149,32 @@ def popover_html(c: Citation, pop_id: str) -> str:
     """The popover of marker ``[n]`` (``role="tooltip"``, shown by CSS on hover and keyboard
     focus): document title, page or lines and section, and the quoted sentences (``<mark>``)
     with the sentence before and after them in the passage (each cut to
-    :data:`POPOVER_NEIGHBOUR_CHARS` characters). All text escaped."""
+    :data:`POPOVER_NEIGHBOUR_CHARS` characters); where the document breaks the line between
+    two of them (table rows, list items), so does the popover (``<br>``). All text escaped."""
     p = c.passage
     spans = sorted(c.highlights) or [(p.start, p.end)]
     first, last = spans[0][0], spans[-1][1]
     before = [s for s in p.sentences if s[1] <= first]
     after = [s for s in p.sentences if s[0] >= last]
     text = lambda a, b: p.text[a - p.start : b - p.start]  # noqa: E731
+
+    def between(a: int, b: int) -> str:
+        """The text from ``a`` to ``b``, escaped, whitespace folded, a line break kept as ``<br>``."""
+        if a >= b:
+            return ""
+        lines = [html.escape(" ".join(x.split())) for x in re.split(r"\s*\n\s*", text(a, b))]
+        return "<br>".join(lines) if len(lines) > 1 else (lines[0] or " ")
+
     parts = []
     if before:
-        parts.append(html.escape(_clip(text(*before[-1]), POPOVER_NEIGHBOUR_CHARS, tail=True)) + " ")
+        parts.append(html.escape(_clip(text(*before[-1]), POPOVER_NEIGHBOUR_CHARS, tail=True)) + between(before[-1][1], first))
     pos = first
     for a, b in spans:
-        if a > pos:
-            parts.append(html.escape(" ".join(text(pos, a).split())) + " ")
+        parts.append(between(pos, a))
         parts.append(f"<mark>{html.escape(' '.join(text(max(a, pos), b).split()))}</mark>")
         pos = max(pos, b)
     if after:
-        parts.append(" " + html.escape(_clip(text(*after[0]), POPOVER_NEIGHBOUR_CHARS, tail=False)))
+        parts.append(between(last, after[0][0]) + html.escape(_clip(text(*after[0]), POPOVER_NEIGHBOUR_CHARS, tail=False)))
     where = " · ".join(html.escape(x) for x in (p.locator(), p.section) if x)
     return (
         f'<span class="cite-pop" role="tooltip" id="{pop_id}"><span class="pop-head">{html.escape(p.title or p.doc_id)}</span>'

@@ -291,13 +291,17 @@ def source_page(root: str, doc: Document, start: int, end: int, ocr=None, quotes
     """The HTML of the source view of ``doc[start:end]`` (see the module docstring); ``quotes``:
     the quoted sentences' ``(start, end)`` spans (characters; default: none, the whole span is
     the quote); ``ocr``: the index's :class:`~index.readers.ocr.OcrOptions`. The header reads
-    ``title`` then ``page 7 · section`` (or lines), the document id last."""
+    ``title`` then where the cited passage is, as its citation says (``page 7 · section`` or
+    ``lines 13–22 · section``), then where the quoted sentences are when that differs
+    (``quoted: line 19``), the document id last."""
     quotes = list(quotes or [])
     pages, notice = ("", None)
     if doc.format in PAGED_FORMATS:
         pages, notice = _page_html(root, doc, quotes or [(start, end)], ocr)
     notice_html = f'<p class="notice">Page view unavailable: {html.escape(notice)}. The text is shown instead.</p>' if notice else ""
-    where = _locator(doc, *(quotes[0] if quotes else (start, end)))
+    where = _locator(doc, start, end)  # where the cited passage is, as its citation says (lines 13–22)
+    if quotes and (quoted := _locator(doc, quotes[0][0], quotes[-1][1])) != where:
+        where += f" · quoted: {quoted.split(' · ')[0]}"  # and the quoted sentences within it (line 19)
     legend = (
         '<p class="legend"><mark class="quote">quoted sentence</mark> <mark class="passage">rest of the cited passage</mark></p>'
         if quotes
