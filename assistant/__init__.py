@@ -21,6 +21,7 @@ _WHERE = {
     "clean_question": "assistant.questions",
     "history_problem": "assistant.questions",
     "Settings": "assistant.settings",
+    "index_documents": "assistant.indexing",
     "load_settings": "assistant.settings",
     # the data types and their one JSON schema
     "Answer": "assistant.types",
@@ -53,10 +54,10 @@ _WHERE = {
     "HIGHER_IS_BETTER": "assistant.evaluation",
     "check_thresholds": "assistant.evaluation",
     "parse_threshold": "assistant.evaluation",
-    "evaluate_file": "assistant.question_sets",
-    "print_overview": "assistant.eval_report",
-    "print_report": "assistant.eval_report",
-    "write_html": "assistant.eval_report",
+    "evaluate_file": "assistant.evaluation.question_sets",
+    "print_overview": "assistant.evaluation.report",
+    "print_report": "assistant.evaluation.report",
+    "write_html": "assistant.evaluation.report",
     "stdout_console": "assistant.terminal",
 }
 """Public name -> the module defining it (imported on first use)."""
@@ -68,11 +69,12 @@ if TYPE_CHECKING:
     from assistant.core import Assistant
     from assistant.questions import clean_question, history_problem
     from assistant.errors import AssistantError, ConfigError, EvalError, FeedbackError, QuestionError, ServerError, UnknownDocumentError
-    from assistant.eval_report import print_overview, print_report, write_html
+    from assistant.evaluation.report import print_overview, print_report, write_html
     from assistant.evaluation import HIGHER_IS_BETTER, check_thresholds, parse_threshold
+    from assistant.indexing import index_documents
     from assistant.feedback import MAX_COMMENT_CHARS, VERDICTS, FeedbackRecord, FeedbackStore, export_questions, open_feedback_store
     from assistant.markers import ANSWER_MARKER
-    from assistant.question_sets import evaluate_file
+    from assistant.evaluation.question_sets import evaluate_file
     from assistant.schema import AnswerOut, CitationOut
     from assistant.settings import Settings, load_settings
     from assistant.terminal import stdout_console

@@ -8,27 +8,25 @@ import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
-from assistant.abstention import person_named
-from assistant.answerer import Answerer, ExtractiveAnswerer
+from assistant.answering.abstention import person_named
+from assistant.answering.answerers import build_answerers
 from assistant.errors import QuestionError, StoreError, UnknownDocumentError
-from assistant.followup import Focus, is_followup
+from assistant.retrieval.followup import Focus, is_followup
 from assistant.questions import clean_question, usable_history
-from assistant.reader import make_reader
-from assistant.retriever import PassageRetriever
+from assistant.reader_view import ReaderView
+from assistant.retrieval.retriever import PassageRetriever
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.embedder import Embedder
 from index.errors import IndexBusyError, ReadOnlyStoreError
-from index.pipeline import IndexReport, build_index, fingerprint, incompatibility, paths_to_index
+from assistant.indexing import index_documents
+from index.pipeline import IndexReport, fingerprint, incompatibility
 from index.records import BuildInfo, DocumentRecord
 from index.store import ChromaStore
 from index.types import Document
+from assistant.tuning import FOCUS_DEPTH
 
 log = logging.getLogger(__name__)
-
-
-FOCUS_DEPTH = 3
-"""How many earlier turns a chain of follow-ups is traced back (each costs one search)."""
 
 
 class Assistant:
@@ -45,8 +43,8 @@ class Assistant:
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, chat_model=None) -> None:
         """``chat_model``: a LangChain chat model that writes answers (the answerer is then
-        :class:`~assistant.generative.GenerativeAnswerer`, see :mod:`assistant.generative`);
-        None for quoted answers (:class:`~assistant.answerer.ExtractiveAnswerer`, also
+        :class:`~assistant.answering.generative.GenerativeAnswerer`, see :mod:`assistant.answering.generative`);
+        None for quoted answers (:class:`~assistant.answering.answerer.ExtractiveAnswerer`, also
         :attr:`quotes`, the generative answerer's fallback). :meth:`from_settings` builds it
         from ``settings.llm.model``."""
         self.settings = settings
@@ -54,25 +52,7 @@ class Assistant:
         self.embedder = embedder
         self.chunking = settings.chunking()
         self.retriever = self._make_retriever(store)
-        self.quotes = ExtractiveAnswerer(
-            abstain_below=settings.answer.abstain_below,
-            answerable_below=settings.answer.answerable_below,
-            max_sentences=settings.answer.max_answer_sentences,
-            second_ratio=settings.answer.second_sentence_ratio,
-            further=settings.ablation.further_sentences,
-            abstention=settings.ablation.abstention,
-            unit=settings.ablation.answer_unit,
-            reader=make_reader() if settings.answer.model == "reader" else None,
-            reader_threshold=settings.answer.reader_threshold,
-            reader_candidates=settings.answer.reader_candidates,
-            reader_second=settings.answer.reader_second,
-        )
-        self.answerer: Answerer = self.quotes
-        if chat_model is not None:
-            from assistant.generative import GenerativeAnswerer, LanguageModel, SupportScorer
-
-            model = LanguageModel(chat_model, settings.llm.timeout, settings.llm.model or type(chat_model).__name__)
-            self.answerer = GenerativeAnswerer(model, self.quotes, SupportScorer(embedder))
+        self.quotes, self.answerer = build_answerers(settings, embedder, chat_model)
         self.last_index_report: IndexReport | None = None
         self.index_notice: str | None = None
         self._build: BuildInfo | None = None
@@ -112,7 +92,7 @@ class Assistant:
         settings = settings or Settings()
         chat_model = None
         if settings.llm.model:
-            from assistant.generative import build_chat_model
+            from assistant.answering.generative import build_chat_model
 
             key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
             chat_model = build_chat_model(settings.llm.model, settings.llm.base_url, settings.llm.timeout, key)
@@ -167,21 +147,8 @@ class Assistant:
         Raises:
             DocumentsError, ModelError, StoreError: see :func:`index.build_index`.
         """
-        if paths is None:
-            explicit = "documents" in self.settings.index.model_fields_set
-            paths = paths_to_index(self.store, self.settings.index.documents, explicit)
-        report = build_index(
-            paths,
-            self.store,
-            self.embedder,
-            self.chunking,
-            rebuild=rebuild,
-            prune=prune,
-            progress=progress,
-            embed_passages=self.settings.index.embed_passages,
-            reading=self.settings.reading(),
-            follow_links=self.settings.index.follow_symlinks,
-            access=self.settings.access_rules(),
+        report = index_documents(
+            self.settings, self.store, self.embedder, paths, chunking=self.chunking, rebuild=rebuild, prune=prune, progress=progress
         )
         self.refresh_index(wait=True)
         return report
@@ -395,7 +362,7 @@ class Assistant:
                 reply = item
         draft, notice = reply.draft, reply.notice or notice
         if draft.abstained and not draft.citations:
-            from assistant.language import english_only  # the detector loads only for such questions
+            from assistant.answering.language import english_only  # the detector loads only for such questions
 
             if other := english_only(question):  # "do not answer" would mislead: say it reads English
                 draft = replace(draft, text=other[1], abstain_reason=other[0], abstain_detail=None, related=())
@@ -416,27 +383,3 @@ class Assistant:
             notice=notice,
             timings_ms=timings,
         )
-
-
-
-class ReaderView:
-    """:meth:`Assistant.as_reader`: an assistant whose questions and listings are a reader's."""
-
-    def __init__(self, assistant: Assistant, groups: frozenset[str]) -> None:
-        self._assistant = assistant
-        self.groups = groups
-
-    def ask(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Answer:
-        return self._assistant.ask(question, history, documents, self.groups)
-
-    def ask_stream(self, question: str, history: Sequence[str] = (), documents: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        return self._assistant.ask_stream(question, history, documents, self.groups)
-
-    def documents(self) -> list[Document]:
-        return self._assistant.documents(self.groups)
-
-    def catalog(self) -> list[DocumentRecord]:
-        return self._assistant.catalog(self.groups)
-
-    def __getattr__(self, name: str):
-        return getattr(self._assistant, name)

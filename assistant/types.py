@@ -17,9 +17,9 @@ class Citation:
         highlights: Absolute character spans, within the passage, of the sentences that
             support the answer, in document order.
         score: Ranking score of the best supporting sentence (extractive answers: dense + 1.5 x
-            lexical coverage, see :mod:`assistant.retriever`; higher is better, about 0-3; whether
-            the answer abstains is decided by :mod:`assistant.answerability`). In a generated answer: the support
-            score of the claims citing it, in [0, 1] (see :mod:`assistant.generative`).
+            lexical coverage, see :mod:`assistant.retrieval.retriever`; higher is better, about 0-3; whether
+            the answer abstains is decided by :mod:`assistant.answering.answerability`). In a generated answer: the support
+            score of the claims citing it, in [0, 1] (see :mod:`assistant.answering.generative`).
     """
 
     n: int
@@ -36,7 +36,7 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    """A sentence of a generated answer that failed verification (see :mod:`assistant.generative`).
+    """A sentence of a generated answer that failed verification (see :mod:`assistant.answering.generative`).
 
     Attributes:
         index: 0-based position of the sentence in the answer. text: The sentence, markers removed.
@@ -67,11 +67,11 @@ class Answer:
         citations: Cited passages, numbered 1..len in order of first mention in ``text``.
         abstained: True when the documents do not answer the question.
         related: When abstaining, the closest passages, shown as related reading, not as evidence.
-        abstain_reason: When abstaining, why, in a short English phrase (see :mod:`assistant.abstention`).
+        abstain_reason: When abstaining, why, in a short English phrase (see :mod:`assistant.answering.abstention`).
         abstain_detail: When abstaining, the scores and thresholds behind it (for ``--json`` and
             the API, not for the sentence a person reads), or None.
         answerable_probability: The answerability model's probability, in [0, 1], that the
-            documents answer the question (:mod:`assistant.answerability`); None when an earlier
+            documents answer the question (:mod:`assistant.answering.answerability`); None when an earlier
             check decided, or for a generated answer.
         generator: ``"extractive"``, or the ``ASSISTANT_LLM`` spec that wrote the text.
         flags: Sentences of a generated answer that failed verification (empty for extractive ones).

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np, torch
 import reader_data
 from train_reader import DEV, make_model, pad
-from assistant.reader_input import PairEncoder
+from assistant.answering.reader_input import PairEncoder
 from index.packaged_model import PackagedModel
 from sklearn.metrics import roc_auc_score
 

@@ -100,7 +100,7 @@ def report_sets(datasets: Path, out: Path) -> list[Path]:
 def load_set(path: Path, ours, max_questions: int | None):
     """``(name, documents, questions, skipped)`` of a JSONL or SQuAD-layout file."""
     from assistant.evaluation import load_questions
-    from assistant.question_sets import is_squad_file, load_squad
+    from assistant.evaluation.question_sets import is_squad_file, load_squad
     from index.types import Document
 
     if not is_squad_file(path):
@@ -124,7 +124,7 @@ def main() -> None:
 
     from assistant.core import Assistant
     from assistant.evaluation import run_eval
-    from assistant.question_sets import index_documents
+    from assistant.evaluation.question_sets import index_documents
     from assistant.settings import GATE_SETS, Settings
     from index.packaged_model import packaged_model_path
 
@@ -143,7 +143,7 @@ def main() -> None:
             name, docs, questions, skipped = load_set(Path(path), seed, args.max_questions)
             ours = seed if name == Path(seed.settings.eval.questions).stem else None
             if ours is None:
-                from assistant.question_sets import SetDocument
+                from assistant.evaluation.question_sets import SetDocument
 
                 ours = index_documents([SetDocument(d.doc_id, d.title, d.text) for d in docs], tmp / f"set{i}", seed)
             systems = {"ours (default)": ours}

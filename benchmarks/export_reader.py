@@ -6,7 +6,7 @@ Writes ``reader-int8.onnx``: the encoder and its logit head, inputs ``input_ids`
 ``attention_mask``, ``token_type_ids`` (int64 ``[batch, seq]``), output ``logit`` (float32
 ``[batch]``), with int8 weights (``onnxruntime.quantization.quantize_dynamic``: every MatMul
 but the feed-forward down-projections, which stay float as in the embedder's export, and the
-word-piece embedding table). Prints its SHA-256 (for ``assistant/reader.py``) and the largest
+word-piece embedding table). Prints its SHA-256 (for ``assistant/answering/reader.py``) and the largest
 difference to the PyTorch model's logits on a few inputs.
 """
 
@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from index.onnx_embedder import FFN_OUT  # noqa: E402
+from assistant.answering.model_home import CONFIG, read_config, write_home  # noqa: E402
 from index.packaged_model import sha256_file  # noqa: E402
 from train_reader import make_model  # noqa: E402
 
@@ -93,7 +94,10 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "assistant" / "models" / "reader")
     args = ap.parse_args()
     target = export(args.checkpoint, args.out)
-    print(f"{target} {target.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(target)}")
+    digest = sha256_file(target)
+    config = read_config(args.out) if (args.out / CONFIG).is_file() else {}
+    write_home(args.out, {**config, "file": target.name, "sha256": digest}, "Reader")  # the fusion: benchmarks/fit_reader.py --write
+    print(f"{target} {target.stat().st_size / 1e6:.1f} MB sha256 {digest} (written to {args.out / CONFIG})")
     print(f"max |logit - float32 PyTorch| on random inputs: {check(args.checkpoint, target):.4f}")
     return 0
 

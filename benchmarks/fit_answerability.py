@@ -1,4 +1,4 @@
-"""Fit the answerability model (``assistant/models/answerability.json``) on the fit documents,
+"""Fit the answerability model (``assistant/models/answerability/config.json``) on the fit documents,
 and measure it on the reporting documents.
 
     python benchmarks/fit_answerability.py                    # fit, write the model, measure on report
@@ -10,16 +10,16 @@ Data: the public sets in ``../shared/datasets/``, split by document in the commi
 unanswerable when the kept half does not hold their answer). Each is indexed into a
 throwaway store with the default settings (PolicyQA asked of its own policy), every question
 retrieved as ``assistant eval`` does, and the question's
-:class:`~assistant.answerability.Evidence` (its terms and the five best candidate sentences)
+:class:`~assistant.answering.answerability.Evidence` (its terms and the five best candidate sentences)
 is cached (``--cache``; extraction takes about 25 minutes on 2 cores), so the features of
-:mod:`assistant.answerability` are computed from the cache. Labels: 1 answerable; 0 a SQuAD
+:mod:`assistant.answering.answerability` are computed from the cache. Labels: 1 answerable; 0 a SQuAD
 2.0 unanswerable question or a SQuAD gap question (:func:`trains_on`).
 
 Fit: logistic regression (L2, C=1, as scikit-learn's) on standardised :data:`FEATURES`, all
 fit documents, with each weight's sign bounded (:data:`SIGNS`; scipy L-BFGS-B); features the
 bounds zero are left out of the model file. Threshold (:func:`choose_threshold`): the highest
 probability (0.01 steps) at which the false abstention of the whole answer path (this model,
-the fused-score floor ``abstain_below`` *or* a check of :mod:`assistant.abstention`) on the
+the fused-score floor ``abstain_below`` *or* a check of :mod:`assistant.answering.abstention`) on the
 answerable questions of every fit set the heads were fitted on (the whole sets for
 ``near_miss``; the gap sets too with ``gap``) exceeds what the floor and the checks alone refuse by
 at most ``--added-fa`` (0.01, the rule every fit of this model has used).
@@ -52,7 +52,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-from assistant.answerability import MODEL_PATH, features  # noqa: E402
+from assistant.answering.answerability import MODEL_PATH, features  # noqa: E402
+from assistant.answering.model_home import CONFIG, write_home  # noqa: E402
 
 SETS = ("squad2-dev-25-articles.json", "squad11-dev-13-articles.json", "policyqa-dev.json")
 KINDS = ("", "-gap")
@@ -63,15 +64,16 @@ its gap set (``"-gap"``, :mod:`make_gap_sets`: every other paragraph dropped).""
 def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
     """Rows ``{set, id, label, check, evidence}`` of every question of ``part`` ("fit" or
     "report"), for each set whole and as its gap set; ``evidence`` is the question's
-    :class:`~assistant.answerability.Evidence`, so any feature can be computed from the cache."""
+    :class:`~assistant.answering.answerability.Evidence`, so any feature can be computed from the cache."""
     cache.mkdir(parents=True, exist_ok=True)
     out: list[dict] = []
     from make_gap_sets import gap_set
     from make_split import subset
 
-    from assistant.answerer import answerability_evidence, answerable_sentences
+    from assistant.answering.evidence import answerability_evidence
+    from assistant.answering.sentences import answerable_sentences
     from assistant.core import Assistant
-    from assistant.question_sets import index_documents, load_squad
+    from assistant.evaluation.question_sets import index_documents, load_squad
     from assistant.questions import clean_question
     from assistant.settings import Settings
 
@@ -119,7 +121,7 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
 
 FEATURES = ("fused", "similarity", "coverage", "margin", "missing", "missing_passage", "missing_top", "missing_index",
             "missing_document", "rarest_missing", "rarest_missing_top", "terms", "negation")
-"""The features fitted (of :data:`assistant.answerability.FEATURE_DOCS`); the bounds zero those that do not earn a place."""
+"""The features fitted (of :data:`assistant.answering.answerability.FEATURE_DOCS`); the bounds zero those that do not earn a place."""
 
 SIGNS = {"fused": 1, "similarity": 1, "coverage": 1, "margin": 1, "missing": -1, "missing_passage": -1, "missing_top": -1,
          "missing_index": -1, "missing_document": -1, "rarest_missing": -1, "rarest_missing_top": -1, "terms": 0, "negation": -1}
@@ -212,11 +214,11 @@ def choose_threshold(rows: list[dict], p: np.ndarray, added_fa: float) -> float:
 
 
 def fit_head(rows: list[dict], head: str):
-    """One :class:`~assistant.answerability.Head` fitted on the rows :func:`trains_on` gives
+    """One :class:`~assistant.answering.answerability.Head` fitted on the rows :func:`trains_on` gives
     it; features whose weight the bounds zero are left out. Returns ``(head, n_rows)``."""
     from sklearn.preprocessing import StandardScaler
 
-    from assistant.answerability import Head
+    from assistant.answering.answerability import Head
 
     train = [r for r in rows if trains_on(r, head)]
     X, y = matrix(train)
@@ -231,7 +233,7 @@ def fit_head(rows: list[dict], head: str):
 def fit(rows: list[dict], added_fa: float, seed_note: str, seconds: float, heads: tuple[str, ...] = ("near_miss",)):
     """Fit ``heads`` on ``rows`` (the fit documents' rows), choose the threshold, and return
     ``(model, record)``: the model and its JSON record with provenance."""
-    from assistant.answerability import AnswerabilityModel
+    from assistant.answering.answerability import AnswerabilityModel
 
     fitted = {name: fit_head(rows, name) for name in heads}
     model = AnswerabilityModel({name: head for name, (head, _) in fitted.items()}, 0.0)
@@ -259,7 +261,7 @@ def fit(rows: list[dict], added_fa: float, seed_note: str, seconds: float, heads
             "benchmarks/fit_answerability.py SIGNS, standardised features; features whose weight the bounds zero are left out); "
             "probability = the product of the heads'",
             "threshold_rule": f"highest (0.01 steps) adding at most {added_fa} false abstention on every fit set the heads "
-            "were fitted on to what abstain_below and the checks of assistant.abstention refuse",
+            "were fitted on to what abstain_below and the checks of assistant.answering.abstention refuse",
             "at_threshold": {k: {"false_abstention": round(fa, 4), "abstention_unanswerable": None if un is None else round(un, 4)} for k, (fa, un) in at.items()},
         },
     }
@@ -298,18 +300,22 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "fit-answerability")
     ap.add_argument("--added-fa", type=float, default=0.01, help="False abstention the model may add on each fit set (share).")
     ap.add_argument("--heads", nargs="+", default=["near_miss"], choices=["near_miss", "gap"],
-                    help="Heads to fit (default near_miss: the gap head refuses paraphrased answerable questions, see ANSWERABILITY.md).")
-    ap.add_argument("--out", type=Path, default=MODEL_PATH, help="Where to write the model (default the shipped file).")
+                    help="Heads to fit (default near_miss: the gap head refuses paraphrased answerable questions, see assistant/models/answerability/MODEL_CARD.md).")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH,
+                    help="Where to write the model (default the shipped config.json; a config.json's card is updated beside it).")
     ap.add_argument("--measure-only", action="store_true", help="Measure the committed model; write nothing.")
     args = ap.parse_args()
-    from assistant.answerability import AnswerabilityModel
+    from assistant.answering.answerability import AnswerabilityModel
 
     if not args.measure_only:
         t0 = time.perf_counter()
         rows = extract("fit", args.datasets, args.cache)
         _, record = fit(rows, args.added_fa, "none needed: deterministic (L-BFGS-B from zeros, no sampling)", time.perf_counter() - t0,
                         tuple(args.heads))
-        args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        if args.out.name == CONFIG:  # the model's home: config.json and its card's fitted values
+            write_home(args.out.parent, record, "Answerability model")
+        else:
+            args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}: threshold {record['threshold']}")
         for name, h in record["heads"].items():
             print(f"{name} head ({h['rows']} rows), weights per standard deviation: "

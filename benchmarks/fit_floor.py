@@ -25,7 +25,7 @@ checks say, so one pass prices every floor.
 
 Rule (fit documents only): the highest floor (0.05 steps) at which the floor adds at most
 ``--added-fa`` (0.01) false abstention on the answerable questions of every fit set to what the
-rest of the answer path (the checks of :mod:`assistant.abstention` and the answerability model
+rest of the answer path (the checks of :mod:`assistant.answering.abstention` and the answerability model
 at its threshold) already refuses, the same price cap the answerability threshold was chosen
 by (``benchmarks/fit_answerability.py``).
 """
@@ -59,7 +59,7 @@ def questions_of(part: str, datasets: Path, folder: Path) -> dict[str, tuple[obj
     """Set stem -> (loaded SquadSet of the part, its answerable questions)."""
     from make_split import subset
 
-    from assistant.question_sets import load_squad
+    from assistant.evaluation.question_sets import load_squad
 
     manifest = json.loads((ROOT / "benchmarks" / "data" / "split.json").read_text())
     out = {}
@@ -75,9 +75,10 @@ def questions_of(part: str, datasets: Path, folder: Path) -> dict[str, tuple[obj
 
 def extract(part: str, datasets: Path, per_set: int) -> list[dict]:
     """Rows ``{set, kind, fused, probability, check}``; kind is ``answerable`` or ``off-topic``."""
-    from assistant.answerer import answerability_features, answerable_sentences
+    from assistant.answering.evidence import answerability_features
+    from assistant.answering.sentences import answerable_sentences
     from assistant.core import Assistant
-    from assistant.question_sets import index_documents
+    from assistant.evaluation.question_sets import index_documents
     from assistant.questions import clean_question
     from assistant.settings import Settings
 
@@ -143,7 +144,7 @@ def main() -> None:
     ap.add_argument("--added-fa", type=float, default=0.01, help="False abstention the floor may add on each set (share).")
     ap.add_argument("--rows", type=Path, default=None, help="Write the rows here (JSON), or read them if the file exists.")
     args = ap.parse_args()
-    from assistant.answerability import AnswerabilityModel
+    from assistant.answering.answerability import AnswerabilityModel
     from assistant.settings import Settings
 
     if args.rows and args.rows.exists():

@@ -8,7 +8,7 @@ Each set's documents are indexed into a throwaway store (PolicyQA: one store per
 questions are asked of their own policy), every question is retrieved with the default
 settings, and both answer paths read the same retrieved passages:
 
-* ``rules``: today's answerer (fused score, the answerability model, the checks of assistant.abstention);
+* ``rules``: today's answerer (fused score, the answerability model, the checks of assistant.answering.abstention);
 * ``reader``: :meth:`ExtractiveAnswerer.select_with_reader`.
 
 Per set it prints quote@1 (a quoted sentence holds a gold answer span), hit@1 (the first
@@ -63,7 +63,7 @@ def _assistant(docs, indexes, tmp: Path):
 
 def relogit(rows) -> None:
     """Recompute every row's logits with the shipped reader (the retrieval part is unchanged)."""
-    from assistant.reader import Candidate, make_reader
+    from assistant.answering.reader import Candidate, make_reader
 
     reader = make_reader()
     for r in rows:
@@ -72,10 +72,10 @@ def relogit(rows) -> None:
 
 def collect(docs, questions, candidates: int, with_logits: bool = True) -> list[dict]:
     """Per question: the reader's logits and labels for its candidates, and the rules' choice."""
-    from assistant.answerer import _previous as previous
-    from assistant.answerer import _raw as raw
-    from assistant.answerer import answerability_features
-    from assistant.reader import Candidate
+    from assistant.answering.sentences import _previous as previous
+    from assistant.answering.sentences import _raw as raw
+    from assistant.answering.evidence import answerability_features
+    from assistant.answering.reader import Candidate
 
     out = []
     policy = any(docs[q.doc].set_name.startswith("policy") for q in questions)  # PolicyQA is scoped: one store per policy
@@ -123,7 +123,7 @@ KEYS = ("logit", "fused", "similarity", "coverage")
 
 
 def probs(row, w: dict) -> np.ndarray:
-    """The fusion's probabilities of a row's candidates (see ``assistant.reader.FUSION``)."""
+    """The fusion's probabilities of a row's candidates (see ``assistant.answering.reader.FUSION``)."""
     if not row["logits"]:
         return np.zeros(0)
     x = np.column_stack([row["logits"], np.array(row["features"])])
@@ -182,7 +182,7 @@ def fit_listwise(rows) -> dict:
        answers (unanswerable questions count as "does not"), so ``sigmoid(a z + b)`` is the
        probability the user sees and the threshold applies to.
 
-    Returns the weights of ``sigmoid(a w . x + b)`` in the :data:`assistant.reader.FUSION` layout.
+    Returns the weights of ``sigmoid(a w . x + b)`` in the :data:`assistant.answering.reader.FUSION` layout.
     """
     from scipy.optimize import minimize
     from sklearn.linear_model import LogisticRegression
@@ -245,6 +245,8 @@ def choose_threshold(rows, w, second, ceiling=0.03) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["dev", "report"], default="dev")
+    ap.add_argument("--write", action="store_true",
+                    help="with --part dev: write the listwise fusion into assistant/models/reader/config.json (and its card)")
     ap.add_argument("--datasets", type=Path, default=Path("/work/shared/datasets"))
     ap.add_argument("--candidates", type=int, default=12)
     ap.add_argument("--rows", type=Path, default=None, help="JSON of collected rows (reused when present)")
@@ -255,7 +257,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.no_logits and not args.rows:
         ap.error("--no-logits needs --rows")
-    from assistant.reader import CALIBRATION
+    from assistant.answering.reader import CALIBRATION
     from assistant.settings import Settings
     from index.packaged_model import PackagedModel
 
@@ -287,7 +289,7 @@ def main() -> int:
         for key in ("logits", "labels", "cands", "features", "answerability", "passages", "docs", "passage_labels"):
             if key in r:
                 r[key] = r[key][: args.candidates]
-    from assistant.reader import FUSION
+    from assistant.answering.reader import FUSION
 
     s = Settings()
     print("rules:", json.dumps(table(rows, lambda r: r["rules"])))
@@ -299,6 +301,11 @@ def main() -> int:
         }
     else:
         candidates = {"shipped fusion": FUSION}
+    if args.write and args.part == "dev":
+        from assistant.answering.model_home import home, read_config, write_home
+
+        listwise = candidates["reader + retriever scores (listwise fusion, calibrated best)"]
+        write_home(home("reader"), {**read_config(home("reader")), "fusion": {k: round(float(v), 4) for k, v in listwise.items()}}, "Reader")
     for name, w in candidates.items():
         rel, ece = reliability(rows, w)
         print(f"{name}: weights {json.dumps(w)} AUC(squad2 answerable vs unanswerable) {auc(rows, w)} ECE {ece}")

@@ -1,4 +1,4 @@
-"""Fit the support head (``assistant/models/support.json``) on the fit documents, and measure it
+"""Fit the support head (``assistant/models/support/config.json``) on the fit documents, and measure it
 on the reporting documents.
 
     python benchmarks/fit_support.py                  # extract (cached), fit, write the model, measure
@@ -8,14 +8,14 @@ Data: the answerable questions of the public sets in ``../shared/datasets/`` (SQ
 1.1, PolicyQA asked of its own policy), split by document in the committed manifest
 ``benchmarks/data/split.json``. Each part is indexed into a throwaway store with the default
 settings and every question retrieved as ``assistant eval`` does; the question's
-:class:`~assistant.answerability.Evidence` (its five best candidate sentences), where each
+:class:`~assistant.answering.answerability.Evidence` (its five best candidate sentences), where each
 candidate sits, and whether each candidate overlaps the gold answers
-(:func:`assistant.metrics.overlaps`; quote@1's :func:`assistant.metrics.covers` for the best
+(:func:`assistant.evaluation.metrics.overlaps`; quote@1's :func:`assistant.evaluation.metrics.covers` for the best
 one) are cached (``--cache``; a few minutes on 2 cores).
 
 Fit: logistic regression (scikit-learn, L2, C=1) on standardised :data:`FEATURES` of every
 candidate (the best five by fused score) of every fit question. Then the share of
-:mod:`assistant.support` (quote a further sentence when its probability is at least this times
+:mod:`assistant.answering.support` (quote a further sentence when its probability is at least this times
 the best sentence's): the value of :data:`SHARES` with the highest F1 of quote precision and
 answer recall, averaged over the three fit sets (:func:`choose_share`; it quotes the best
 candidate by fused score first, which is the head's first choice in 99 questions of 100).
@@ -49,7 +49,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-from assistant.support import FEATURE_DOCS, MODEL_PATH, SupportModel, support_features  # noqa: E402
+from assistant.answering.model_home import CONFIG, write_home  # noqa: E402
+from assistant.answering.support import FEATURE_DOCS, MODEL_PATH, SupportModel, support_features  # noqa: E402
 
 SETS = ("squad2-dev-25-articles.json", "squad11-dev-13-articles.json", "policyqa-dev.json")
 FEATURES = tuple(FEATURE_DOCS)
@@ -61,15 +62,16 @@ def extract(part: str, datasets: Path, cache: Path) -> list[dict]:
     """Rows ``{set, id, evidence, places, overlap, covers, heading}`` of every answerable question
     of ``part`` ("fit" or "report") that the answer path answers (no abstention check refuses
     it); ``overlap``/``covers`` per candidate; ``heading``: the candidate may not be a further
-    quote (:func:`assistant.answerer.is_heading`)."""
+    quote (:func:`assistant.answering.sentences.is_heading`)."""
     cache.mkdir(parents=True, exist_ok=True)
     out: list[dict] = []
     from make_split import subset
 
-    from assistant.answerer import answerability_evidence, answerable_sentences, candidate_places, is_heading, _quote
+    from assistant.answering.evidence import answerability_evidence, candidate_places
+    from assistant.answering.sentences import answerable_sentences, is_heading, _quote
     from assistant.core import Assistant
-    from assistant.metrics import covers, overlaps
-    from assistant.question_sets import index_documents, load_squad
+    from assistant.evaluation.metrics import covers, overlaps
+    from assistant.evaluation.question_sets import index_documents, load_squad
     from assistant.questions import clean_question
     from assistant.settings import Settings
 
@@ -127,7 +129,7 @@ def matrix(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def simulate(rows: list[dict], choose, max_sentences: int, first=lambda r: 0) -> dict[str, float]:
-    """Quote precision, quoted sentences and quote@1 (see :mod:`assistant.metrics`) when
+    """Quote precision, quoted sentences and quote@1 (see :mod:`assistant.evaluation.metrics`) when
     candidate ``first(row)`` is quoted first and the others are chosen by ``choose(row) -> [bool
     per other candidate, in order]``."""
     prec, count, q1 = [], [], []
@@ -218,8 +220,17 @@ def fit(rows: list[dict]) -> dict:
             "bias": round(float(lr.intercept_[0]), 6), "rows": int(len(y)), "positives": int(y.sum())}
 
 
+def _write(out: Path, raw: dict) -> None:
+    """Write the head: a ``config.json`` with its model card's fitted values beside it
+    (:func:`assistant.answering.model_home.write_home`), any other path as plain JSON."""
+    if out.name == CONFIG:
+        write_home(out.parent, raw, "Support head")
+    else:
+        out.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> None:
-    from assistant.setting_groups import AnswerSettings
+    from assistant.settings.groups import AnswerSettings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
@@ -234,7 +245,7 @@ def main() -> None:
         rows = extract("fit", args.datasets, args.cache)
         t0 = time.time()
         head = fit(rows)
-        from assistant.answerability import Head
+        from assistant.answering.answerability import Head
 
         h = Head(tuple(head["features"]), tuple(head["weights"]), tuple(head["mean"]), tuple(head["scale"]), head["bias"])
         share, curve = choose_share(h, rows, most)
@@ -243,20 +254,20 @@ def main() -> None:
             "by": "benchmarks/fit_support.py", "date": datetime.date.today().isoformat(), "seconds": round(time.time() - t0, 1),
             "data": "answerable questions of the fit documents of benchmarks/data/split.json (SQuAD 2.0, SQuAD 1.1, PolicyQA) "
                     "that the answer path answers; each of the five best candidates by fused score labelled 1 when it "
-                    "overlaps a gold answer (assistant.metrics.overlaps)",
+                    "overlaps a gold answer (assistant.evaluation.metrics.overlaps)",
             "questions": {s: sum(1 for r in rows if r["set"] == s) for s in dict.fromkeys(r["set"] for r in rows)},
             "estimator": "scikit-learn LogisticRegression(C=1.0) on standardised features",
             "share": "the value of SHARES with the highest F1 of quote precision and answer recall, averaged over the fit sets",
             "share_curve_on_fit": curve,
         }
-        args.out.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+        _write(args.out, raw)
         print(f"wrote {args.out}")
     model = SupportModel.load(args.out)
     report = measure(model, extract("report", args.datasets, args.cache), ratio, most)
     if not args.measure_only:
         raw = json.loads(args.out.read_text(encoding="utf-8"))
         raw["measured_on_report"] = report
-        args.out.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+        _write(args.out, raw)
     print(f"{time.time() - started:.0f} s")
 
 

@@ -1,4 +1,4 @@
-"""Cost of the language check (``assistant.language``): the gate on every abstaining question,
+"""Cost of the language check (``assistant.answering.language``): the gate on every abstaining question,
 the detector's one-time load, and its per-question time, in one process.
 
 Usage::

@@ -178,7 +178,7 @@ def token_latency(n: int = 200) -> None:
 
 def quoting_latency(rounds: int) -> None:
     """Warm ``Assistant.ask`` p50 over the seed questions with the support head choosing the
-    quotes (``assistant/support.py``) and with the fused-score ratio rule it replaced, in
+    quotes (``assistant/answering/support.py``) and with the fused-score ratio rule it replaced, in
     alternating rounds of one process, so the ratio compares like with like."""
     from assistant.core import Assistant
     from assistant.evaluation import load_questions, percentile

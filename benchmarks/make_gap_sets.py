@@ -11,7 +11,7 @@ separately for the ``fit`` and the ``report`` documents of the committed split
 * The answerable questions of a kept paragraph stay answerable, with their spans.
 * An answerable question of a dropped paragraph becomes **unanswerable** when both hold:
   none of its answer texts occurs in the kept text (both SQuAD-normalised,
-  :func:`assistant.metrics.normalize_answer`: lower case, punctuation and articles removed), and
+  :func:`assistant.evaluation.metrics.normalize_answer`: lower case, punctuation and articles removed), and
   the same question text (case and whitespace folded) is not asked of a kept paragraph. Else it
   is left out (the kept half may answer it). It is attached to the kept paragraph before its
   own, as ``is_impossible`` with no answers, so the file is ordinary SQuAD layout.
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from make_split import SEED, SETS  # noqa: E402
 
-from assistant.metrics import normalize_answer  # noqa: E402
+from assistant.evaluation.metrics import normalize_answer  # noqa: E402
 
 GATE = {
     # set -> (report documents used, questions sampled per document); sized to keep CI short

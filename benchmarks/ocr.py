@@ -6,7 +6,7 @@ reader then renders them again at 300 dpi for Tesseract, as it does any scan. Me
 in one run:
 
 1. **Word agreement** of each OCR'd page with the text layer it was rendered from
-   (:func:`index.readers.ocr.word_agreement`; floor 0.95), and OCR seconds per page.
+   (:func:`index.readers.ocr_measure.word_agreement`; floor 0.95), and OCR seconds per page.
 2. **Throughput** of ``--workers`` workers against one, on the same pages, alternated
    ``--repeats`` times (floor 1.6x with both cores). The machine is shared: the load average
    is printed beside it.
@@ -92,7 +92,8 @@ def make_scans(folder: Path, scan_dpi: int) -> tuple[Path, Path]:
 
 def agreement(scanned: Path, cache: Path) -> dict:
     from index.readers import ReadOptions, read
-    from index.readers.ocr import OcrOptions, word_agreement
+    from index.readers.ocr import OcrOptions
+    from index.readers.ocr_measure import word_agreement
 
     t0 = time.perf_counter()
     doc = read(scanned, ReadOptions(ocr=OcrOptions(cache_dir=cache)))
@@ -203,7 +204,8 @@ def libraries(scanned: Path) -> dict:
     """tesserocr vs pytesseract on the same 300-dpi images, seconds per page and agreement."""
     import subprocess
 
-    from index.readers.ocr import read_image, word_agreement
+    from index.readers.ocr import read_image
+    from index.readers.ocr_measure import word_agreement
     from pdfmaker import render_pages
 
     images = [render_pages(pdf, [n], dpi=300)[0] for pdf, n in PAGES]

@@ -10,7 +10,7 @@ above (all rows share one model and one Chroma index, built once):
 1. dense only: sentence + passage embeddings, the best passage quoted whole, top 3 cited;
 2. + BM25: the lexical coverage score fused in (``retrieval_mode=hybrid``);
 3. + sentence selection: the best sentences quoted, only their passages cited;
-4. + abstention: the score threshold and the checks of ``assistant.abstention``;
+4. + abstention: the score threshold and the checks of ``assistant.answering.abstention``;
 5. + follow-ups: a follow-up read in the previous answer's focus (the shipped default).
 
 Two more rows show the alternatives measured and not kept (RRF fusion; BM25 alone).
@@ -61,6 +61,10 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also sweep the abstention threshold")
     args = parser.parse_args()
 
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import rrf  # noqa: F401  (registers fusion="rrf", kept here only to measure against)
     from assistant.core import Assistant
     from assistant.evaluation import load_questions, run_eval
     from assistant.settings import Settings

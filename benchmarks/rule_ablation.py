@@ -2,13 +2,13 @@
 
     python benchmarks/rule_ablation.py [--sets seeds/questions.jsonl benchmarks/data/gate-*.json]
 
-Rules (``assistant/answerer.py``, ``assistant/abstention.py``, ``assistant/retriever.py``):
+Rules (``assistant/answering/answerer.py``, ``assistant/answering/abstention.py``, ``assistant/retrieval/retriever.py``):
 
 * ``answer_type``: abstain when the question asks for a number/date/age/rate/name the quoted sentences lack;
 * ``names``: abstain when the question names someone/a role no document mentions;
 * ``task``: abstain on "write ...", "ignore ..." requests.
 
-* ``support_head``: the support head choosing the quotes (``assistant/support.py``); without it,
+* ``support_head``: the support head choosing the quotes (``assistant/answering/support.py``); without it,
   the fused-score ratio rule it replaced (the best sentence, then those within
   ``second_sentence_ratio`` of it);
 * ``head_first``: the head choosing the first quote (without: the best by fused score first);
@@ -50,8 +50,9 @@ METRICS = ("hit@1", "mrr", "quote@1", "quote_precision", "answer_match", "false_
 @contextlib.contextmanager
 def without(rule: str):
     """The answer path with ``rule`` switched off (module attributes patched, restored after)."""
-    import assistant.answerer as answerer
-    import assistant.retriever as retriever
+    import assistant.answering.abstention as abstention
+    import assistant.answering.answerer as answerer
+    import assistant.retrieval.followup as followup
 
     none = lambda *a, **k: None  # noqa: E731
     order = answerer.ExtractiveAnswerer._order
@@ -65,10 +66,10 @@ def without(rule: str):
         "followup_first": [(answerer.ExtractiveAnswerer, "_order", lambda self, ev, ranked, keep_first=False: order(self, ev, ranked, False))],
         "structure": [(answerer, "whole_procedure", lambda *a: []), (answerer, "lead_in_gives_way", lambda ranked: ranked),
                       (answerer, "_another_row", lambda *a: False), (answerer, "leads_in", none)],
-        "answer_type": [(answerer, "type_mismatch", none)],
-        "names": [(answerer, "unknown_names", none), (answerer, "unknown_role", none)],
-        "task": [(answerer, "is_task", none)],
-        "speaker": [(retriever, "SPEAKER_WEIGHT", 0.0)],
+        "answer_type": [(abstention, "type_mismatch", none)],  # the checks call them through the module
+        "names": [(abstention, "unknown_names", none), (abstention, "unknown_role", none)],
+        "task": [(abstention, "is_task", none)],
+        "speaker": [(followup, "SPEAKER_WEIGHT", 0.0)],  # read by SpeakerSignal at each question
         "default": [],
     }[rule]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
@@ -91,7 +92,7 @@ def main() -> int:
     args = ap.parse_args()
     from assistant.core import Assistant
     from assistant.evaluation import load_questions, run_eval
-    from assistant.question_sets import index_documents, index_folder, is_squad_file, load_squad, own_documents
+    from assistant.evaluation.question_sets import index_documents, index_folder, is_squad_file, load_squad, own_documents
     from assistant.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

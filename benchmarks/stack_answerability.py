@@ -20,8 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fit_reader import probs
-from assistant.reader import FUSION
-from assistant.answerability import AnswerabilityModel
+from assistant.answering.reader import FUSION
+from assistant.answering.answerability import AnswerabilityModel
 from sklearn.metrics import roc_auc_score
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler

@@ -1,4 +1,4 @@
-"""Choose ``assistant.generative.SUPPORT_THRESHOLD``: when does a passage support a claim?
+"""Choose ``assistant.answering.generative.SUPPORT_THRESHOLD``: when does a passage support a claim?
 
 Usage::
 
@@ -24,7 +24,7 @@ def main() -> None:
     import numpy as np
 
     from assistant.core import Assistant
-    from assistant.generative import SUPPORT_THRESHOLD, SupportScorer
+    from assistant.answering.generative import SUPPORT_THRESHOLD, SupportScorer
     from assistant.settings import Settings
 
     assistant = Assistant.from_settings(Settings(), progress=False)

@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import reader_data  # noqa: E402
-from assistant.reader_input import PairEncoder  # noqa: E402
+from assistant.answering.reader_input import PairEncoder  # noqa: E402
 from index.embedder import SentenceTransformerEmbedder, cpu_has_native_bfloat16  # noqa: E402
 from index.packaged_model import PackagedModel  # noqa: E402
 

@@ -53,7 +53,18 @@ _WHERE = {
 """Public name -> the module defining it, imported on first use: the answer path, which needs
 the store and the embedder but no reader, OCR or progress bar, does not pay for them."""
 
-__all__ = sorted(_WHERE)
+_RENAMED = {
+    "NOT_CACHED": ("index.readers.ocr", "NOT_CACHED"),
+    "OcrOptions": ("index.readers.ocr", "OcrOptions"),
+    "PDFIUM_LOCK": ("index.readers.pdf", "PDFIUM_LOCK"),
+    "extract_pdf": ("index.readers.pdf", "extract"),
+    "extract_image": ("index.readers.image", "extract_image"),
+    "image_frame": ("index.readers.image", "frame"),
+}
+"""Public name -> (module, name there), also imported on first use: the PDF, image and OCR
+readers that :mod:`ui.pdf_view` shows a document's pages with."""
+
+__all__ = sorted([*_WHERE, *_RENAMED])
 
 if TYPE_CHECKING:
     from index.chunking import ChunkingConfig, chunk_document, split_sentences
@@ -68,8 +79,9 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str):
-    if name in _WHERE:
+    if name in _WHERE or name in _RENAMED:
         import importlib
 
-        return getattr(importlib.import_module(_WHERE[name]), name)
+        module, attr = _RENAMED.get(name, (_WHERE.get(name), name))
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'index' has no attribute {name!r}")

@@ -34,12 +34,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
-import sentencex
-
-from index.structure import LIST_MARKER, SentenceKinds, looks_like_title, row_spans
+from index.sentences import _split_long, _splitter_version, _trim, split_sentences
+from index.structure import SentenceKinds, looks_like_title, row_spans
+from index.token_limit import TokenCounter, _exact_fit, _split_unit, split_to_token_limit
 from index.types import Document, Passage, Span, row_text
 
 CHUNKER_VERSION = 6
@@ -56,19 +56,6 @@ headings start sections (``index.structure.numbered_sections``).
 PDFs indexed before are read again; a list's lead-in line (a heading-like line or one ending
 with a colon, right before the first item) joins the list's unit (``leads_into_list``)."""
 
-TokenCounter = Callable[[Sequence[str]], list[int]]
-"""``count(texts) -> [word pieces of each text, without special tokens]`` (the embedder's tokenizer)."""
-
-_CANNOT_START = re.compile(r"^[\s]*(?:[,;:)\]}”’»]|[a-z])")
-def _glued(text: str, prev: Span, span: Span) -> bool:
-    """A full stop inside a token ends no sentence: one followed, with no space, by a letter, a
-    digit, ``<``, ``_`` or ``/`` (``v<major>.<minor>``, ``v3.2``, ``example.com``; the splitter
-    cut "The release tag format is v<major>.<minor>, for example v3.2." after "v<major>.").
-    A bracket after it is a reference mark ("regions.[citation needed] After..."): still a
-    boundary, as before. Only an ASCII full stop: Chinese and Japanese full stops (。) are
-    followed by no space by rule."""
-    return span[0] == prev[1] and text[prev[1] - 1] == "." and (text[span[0]].isalnum() or text[span[0]] in "<_/")
-
 
 _PRONOUN_ATTRIBUTION = re.compile(
     r"\b(?:(?:he|she|they)\s+(?:adds|added|says|said|recalls|recalled|argues|argued|notes|noted|continues|continued|explains|explained|warns|warned)"
@@ -76,9 +63,6 @@ _PRONOUN_ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"“[^“”]*”?")
-_MARKER_ONLY = re.compile(rf"^(?:{LIST_MARKER})$")
-"""A piece that is only a list item's marker ("2.", "b)", "iv.", "•"): it belongs to the
-sentence after it, never stands alone or ends a passage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,105 +90,6 @@ class ChunkingConfig:
     def fingerprint_fields(self) -> dict:
         """The config plus splitter and algorithm versions, as a JSON-able dict."""
         return {**asdict(self), "chunker_version": CHUNKER_VERSION, "splitter": f"sentencex-{_splitter_version()}"}
-
-
-def _splitter_version() -> str:
-    from importlib.metadata import version
-
-    return version("sentencex")
-
-
-def _trim(text: str, start: int, end: int) -> Span | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if start < end else None
-
-
-def _split_long(text: str, span: Span, limit: int) -> list[Span]:
-    """Cut an over-long span at whitespace into pieces of at most ``limit`` characters."""
-    start, end = span
-    pieces: list[Span] = []
-    while end - start > limit:
-        cut = text.rfind(" ", start + 1, start + limit)
-        if cut <= start:
-            cut = start + limit
-        piece = _trim(text, start, cut)
-        if piece:
-            pieces.append(piece)
-        start = cut
-    last = _trim(text, start, end)
-    if last:
-        pieces.append(last)
-    return pieces
-
-
-def _lines(text: str) -> list[Span]:
-    """Spans of logical lines: a newline followed by a lower-case letter does not end a line."""
-    spans: list[Span] = []
-    start = 0
-    for m in re.finditer(r"\n", text):
-        nxt = text[m.end() : m.end() + 1]
-        if nxt.islower():
-            continue
-        spans.append((start, m.start()))
-        start = m.end()
-    spans.append((start, len(text)))
-    return spans
-
-
-def split_sentences(text: str, language: str = "en", max_sentence_chars: int = 900) -> list[Span]:
-    """Split ``text`` into trimmed sentence spans, in order, non-overlapping.
-
-    Args:
-        text: The document text.
-        language: Language code for ``sentencex``.
-        max_sentence_chars: Longer sentences are cut at word boundaries.
-
-    Returns:
-        ``[(start, end), ...]`` character spans; ``text[start:end]`` has no surrounding
-        whitespace. Every non-whitespace character of ``text`` lies in exactly one span.
-    """
-    spans: list[Span] = []
-    for line_start, line_end in _lines(text):
-        line = text[line_start:line_end]
-        if not line.strip():
-            continue
-        pieces: list[Span] = []
-        for b in sentencex.get_sentence_boundaries(language, line):
-            span = _trim(text, line_start + b["start_index"], line_start + b["end_index"])
-            if span is None:
-                continue
-            if pieces and (_CANNOT_START.match(text[span[0] : span[1]]) or _glued(text, pieces[-1], span)):
-                pieces[-1] = (pieces[-1][0], span[1])
-            else:
-                pieces.append(span)
-        # The splitter's boundaries cover the whole line; guard anyway so no text is lost.
-        if pieces:
-            pieces[0] = _trim(text, line_start, pieces[0][1]) or pieces[0]
-            pieces[-1] = _trim(text, pieces[-1][0], line_end) or pieces[-1]
-        for span in pieces:
-            spans.extend(_split_long(text, span, max_sentence_chars))
-    return _markers_to_next(text, spans)
-
-
-def _markers_to_next(text: str, spans: list[Span]) -> list[Span]:
-    """Merge each list-marker-only span ("2.") into the span after it."""
-    out: list[Span] = []
-    carry: int | None = None
-    for i, (start, end) in enumerate(spans):
-        if carry is not None:
-            start, carry = carry, None
-        if _MARKER_ONLY.match(text[start:end]):
-            if i + 1 < len(spans):
-                carry = start
-                continue
-            if out:  # a marker at the very end of the text closes the sentence before it
-                out[-1] = (out[-1][0], end)
-                continue
-        out.append((start, end))
-    return out
 
 
 def _whole_blocks(text: str, sentences: list[Span], blocks: Sequence[Span], max_sentence_chars: int) -> list[Span]:
@@ -365,65 +250,6 @@ def passage_id(doc_id: str, text: str, occurrence: int) -> str:
     return hashlib.sha1(f"{doc_id}\0{text}\0{occurrence}".encode("utf-8")).hexdigest()[:20]
 
 
-def _fits(text: str, span: Span, limit: int, count: TokenCounter) -> bool:
-    # A word piece covers at least one character, so a span of at most `limit` characters fits.
-    return span[1] - span[0] <= limit or count([text[span[0] : span[1]]])[0] <= limit
-
-
-def split_to_token_limit(text: str, span: Span, limit: int, count: TokenCounter) -> list[Span]:
-    """Cut ``span`` into consecutive trimmed pieces of at most ``limit`` word pieces each.
-
-    Each cut is at the last whitespace whose prefix still fits (binary search with the real
-    tokenizer); a single "word" over the limit (a long URL, a hash) is cut between characters.
-
-    Returns:
-        ``[(start, end), ...]`` covering every non-whitespace character of ``span``, in order.
-    """
-    pieces: list[Span] = []
-    start, end = span
-    while True:
-        rest = _trim(text, start, end)
-        if rest is None:
-            return pieces
-        start = rest[0]
-        if _fits(text, rest, limit, count):
-            pieces.append(rest)
-            return pieces
-        cuts = [start + m.start() for m in re.finditer(r"\s+", text[start:end])]
-        cut = _last_fitting(cuts, lambda c: count([text[start:c]])[0] <= limit)
-        if cut is None:  # no word boundary fits: cut inside the first word
-            cut = _last_fitting(list(range(start + 1, end)), lambda c: count([text[start:c]])[0] <= limit) or start + 1
-        piece = _trim(text, start, cut)
-        if piece:
-            pieces.append(piece)
-        start = cut
-
-
-def _last_fitting(candidates: list[int], fits: Callable[[int], bool]) -> int | None:
-    """The largest candidate (ascending list) for which ``fits`` holds, assuming monotonicity."""
-    lo, hi, best = 0, len(candidates) - 1, None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if fits(candidates[mid]):
-            best, lo = candidates[mid], mid + 1
-        else:
-            hi = mid - 1
-    return best
-
-
-def _split_unit(unit: list[Span], tokens: dict[Span, int], limit: int) -> list[list[Span]]:
-    """Split a unit over the token limit between sentences into runs that fit."""
-    runs: list[list[Span]] = [[]]
-    total = 0
-    for span in unit:
-        if runs[-1] and total + tokens[span] > limit:
-            runs.append([])
-            total = 0
-        runs[-1].append(span)
-        total += tokens[span]
-    return runs
-
-
 def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig(), count_tokens: TokenCounter | None = None) -> list[Passage]:
     """Cut one document into passages.
 
@@ -529,15 +355,3 @@ def _passages(doc: Document, groups: list[list[Span]], labels: Document | None =
     return passages
 
 
-def _exact_fit(text: str, groups: list[list[Span]], limit: int, count: TokenCounter) -> list[list[Span]]:
-    """The groups, each split between sentences where the passage text really exceeds ``limit``."""
-    over = [g for g in groups if g[-1][1] - g[0][0] > limit]
-    counts = dict(zip(map(id, over), count([text[g[0][0] : g[-1][1]] for g in over])))
-    out: list[list[Span]] = []
-    for g in groups:
-        if counts.get(id(g), 0) <= limit or len(g) == 1:
-            out.append(g)
-        else:
-            half = len(g) // 2
-            out.extend(_exact_fit(text, [g[:half], g[half:]], limit, count))
-    return out

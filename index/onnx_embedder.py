@@ -66,6 +66,25 @@ def _no_room(folder: Path, needed: int) -> ModelError:
     )
 
 
+def _ensure_room(model_dir: Path, target: Path, quantize: bool) -> int:
+    """Create ``target``'s folder and check it has room for the export; the bytes needed.
+
+    Raises:
+        ModelError: the disk is full (the message says how much room is needed).
+        OSError: the folder cannot be created for another reason.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if classify(err) == "disk full":
+            raise _no_room(target.parent, export_bytes(model_dir, quantize)) from None
+        raise
+    needed = export_bytes(model_dir, quantize)
+    if shutil.disk_usage(target.parent).free < needed:
+        raise _no_room(target.parent, needed)
+    return needed
+
+
 def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
     """Export the packaged model to ONNX, with int8 dynamic quantization if ``quantize``, written to ``target``.
 
@@ -99,15 +118,7 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
         "token_type_ids": torch.zeros((2, 4), dtype=torch.long),
     }
     names = list(sample)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        if classify(err) == "disk full":
-            raise _no_room(target.parent, export_bytes(model_dir, quantize)) from None
-        raise
-    needed = export_bytes(model_dir, quantize)
-    if shutil.disk_usage(target.parent).free < needed:
-        raise _no_room(target.parent, needed)
+    needed = _ensure_room(model_dir, target, quantize)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         fp32 = Path(tmp) / "model.onnx"
         int8 = Path(tmp) / "model-int8.onnx"
@@ -115,14 +126,9 @@ def _export_onnx(model_dir: Path, target: Path, quantize: bool) -> None:
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(
-                    _pooled_bert(model_dir),
-                    tuple(sample[n] for n in names),
-                    str(fp32),
-                    input_names=names,
-                    output_names=["sentence_embedding"],
+                    _pooled_bert(model_dir), tuple(sample[n] for n in names), str(fp32), input_names=names,
+                    output_names=["sentence_embedding"], opset_version=17, dynamo=False,
                     dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "sentence_embedding": {0: "batch"}},
-                    opset_version=17,
-                    dynamo=False,
                 )
             if not quantize:
                 os.replace(fp32, target)  # atomic: a concurrent reader sees no file or the whole file

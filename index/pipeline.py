@@ -42,6 +42,7 @@ from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
 from index.errors import DocumentsError, ModelError, StoreError
 from index.records import BuildInfo, DocumentRecord
+from index.report import IndexReport, _plural
 from index.store import ChromaStore
 from index.store_writer import StoreWriter, writer_for
 from index.types import Document, Passage
@@ -67,71 +68,6 @@ def fingerprint(model: str, dimension: int, chunking: ChunkingConfig, embed_pass
         fields["passage_vectors"] = "mean of sentences"
     payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class IndexReport:
-    """Outcome of :func:`build_index`.
-
-    Attributes:
-        build: The build now active. rebuilt: Whether a new build was written.
-        reason: One line on why it was (or was not) rebuilt.
-        seconds: Wall time of the call, in seconds.
-        added, changed, removed, unchanged: Document ids by what happened to them
-            (``unchanged`` includes documents kept from earlier runs).
-        missing: Indexed documents whose source file no longer exists, kept because
-            ``prune`` was not asked for.
-        embedded_passages: Passages run through the model in this call (the rest were copied).
-        skipped: Files under the given paths that were not indexed (or only partly), each
-            with its one-line reason (see :class:`index.loader.Skip`).
-        read_seconds: Wall time spent reading files with the readers (seconds; part of ``seconds``).
-        relabelled: Documents copied with new access groups (the access file changed).
-        unreadable: Documents of the build no access rule matches: readable by nobody.
-    """
-
-    build: BuildInfo
-    rebuilt: bool
-    reason: str
-    seconds: float
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    embedded_passages: int = 0
-    skipped: tuple[Skip, ...] = ()
-    read_seconds: float = 0.0
-    relabelled: tuple[str, ...] = ()
-    unreadable: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """One line for people, e.g. ``index up to date: 1 document, 39 passages in 0.0 s``;
-        then a line naming documents whose file is gone, and one line per skipped file."""
-        n = len(self.build.documents)
-        state = f"built ({self.reason})" if self.rebuilt else "up to date"
-        line = f"index {state}: {_plural(n, 'document')}, {_plural(self.build.n_passages, 'passage')} in {self.seconds:.1f} s"
-        if self.rebuilt:
-            reused = self.build.n_passages - self.embedded_passages
-            line += f" ({_plural(self.embedded_passages, 'passage')} embedded, {reused} reused)"
-        if self.missing:
-            names = ", ".join(self.missing[:5]) + (", ..." if len(self.missing) > 5 else "")
-            line += f"\n{len(self.missing)} indexed document(s) no longer exist on disk ({names}); `assistant index --prune` removes them"
-        not_indexed = [s for s in self.skipped if s.reason != "partly indexed"]
-        if self.skipped:
-            line += f"\n{_plural(len(not_indexed), 'file')} not indexed" + (
-                f", {len(self.skipped) - len(not_indexed)} partly" if len(not_indexed) < len(self.skipped) else ""
-            ) + ":"
-            line += "".join(f"\n  skipped {s.message}" if s.reason != "partly indexed" else f"\n  partly {s.message}" for s in self.skipped)
-        if self.relabelled:
-            line += f"\n{_plural(len(self.relabelled), 'document')} re-labelled from the access file (nothing embedded again)"
-        if self.unreadable:
-            names = ", ".join(self.unreadable[:10]) + (f" and {len(self.unreadable) - 10} more" if len(self.unreadable) > 10 else "")
-            line += f"\n{_plural(len(self.unreadable), 'document')} readable by nobody (no access rule matches): {names}"
-        return line
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def why_rebuild(active: BuildInfo | None, fp: str, model: str, chunking: ChunkingConfig, documents: list[Document]) -> str | None:
@@ -190,17 +126,9 @@ def paths_to_index(store: ChromaStore, documents: Sequence[Path], explicit: bool
 
 
 def build_index(
-    paths: Iterable[Path],
-    store: ChromaStore,
-    embedder: Embedder,
-    chunking: ChunkingConfig = ChunkingConfig(),
-    rebuild: bool = False,
-    prune: bool = False,
-    progress: bool = True,
-    embed_passages: bool = True,
-    reading: ReadOptions | None = None,
-    follow_links: bool = False,
-    access: AccessRules | None = None,
+    paths: Iterable[Path], store: ChromaStore, embedder: Embedder, chunking: ChunkingConfig = ChunkingConfig(), rebuild: bool = False,
+    prune: bool = False, progress: bool = True, embed_passages: bool = True, reading: ReadOptions | None = None,
+    follow_links: bool = False, access: AccessRules | None = None,
 ) -> IndexReport:
     """Add or update the documents under ``paths`` in the store (see the module docstring).
 
@@ -208,10 +136,9 @@ def build_index(
         paths: Files or folders of documents (any suffix of :data:`index.readers.READERS`;
             other files are reported in ``skipped``); empty to only re-check
             the documents already indexed (re-embedded if incompatible, pruned with ``prune``).
-        store: Where to write. embedder: Model for sentences (and passages).
-        chunking: Chunking parameters; ``max_tokens`` is lowered to the embedder's limit.
-        rebuild: Re-embed everything even if nothing changed.
-        prune: Remove indexed documents whose source file no longer exists.
+        store: Where to write. embedder: Model for sentences (and passages). chunking: Chunking
+            parameters; ``max_tokens`` is lowered to the embedder's limit.
+        rebuild: Re-embed everything even if nothing changed. prune: Remove documents whose file is gone.
         progress: Show tqdm progress bars (rate and ETA) on stderr.
         embed_passages: Run the model on whole passages too (default), instead of averaging sentence vectors.
         reading: How files are read (OCR of scanned pages: on/off, languages, cache); default
@@ -234,16 +161,11 @@ def build_index(
         A build that fails is deleted (nothing incomplete is left behind).
     """
     from index.access import AccessRules
-    from index.loader import load_all
-    from index.readers import ReadOptions
 
     t0 = time.perf_counter()
     if chunking.max_tokens > embedder.max_tokens:
         chunking = replace(chunking, max_tokens=embedder.max_tokens)
-    paths = list(paths)
-    reading = reading or ReadOptions()
-    reading = replace(reading, ocr=replace(reading.ocr, progress=progress))
-    documents, skipped = load_all(paths, reading, follow_links) if paths else ([], [])  # no paths: re-check what is indexed
+    documents, skipped = _read(list(paths), reading, progress, follow_links)
     read_seconds = time.perf_counter() - t0
     fp = fingerprint(embedder.name, embedder.dimension, chunking, embed_passages)
     access = access or AccessRules()
@@ -259,21 +181,24 @@ def build_index(
         passages_of = {d.doc_id: chunk_document(d, chunking, embedder.count_tokens) for d in plan.to_embed}
         info = _write_build(writer, _build_info(plan, passages_of, fp, embedder, chunking), plan, embedder, passages_of, embed_passages, progress)
     return IndexReport(
-        info,
-        True,
-        plan.reason,
-        time.perf_counter() - t0,
-        added=plan.added,
-        changed=plan.changed,
-        removed=plan.removed,
-        unchanged=plan.unchanged,
-        missing=() if prune else plan.missing,
-        embedded_passages=sum(len(ps) for ps in passages_of.values()),
-        skipped=tuple(skipped),
-        read_seconds=read_seconds,
-        relabelled=plan.relabelled,
-        unreadable=plan.unreadable,
+        info, True, plan.reason, time.perf_counter() - t0, added=plan.added, changed=plan.changed, removed=plan.removed,
+        unchanged=plan.unchanged, missing=() if prune else plan.missing, embedded_passages=sum(len(ps) for ps in passages_of.values()),
+        skipped=tuple(skipped), read_seconds=read_seconds, relabelled=plan.relabelled, unreadable=plan.unreadable,
     )
+
+
+def _read(paths: list[Path], reading: ReadOptions | None, progress: bool, follow_links: bool) -> tuple[list[Document], list[Skip]]:
+    """The documents under ``paths`` and the files skipped with their reasons (none without
+    ``paths``: only what is indexed is re-checked); ``reading`` None: the default
+    :class:`~index.readers.ReadOptions`; OCR shows its bars with ``progress``. The readers and
+    their libraries are imported here, when a build reads files, not by the answer path."""
+    if not paths:
+        return [], []
+    from index.loader import load_all
+    from index.readers import ReadOptions
+
+    reading = reading or ReadOptions()
+    return load_all(paths, replace(reading, ocr=replace(reading.ocr, progress=progress)), follow_links)
 
 
 def _build_info(plan: _Plan, passages_of: dict[str, list[Passage]], fp: str, embedder: Embedder, chunking: ChunkingConfig) -> BuildInfo:

@@ -353,7 +353,7 @@ class ChromaStore:
     def nearest_sentences(self, embedding: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[str]:
         """Ids of the ``k`` sentences of the open build nearest to ``embedding`` (``[dim]``, unit
         norm) by cosine, best first: Chroma's HNSW search, one query (the only store round trip
-        of a warm question, see :class:`assistant.retriever.PassageRetriever`).
+        of a warm question, see :class:`assistant.retrieval.retriever.PassageRetriever`).
 
         A sentence id is ``"{passage_id}:{index of the sentence in the passage}"``. ``doc_ids``:
         search only these documents (a filter inside Chroma's search, so up to ``k`` of theirs
@@ -374,7 +374,7 @@ class ChromaStore:
         by page: ``(ids, float32 array [len(ids), dim])`` per request of ``page`` vectors (a
         Chroma server sends them as JSON), so a reader can copy each into place and hold one
         page at a time. A replica reads them once per build (see
-        :class:`assistant.retriever.PassageRetriever`)."""
+        :class:`assistant.retrieval.retriever.PassageRetriever`)."""
         collection = {"sentences": self.handles.sentences, "passages": self.handles.passages}[kind]
         offset = 0
         while True:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.abstention import expected_answer_type, fold, is_task, type_mismatch, unknown_names, unknown_role
+from assistant.answering.abstention import expected_answer_type, fold, is_task, type_mismatch, unknown_names, unknown_role
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_answers_of_the_asked_type_pass(question, sentence):
 
 @pytest.mark.unit
 def test_a_role_of_a_unit_the_documents_name_is_left_to_them():
-    from assistant.abstention import unknown_role
+    from assistant.answering.abstention import unknown_role
 
     vocabulary = {"people", "operations", "is", "led", "by", "hannah", "okafor", "society"}
     assert unknown_role("Who is the head of People Operations?", vocabulary) is None  # "led by" says it

@@ -201,7 +201,7 @@ def test_eval_as_a_group_equals_eval_scoped_to_that_groups_documents(labelled, t
     from dataclasses import replace
 
     from assistant.evaluation import run_eval
-    from assistant.question_sets import load_questions
+    from assistant.evaluation.question_sets import load_questions
 
     a = labelled["assistant"]
     lines = [{"question": q, "evidence": [s], "answer": amount} for s, q, amount in HR[:10]]

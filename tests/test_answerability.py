@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.answerability import FEATURE_DOCS, HEADS, MODEL_PATH, AnswerabilityModel, Candidate, evidence, features
-from assistant.lexical import idf
+from assistant.answering.answerability import FEATURE_DOCS, HEADS, MODEL_PATH, AnswerabilityModel, Candidate, evidence, features
+from assistant.retrieval.lexical import idf
 from assistant.errors import ModelError
 
 DF = {"mill": 3, "built": 2, "renov": 1, "railway": 2, "station": 2, "platform": 0}
@@ -78,7 +78,7 @@ def test_shipped_model_is_checked_and_its_weights_have_their_signs():
 
 @pytest.mark.unit
 def test_the_answerable_probability_is_the_product_of_the_heads(tmp_path):
-    from assistant.answerability import Head
+    from assistant.answering.answerability import Head
 
     near = Head(("similarity", "negation"), (0.5, -1.0), (0.5, 0.0), (0.1, 1.0), 1.0)
     gap = Head(("missing_index",), (-2.0,), (0.2,), (0.3,), 2.0)
@@ -114,7 +114,7 @@ def test_missing_or_altered_model_file_is_one_clear_error(tmp_path, content):
 
 @pytest.mark.unit
 def test_question_words_are_not_content_terms():
-    from assistant.lexical import SentenceLexicon
+    from assistant.retrieval.lexical import SentenceLexicon
 
     lexicon = SentenceLexicon(["The station opened in 1873."], ["The station opened in 1873."])
     assert lexicon.content_terms("When did the railway station open?") == ["railway", "station", "open"]
@@ -123,7 +123,7 @@ def test_question_words_are_not_content_terms():
 
 @pytest.mark.unit
 def test_a_single_digit_is_an_index_term():
-    from assistant.lexical import SentenceLexicon
+    from assistant.retrieval.lexical import SentenceLexicon
 
     rows = ["Floor 2 fire warden: Tom Becker", "Floor 3 fire warden: Aisha Okafor"]
     lexicon = SentenceLexicon(rows, rows)

@@ -308,7 +308,7 @@ def test_widget_on_a_portal_page_and_axe_finds_nothing_serious_in_the_chat_and_t
 @pytest.fixture(scope="module")
 def eval_page(assistant, tmp_path_factory):
     """The HTML eval report of 12 seed questions (answerable and not) over the seed index."""
-    from assistant.eval_report import write_html
+    from assistant.evaluation.report import write_html
     from assistant.evaluation import load_questions, run_eval
 
     questions = load_questions(ROOT / "seeds" / "questions.jsonl", assistant.documents())

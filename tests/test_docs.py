@@ -13,9 +13,9 @@ import pytest
 
 pytestmark = pytest.mark.unit
 
-from assistant import settings_doc
-from assistant.setting_groups import RetrievalSettings
-from assistant.settings import GROUPS, variables
+from assistant.settings import doc as settings_doc  # noqa: E402
+from assistant.settings.groups import RetrievalSettings  # noqa: E402
+from assistant.settings import GROUPS, variables  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "RESULTS.md"]
@@ -24,7 +24,7 @@ LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 
 def test_the_configuration_page_is_what_the_settings_generate():
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert page == settings_doc.render(), "docs/configuration.md is stale: run python -m assistant.settings_doc"
+    assert page == settings_doc.render(), "docs/configuration.md is stale: run python -m assistant.settings.doc"
     for group, model in GROUPS.items():
         for name in model.model_fields:
             row = next((line for line in page.splitlines() if line.startswith(f"| `{group}.{name}` |")), None)
@@ -45,13 +45,13 @@ def test_the_generator_writes_and_checks_the_page(tmp_path, monkeypatch, capsys)
     page.write_text("# stale\n", encoding="utf-8")
     monkeypatch.setattr(settings_doc, "PAGE", page)
     assert settings_doc.main(["--check"]) == 1
-    assert "is not current: run python -m assistant.settings_doc" in capsys.readouterr().err
+    assert "is not current: run python -m assistant.settings.doc" in capsys.readouterr().err
     assert settings_doc.main([]) == 0 and page.read_text(encoding="utf-8") == settings_doc.render()
     assert settings_doc.main(["--check"]) == 0
 
 
 def test_the_check_command_passes_on_the_committed_page():
-    done = subprocess.run([sys.executable, "-m", "assistant.settings_doc", "--check"], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "assistant.settings.doc", "--check"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
     assert done.returncode == 0, done.stderr
 

@@ -121,7 +121,7 @@ def test_eval_runs_every_set_passes_its_gate_and_writes_reports(assistant, tmp_p
 
 
 def test_eval_exits_1_with_a_broken_retriever(assistant, monkeypatch):
-    from assistant.retriever import PassageRetriever
+    from assistant.retrieval.retriever import PassageRetriever
 
     original = PassageRetriever.search
 
@@ -149,7 +149,7 @@ def test_fail_under_override(assistant):
 
 
 def test_a_jsonl_set_beside_a_documents_folder_is_asked_of_those_documents(assistant, tmp_path):
-    from assistant.question_sets import evaluate_file
+    from assistant.evaluation.question_sets import evaluate_file
 
     (tmp_path / "documents").mkdir()
     (tmp_path / "documents" / "leave.md").write_text(

@@ -1,12 +1,19 @@
 """Fusion of the dense and the lexical evidence, per candidate sentence, on hand-made scores
-(no model, no store): convex fusion (the default) and reciprocal rank fusion (kept to compare)."""
+(no model, no store): convex fusion (the default) and reciprocal rank fusion (kept to compare,
+registered by ``benchmarks/rrf.py``)."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant.retriever import RRF_K, PassageRetriever, _Row
+from assistant.retrieval.retriever import PassageRetriever, _Row
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from rrf import RRF_K  # noqa: E402  (registers fusion="rrf")
 
 pytestmark = pytest.mark.unit
 

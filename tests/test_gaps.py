@@ -70,9 +70,9 @@ def test_scores_and_thresholds_go_in_the_detail(office):
 
 
 def test_the_refusal_sentence_names_the_missing_words_from_the_question():
-    from assistant.answerability import evidence
-    from assistant.lexical import SentenceLexicon
-    from assistant.refusal import GENERIC, refusal
+    from assistant.answering.answerability import evidence
+    from assistant.retrieval.lexical import SentenceLexicon
+    from assistant.answering.refusal import GENERIC, refusal
 
     sentences = ["Every employee receives 25 days of annual leave.", "Sick leave is paid for up to 20 days."]
     lexicon = SentenceLexicon(sentences, sentences)

@@ -18,7 +18,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from assistant.generative import REFUSAL
+from assistant.answering.generative import REFUSAL
 
 QUESTION = "Who is Japan's chief negotiator in the trade talks?"
 
@@ -175,7 +175,7 @@ def test_eval_runs_the_generative_path(assistant, make):
 
 def test_unknown_provider_is_a_clear_config_error():
     from assistant.errors import LLMConfigError
-    from assistant.generative import build_chat_model
+    from assistant.answering.generative import build_chat_model
 
     with pytest.raises(LLMConfigError, match="provider:model"):
         build_chat_model("nosuchprovider:some-model", None, 5.0)
@@ -184,7 +184,7 @@ def test_unknown_provider_is_a_clear_config_error():
 def test_without_llm_nothing_llm_is_imported():
     code = (
         "import sys, assistant.core, ui.cli\n"
-        "bad = [m for m in ('assistant.generative', 'langchain.chat_models', 'langchain_ollama', 'langchain_openai') "
+        "bad = [m for m in ('assistant.answering.generative', 'langchain.chat_models', 'langchain_ollama', 'langchain_openai') "
         "if m in sys.modules]\n"
         "print(bad)"
     )

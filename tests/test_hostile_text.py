@@ -128,7 +128,7 @@ def test_hostile_text_in_the_source_view_is_text(context, page, hostile_server):
 
 
 def test_hostile_text_in_the_eval_report_is_text(context, page, hostile, tmp_path):
-    from assistant.eval_report import write_html
+    from assistant.evaluation.report import write_html
     from assistant.evaluation import load_questions, run_eval
 
     lines = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.language import NOTICES, english_only, looks_english
+from assistant.answering.language import NOTICES, english_only, looks_english
 
 ROOT = Path(__file__).resolve().parent.parent
 

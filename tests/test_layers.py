@@ -56,6 +56,20 @@ def test_ui_uses_only_the_names_assistant_exports():
 
 
 @pytest.mark.unit
+def test_ui_uses_only_the_names_index_exports():
+    import index as index_package
+
+    bad = []
+    for f in _files("ui"):
+        for module, names in _imports(f):
+            if module.startswith("index."):
+                bad.append((f.name, module))
+            elif module == "index":
+                bad += [(f.name, n) for n in names if n not in index_package.__all__]
+    assert bad == []
+
+
+@pytest.mark.unit
 def test_the_documented_example_is_the_answer_schema():
     page = (ROOT / "docs" / "serving.md").read_text(encoding="utf-8")
     block = re.search(r"## What an answer is\n.*?```json\n(.*?)\n```", page, re.S)

@@ -16,7 +16,8 @@ from pdfmaker import image_pdf, make_pdf, render_pages
 from PIL import Image
 
 from index.readers import ReadOptions, Unreadable, read
-from index.readers.ocr import OcrOptions, tessdata_dir, word_agreement
+from index.readers.ocr import OcrOptions, tessdata_dir
+from index.readers.ocr_measure import word_agreement
 
 DATA = ROOT / "tests" / "data"
 REPORT = DATA / "GeoBase_NHNC1_Data_Model_UML_EN.pdf"

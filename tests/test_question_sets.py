@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from ui.cli import app
 from assistant.errors import EvalError
 from assistant.evaluation import EvalQuestion, EvidenceSpan, normalize_answer, question_metrics
-from assistant.question_sets import is_squad_file, load_squad
+from assistant.evaluation.question_sets import is_squad_file, load_squad
 from assistant.types import Answer, Citation
 from index.types import Passage
 
@@ -145,7 +145,7 @@ def test_quote_at_1_and_alternatives_and_squad_normalisation():
 
 @pytest.mark.unit
 def test_abstention_tradeoff_reprices_the_threshold():
-    from assistant.metrics import abstention_tradeoff
+    from assistant.evaluation.metrics import abstention_tradeoff
 
     def answer(abstained, p):
         return Answer("?", "", (), abstained, answerable_probability=p)

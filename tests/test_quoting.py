@@ -10,10 +10,12 @@ import json
 
 import pytest
 
-from assistant.answerer import ExtractiveAnswerer, answerable_sentences, whole_procedure
+from assistant.answering.answerer import ExtractiveAnswerer
+from assistant.answering.sentences import answerable_sentences
+from assistant.answering.procedures import whole_procedure
 from assistant.errors import ModelError
-from assistant.retriever import RetrievedPassage, ScoredSentence
-from assistant.support import MODEL_PATH, SupportModel
+from assistant.retrieval.retriever import RetrievedPassage, ScoredSentence
+from assistant.answering.support import MODEL_PATH, SupportModel
 from index.types import Passage
 
 
@@ -175,7 +177,7 @@ def test_a_popover_keeps_the_documents_line_breaks_between_rows_and_runs_prose_o
 
 @pytest.mark.unit
 def test_a_related_passage_never_highlights_a_header_row():
-    from assistant.answerer import _shown
+    from assistant.answering.compose import _shown
 
     lines = [("header", "| Claim | Limit |"), ("header", "| --- | --- |"), ("row", "| Taxi | 40 euros |")]
     r = _passage(lines, {2: (("Claim", "Taxi"), ("Limit", "40 euros"))}, best=1)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.reader import Candidate, Reader
-from assistant.reader_input import MAX_TOKENS, PairEncoder
+from assistant.answering.reader import Candidate, Reader
+from assistant.answering.reader_input import MAX_TOKENS, PairEncoder
 from index.packaged_model import PackagedModel
 from index.errors import ModelError
 
@@ -77,7 +77,7 @@ def test_missing_weights_are_refused_with_the_file_and_expected_checksum(tmp_pat
 def test_reader_mode_without_its_weights_fails_instead_of_falling_back(tmp_path, embedder, monkeypatch):
     from conftest import assistant_over
 
-    import assistant.reader as reader_module
+    import assistant.answering.reader as reader_module
 
     a = assistant_over(tmp_path, embedder, {"note.md": "The office opens at nine.\n"})
     a.answerer.reader = Reader(tmp_path / "missing.onnx", "cd" * 32)
@@ -152,7 +152,7 @@ def test_reader_path_quotes_by_probability_or_abstains_saying_the_score(tmp_path
 
 @pytest.mark.unit
 def test_the_shipped_reader_matches_its_checksum_and_model_card():
-    from assistant.reader import READER_DIR, READER_FILE, READER_NAME, READER_SHA256
+    from assistant.answering.reader import READER_DIR, READER_FILE, READER_NAME, READER_SHA256
 
     Reader().verify()  # raises if the file is missing or altered
     card = (READER_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")

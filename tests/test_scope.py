@@ -159,7 +159,7 @@ def test_a_warm_question_costs_at_most_one_store_round_trip(scoped, monkeypatch)
     searched exactly there: no store call. Above EXACT_SEARCH_MAX_SENTENCES an unscoped
     question makes one (the HNSW search of its sentences), with the same answer here; a scoped
     one stays exact. The build check every index.check_seconds is kept out of the count."""
-    import assistant.retriever as retriever
+    import assistant.retrieval.retriever as retriever
     from index.store import ChromaStore
 
     calls: list[str] = []

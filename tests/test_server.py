@@ -163,7 +163,7 @@ def test_embed_script_inserts_the_widget_iframe(http):
 
 def test_default_settings_allow_only_the_servers_own_origin():
     from assistant.settings import Settings
-    from ui.server import frame_ancestors
+    from ui.middleware import frame_ancestors
 
     assert Settings().server.allowed_origins == []
     assert frame_ancestors(Settings().server.allowed_origins) == "frame-ancestors 'self'"

@@ -27,8 +27,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.wheel]
 ROOT = Path(__file__).resolve().parent.parent
 FACT_PDF = "The Harbour Authority moved the annual regatta to the third Sunday of August."
 FACT_DOCX = "Ingrid Solberg chairs the marina safety committee since 2019."
-PACKAGED = ("index/readers/pdf.py", "index/readers/docx.py", "ui/embed/example.html", "assistant/models/support.json",
-            "assistant/models/answerability.json", "assistant/models/reader/reader-int8.onnx", "assistant/models/reader/MODEL_CARD.md")
+PACKAGED = ("index/readers/pdf.py", "index/readers/docx.py", "ui/embed/example.html", "assistant/models/support/config.json",
+            "assistant/models/answerability/config.json", "assistant/models/reader/reader-int8.onnx", "assistant/models/reader/config.json",
+            "assistant/models/reader/MODEL_CARD.md")
+"""Files the wheel must hold; besides them, every file under assistant/models/ and ui/embed/."""
 
 
 def _run(cmd: list, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -66,7 +68,8 @@ def test_the_wheel_holds_every_subpackage_and_the_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     sources = {p.relative_to(ROOT).as_posix() for pkg in ("assistant", "index", "ui") for p in (ROOT / pkg).rglob("*.py")}
     assert sources - names == set(), "modules missing from the wheel"
-    assert [p for p in PACKAGED if p not in names] == []
+    data = {p.relative_to(ROOT).as_posix() for folder in ("assistant/models", "ui/embed") for p in (ROOT / folder).rglob("*") if p.is_file()}
+    assert [p for p in sorted({*PACKAGED, *data}) if p not in names] == []
     assert not any(n.startswith(("tests/", "benchmarks/", "seeds/")) for n in names)
 
 

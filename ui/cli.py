@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from ui.cli_common import fail as _fail
+from ui.cli_common import friendly
+from ui.cli_common import settings as _settings
 
 app = typer.Typer(
     help="Answer questions from your documents, citing the exact passages.",
@@ -21,41 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstrings are re-wrapped to the terminal (rich mode keeps their line breaks)
 )
-
-
-def _fail(message: str, code: int = 1):
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
-
-
-def friendly(fn):
-    """Turn expected errors into one line on stderr and exit code 1 (2 for a bad question file)."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        from assistant import AssistantError, EvalError
-
-        try:
-            return fn(*args, **kwargs)
-        except EvalError as err:
-            _fail(str(err), 2)
-        except AssistantError as err:
-            _fail(str(err), 1)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-
-    return wrapper
-
-
-def _settings(**overrides):
-    """The settings (environment + ``overrides``); a bad one exits 1 with one line naming it."""
-    from assistant import ConfigError
-    from assistant import load_settings
-
-    try:
-        return load_settings(**overrides)
-    except ConfigError as err:
-        _fail(str(err))
 
 
 def _assistant(settings, progress: bool = True):
@@ -85,16 +53,11 @@ def index(
     documents indexed earlier from other paths are kept. A new build is written and becomes
     active only when complete, so questions keep being answered meanwhile.
     """
-    from index.pipeline import build_index, paths_to_index
+    from assistant import index_documents
 
     settings = _settings(documents=paths or None)
-    store = settings.open_store()
-    todo = paths_to_index(store, settings.index.documents, explicit="documents" in settings.index.model_fields_set)
-    report = build_index(
-        todo, store, settings.make_embedder(), settings.chunking(), rebuild=rebuild, prune=prune, progress=not quiet,
-        embed_passages=settings.index.embed_passages, reading=settings.reading(),
-        follow_links=settings.index.follow_symlinks, access=settings.access_rules(),
-    )
+    # paths=None: the settings' documents (``paths`` when given), or those indexed already
+    report = index_documents(settings, settings.open_store(), settings.make_embedder(), rebuild=rebuild, prune=prune, progress=not quiet)
     typer.echo(report.describe())
     if strict and report.skipped:
         _fail(f"{len(report.skipped)} file(s) skipped or partly indexed (--strict)")
@@ -297,8 +260,9 @@ def eval_(
     """Run the question sets, print per-question results and a summary per set; exit 1 below the thresholds, 2 on a bad file."""
     from assistant import check_thresholds, parse_threshold
     from assistant import EvalError
-    from assistant import print_overview, print_report, write_html
+    from assistant import print_overview, print_report
     from assistant import evaluate_file
+    from ui.cli_eval import _baseline_summaries, _limits, finish, write_reports
 
     settings = _settings()
     if scope not in (None, "document", "all"):
@@ -323,142 +287,14 @@ def eval_(
         reports.append(result)
     if len(reports) > 1:
         print_overview(reports)
-    if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps({"sets": {r.name: r.to_dict() for r in reports}}, ensure_ascii=False, indent=1), encoding="utf-8")
-        typer.echo(f"wrote the JSON report to {report}")
-    if html:
-        html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(write_html(reports), encoding="utf-8")
-        typer.echo(f"wrote the HTML report to {html}")
-    if failures:
-        for f in failures:
-            typer.secho(f"FAIL {f}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1)
-    if any(r.limits for r in reports):
-        typer.secho("eval passed all thresholds", fg=typer.colors.GREEN)
-    else:
-        typer.echo("eval checked no thresholds: none are set for these question sets")
+    write_reports(reports, report, html)
+    finish(reports, failures)
 
 
-def _limits(settings, path: Path, name: str, overrides: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
-    """``(floors, ceilings)`` of one set: the seed set's from ``fail_under``/``fail_over``, a
-    public set's from ``set_limits`` (by file stem), then the command line's overrides."""
-    from assistant import HIGHER_IS_BETTER
+from ui.cli_admin import feedback_app, token_app  # noqa: E402 (the sub-commands, after the app)
 
-    if Path(path).resolve() == Path(settings.eval.questions).resolve():
-        floors, ceilings = dict(settings.eval.fail_under), dict(settings.eval.fail_over)
-    else:
-        limits = settings.eval.set_limits.get(name, {})
-        floors = {m: v for m, v in limits.items() if HIGHER_IS_BETTER.get(m, True)}
-        ceilings = {m: v for m, v in limits.items() if not HIGHER_IS_BETTER.get(m, True)}
-    for metric, value in overrides.items():
-        (floors if HIGHER_IS_BETTER[metric] else ceilings)[metric] = value
-    return floors, ceilings
-
-
-def _baseline_summaries(path: Path) -> dict[str, dict]:
-    """Set name -> summary of an earlier JSON report (one written before sets existed counts as the seed set's)."""
-    from assistant import EvalError
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if "sets" in data:
-            return {name: r["summary"] for name, r in data["sets"].items()}
-        return {"questions": data["summary"]}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise EvalError(f"Cannot read baseline report {path}: {err}") from None
-
-
-feedback_app = typer.Typer(help="Ratings of answers given in the chat, the widget and POST /api/feedback.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
-
-
-@feedback_app.command("export")
-@friendly
-def feedback_export(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSONL here (default: standard output).")] = None,
-    verdict: Annotated[Optional[str], typer.Option(help="Only ratings with this verdict: up or down.")] = None,
-):
-    """Write the rated questions as a question set for `assistant eval --questions`.
-
-    One JSON line per rating: the question, its history, the cited spans as candidate
-    evidence, the verdict and the comment (tags feedback-up / feedback-down; review the
-    feedback-down lines, tagged needs-review, before using them as regression tests).
-    """
-    from assistant import FeedbackError
-    from assistant import VERDICTS, export_questions, open_feedback_store
-
-    if verdict is not None and verdict not in VERDICTS:
-        raise FeedbackError(f"--verdict takes up or down, not {verdict!r}.")
-    settings = _settings()
-    store = open_feedback_store(settings)
-    records = store.records()
-    rated = [r for r in records if verdict is None or r.verdict == verdict]
-    questions = export_questions(records, verdict, settings.open_store().documents() if rated else None)
-    text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise FeedbackError(f"Cannot write {out} ({err.strerror or err}); choose another --out.") from None
-    ups, n = sum(q["verdict"] == "up" for q in questions), len(questions)
-    where = f" to {out}" if out else ""
-    typer.echo(f"exported {n} rated question{'' if n == 1 else 's'} ({ups} up, {n - ups} down) from {store.where}{where}", err=True)
-    if left := len(rated) - n:
-        typer.echo(f"left out {left} rating{'' if left == 1 else 's'} whose cited text is no longer in the index", err=True)
-
-
-token_app = typer.Typer(
-    help="Bearer tokens for scripts and CI (ASSISTANT_AUTH_MODE=token): only their SHA-256 is stored, in tokens.json in the data dir.",
-    no_args_is_help=True,
-)
 app.add_typer(token_app, name="token")
-
-
-def _tokens():
-    from assistant import TokenStore
-
-    return TokenStore(_settings().index.data_dir)
-
-
-@token_app.command("add")
-@friendly
-def token_add(
-    name: Annotated[str, typer.Argument(help="A name for the token (who or what uses it), unique.")],
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group the token's holder is in (repeatable).")] = None,
-):
-    """Make a token and print it once on standard output (it is stored only as its SHA-256)."""
-    token = _tokens().add(name, group or [])
-    typer.echo(token)
-    typer.echo(f"token {name!r} made for groups: {', '.join(group or []) or '(none but everyone)'}; it is not shown again.", err=True)
-
-
-@token_app.command("list")
-@friendly
-def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False):
-    """List the tokens: name, groups, when made, the first 8 hex digits of the hash (never the token)."""
-    from datetime import datetime
-
-    records = [r.public() for r in _tokens().records()]
-    if as_json:
-        typer.echo(json.dumps(records, ensure_ascii=False))
-        return
-    for r in records:
-        when = datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M:%S")
-        typer.echo(f"{r['name']}\t{', '.join(r['groups']) or '-'}\t{when}\t{r['hash_prefix']}")
-    typer.echo(f"{len(records)} token{'' if len(records) == 1 else 's'}", err=True)
-
-
-@token_app.command("revoke")
-@friendly
-def token_revoke(name: Annotated[str, typer.Argument(help="The token's name (as `assistant token list` shows).")]):
-    """Delete a token: from the next request on it gets 401."""
-    _tokens().revoke(name)
-    typer.echo(f"token {name!r} revoked")
 
 
 if __name__ == "__main__":

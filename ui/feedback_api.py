@@ -125,8 +125,8 @@ def add_feedback_route(app: FastAPI, store: FeedbackStore, settings, question_er
             read (:meth:`assistant.Assistant.documents`; None: all): a citation of any other is
             refused as naming no indexed document.
         reader_of: The request's reader (:func:`ui.auth.reader_of`), whose user the rating records.
-        question_error: Makes the 422 of a refused question (``ui.server._question_error``).
-        history_error: The 422 of a refused history or None (``ui.server._history_error``).
+        question_error: Makes the 422 of a refused question (``ui.api_errors.question_error``).
+        history_error: The 422 of a refused history or None (``ui.api_errors.history_error``).
     """
     max_question_chars = settings.answer.max_question_chars
 

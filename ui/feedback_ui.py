@@ -2,7 +2,7 @@
 
 The Chatbot's own like/dislike buttons rate an answer; the rating is stored at once (see
 :mod:`assistant.feedback`) and a comment box appears under the rated answer (the page script,
-:data:`ui.app.CHAT_JS`, moves ``#feedback-box`` there); sending a comment updates the same record. The answers that can be rated travel in a ``gr.State`` dict
+:data:`ui.page_scripts.CHAT_JS`, moves ``#feedback-box`` there); sending a comment updates the same record. The answers that can be rated travel in a ``gr.State`` dict
 ``{message index: {"answer": <assistant ask --json dict>, "history": [...], "build_id": str}}``
 filled by the chat's responder (:func:`rateable`); a rated answer's entry keeps its
 ``feedback_id``, so changing the thumb replaces the rating instead of adding another.

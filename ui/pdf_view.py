@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.readers.ocr import NOT_CACHED, OcrOptions
-from index.readers.pdf import PDFIUM_LOCK
+from index import NOT_CACHED, PDFIUM_LOCK, OcrOptions
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 """Files shown as pages with Pillow (the image readers' suffixes, :mod:`index.readers`)."""
@@ -50,9 +49,9 @@ class PageViewUnavailable(Exception):
 @lru_cache(maxsize=8)
 def _origin(path: str, mtime_ns: int, size: int, ocr: OcrOptions) -> tuple[str, tuple[tuple[int, int], ...], dict, bool]:
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
-        from index.readers.image import extract_image as extract
+        from index import extract_image as extract
     else:
-        from index.readers.pdf import extract
+        from index import extract_pdf as extract
 
     extracted, origin, words = extract(Path(path), ocr)
     uncached = any(NOT_CACHED in note for note in extracted.notes)
@@ -164,7 +163,7 @@ def _line_rects(boxes: list[tuple[float, float, float, float]]) -> list[tuple[fl
 @lru_cache(maxsize=16)
 def _render(path: str, mtime_ns: int, page_no: int, scale: float) -> bytes:
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
-        from index.readers.image import frame
+        from index import image_frame as frame
 
         image = frame(Path(path), page_no)
         if image.mode not in ("RGB", "L"):

@@ -24,32 +24,32 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Query, Request  # noqa: E402
-from fastapi.exceptions import RequestValidationError  # noqa: E402
-from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
-from starlette.datastructures import MutableHeaders  # noqa: E402
-from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from assistant import Assistant, AssistantError, clean_question, history_problem  # noqa: E402
-from assistant import QuestionError, UnknownDocumentError  # noqa: E402
+from assistant import Assistant, AssistantError, clean_question  # noqa: E402
+from assistant import QuestionError  # noqa: E402
 from assistant import FeedbackStore, TokenStore, open_feedback_store  # noqa: E402
 from assistant import AnswerOut  # noqa: E402
 from assistant import Settings  # noqa: E402
-from ui.app import CHAT_JS, THEME, WIDGET_CSS, WIDGET_JS, WIDGET_THEME, build_app, build_widget  # noqa: E402
+from ui.api_errors import ASK_USAGE, ErrorOut, add_error_handlers  # noqa: E402
+from ui.api_errors import history_error as _history_error  # noqa: E402
+from ui.api_errors import question_error as _question_error  # noqa: E402
+from ui.middleware import RootPathMiddleware, SecurityHeadersMiddleware  # noqa: E402
+from ui.app import THEME, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.auth import AuthMiddleware, reader_of  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
 from ui.feedback_ui import FEEDBACK_CSS  # noqa: E402
 from ui.limits import ErrorShapeMiddleware, RequestLimitsMiddleware, served_hosts  # noqa: E402
+from ui.page_scripts import CHAT_JS, WIDGET_CSS, WIDGET_JS  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.sources import add_source_routes  # noqa: E402
 
@@ -102,13 +102,6 @@ class AskRequest(BaseModel):
     )
 
 
-class ErrorOut(BaseModel):
-    """An error: ``error`` is one readable line; ``detail`` lists the invalid fields of a 422."""
-
-    error: str
-    detail: list[dict[str, Any]] = []
-
-
 class Health(BaseModel):
     """Body of ``GET /healthz``."""
 
@@ -120,115 +113,6 @@ class Health(BaseModel):
     error: str | None = None
 
 
-def frame_ancestors(origins: list[str]) -> str:
-    """The CSP directive that lets the server itself and ``origins`` frame its pages."""
-    return "frame-ancestors " + " ".join(["'self'", *origins])
-
-
-CSP_SOURCES = (
-    "default-src 'self'",
-    "img-src 'self' data: blob:",
-    # Gradio's pages start with inline scripts and run the apps' js= hooks with new Function
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
-    "font-src 'self' data:",
-    "media-src 'self' data: blob:",
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-)
-"""Content-Security-Policy directives of every response: images, scripts, styles, fonts and
-connections from the server itself only (plus inline ``data:``/``blob:``), so a remote image
-or script that slipped into a page is never fetched."""
-
-
-def content_security_policy(origins: list[str]) -> str:
-    """The whole ``Content-Security-Policy`` header value: :data:`CSP_SOURCES` and
-    :func:`frame_ancestors` of ``origins``."""
-    return "; ".join([*CSP_SOURCES, frame_ancestors(origins)])
-
-
-class SecurityHeadersMiddleware:
-    """Adds ``Content-Security-Policy`` (:func:`content_security_policy`) and
-    ``X-Content-Type-Options: nosniff`` to every HTTP response (pure ASGI, so Gradio's streamed
-    responses pass through untouched)."""
-
-    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
-        self.app = app
-        self.value = content_security_policy(origins)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_csp(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = self.value
-                headers["X-Content-Type-Options"] = "nosniff"
-            await send(message)
-
-        await self.app(scope, receive, send_with_csp)
-
-
-class RootPathMiddleware:
-    """Serves the app under ``root_path`` (e.g. ``/assistant``) behind a reverse proxy.
-
-    ASGI puts the prefix in both ``root_path`` and ``path``. When the server was not told the
-    prefix (``scope["root_path"]`` empty), this adds it, whether or not the proxy stripped it
-    from the path, so routing, Gradio's asset URLs and the docs all see one consistent prefix.
-    It also keeps Gradio's pages from reaching outside the prefix: Gradio 6 links its web
-    manifest as the absolute ``/manifest.json`` and declares no icon (so browsers ask for
-    ``/favicon.ico``); both would 404 on the proxy. The HTML gets both links under the prefix.
-    """
-
-    def __init__(self, app: ASGIApp, root_path: str) -> None:
-        self.app = app
-        self.root_path = root_path
-        self.links = (
-            b'<link rel="manifest" href="/manifest.json" />',
-            f'<link rel="manifest" href="{root_path}/manifest.json" /><link rel="icon" href="{root_path}/favicon.ico" />'.encode(),
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        root = self.root_path
-        if not scope.get("root_path"):
-            path = scope["path"]
-            if path != root and not path.startswith(root + "/"):
-                scope = {**scope, "path": root + path, "raw_path": root.encode() + scope.get("raw_path", path.encode())}
-            scope = {**scope, "root_path": root}
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def send_fixing_html(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                if MutableHeaders(scope=message).get("content-type", "").startswith("text/html"):
-                    start = message  # hold it until the body is complete
-                    return
-            elif message["type"] == "http.response.body" and start is not None:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = b"".join(chunks).replace(*self.links)
-                MutableHeaders(scope=start)["content-length"] = str(len(body))
-                await send(start)
-                await send({"type": "http.response.body", "body": body})
-                return
-            await send(message)
-
-        await self.app(scope, receive, send_fixing_html)
-
-
 def index_status(assistant: Assistant, groups=None) -> Health:
     """Health of the build being served (``Assistant.build``; no store call): its document
     and passage counts (with ``groups``, of the documents a reader in them may read), or
@@ -238,56 +122,6 @@ def index_status(assistant: Assistant, groups=None) -> Health:
         return Health(status="error", index_loaded=False, documents=0, passages=0, error="no index loaded")
     documents, passages = assistant.counts(groups)
     return Health(status="ok", index_loaded=True, documents=documents, passages=passages, build_id=info.build_id)
-
-
-ASK_USAGE = 'send POST /api/ask with a JSON body such as {"question": "What does the policy say about refunds?"}'
-"""How to call the API, repeated in the errors of requests that get it wrong."""
-
-FEEDBACK_USAGE = 'send POST /api/feedback with a JSON body such as {"verdict": "up", "answer": <what POST /api/ask returned>}'
-"""How to rate an answer, in the errors of ``/api/feedback`` requests that get it wrong."""
-
-API_METHODS = {"/api/ask": "POST", "/api/feedback": "POST", "/healthz": "GET", "/embed.js": "GET"}
-"""The API's own paths and the method each takes; any other method is a 405 saying which."""
-
-
-def _usage(path: str) -> str:
-    return FEEDBACK_USAGE if path.endswith("/api/feedback") else ASK_USAGE
-
-
-def _readable(errors: list[dict], usage: str = ASK_USAGE) -> str:
-    """One line for a 422's validation ``errors``; ``usage`` says how to call the route at fault."""
-    parts = []
-    for e in errors:
-        if e.get("type") == "json_invalid":
-            parts.append(f"the body is not valid JSON ({e.get('msg', 'JSON decode error')}): {usage}")
-            continue
-        if tuple(e.get("loc", ())) == ("body",) and e.get("type") in ("model_attributes_type", "dict_type"):
-            # a form post, or JSON sent without "Content-Type: application/json" (FastAPI then reads a string)
-            parts.append(f"the body must be a JSON object sent with Content-Type: application/json: {usage}")
-            continue
-        loc = [str(x) for x in e.get("loc", ()) if x != "body"]
-        parts.append(f"{'.'.join(loc) or 'body'}: {e.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
-
-
-def _question_error(err: QuestionError, loc: list[str] | None = None) -> JSONResponse:
-    """The 422 for a question the assistant refuses (empty, too long, unknown document ids), in
-    the validation-error shape; ``loc`` points at the field at fault."""
-    if loc is None:
-        documents = isinstance(err, UnknownDocumentError) or getattr(err, "field", None) == "documents"
-        loc = ["body", "documents"] if documents else ["body", "question"]
-    detail = [{"loc": loc, "msg": str(err), "type": "documents" if loc[-1] == "documents" else "question"}]
-    return JSONResponse({"error": str(err), "detail": detail}, status_code=422)
-
-
-def _history_error(history: list[str], settings: Settings, loc: tuple[str, ...] = ("body", "history")) -> JSONResponse | None:
-    """The 422 for a history over ``max_history_turn_chars`` per turn or ``max_history_chars`` in all, else None."""
-    problem = history_problem(history, settings.answer.max_history_turn_chars, settings.answer.max_history_chars)
-    if problem is None:
-        return None
-    index, message = problem
-    where = [*loc, *([index] if index is not None else [])]
-    return JSONResponse({"error": message, "detail": [{"loc": where, "msg": message, "type": "history"}]}, status_code=422)
 
 
 async def _bounded(lines: Iterator[str], limiter: anyio.CapacityLimiter) -> AsyncIterator[str]:
@@ -369,43 +203,15 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
 
 def _add_ask_routes(app: FastAPI, assistant: Assistant, settings: Settings, limiter: anyio.CapacityLimiter, pool=None) -> None:
     """``POST /api/ask`` (answers, at most ``limiter`` at once; in ``pool``'s processes when
-    given, see :mod:`ui.workers`), ``GET /api/ask`` (how to ask), readable 422s."""
+    given, see :mod:`ui.workers`), ``GET /api/ask`` (how to ask), readable 422s
+    (:func:`ui.api_errors.add_error_handlers`)."""
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"error": _readable(errors, _usage(request.url.path)), "detail": errors}, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """FastAPI's own 4xx (a body it cannot parse, ...) in the API's shape, never ``{"detail"}``."""
-        message = exc.detail if isinstance(exc.detail, str) else "invalid request"
-        if exc.status_code == 400 and "parsing the body" in message:
-            message = f"the body could not be read ({message}): {_usage(request.url.path)}"
-        return JSONResponse({"error": message, "detail": []}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    async def _wrong_method(request: Request) -> JSONResponse:
-        path = request.url.path[len(request.scope.get("root_path", "")) :] or request.url.path
-        allowed = next((m for p, m in API_METHODS.items() if request.url.path.endswith(p)), "GET")
-        return JSONResponse(
-            {"error": f"{request.method} is not allowed on {path}; use {allowed}.", "detail": []},
-            status_code=405,
-            headers={"Allow": allowed},
-        )
-
-    for path, method in API_METHODS.items():
-        others = [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE") if m != method and not (method == "GET" and m == "HEAD")]
-        if path == "/api/ask":
-            others = [m for m in others if m not in ("GET", "HEAD")]  # GET /api/ask says how to ask (below)
-        app.add_api_route(path, _wrong_method, methods=others, include_in_schema=False)
+    add_error_handlers(app)
 
     @app.post(
         "/api/ask",
         response_model=AnswerOut,
-        responses={
-            422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"},
-            503: {"model": ErrorOut},
-        },
+        responses={422: {"model": ErrorOut, "description": "Invalid body, empty or over-long question"}, 503: {"model": ErrorOut}},
         summary="Answer a question with cited passages",
     )
     async def api_ask(

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from index.types import Document, Passage
+from index import Document, Passage
 
 PAGED_FORMATS = ("pdf", "image")
 """Document formats shown as page images (see :mod:`ui.pdf_view`)."""

@@ -95,6 +95,31 @@ def _open(path: Path):
         raise Unreadable(path, "not a Word document", f"it is {kind}; open it in Word and save it as .docx") from None
 
 
+def _paragraph_kind(item) -> str | None:
+    """``"item"`` for a list paragraph, ``"note"`` for a note's style ("Note", "Warning", ...), else None."""
+    if _is_item(item):
+        return "item"
+    return "note" if _NOTE_STYLE.search((getattr(item.style, "name", "") or "").strip()) else None
+
+
+def _table(item) -> list[tuple[str, bool | None, tuple]]:
+    """A table's non-empty rows, each ``(line, is_header, labelled cells)``: its cells joined by
+    " | ", whether it is the header row, and its cells labelled with the column headers
+    (``()`` for the header itself); ``is_header`` None for a one-column table (layout: each row
+    is read as a paragraph)."""
+    rows = [(row, cells) for row, cells in ((row, _row_cells(row)) for row in item.rows) if any(t for t, _ in cells)]
+    if not rows:
+        return []
+    if max(sum(n for _, n in cells) for _, cells in rows) <= 1:
+        return [(cells[0][0], None, ()) for _, cells in rows]
+    header = expand_header(rows[0][1]) if rows[0][0]._tr is item.rows[0]._tr and _is_header(item.rows, rows[0][1]) else None
+    out = []
+    for k, (_, cells) in enumerate(rows):
+        is_head = header is not None and k == 0
+        out.append((" | ".join(t for t, _ in cells), is_head, () if is_head else label_cells(header, cells)))
+    return out
+
+
 def read_docx(path: Path) -> Extracted:
     """Read a ``.docx`` file (see the module docstring).
 
@@ -121,37 +146,29 @@ def read_docx(path: Path) -> Extracted:
         pos += len(piece)
         return start
 
+    def add_line(piece: str) -> int:  # the rows of a table are consecutive lines
+        nonlocal pos
+        parts.append("\n")
+        start = pos + 1
+        parts.append(piece)
+        pos = start + len(piece)
+        return start
+
     for item in document.iter_inner_content():
         if hasattr(item, "rows"):
-            rows = [(row, cells) for row, cells in ((row, _row_cells(row)) for row in item.rows) if any(t for t, _ in cells)]
-            if not rows:
-                continue
-            if max(sum(n for _, n in cells) for _, cells in rows) <= 1:  # one column: layout, read as paragraphs
-                for _, cells in rows:
-                    add(cells[0][0])
-                continue
-            header = expand_header(rows[0][1]) if rows[0][0]._tr is item.rows[0]._tr and _is_header(item.rows, rows[0][1]) else None
-            for k, (_, cells) in enumerate(rows):
-                line = " | ".join(t for t, _ in cells)
-                if k == 0:
-                    start = add(line)
-                else:  # the rows of a table are consecutive lines
-                    parts.append("\n")
-                    start = pos + 1
-                    parts.append(line)
-                    pos = start + len(line)
-                is_head = header is not None and k == 0
-                rows_out.append(TableRow(start, start + len(line), header=is_head, cells=() if is_head else label_cells(header, cells)))
+            for k, (line, is_head, cells) in enumerate(_table(item)):
+                if is_head is None:  # one column: layout, read as paragraphs
+                    add(line)
+                    continue
+                start = add(line) if k == 0 else add_line(line)
+                rows_out.append(TableRow(start, start + len(line), header=is_head, cells=cells))
             continue
         text = " ".join(item.text.split())
         if not text:
             continue
         start = add(text)
-        style = (getattr(item.style, "name", "") or "").strip()
-        if _is_item(item):
-            marks.append((start, pos, "item"))
-        elif _NOTE_STYLE.search(style):
-            marks.append((start, pos, "note"))
+        if kind := _paragraph_kind(item):
+            marks.append((start, pos, kind))
         level = _level(item)
         if level is not None:
             first.setdefault(level, text)

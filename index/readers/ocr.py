@@ -314,6 +314,13 @@ def ocr_pages(jobs: list[PageJob], options: OcrOptions, label: str = "OCR") -> O
     except OcrUnavailable as err:
         run.unavailable = str(err)
         return run
+    _read_in_parallel(todo, options, label, run)
+    return run
+
+
+def _read_in_parallel(todo: list[PageJob], options: OcrOptions, label: str, run: OcrRun) -> None:
+    """Read ``todo`` on ``options.worker_count()`` threads into ``run``, caching each page as
+    soon as it is read (see :func:`ocr_pages`, which says what it raises)."""
     cache = _cache(options)
     from tqdm.auto import tqdm
 
@@ -353,7 +360,6 @@ def ocr_pages(jobs: list[PageJob], options: OcrOptions, label: str = "OCR") -> O
     finally:
         bar.close()
     pool.shutdown(wait=True)
-    return run
 
 
 def _read_job(job: PageJob, languages: tuple[str, ...]) -> tuple[OcrPage, bool]:
@@ -376,23 +382,3 @@ def _read_job(job: PageJob, languages: tuple[str, ...]) -> tuple[OcrPage, bool]:
 def _first_line(err: Exception) -> str:
     text = str(err).strip()
     return text.splitlines()[0][:120] if text else type(err).__name__
-
-
-def word_agreement(reference: str, read: str) -> float:
-    """How far OCR's ``read`` text agrees with a ``reference`` text of the same page, in [0, 1]:
-    the F1 of their word multisets (words = lower-case runs of letters and digits, a word
-    hyphenated at a line end counted whole on both sides), so reading order (columns, a
-    figure's labels) does not count, but every missed, extra or misread word does. 1.0 for
-    two empty texts. This is the measure of the issue's "word agreement" floor (``benchmarks/ocr.py``)."""
-    import re
-    from collections import Counter
-
-    def words(text: str) -> Counter:
-        text = re.sub(r"(?<=\w)(?:[\u00ad\ufffe\x02]\s*|-\s*[\r\n]+\s*)(?=\w)", "", text)
-        return Counter(re.findall(r"[^\W_]+", text.lower()))
-
-    a, b = words(reference), words(read)
-    if not a and not b:
-        return 1.0
-    common = sum((a & b).values())
-    return 2 * common / (sum(a.values()) + sum(b.values()))
