@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from index.loader import Skip
 from index.records import BuildInfo
+
+if TYPE_CHECKING:  # a type only: importing the loader would import every reader on the answer path
+    from index.loader import Skip
 
 
 @dataclass(frozen=True)

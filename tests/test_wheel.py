@@ -76,7 +76,7 @@ def test_the_wheel_holds_every_subpackage_and_the_data_files(wheel):
 def test_the_installed_wheel_indexes_answers_and_serves(venv, tmp_path):
     bin_dir, env = venv
     python, assistant = bin_dir / "python", bin_dir / "assistant"
-    where = _run([python, "-c", "import index.readers, ui, assistant.reader as r, assistant.support as s, assistant.answerability as a; "
+    where = _run([python, "-c", "import index.readers, ui, assistant.answering.reader as r, assistant.answering.support as s, assistant.answering.answerability as a; "
                   "print(index.readers.__file__); print(ui.__file__); print(all(p.exists() for p in (r.READER_DIR, s.MODEL_PATH, a.MODEL_PATH)))"],
                  cwd=tmp_path, env=env).stdout.split()
     site = str(bin_dir.parent / "lib")
