@@ -28,6 +28,24 @@ FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
 outliers: quantizing them too lost 0.012 MRR); the reader's export keeps them too."""
 
 
+def session_options():
+    """ONNX Runtime session options for the models that answer questions: warnings and errors
+    only, and intra-op threads that sleep when a run ends instead of spinning.
+
+    ONNX Runtime's default keeps its intra-op threads busy-waiting after each run. One question
+    is a few short runs, so the spinning thread burned more CPU than the model itself: warm
+    ``ask`` took 27-37 ms of CPU per question with it and 15-16 ms without, at the same wall time
+    or better (``benchmarks/load.py``; numbers in ``benchmarks/RESULTS.md``). On a server whose
+    processes share the cores, that spin is taken from the other processes' questions.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def export_onnx(model_dir: Path, target: Path, quantize: bool = True) -> None:
     """Export the packaged model to ONNX (see :func:`_export_onnx`), leaving the process's
     logging as it was (the exporter installs a root log handler, which made every library's
@@ -250,10 +268,8 @@ class OnnxEmbedder(PackagedModel):
         elif sha256_file(target) != stamp.read_text(encoding="utf-8").strip():
             raise ModelError(f"{target} does not match its recorded SHA-256; delete it and it will be exported again.")
         ort.disable_telemetry_events()  # ORT_DISABLE_TELEMETRY (index.privacy) already stops it; belt and braces
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
         try:
-            return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(target), session_options(), providers=["CPUExecutionProvider"])
         except Exception as err:
             raise ModelError(f"Cannot load {target} ({short_error(err)}); delete it and it will be exported again.") from None
 
