@@ -32,11 +32,11 @@ def session_options():
     """ONNX Runtime session options for the models that answer questions: warnings and errors
     only, and intra-op threads that sleep when a run ends instead of spinning.
 
-    ONNX Runtime's default keeps its intra-op threads busy-waiting after each run. One question
-    is a few short runs, so the spinning thread burned more CPU than the model itself: warm
-    ``ask`` took 27-37 ms of CPU per question with it and 15-16 ms without, at the same wall time
-    or better (``benchmarks/load.py``; numbers in ``benchmarks/RESULTS.md``). On a server whose
-    processes share the cores, that spin is taken from the other processes' questions.
+    ONNX Runtime's default keeps its intra-op threads busy-waiting after each run. A question
+    is one short run, so the spinning thread burned about as much CPU as the whole answer:
+    warm ``ask`` took about twice the CPU per question with it, at no better wall time (numbers
+    in ``benchmarks/RESULTS.md``). On a server whose threads or processes share the cores,
+    that spin is taken from the other questions.
     """
     import onnxruntime as ort
 

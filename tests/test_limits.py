@@ -105,23 +105,23 @@ def test_served_hosts_follow_the_bind_address_and_the_setting():
         Settings(allowed_hosts=["http://x/"])
 
 
-def test_the_refusal_pacer_spaces_out_a_burst_and_never_waits_longer_than_its_limit():
+def test_the_refusal_pacer_lets_a_burst_through_then_spaces_refusals_out_never_longer_than_its_limit():
     from ui.limits import RefusalPacer
 
-    pacer = RefusalPacer(rate=20.0, max_wait=0.05)
-    assert pacer.delay(100.0) == 0.0  # a lone refusal is immediate
-    burst = [pacer.delay(100.0) for _ in range(10)]  # ten more in the same instant
-    assert burst[0] == pytest.approx(0.05) and all(0 < d <= 0.05 + 1e-9 for d in burst)
-    assert pacer.delay(100.5) == 0.0  # no backlog is carried past max_wait: after the burst, immediate again
+    pacer = RefusalPacer(rate=20.0, burst=5, max_wait=0.05)
+    assert [pacer.delay(100.0) for _ in range(5)] == [0.0] * 5  # a burst is answered at once
+    flood = [pacer.delay(100.0 + i * 0.001) for i in range(50)]  # then refusals wait their turn
+    assert flood[0] > 0 and all(0 < d <= 0.05 + 1e-9 for d in flood)
+    assert pacer.delay(101.5) == 0.0  # no backlog beyond max_wait: after the flood, immediate again
 
 
 def test_clients_that_keep_sending_50_mb_bodies_are_paced_and_refused_in_under_100_ms(server):
     """Four clients sending whole 50 MB bodies back to back for 1.5 s: refusals still come in
     under 100 ms, and they get far fewer than the 400-700 per second an unpaced server
-    answered (at most 4 / REFUSAL_MAX_WAIT per second, plus the first ones)."""
+    answered (at most 4 / REFUSAL_MAX_WAIT per second after a burst of REFUSAL_BURST)."""
     import threading
 
-    from ui.limits import REFUSAL_MAX_WAIT
+    from ui.limits import REFUSAL_BURST, REFUSAL_MAX_WAIT
 
     url = urlparse(server)
     head = (
@@ -154,4 +154,4 @@ def test_clients_that_keep_sending_50_mb_bodies_are_paced_and_refused_in_under_1
         t.join()
     assert replies and set(replies) == {b"HTTP/1.1 413"}, set(replies)
     assert sorted(times)[len(times) // 2] < 0.1, sorted(times)  # the median (the clients' own copies of the body count too)
-    assert len(times) <= 1.5 * 4 / REFUSAL_MAX_WAIT + 8, len(times)
+    assert len(times) <= 1.5 * 4 / REFUSAL_MAX_WAIT + REFUSAL_BURST + 4, len(times)

@@ -25,7 +25,10 @@ no component of the chat or the widget takes a file, so they are answered 404.""
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
 
 REFUSALS_PER_SECOND = 20.0
-"""Refusals answered at once per second (count/s); beyond that each waits its turn (see :class:`RefusalPacer`)."""
+"""Refusals answered at once per second after a burst (count/s); beyond that each waits its turn
+(see :class:`RefusalPacer`)."""
+REFUSAL_BURST = 10
+"""Refusals answered at once in a burst before the pacing starts (count)."""
 REFUSAL_MAX_WAIT = 0.05
 """Longest a refusal waits its turn (seconds): well under the 100 ms in which issue 30 wants a
 50 MB body refused, so a refusal is never slow, only spaced out."""
@@ -37,27 +40,31 @@ class RefusalPacer:
 
     Each refusal costs the server a connection, a request and a response (about a millisecond
     of CPU), and a client refused at once can send the next 50 MB body at once: four such
-    clients made about 400-700 refusals per second and doubled other users' p95 (issue 30's
-    floor is at most 2x). Up to ``rate`` refusals per second are answered at once; beyond that
-    each waits for its slot, at most ``max_wait`` seconds, while its connection reads nothing
-    more (uvicorn stops reading a body that nobody receives after 64 kB). A backlog never builds
-    beyond ``max_wait``, so refusals after a burst are immediate again.
+    clients made 400-700 refusals per second and doubled other users' p95 (issue 30's floor is
+    at most 2x). A burst of ``burst`` refusals, and then ``rate`` per second, are answered at
+    once; beyond that each waits for its slot, at most ``max_wait`` seconds, while its
+    connection reads nothing more (uvicorn stops reading a body nobody receives after 64 kB).
+    The schedule is the generic cell rate algorithm's (a token bucket), and the backlog never
+    grows beyond ``max_wait``, so after a flood refusals are immediate again within a second.
 
     Args:
-        rate: Refusals per second answered without waiting (count/s).
+        rate: Refusals per second answered without waiting, after the burst (count/s).
+        burst: Refusals answered without waiting at once (count).
         max_wait: Longest wait of one refusal (seconds).
     """
 
-    def __init__(self, rate: float = REFUSALS_PER_SECOND, max_wait: float = REFUSAL_MAX_WAIT) -> None:
+    def __init__(self, rate: float = REFUSALS_PER_SECOND, burst: int = REFUSAL_BURST, max_wait: float = REFUSAL_MAX_WAIT) -> None:
         self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
         self.max_wait = max_wait
-        self.next = float("-inf")
+        self.due = float("-inf")
 
     def delay(self, now: float) -> float:
         """Seconds the refusal arriving at ``now`` (``time.monotonic()``) waits; books its slot."""
-        slot = min(max(now, self.next), now + self.max_wait)
-        self.next = slot + self.interval
-        return slot - now
+        due = max(self.due, now)
+        wait = min(max(0.0, due - now - self.tolerance), self.max_wait)
+        self.due = min(due, now + self.tolerance + self.max_wait) + self.interval
+        return wait
 
     async def wait(self) -> None:
         """Wait for this refusal's slot (see :meth:`delay`)."""
