@@ -380,7 +380,8 @@ class WrkRun:
         return (
             f"{self.server:10s} {self.clients:3d} clients {self.seconds:5.1f} s  {self.requests:5d} questions  errors "
             f"{self.error_count:3d}  p50 {self.p50_ms:7.1f} ms  p95 {self.p95_ms:7.1f} ms  p99 {self.p99_ms:7.1f} ms  "
-            f"{self.qps:6.1f} questions/s  (server CPU {1000 * self.server_cpu_s / max(self.requests, 1):.1f} ms/question, "
+            f"{self.qps:6.1f} questions/s  (server {self.server_cpu_s / self.seconds:.2f} cores, "
+            f"{1000 * self.server_cpu_s / max(self.requests, 1):.1f} ms CPU/question, "
             f"wrk {1000 * self.client_cpu_s / max(self.requests, 1):.2f} ms/question; load average {self.load_average:.2f})"
         )
 
@@ -390,7 +391,7 @@ class WrkRun:
             "errors": self.error_count, "error_kinds": self.errors, "p50_ms": round(self.p50_ms, 1),
             "p95_ms": round(self.p95_ms, 1), "p99_ms": round(self.p99_ms, 1), "questions_per_s": round(self.qps, 2),
             "load_average_1min": self.load_average, "wrk_cpu_s": round(self.client_cpu_s, 2),
-            "server_cpu_s": round(self.server_cpu_s, 2),
+            "server_cpu_s": round(self.server_cpu_s, 2), "server_cores": round(self.server_cpu_s / self.seconds, 2),
         }
 
 
