@@ -28,9 +28,10 @@ FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
 outliers: quantizing them too lost 0.012 MRR); the reader's export keeps them too."""
 
 
-def session_options():
+def session_options(threads: int = 0):
     """ONNX Runtime session options for the models that answer questions: warnings and errors
-    only, and intra-op threads that sleep when a run ends instead of spinning.
+    only, ``threads`` intra-op threads (0: ONNX Runtime's default, one per core), and threads
+    that sleep when a run ends instead of spinning.
 
     ONNX Runtime's default keeps its intra-op threads busy-waiting after each run. A question
     is one short run, so the spinning thread burned about as much CPU as the whole answer:
@@ -42,6 +43,7 @@ def session_options():
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    options.intra_op_num_threads = threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
@@ -217,15 +219,19 @@ class OnnxEmbedder(PackagedModel):
         batch_size: Texts per forward pass (default 32); texts are sorted by length first.
         verify: Check the weights' SHA-256 before exporting (default True).
         quantized: int8 weights (default) or float32.
+        threads: ONNX Runtime intra-op threads (0: one per core, for batches of documents; 1 for a
+            model that only embeds questions, see :class:`~index.embedder.TorchBackend`).
     """
 
     def __init__(
-        self, model_dir: Path | None = None, cache_dir: Path | None = None, batch_size: int = 32, verify: bool = True, quantized: bool = True
+        self, model_dir: Path | None = None, cache_dir: Path | None = None, batch_size: int = 32, verify: bool = True,
+        quantized: bool = True, threads: int = 0,
     ) -> None:
         super().__init__(model_dir, verify)
         self.cache_dir = Path(cache_dir) if cache_dir else self.model_dir
         self.batch_size = batch_size
         self.quantized = quantized
+        self.threads = threads
 
     @cached_property
     def name(self) -> str:
@@ -269,7 +275,7 @@ class OnnxEmbedder(PackagedModel):
             raise ModelError(f"{target} does not match its recorded SHA-256; delete it and it will be exported again.")
         ort.disable_telemetry_events()  # ORT_DISABLE_TELEMETRY (index.privacy) already stops it; belt and braces
         try:
-            return ort.InferenceSession(str(target), session_options(), providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(target), session_options(self.threads), providers=["CPUExecutionProvider"])
         except Exception as err:
             raise ModelError(f"Cannot load {target} ({short_error(err)}); delete it and it will be exported again.") from None
 
