@@ -233,14 +233,19 @@ def _send_oversized(url: str, stop, sent, pause: float) -> None:
         stop.wait(pause)
 
 
-def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 0.25, rounds: int = 2, passes: int = 2) -> dict:
+def oversized(
+    url: str, questions: list[dict], senders: int = 4, pause: float = 0.25, rounds: int = 2, passes: int = 2, pid: int | None = None
+) -> dict:
     """The issue-30 floors for oversized requests: the refusal time of a 50 MB body, and p95 of
     one client's normal questions when idle and while ``senders`` processes keep sending 50 MB
     bodies (each whole, as a careless or hostile client would; from other processes, so the
     measuring client does not share their interpreter), each pausing ``pause`` seconds between
     requests (0: as fast as the server refuses them). ``rounds`` alternations of an idle and a
     loaded measurement, each ``passes`` passes over the questions; the ratio is reported per
-    round and over all rounds (p95 of all loaded samples / p95 of all idle samples)."""
+    round and over all rounds (p95 of all loaded samples / p95 of all idle samples), with the
+    CPU the senders used and, given the server's ``pid``, the server's while they sent."""
+    import resource
+
     times = [refusal_ms(url)[0] for _ in range(5)]
     status = refusal_ms(url)[1].decode(errors="replace")
     warm = ApiClient(url)
@@ -256,6 +261,7 @@ def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 
         stop = multiprocessing.Event()
         sent = multiprocessing.Value("i", 0)
         procs = [multiprocessing.Process(target=_send_oversized, args=(url, stop, sent, pause), daemon=True) for _ in range(senders)]
+        usage, server_cpu, started = resource.getrusage(resource.RUSAGE_CHILDREN), process_tree_cpu(pid) if pid else 0.0, time.perf_counter()
         for proc in procs:
             proc.start()
         time.sleep(1.0)
@@ -265,12 +271,17 @@ def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 
         stop.set()
         for proc in procs:
             proc.join(timeout=60)
+        flood_wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        senders_cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+        server_cpu = process_tree_cpu(pid) - server_cpu if pid else float("nan")
         p95_idle, p95_loaded = percentile(idle.latencies_ms, 95), percentile(loaded.latencies_ms, 95)
         per_round.append({
             "round": r + 1, "p95_idle_ms": round(p95_idle, 1), "p95_during_50mb_ms": round(p95_loaded, 1),
             "p95_ratio": round(p95_loaded / p95_idle, 2), "oversized_sent": sent.value, "oversized_seconds": round(loaded.seconds + 1.0, 1),
             "load_average_idle": round(load_idle, 2), "load_average_flood": round(load_flood, 2),
             "refusal_ms_during_flood_max": round(max(flood_refusals), 1),
+            "senders_cores": round(senders_cpu / flood_wall, 2), "server_cores": round(server_cpu / flood_wall, 2),
         })
         idle_all += idle.latencies_ms
         loaded_all += loaded.latencies_ms
@@ -534,13 +545,14 @@ def main() -> None:
     report = []
     try:
         if args.oversized:
-            o = oversized(url, questions, pause=args.oversized_pause, rounds=args.rounds)
+            o = oversized(url, questions, pause=args.oversized_pause, rounds=args.rounds, pid=proc.pid if proc else None)
             for rr in o["rounds"]:
                 print(
                     f"oversized   round {rr['round']}: p95 {rr['p95_idle_ms']:.1f} ms idle (load average {rr['load_average_idle']:.2f}), "
                     f"{rr['p95_during_50mb_ms']:.1f} ms during 4 senders (load average {rr['load_average_flood']:.2f}): "
                     f"x{rr['p95_ratio']:.2f}, {rr['oversized_sent']} sent in {rr['oversized_seconds']} s; a 50 MB body "
-                    f"refused in at most {rr['refusal_ms_during_flood_max']:.1f} ms meanwhile"
+                    f"refused in at most {rr['refusal_ms_during_flood_max']:.1f} ms meanwhile; cores used by the senders "
+                    f"{rr['senders_cores']:.2f}, by the server {rr['server_cores']:.2f} (answering the questions too)"
                 )
             print(
                 f"oversized   50 MB body: {o['refusal_status']} in at most {o['refusal_ms_max']:.1f} ms; p95 of normal "
