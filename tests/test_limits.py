@@ -118,7 +118,8 @@ def test_the_refusal_pacer_lets_a_burst_through_then_spaces_refusals_out_never_l
 def test_clients_that_keep_sending_50_mb_bodies_are_paced_and_refused_in_under_100_ms(server):
     """Four clients sending whole 50 MB bodies back to back for 1.5 s: refusals still come in
     under 100 ms, and they get far fewer than the 400-700 per second an unpaced server
-    answered (at most 4 / REFUSAL_MAX_WAIT per second after a burst of REFUSAL_BURST)."""
+    answered: about 4 / REFUSAL_MAX_WAIT per second after a burst of REFUSAL_BURST (asserted with a
+    factor 2 of slack for a busy machine)."""
     import threading
 
     from ui.limits import REFUSAL_BURST, REFUSAL_MAX_WAIT
@@ -154,4 +155,4 @@ def test_clients_that_keep_sending_50_mb_bodies_are_paced_and_refused_in_under_1
         t.join()
     assert replies and set(replies) == {b"HTTP/1.1 413"}, set(replies)
     assert sorted(times)[len(times) // 2] < 0.1, sorted(times)  # the median (the clients' own copies of the body count too)
-    assert len(times) <= 1.5 * 4 / REFUSAL_MAX_WAIT + REFUSAL_BURST + 4, len(times)
+    assert len(times) <= 2 * (1.5 * 4 / REFUSAL_MAX_WAIT + REFUSAL_BURST), len(times)  # unpaced: 600-900
