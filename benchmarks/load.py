@@ -233,30 +233,62 @@ def _send_oversized(url: str, stop, sent, pause: float) -> None:
         stop.wait(pause)
 
 
-def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 0.25) -> dict:
+def oversized(
+    url: str, questions: list[dict], senders: int = 4, pause: float = 0.25, rounds: int = 2, passes: int = 2, pid: int | None = None
+) -> dict:
     """The issue-30 floors for oversized requests: the refusal time of a 50 MB body, and p95 of
     one client's normal questions when idle and while ``senders`` processes keep sending 50 MB
     bodies (each whole, as a careless or hostile client would; from other processes, so the
     measuring client does not share their interpreter), each pausing ``pause`` seconds between
-    requests (0: as fast as the server refuses them)."""
+    requests (0: as fast as the server refuses them). ``rounds`` alternations of an idle and a
+    loaded measurement, each ``passes`` passes over the questions; the ratio is reported per
+    round and over all rounds (p95 of all loaded samples / p95 of all idle samples), with the
+    CPU the senders used and, given the server's ``pid``, the server's while they sent."""
+    import resource
+
     times = [refusal_ms(url)[0] for _ in range(5)]
     status = refusal_ms(url)[1].decode(errors="replace")
     warm = ApiClient(url)
     for q in questions:  # untimed warm-up, as for the other paths
         warm.ask(q["question"], q.get("history", []))
-    idle, _ = run("api", lambda: ApiClient(url), questions, 1, len(questions), None)
-    stop = multiprocessing.Event()
-    sent = multiprocessing.Value("i", 0)
-    procs = [multiprocessing.Process(target=_send_oversized, args=(url, stop, sent, pause), daemon=True) for _ in range(senders)]
-    for proc in procs:
-        proc.start()
-    time.sleep(1.0)
-    loaded, _ = run("api", lambda: ApiClient(url), questions, 1, len(questions), None)
-    stop.set()
-    for proc in procs:
-        proc.join(timeout=60)
-    sent = [sent.value]
-    p95_idle, p95_loaded = percentile(idle.latencies_ms, 95), percentile(loaded.latencies_ms, 95)
+    many = questions * passes
+    idle_all: list[float] = []
+    loaded_all: list[float] = []
+    per_round, sent_total, flood_seconds, errors = [], 0, 0.0, 0
+    for r in range(rounds):
+        load_idle = os.getloadavg()[0]
+        idle, _ = run("api", lambda: ApiClient(url), many, 1, len(many), None)
+        stop = multiprocessing.Event()
+        sent = multiprocessing.Value("i", 0)
+        procs = [multiprocessing.Process(target=_send_oversized, args=(url, stop, sent, pause), daemon=True) for _ in range(senders)]
+        usage, server_cpu, started = resource.getrusage(resource.RUSAGE_CHILDREN), process_tree_cpu(pid) if pid else 0.0, time.perf_counter()
+        for proc in procs:
+            proc.start()
+        time.sleep(1.0)
+        load_flood = os.getloadavg()[0]
+        loaded, _ = run("api", lambda: ApiClient(url), many, 1, len(many), None)
+        flood_refusals = [refusal_ms(url)[0] for _ in range(5)]  # a refusal while the senders keep going (paced)
+        stop.set()
+        for proc in procs:
+            proc.join(timeout=60)
+        flood_wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        senders_cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+        server_cpu = process_tree_cpu(pid) - server_cpu if pid else float("nan")
+        p95_idle, p95_loaded = percentile(idle.latencies_ms, 95), percentile(loaded.latencies_ms, 95)
+        per_round.append({
+            "round": r + 1, "p95_idle_ms": round(p95_idle, 1), "p95_during_50mb_ms": round(p95_loaded, 1),
+            "p95_ratio": round(p95_loaded / p95_idle, 2), "oversized_sent": sent.value, "oversized_seconds": round(loaded.seconds + 1.0, 1),
+            "load_average_idle": round(load_idle, 2), "load_average_flood": round(load_flood, 2),
+            "refusal_ms_during_flood_max": round(max(flood_refusals), 1),
+            "senders_cores": round(senders_cpu / flood_wall, 2), "server_cores": round(server_cpu / flood_wall, 2),
+        })
+        idle_all += idle.latencies_ms
+        loaded_all += loaded.latencies_ms
+        sent_total += sent.value
+        flood_seconds += loaded.seconds + 1.0
+        errors += len(idle.errors) + len(loaded.errors)
+    p95_idle, p95_loaded = percentile(idle_all, 95), percentile(loaded_all, 95)
     return {
         "refusal_status": status,
         "refusal_ms_max": round(max(times), 1),
@@ -264,10 +296,11 @@ def oversized(url: str, questions: list[dict], senders: int = 4, pause: float = 
         "p95_idle_ms": round(p95_idle, 1),
         "p95_during_50mb_ms": round(p95_loaded, 1),
         "p95_ratio": round(p95_loaded / p95_idle, 2),
-        "oversized_sent": sent[0],
-        "oversized_seconds": round(loaded.seconds + 1.0, 1),
+        "oversized_sent": sent_total,
+        "oversized_seconds": round(flood_seconds, 1),
         "pause_s": pause,
-        "errors": len(idle.errors) + len(loaded.errors),
+        "rounds": per_round,
+        "errors": errors,
     }
 
 
@@ -308,31 +341,171 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def compare_workers(workers: int, clients: list[int], per_client: int, questions: list[dict], seconds_warm: float = 20.0) -> list[dict]:
-    """``/api/ask`` at each count of ``clients`` against a one-process server and a server with
-    ``workers`` answering processes, started one after the other in this run; prints each run
-    and the throughput ratio (workers / one process) per client count."""
-    out: list[dict] = []
-    by: dict[int, dict[int, Run]] = {}
-    for n in (1, workers):
-        proc, url = start_server(n)
+WRK_SCRIPT = r"""
+local bodies = {}
+for line in io.lines(os.getenv("LOAD_BODIES")) do bodies[#bodies + 1] = line end
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function init(args) counter = tonumber(os.getenv("LOAD_FIRST") or "0") end
+function request()
+  counter = counter + 1
+  return wrk.format(nil, "/api/ask", nil, bodies[counter % #bodies + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT %d %.6f %d %d %d %d %d %.3f %.3f %.3f\n", summary.requests, summary.duration / 1e6,
+    e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+"""wrk's Lua script: each connection POSTs the questions of ``$LOAD_BODIES`` (one JSON body a
+line) to ``/api/ask`` in turn, and ``done`` prints one ``RESULT`` line: requests, seconds, the
+error counts (non-2xx replies, connect, read, write, timeout) and p50 / p95 / p99 in ms."""
+
+
+@dataclass
+class WrkRun:
+    """One run of wrk against ``/api/ask``: ``clients`` keep-alive connections for ``seconds``."""
+
+    server: str
+    clients: int
+    requests: int
+    seconds: float
+    errors: dict[str, int]
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    load_average: float
+    client_cpu_s: float
+    server_cpu_s: float
+
+    @property
+    def qps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def line(self) -> str:
+        return (
+            f"{self.server:10s} {self.clients:3d} clients {self.seconds:5.1f} s  {self.requests:5d} questions  errors "
+            f"{self.error_count:3d}  p50 {self.p50_ms:7.1f} ms  p95 {self.p95_ms:7.1f} ms  p99 {self.p99_ms:7.1f} ms  "
+            f"{self.qps:6.1f} questions/s  (server {self.server_cpu_s / self.seconds:.2f} cores, "
+            f"{1000 * self.server_cpu_s / max(self.requests, 1):.1f} ms CPU/question, "
+            f"wrk {1000 * self.client_cpu_s / max(self.requests, 1):.2f} ms/question; load average {self.load_average:.2f})"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "server": self.server, "clients": self.clients, "questions": self.requests, "seconds": round(self.seconds, 2),
+            "errors": self.error_count, "error_kinds": self.errors, "p50_ms": round(self.p50_ms, 1),
+            "p95_ms": round(self.p95_ms, 1), "p99_ms": round(self.p99_ms, 1), "questions_per_s": round(self.qps, 2),
+            "load_average_1min": self.load_average, "wrk_cpu_s": round(self.client_cpu_s, 2),
+            "server_cpu_s": round(self.server_cpu_s, 2), "server_cores": round(self.server_cpu_s / self.seconds, 2),
+        }
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants (Linux ``/proc``)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
         try:
-            warm = ApiClient(url)
-            for q in questions:
-                warm.ask(q["question"], q.get("history", []))
-            time.sleep(seconds_warm)  # the workers finish loading
-            for q in questions:
-                warm.ask(q["question"], q.get("history", []))
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def wrk_run(name: str, url: str, pid: int, clients: int, seconds: float, bodies: Path, script: Path, first: int = 0) -> WrkRun:
+    """``clients`` connections of wrk (one thread, C and epoll: about 0.1 ms of CPU per request,
+    so the clients take little from the server on a shared machine) for ``seconds``."""
+    import resource
+
+    load = os.getloadavg()[0]
+    before, cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN), process_tree_cpu(pid)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "60s", "-s", str(script), url],
+        env={**os.environ, "LOAD_BODIES": str(bodies), "LOAD_FIRST": str(first)},
+        capture_output=True, text=True, check=True,
+    ).stdout
+    after, cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN), process_tree_cpu(pid)
+    fields = next(line for line in out.splitlines() if line.startswith("RESULT ")).split()[1:]
+    n, secs, status, connect, read, write, timeout = int(fields[0]), float(fields[1]), *map(int, fields[2:7])
+    p50, p95, p99 = map(float, fields[7:10])
+    errors = {k: v for k, v in zip(("status", "connect", "read", "write", "timeout"), (status, connect, read, write, timeout)) if v}
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return WrkRun(name, clients, n, secs, errors, p50, p95, p99, round(load, 2), client_cpu, cpu1 - cpu0)
+
+
+def same_answers(url: str, questions: list[dict], expected: dict[str, str] | None) -> tuple[dict[str, str], list[str]]:
+    """Ask every question once through ``/api/ask`` (one client, httpx); the answers by id, and
+    the ids whose answer differs from ``expected`` (another server's) or that failed."""
+    client, got, bad = ApiClient(url), {}, []
+    for q in questions:
+        try:
+            got[q["id"]] = comparable(client.ask(q["question"], q.get("history", [])))
+        except Exception as err:  # counted, never fatal
+            bad.append(f"{q['id']}: {type(err).__name__}: {str(err)[:120]}")
+            continue
+        if expected is not None and expected.get(q["id"]) != got[q["id"]]:
+            bad.append(f"{q['id']}: the answer differs from the one-process server's")
+    return got, bad
+
+
+def compare_workers(
+    workers: int, clients: list[int], questions: list[dict], rounds: int = 2, seconds: dict[int, float] | None = None
+) -> list[dict]:
+    """``/api/ask`` of a one-process server against a server with ``workers`` answering
+    processes (``ASSISTANT_WORKERS``), both started at once and loaded in turn by wrk: per
+    round, each server at each count of ``clients`` for ``seconds[clients]`` (default 10 s, 60 s
+    at 64 clients); the order of the servers alternates between rounds (ABBA), since the machine
+    is shared. Before the rounds, both servers answer every question once and the answers must
+    be equal (a process that answers differently is an error). Prints each run and the
+    throughput ratio (workers / one process) per round and client count."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("wrk"):
+        raise SystemExit("--workers needs wrk (Debian: apt-get install wrk), the load generator that costs the server's cores least")
+    seconds = {**{c: 10.0 for c in clients}, 64: 60.0, **(seconds or {})}
+    tmp = Path(tempfile.mkdtemp(prefix="load-"))
+    bodies, script = tmp / "bodies.jsonl", tmp / "ask.lua"
+    bodies.write_text("".join(json.dumps({"question": q["question"], "history": q.get("history", [])}) + "\n" for q in questions))
+    script.write_text(WRK_SCRIPT)
+    names = {1: "1 process", workers: f"{workers} workers"}
+    servers = {n: start_server(n) for n in (1, workers)}
+    out: list[dict] = []
+    try:
+        expected, bad = same_answers(servers[1][1], questions, None)
+        _, bad_many = same_answers(servers[workers][1], questions, expected)
+        for n, (proc, url) in servers.items():  # warm: every worker answers some questions
+            wrk_run(names[n], url, proc.pid, 8, 5.0, bodies, script)
+        print(f"answers: {len(expected)} questions, {len(bad) + len(bad_many)} errors or differences between the servers")
+        out.append({"check": "same answers", "questions": len(expected), "errors": len(bad) + len(bad_many), "samples": (bad + bad_many)[:5]})
+        for r in range(rounds):
+            order = (1, workers) if r % 2 == 0 else (workers, 1)
+            by: dict[int, dict[int, WrkRun]] = {}
             for c in clients:
-                r, _ = run(f"api/w{n}", lambda: ApiClient(url), questions, c, per_client if c > 1 else len(questions), None)
-                print(r.line())
-                by.setdefault(n, {})[c] = r
-                out.append({"workers": n, **r.to_dict()})
-        finally:
+                for n in order:
+                    proc, url = servers[n]
+                    run_ = wrk_run(names[n], url, proc.pid, c, seconds[c], bodies, script, first=c * 7)
+                    by.setdefault(n, {})[c] = run_
+                    print(f"round {r + 1}  {run_.line()}", flush=True)
+                    out.append({"round": r + 1, "workers": n, **run_.to_dict()})
+            for c in clients:
+                one, many = by[1][c], by[workers][c]
+                ratio = many.qps / one.qps if one.qps else float("nan")
+                print(f"round {r + 1}  {c:3d} clients: {workers} workers / 1 process: questions/s x{ratio:.2f}", flush=True)
+                out.append({"round": r + 1, "clients": c, "ratio": round(ratio, 3)})
+    finally:
+        for proc, _ in servers.values():
             stop_server(proc)
-    for c in clients:
-        one, many = by[1][c], by[workers][c]
-        print(f"api         {c:3d} clients: {workers} workers / 1 process: questions/s x{many.qps / one.qps:.2f}")
     return out
 
 
@@ -352,6 +525,9 @@ def main() -> None:
         "--workers", type=int, default=0,
         help="compare /api/ask on a one-process server with one of this many answering processes, at 1, 16 and 64 clients",
     )
+    parser.add_argument("--rounds", type=int, default=2, help="with --workers: rounds, alternating the servers' order; with --oversized: idle / loaded alternations")
+    parser.add_argument("--seconds", type=float, default=10, help="with --workers: seconds of each run at 1 and 16 clients")
+    parser.add_argument("--seconds-64", type=float, default=60, help="with --workers: seconds of each run at 64 clients")
     parser.add_argument(
         "--oversized-pause", type=float, default=0.25, help="seconds each 50 MB sender waits between requests (0: flood)"
     )
@@ -359,19 +535,29 @@ def main() -> None:
 
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.workers > 1:
-        report = compare_workers(args.workers, [1, 16, 64], args.questions, questions)
+        seconds = {1: args.seconds, 16: args.seconds, 64: args.seconds_64}
+        report = compare_workers(args.workers, [1, 16, 64], questions, args.rounds, seconds)
         if args.report:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
             args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
-        raise SystemExit(1 if any(r["errors"] for r in report) else 0)
+        raise SystemExit(1 if any(r.get("errors") for r in report) else 0)
     proc, url = (None, args.url.rstrip("/")) if args.url else start_server()
     report = []
     try:
         if args.oversized:
-            o = oversized(url, questions, pause=args.oversized_pause)
+            o = oversized(url, questions, pause=args.oversized_pause, rounds=args.rounds, pid=proc.pid if proc else None)
+            for rr in o["rounds"]:
+                print(
+                    f"oversized   round {rr['round']}: p95 {rr['p95_idle_ms']:.1f} ms idle (load average {rr['load_average_idle']:.2f}), "
+                    f"{rr['p95_during_50mb_ms']:.1f} ms during 4 senders (load average {rr['load_average_flood']:.2f}): "
+                    f"x{rr['p95_ratio']:.2f}, {rr['oversized_sent']} sent in {rr['oversized_seconds']} s; a 50 MB body "
+                    f"refused in at most {rr['refusal_ms_during_flood_max']:.1f} ms meanwhile; cores used by the senders "
+                    f"{rr['senders_cores']:.2f}, by the server {rr['server_cores']:.2f} (answering the questions too)"
+                )
             print(
                 f"oversized   50 MB body: {o['refusal_status']} in at most {o['refusal_ms_max']:.1f} ms; p95 of normal "
                 f"questions {o['p95_idle_ms']:.1f} ms idle, {o['p95_during_50mb_ms']:.1f} ms during 4 senders of 50 MB "
-                f"(x{o['p95_ratio']:.2f}, {o['oversized_sent']} sent in {o['oversized_seconds']} s), errors {o['errors']}"
+                f"(x{o['p95_ratio']:.2f} over all rounds, {o['oversized_sent']} sent in {o['oversized_seconds']} s), errors {o['errors']}"
             )
             report.append({"path": "oversized", **o})
         makers = {

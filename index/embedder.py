@@ -173,7 +173,8 @@ class TorchBackend:
         if query not in QUERY_EMBEDDINGS:
             raise ValueError(f"unknown query embedding {query!r}; use one of {', '.join(QUERY_EMBEDDINGS)}")
         self.bulk = SentenceTransformerEmbedder(model_dir, precision=precision)
-        self.few = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=False)
+        # one question per call: a second intra-op thread cost more CPU than it saved (benchmarks/ort_threads.py)
+        self.few = OnnxEmbedder(model_dir, cache_dir=cache_dir, quantized=False, threads=1)
         self.name = self.bulk.name  # MODEL_NAME, plus the pipeline of a folder that adds modules
         self.dimension = self.bulk.dimension
         self.max_tokens = self.bulk.max_tokens

@@ -29,6 +29,26 @@ FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
 outliers: quantizing them too lost 0.012 MRR); the reader's export keeps them too."""
 
 
+def session_options(threads: int = 0):
+    """ONNX Runtime session options for the models that answer questions: warnings and errors
+    only, ``threads`` intra-op threads (0: ONNX Runtime's default, one per core), and threads
+    that sleep when a run ends instead of spinning.
+
+    ONNX Runtime's default keeps its intra-op threads busy-waiting after each run. A question
+    is one short run, so the spinning thread burned about as much CPU as the whole answer:
+    warm ``ask`` took about twice the CPU per question with it, at no better wall time (numbers
+    in ``benchmarks/RESULTS.md``). On a server whose threads or processes share the cores,
+    that spin is taken from the other questions.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def export_onnx(model_dir: Path, target: Path, quantize: bool = True) -> None:
     """Export the packaged model to ONNX (see :func:`_export_onnx`), leaving the process's
     logging as it was (the exporter installs a root log handler, which made every library's
@@ -206,15 +226,19 @@ class OnnxEmbedder(PackagedModel):
         batch_size: Texts per forward pass (default 32); texts are sorted by length first.
         verify: Check the weights' SHA-256 before exporting (default True).
         quantized: int8 weights (default) or float32.
+        threads: ONNX Runtime intra-op threads (0: one per core, for batches of documents; 1 for a
+            model that only embeds questions, see :class:`~index.embedder.TorchBackend`).
     """
 
     def __init__(
-        self, model_dir: Path | None = None, cache_dir: Path | None = None, batch_size: int = 32, verify: bool = True, quantized: bool = True
+        self, model_dir: Path | None = None, cache_dir: Path | None = None, batch_size: int = 32, verify: bool = True,
+        quantized: bool = True, threads: int = 0,
     ) -> None:
         super().__init__(model_dir, verify)
         self.cache_dir = Path(cache_dir) if cache_dir else self.model_dir
         self.batch_size = batch_size
         self.quantized = quantized
+        self.threads = threads
 
     @cached_property
     def name(self) -> str:
@@ -257,10 +281,8 @@ class OnnxEmbedder(PackagedModel):
         elif sha256_file(target) != stamp.read_text(encoding="utf-8").strip():
             raise ModelError(f"{target} does not match its recorded SHA-256; delete it and it will be exported again.")
         ort.disable_telemetry_events()  # ORT_DISABLE_TELEMETRY (index.privacy) already stops it; belt and braces
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
         try:
-            return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(target), session_options(self.threads), providers=["CPUExecutionProvider"])
         except Exception as err:
             raise ModelError(f"Cannot load {target} ({short_error(err)}); delete it and it will be exported again.") from None
 

@@ -92,3 +92,16 @@ def test_answering_does_not_load_pytorch(assistant, settings):
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.index.data_dir)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip().splitlines()[-1] == "False []"
+
+
+def test_the_question_model_does_not_spin_its_threads_between_questions(assistant):
+    """The served session sleeps its intra-op threads after a run (ONNX Runtime spins them by
+    default, which cost about as much CPU as answering) and, when it only embeds questions, runs
+    on one thread (see index.onnx_embedder.session_options and benchmarks/ort_threads.py)."""
+    assistant.warm_up()
+    embedder = assistant.embedder
+    session = getattr(embedder, "few", embedder).session
+    options = session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    if hasattr(embedder, "few"):  # the torch backend: its ONNX model only embeds questions, on one thread
+        assert options.intra_op_num_threads == 1

@@ -105,3 +105,56 @@ def test_served_hosts_follow_the_bind_address_and_the_setting():
     assert served_hosts("0.0.0.0", ["*"]) is None
     with pytest.raises(ValueError, match="allowed host"):
         Settings(allowed_hosts=["http://x/"])
+
+
+def test_the_refusal_pacer_lets_a_burst_through_then_spaces_refusals_out_never_longer_than_its_limit():
+    from ui.limits import RefusalPacer
+
+    pacer = RefusalPacer(rate=20.0, burst=5, max_wait=0.05)
+    assert [pacer.delay(100.0) for _ in range(5)] == [0.0] * 5  # a burst is answered at once
+    flood = [pacer.delay(100.0 + i * 0.001) for i in range(50)]  # then refusals wait their turn
+    assert flood[0] > 0 and all(0 < d <= 0.05 + 1e-9 for d in flood)
+    assert pacer.delay(101.5) == 0.0  # no backlog beyond max_wait: after the flood, immediate again
+
+
+def test_clients_that_keep_sending_50_mb_bodies_are_paced_and_refused_in_under_100_ms(server):
+    """Four clients sending whole 50 MB bodies back to back for 1.5 s: refusals still come in
+    under 100 ms, and they get far fewer than the 400-700 per second an unpaced server
+    answered: about 4 / REFUSAL_MAX_WAIT per second after a burst of REFUSAL_BURST (asserted with a
+    factor 2 of slack for a busy machine)."""
+    import threading
+
+    from ui.limits import REFUSAL_BURST, REFUSAL_MAX_WAIT
+
+    url = urlparse(server)
+    head = (
+        b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
+    )
+    body = memoryview(bytes(52_428_800))
+    times: list[float] = []
+    replies: list[bytes] = []
+    stop = time.monotonic() + 1.5
+
+    def sender() -> None:
+        while time.monotonic() < stop:
+            with socket.create_connection((url.hostname, url.port), timeout=30) as s:
+                t0 = time.perf_counter()
+                try:
+                    s.sendall(head)
+                    s.sendall(body)  # refused after the headers: fails early with a reset
+                except OSError:
+                    pass
+                try:
+                    replies.append(s.recv(4096)[:12])
+                except OSError:  # the reset of the refused connection overtook the 413
+                    pass
+                times.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert replies and set(replies) == {b"HTTP/1.1 413"}, set(replies)
+    assert sorted(times)[len(times) // 2] < 0.1, sorted(times)  # the median (the clients' own copies of the body count too)
+    assert len(times) <= 2 * (1.5 * 4 / REFUSAL_MAX_WAIT + REFUSAL_BURST), len(times)  # unpaced: 600-900

@@ -17,6 +17,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import process as _process
 from concurrent.futures.process import BrokenProcessPool
 
 from assistant import AssistantError, QuestionError, UnknownDocumentError
@@ -58,7 +59,17 @@ class AnswerPool:
 
     def __init__(self, settings, workers: int) -> None:
         self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(settings,))
+        # concurrent.futures queues only one call beyond the workers (EXTRA_QUEUED_CALLS, a module
+        # constant with no parameter); the rest wait in the server until the executor's manager
+        # thread moves them, which needs the GIL the event loop holds, so a worker that finished
+        # could sit idle. Every question the server admits (max_concurrent_questions) is queued
+        # for the workers at once instead (setting it is harmless should the constant go away).
+        saved = getattr(_process, "EXTRA_QUEUED_CALLS", 1)
+        _process.EXTRA_QUEUED_CALLS = max(saved, settings.server.max_concurrent_questions)
+        try:
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(settings,))
+        finally:
+            _process.EXTRA_QUEUED_CALLS = saved
         self.warm = [self.pool.submit(_ready) for _ in range(workers)]  # start them now, not at the first question
 
     async def ask(self, question: str, history: Sequence[str], documents: Sequence[str] | None, groups=None):

@@ -137,13 +137,12 @@ class Reader:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 import onnxruntime as ort
 
+                from index.onnx_embedder import session_options
                 from index.packaged_model import PackagedModel
 
                 ort.disable_telemetry_events() if hasattr(ort, "disable_telemetry_events") else None
-                options = ort.SessionOptions()
-                options.log_severity_level = 3
                 try:
-                    session = ort.InferenceSession(str(self.model_file), options, providers=["CPUExecutionProvider"])
+                    session = ort.InferenceSession(str(self.model_file), session_options(), providers=["CPUExecutionProvider"])
                 except Exception as err:  # onnxruntime raises its own Exception subclasses
                     raise ModelError(f"Cannot load the reader model {self.model_file} ({str(err).splitlines()[0][:200]}); reinstall the assistant package.") from None
                 self._encoder = PairEncoder(PackagedModel(None, False).tokenizer)
