@@ -66,10 +66,10 @@ def table_rows(path: Path, text: str, origin: Sequence[tuple[int, int]], lock) -
         if index >= 0:
             pages.setdefault(page, []).append(k)
     with lock:
-        ruled = _ruled_pages(path, sorted(pages))
-        if not ruled:
-            return ()
-        centres = _centres(path, {n: [(k, origin[k][1]) for k in pages[n]] for n in ruled})
+        centres = _ruled_pages_centres(path, {n: [(k, origin[k][1]) for k in ks] for n, ks in pages.items()})
+    ruled = sorted(centres)
+    if not ruled:
+        return ()
     try:
         import pdfplumber
     except ImportError:
@@ -90,43 +90,32 @@ def table_rows(path: Path, text: str, origin: Sequence[tuple[int, int]], lock) -
     return tuple(sorted(rows, key=lambda r: r.start))
 
 
-def _ruled_pages(path: Path, numbers: list[int]) -> list[int]:
-    """The pages among ``numbers`` with between :data:`MIN_PATHS` and :data:`MAX_PATHS` drawn paths."""
+def _ruled_pages_centres(path: Path, chars: dict[int, list[tuple[int, int]]]) -> dict[int, list[tuple[int, float, float]]]:
+    """For the pages of ``chars`` (page -> ``(text offset, PDFium char index)``) with between
+    :data:`MIN_PATHS` and :data:`MAX_PATHS` drawn paths, ``(text offset, x, y)`` of each
+    character's box centre in pdfplumber's layout (points from the top-left corner); the PDF
+    is opened once."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    out = []
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        for n in numbers:
-            count = 0
-            for _ in pdf[n - 1].get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=3):
-                count += 1
-                if count > MAX_PATHS:
-                    break
-            if MIN_PATHS <= count <= MAX_PATHS:
-                out.append(n)
-    finally:
-        pdf.close()
-    return out
-
-
-def _centres(path: Path, chars: dict[int, list[tuple[int, int]]]) -> dict[int, list[tuple[int, float, float]]]:
-    """Per page, ``(text offset, x, y)`` of each character's box centre, in pdfplumber's
-    layout (points from the top-left corner)."""
-    import pypdfium2 as pdfium
+    from pypdfium2 import raw
 
     out: dict[int, list[tuple[int, float, float]]] = {}
     pdf = pdfium.PdfDocument(str(path))
     try:
         for n, pairs in chars.items():
             page = pdf[n - 1]
+            count = 0
+            for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=3):
+                count += 1
+                if count > MAX_PATHS:
+                    break
+            if not MIN_PATHS <= count <= MAX_PATHS:
+                continue
             height = page.get_size()[1]
             textpage = page.get_textpage()
-            count = textpage.count_chars()
+            n_chars = textpage.count_chars()
             found = []
             for k, index in pairs:
-                if index < count:
+                if index < n_chars:
                     left, bottom, right, top = textpage.get_charbox(index)
                     found.append((k, (left + right) / 2, height - (bottom + top) / 2))
             out[n] = found
