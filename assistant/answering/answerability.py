@@ -42,8 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.model_home import CONFIG, home, read_config
-from assistant.errors import ModelError
+from assistant.answering.model_home import CONFIG, check_sha256, home, loading, read_config
 from assistant.retrieval.lexical import idf
 from assistant.tuning import TOP_SENTENCES
 
@@ -221,7 +220,7 @@ class AnswerabilityModel:
                 not match the SHA-256 it records (see :meth:`sha256`; restore the file or refit
                 with ``python benchmarks/fit_answerability.py``).
         """
-        try:
+        with loading("answerability model", path, "benchmarks/fit_answerability.py"):
             raw = read_config(path)
             heads = {}
             names = list(raw["heads"])
@@ -230,15 +229,8 @@ class AnswerabilityModel:
             for name in names:
                 heads[name] = Head.from_json(raw["heads"][name], FEATURE_DOCS, f"head {name!r}")
             model = cls(heads, float(raw["threshold"]))
-            expected = raw.get("sha256")
-            if expected != model.sha256():
-                raise ValueError(f"its weights do not match the SHA-256 it records (expected {expected}, got {model.sha256()})")
+            check_sha256(raw.get("sha256"), model.sha256())
             return model
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise ModelError(
-                f"Cannot load the answerability model {path}: {err}. Restore the file from the repository "
-                "or refit it with: python benchmarks/fit_answerability.py"
-            ) from None
 
     def sha256(self) -> str:
         """SHA-256 of the model's content (each head's features, weights, standardisation and

@@ -12,6 +12,8 @@ The fit scripts write all three with :func:`write_home`; the models read their c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -39,6 +41,31 @@ def read_config(folder: Path) -> dict:
     path = Path(folder)
     path = path / CONFIG if path.is_dir() else path
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def loading(what: str, path: Path, fit_script: str) -> Iterator[None]:
+    """Turn any failure to read or check a fitted head (``OSError``, ``ValueError``,
+    ``KeyError``, ``TypeError``) into one :class:`~index.errors.ModelError` line naming the
+    model, its file and the script that refits it.
+
+    Raises:
+        ModelError: "Cannot load the {what} {path}: {reason}. Restore the file ... or refit it with: python {fit_script}".
+    """
+    from index.errors import ModelError
+
+    try:
+        yield
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelError(
+            f"Cannot load the {what} {path}: {err}. Restore the file from the repository or refit it with: python {fit_script}"
+        ) from None
+
+
+def check_sha256(recorded: str | None, actual: str) -> None:
+    """Raise ``ValueError`` when a model's content does not match the SHA-256 its file records."""
+    if recorded != actual:
+        raise ValueError(f"its weights do not match the SHA-256 it records (expected {recorded}, got {actual})")
 
 
 def fitted_values(config: dict) -> str:

@@ -37,8 +37,7 @@ from pathlib import Path
 
 from assistant.answering.abstention import expected_answer_type, type_mismatch
 from assistant.answering.answerability import Candidate, Evidence, Head, _missing
-from assistant.answering.model_home import CONFIG, home, read_config
-from assistant.errors import ModelError
+from assistant.answering.model_home import CONFIG, check_sha256, home, loading, read_config
 from assistant.retrieval.lexical import idf
 
 MODEL_PATH = home("support") / CONFIG
@@ -129,20 +128,14 @@ class SupportModel:
                 code does not compute, or its content does not match the SHA-256 it records
                 (restore the file or refit with ``python benchmarks/fit_support.py``).
         """
-        try:
+        with loading("support model", path, "benchmarks/fit_support.py"):
             raw = read_config(path)
             head = Head.from_json(raw["head"], FEATURE_DOCS)
             model = cls(head, float(raw["share"]))
             if not 0 < model.share <= 1:
                 raise ValueError(f"share must be in (0, 1], got {model.share}")
-            if raw.get("sha256") != model.sha256():
-                raise ValueError(f"its weights do not match the SHA-256 it records (expected {raw.get('sha256')}, got {model.sha256()})")
+            check_sha256(raw.get("sha256"), model.sha256())
             return model
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise ModelError(
-                f"Cannot load the support model {path}: {err}. Restore the file from the repository "
-                "or refit it with: python benchmarks/fit_support.py"
-            ) from None
 
     def sha256(self) -> str:
         """SHA-256 of the head's content and the share as compact JSON (recorded in the file, checked at load)."""
