@@ -42,7 +42,7 @@ from index.structure import SentenceKinds, looks_like_title, row_spans
 from index.token_limit import TokenCounter, _exact_fit, _split_unit, split_to_token_limit
 from index.types import Document, Passage, Span, row_text
 
-CHUNKER_VERSION = 6
+CHUNKER_VERSION = 7
 """Bump when the algorithm changes in a way that changes passages; it is part of the index fingerprint.
 2: passages and sentences are kept within the model's token limit.
 3: a list marker ("2.") starts the sentence after it; a document's blocks (code, tables) are
@@ -54,7 +54,10 @@ in one passage where it fits, up to ``max_unit_chars``); a plain-text document's
 headings start sections (``index.structure.numbered_sections``).
 6: a PDF's ruled tables are read as rows with their cells (``index.readers.pdf_tables``), so
 PDFs indexed before are read again; a list's lead-in line (a heading-like line or one ending
-with a colon, right before the first item) joins the list's unit (``leads_into_list``)."""
+with a colon, right before the first item) joins the list's unit (``leads_into_list``).
+7: a document's own questions and the numbered section headings no reader marked get their
+kinds at ingest (``question``, ``heading``: ``index.structure``); the answer path stopped
+guessing them from the text."""
 
 
 _PRONOUN_ATTRIBUTION = re.compile(

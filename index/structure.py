@@ -285,6 +285,7 @@ class SentenceKinds:
     """
 
     def __init__(self, doc: Document) -> None:
+        self.text = doc.text
         self.rows = {(r.start, r.end): r for r in doc.rows}
         self.row_starts = sorted(self.rows)
         self.header_rows = _Intervals([k for k, r in self.rows.items() if r.header])
@@ -310,8 +311,30 @@ class SentenceKinds:
             if i >= 0 and span[0] < self.row_starts[i][1]:  # a piece of a row cut at the limit
                 kinds.append("header" if span[0] in self.header_rows else "text")
                 continue
-            kinds.append(next((k for k in _PRIORITY if k in self.members and span[0] in self.members[k]), "text"))
+            kind = next((k for k in _PRIORITY if k in self.members and span[0] in self.members[k]), "text")
+            kinds.append(_text_kind(self.text[span[0] : span[1]]) if kind == "text" else kind)
         return tuple(kinds), tuple(cells)
+
+
+_SECTION_HEADING = re.compile(r"^\s*(?:#|\d+(?:\.\d+)+\.?\s+\S|\d+\s+[A-Z])")
+"""A Markdown heading ("## Staff network") or a numbered section heading ("4.2 Resetting the
+router", "2 Results"); a list item's "1." or "2)" is not one."""
+
+
+def _text_kind(sentence: str) -> str:
+    """The kind of a sentence no mark covers: ``question`` when it asks (ends with "?": an FAQ's
+    "How do I connect to the VPN?" repeats a user's words without answering them); ``heading``
+    when it reads as a section heading the readers did not mark, a Markdown ``#`` line or a
+    numbered line of at most eight words without closing punctuation ("4.2 Resetting to factory
+    settings", a table of contents' entry); else ``text``."""
+    body = " ".join(sentence.split())
+    if body.endswith("?"):
+        return "question"
+    if body.startswith("#"):
+        return "heading"
+    if _SECTION_HEADING.match(body) and len(body.split()) <= 8 and not re.search(r"[.!?:;]$", body):
+        return "heading"
+    return "text"
 
 
 def sentence_kinds(doc: Document, sentences: Sequence[Span]) -> tuple[tuple[str, ...], tuple[Cells, ...]]:

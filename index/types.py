@@ -23,11 +23,13 @@ the section ``path``, the heading titles from the top level down joined by ``" >
 
 SECTION_SEPARATOR = " > "
 
-SENTENCE_KINDS = ("text", "title", "heading", "item", "note", "row", "header")
+SENTENCE_KINDS = ("text", "title", "heading", "question", "item", "note", "row", "header")
 """What a sentence of a passage is, decided once at ingest (see :mod:`index.structure`):
 
 * ``title``: the document's title line, where it is in the text;
 * ``heading``: a section heading line;
+* ``question``: a sentence of the document that asks ("How do I connect to the VPN?" in an
+  FAQ): it repeats a user's words without answering them;
 * ``item``: (part of) one numbered or bulleted list item or procedure step;
 * ``note``: a warning, note, caution or important paragraph;
 * ``row``: one table data row (its column headers are in :attr:`Passage.cells`);

@@ -96,6 +96,31 @@ def test_markdown_tables_items_notes_and_title(tmp_path):
     assert "| Leave |" in table.text and "| Shared |" in table.text  # a table that fits is one passage
 
 
+FAQ = """Router FAQ
+
+How do I connect to the staff network?
+
+Choose the network on the label and sign in.
+
+4.2 Resetting to factory settings
+
+3 eggs are needed for the demo.
+
+1. Is the light amber?
+"""
+
+
+@pytest.mark.unit
+def test_a_documents_own_questions_and_unmarked_section_headings_get_their_kinds_at_ingest(tmp_path):
+    (tmp_path / "faq.txt").write_text(FAQ, encoding="utf-8")
+    k = _kinds(load_document(tmp_path / "faq.txt"))
+    assert k["How do I connect to the staff network?"][0] == "question"  # an FAQ's question gives way to its answer
+    assert k["Choose the network on the label and sign in."][0] == "text"
+    assert k["4.2 Resetting to factory settings"][0] == "heading"
+    assert k["3 eggs are needed for the demo."][0] == "text"  # a number and a sentence: not a heading
+    assert k["1. Is the light amber?"][0] == "item"  # a list item stays an item (procedures read runs of items)
+
+
 @pytest.mark.unit
 def test_an_enormous_cell_is_cut_but_nothing_is_lost(tmp_path):
     big = " ".join(f"word{i}" for i in range(400))

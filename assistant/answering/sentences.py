@@ -16,22 +16,6 @@ from index.types import row_text
 _HEADING = re.compile(r"^\s*#|^[^.!?:;”\"’)]*$")
 
 
-_SECTION_HEADING = re.compile(r"^\s*(?:#|\d+(?:\.\d+)+\.?\s+\S|\d+\s+[A-Z])")
-"""A Markdown heading ("## Staff network") or a numbered section heading ("4.2 Resetting the
-router", "2 Results"); a list item's "1." or "2)" is not one."""
-
-
-def is_section_heading(sentence: str) -> bool:
-    """Whether ``sentence`` heads a section rather than saying something: a Markdown heading, or a
-    numbered heading of at most eight words without closing punctuation ("4.2 Resetting to
-    factory settings"). Ingest marks most headings (a ``heading`` kind); this catches the
-    numbered lines it leaves as ``text``, such as a table of contents' entries."""
-    text = " ".join(sentence.split())
-    if text.startswith("#"):
-        return True
-    return bool(_SECTION_HEADING.match(text)) and len(text.split()) <= 8 and not re.search(r"[.!?:;]$", text)
-
-
 def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[ScoredSentence, RetrievedPassage]]:
     """The sentences that may be quoted, with their passages, in retrieval order.
 
@@ -39,12 +23,10 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
     document's title line: it matches every question about the document's subject) or a
     table's ``header`` row is never quoted and gives nothing; a ``heading`` gives way to the
     sentence after it in its passage, which takes the better of the two sentences' scores
-    (fused, cosine, coverage): the first sentence of its section. Two text rules remain for
-    what ingest leaves as ``text``: a sentence that is itself a question ("How do I connect to
-    the VPN?" in an FAQ) repeats the user's words without answering them and gives way the same
-    way, to the document's own answer; so does a numbered line that reads as a section heading
-    (:func:`is_section_heading`, e.g. a table of contents' entry). A question or heading that
-    ends its passage is dropped.
+    (fused, cosine, coverage): the first sentence of its section. A ``question`` (the
+    document's own, "How do I connect to the VPN?" in an FAQ) repeats the user's words without
+    answering them and gives way the same way, to the document's own answer. A question or
+    heading that ends its passage is dropped.
     """
     out: list[tuple[ScoredSentence, RetrievedPassage]] = []
     for r in retrieved:
@@ -53,11 +35,10 @@ def answerable_sentences(retrieved: Sequence[RetrievedPassage]) -> list[tuple[Sc
             if carried is not None:
                 s = replace(s, fused=max(s.fused, carried.fused), similarity=max(s.similarity, carried.similarity), coverage=max(s.coverage, carried.coverage))
                 carried = None
-            raw = _raw(s, r)
             kind = kind_of(s, r)
             if kind in ("title", "header"):
                 continue
-            if kind == "heading" or raw.rstrip().endswith("?") or is_section_heading(raw):
+            if kind in ("heading", "question"):
                 carried = s
                 continue
             out.append((s, r))
