@@ -55,8 +55,10 @@ class Embedder(Protocol):
         """Word pieces of each text, without special tokens (the model's own tokenizer)."""
         ...
 
-    # Optional: ``load()`` loads the model now rather than in the first ``embed`` (the indexer
-    # calls it before its progress bar starts, so the bar's rate counts embedding only).
+    # Optional: ``load()`` loads the model now rather than in the first ``embed``, and
+    # ``prepare_documents(count)`` chooses and loads the one that will embed ``count`` texts (the
+    # indexer calls the second if there is one, else the first, before its progress bar starts,
+    # so the bar's rate counts embedding only).
 
 
 def cpu_has_native_bfloat16() -> bool:
@@ -179,14 +181,33 @@ class TorchBackend:
         self.dimension = self.bulk.dimension
         self.max_tokens = self.bulk.max_tokens
         self.query = query
+        self._documents: OnnxEmbedder | None = None  # the ONNX model on every core, for a small build
+        self._documents_by_onnx = False
 
     @property
     def _for_queries(self):
-        return self.few if self.query == "onnx" and self.bulk.pipeline is None else self.bulk
+        return self.few if self.query == "onnx" and self.pipeline_is_packaged else self.bulk
 
     def load(self) -> None:
         """Load the PyTorch model that embeds documents now, instead of in the first :meth:`embed_documents`."""
         self.bulk.load()
+
+    def prepare_documents(self, count: int) -> None:
+        """Choose and load the model that embeds the next ``count`` texts to index (the indexer
+        calls this before its progress bar starts): the float32 ONNX export on every core when it
+        is already on disk, the folder's pipeline is the packaged one and ``count`` is at most
+        :data:`ONNX_DOCUMENTS_MAX` (adding or changing a few files no longer imports PyTorch,
+        about 5 s); else PyTorch. Both give the same vectors (cosine ≥ 0.9999)."""
+        onnx = self.pipeline_is_packaged and count <= ONNX_DOCUMENTS_MAX and self.few.is_exported
+        if onnx and self._documents is None:
+            self._documents = OnnxEmbedder(self.few.model_dir, cache_dir=self.few.cache_dir, quantized=False, threads=0)
+        (self._documents if onnx else self.bulk).load()
+        self._documents_by_onnx = onnx
+
+    @property
+    def pipeline_is_packaged(self) -> bool:
+        """Whether the model folder's pipeline is the packaged one (the ONNX export reproduces it)."""
+        return self.bulk.pipeline is None
 
     def load_query(self) -> None:
         """Load (on the very first start: export) the model that embeds questions now."""
@@ -203,13 +224,22 @@ class TorchBackend:
         return self._for_queries.embed(texts)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts to index: float32 ``[len(texts), dimension]``, rows L2-normalised, in input order."""
-        return self.bulk.embed(texts)
+        """Embed texts to index: float32 ``[len(texts), dimension]``, rows L2-normalised, in input
+        order; by the model :meth:`prepare_documents` chose (PyTorch unless it chose ONNX)."""
+        return (self._documents if self._documents_by_onnx else self.bulk).embed(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, without special tokens: ``[n_0, n_1, ...]``."""
         return self.bulk.count_tokens(texts)
 
+
+ONNX_DOCUMENTS_MAX = 2000
+"""A build that embeds at most this many texts (sentences and passages) does it with the float32
+ONNX export when it is on disk (:meth:`TorchBackend.prepare_documents`). Measured on shared-2
+(AMD EPYC, AVX2, 2026-12-07, 176 sentences of the seed and structured documents): ONNX Runtime on
+2 threads 80 texts/s after a 0.3 s load, PyTorch float32 36 texts/s after a 5.7 s load. With
+bfloat16 PyTorch (2.8x float32, benchmarks/RESULTS.md) PyTorch pays back its load only past
+about 5,000 texts; 2,000 stays on the safe side on every CPU here."""
 
 QUERY_EMBEDDINGS = ("onnx", "torch")
 """Values of ``Settings.query_embedding`` (what embeds questions with the ``torch`` backend)."""

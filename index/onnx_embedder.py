@@ -259,6 +259,11 @@ class OnnxEmbedder(PackagedModel):
         kind = "int8" if self.quantized else "fp32"
         return self.cache_dir / f"all-MiniLM-L6-v2-{MODEL_SHA256[:12]}-{kind}-v{ONNX_EXPORT_VERSION}.onnx"
 
+    @property
+    def is_exported(self) -> bool:
+        """Whether the exported model and its checksum are on disk (loading it exports nothing)."""
+        return self.model_file.is_file() and self.model_file.with_suffix(".sha256").is_file()
+
     @cached_property
     def session(self):
         """The ONNX Runtime session (exports the model first if it is not cached)."""
@@ -307,8 +312,7 @@ class OnnxEmbedder(PackagedModel):
         again there). Does nothing unless the export is already on disk: exporting imports
         PyTorch, and no import may run beside another thread's (one could see a module the other
         has half initialised), which is also why ONNX Runtime and tokenizers are imported here first."""
-        target = self.model_file
-        if "session" in self.__dict__ or not (target.is_file() and target.with_suffix(".sha256").is_file()):
+        if "session" in self.__dict__ or not self.is_exported:
             return
         import onnxruntime  # noqa: F401 - see above
         import tokenizers  # noqa: F401

@@ -311,9 +311,11 @@ def _embed_and_write(
     """Embed the documents' passages in steps of :data:`EMBED_CHUNK_PASSAGES`, writing each step."""
     queue = [p for d in documents for p in passages_of[d.doc_id]]
     sums = {d.doc_id: np.zeros(embedder.dimension, dtype=np.float64) for d in documents}
-    load = getattr(embedder, "load", None)
-    if queue and load is not None:
-        load()  # before the bar starts: its rate and ETA count embedding, not the seconds of loading the model
+    prepare, load = getattr(embedder, "prepare_documents", None), getattr(embedder, "load", None)
+    if queue and prepare is not None:  # before the bar starts: its rate and ETA count embedding, not loading the model
+        prepare(sum(len(p.sentences) + embed_passages for p in queue))
+    elif queue and load is not None:
+        load()
     with tqdm(total=len(queue), desc="embedding", unit="passage", disable=not progress or not queue, smoothing=0.1) as bar:
         for i in range(0, len(queue), EMBED_CHUNK_PASSAGES):
             batch = queue[i : i + EMBED_CHUNK_PASSAGES]

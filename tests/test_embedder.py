@@ -39,6 +39,52 @@ def test_the_torch_backend_embeds_questions_with_float32_onnx_and_documents_with
     assert backend.name == backend.few.name == backend.bulk.name
 
 
+def test_a_small_build_embeds_its_documents_with_the_onnx_export_and_a_large_one_with_pytorch(article, settings, assistant):
+    """assistant (the fixture) has exported the ONNX model into the data dir; a build of at most
+    ONNX_DOCUMENTS_MAX texts uses it on every core and never loads PyTorch."""
+    from index.embedder import ONNX_DOCUMENTS_MAX
+
+    assistant.warm_up()
+    backend = TorchBackend(cache_dir=settings.index.data_dir / "models")
+    texts = _texts(article)[:6]
+    backend.prepare_documents(len(texts))
+    small = backend.embed_documents(texts)
+    assert "model" not in backend.bulk.__dict__ and backend._documents.threads == 0
+    backend.prepare_documents(ONNX_DOCUMENTS_MAX + 1)
+    large = backend.embed_documents(texts)
+    assert "model" in backend.bulk.__dict__
+    assert (small * large).sum(axis=1).min() > 0.9999  # one index holds both
+    fresh = TorchBackend(cache_dir=settings.index.data_dir / "no-export-here")
+    fresh.prepare_documents(3)  # no export on disk: PyTorch (exporting would import it anyway)
+    assert "model" in fresh.bulk.__dict__ and fresh._documents is None
+
+
+def test_indexing_a_few_files_does_not_import_pytorch(assistant, settings, tmp_path):
+    """With the ONNX export on disk (copied from the session's data dir), ``assistant index`` of
+    a small folder embeds it without importing PyTorch or sentence-transformers."""
+    import shutil
+
+    assistant.warm_up()  # the export is on disk
+    export = assistant.embedder.few.model_file
+    models = tmp_path / "data" / "models"
+    models.mkdir(parents=True)
+    for f in (export, export.with_suffix(".sha256")):
+        shutil.copy(f, models / f.name)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "note.md").write_text("# Parking\n\nThe staff car park opens at 07:00.\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from assistant import Assistant, Settings\n"
+        "a = Assistant.from_settings(Settings(), ensure_index=False, progress=False)\n"
+        f"report = a.index([{str(tmp_path / 'docs')!r}], progress=False)\n"
+        "print(report.added, [m for m in ('torch', 'sentence_transformers') if m in sys.modules])\n"
+    )
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert done.stdout.strip().splitlines()[-1] == "('note.md',) []", done.stdout
+
+
 def test_questions_can_be_embedded_by_pytorch_and_unknown_choices_are_refused(article, settings):
     backend = TorchBackend(cache_dir=settings.index.data_dir / "models", query="torch")
     backend.embed_query(_texts(article)[:2])
