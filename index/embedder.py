@@ -237,9 +237,10 @@ ONNX_DOCUMENTS_MAX = 2000
 """A build that embeds at most this many texts (sentences and passages) does it with the float32
 ONNX export when it is on disk (:meth:`TorchBackend.prepare_documents`). Measured on shared-2
 (AMD EPYC, AVX2, 2026-12-07, 176 sentences of the seed and structured documents): ONNX Runtime on
-2 threads 80 texts/s after a 0.3 s load, PyTorch float32 36 texts/s after a 5.7 s load. With
-bfloat16 PyTorch (2.8x float32, benchmarks/RESULTS.md) PyTorch pays back its load only past
-about 5,000 texts; 2,000 stays on the safe side on every CPU here."""
+2 threads 80 texts/s after a 0.3 s load, PyTorch float32 36 texts/s after a 5.7 s load, so on
+such a CPU ONNX is faster at any size. On a CPU with native bfloat16, PyTorch runs about 2.8x its
+float32 rate (benchmarks/RESULTS.md), about 100 texts/s, and pays back its load past about 2,000
+texts: the two are about even at this bound, and a full index of many files stays on PyTorch."""
 
 QUERY_EMBEDDINGS = ("onnx", "torch")
 """Values of ``Settings.query_embedding`` (what embeds questions with the ``torch`` backend)."""
