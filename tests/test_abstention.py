@@ -168,3 +168,39 @@ def test_a_role_of_a_unit_the_documents_name_is_left_to_them():
     assert unknown_role("Who is the head of People Operations?", vocabulary) is None  # "led by" says it
     assert unknown_role("Who is the treasurer of the chess club?", vocabulary) == "the documents never mention a treasurer"
     assert unknown_role("Who is the treasurer?", vocabulary) == "the documents never mention a treasurer"
+
+
+LEAVE_KINDS = ("Annual leave", "Sick leave", "Parental leave", "Volunteering leave")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        ("How many days of bereavement leave do I get?", True),  # a kind the table does not list, in no document
+        ("How long is bereavment leave?", True),  # misspelt, still unknown
+        ("How many days of annual leave do I get?", False),  # listed
+        ("How much notice for sick leaves?", False),  # listed, plural
+        ("How much paid leave is there?", False),  # "paid" is in the documents' text: it may answer
+        ("What is the leave policy?", False),  # no modifier
+        ("How much leave for bereavement?", False),  # not a modifier of the kind noun: left to the other checks
+        ("How many leave days are there?", False),  # how the question asks
+    ],
+)
+def test_a_kind_of_thing_the_table_does_not_list_is_refused(question, refused):
+    from assistant.answering.abstention import fold, unlisted_kind
+
+    vocabulary = {fold(w) for w in "the table lists each kind of paid leave annual sick parental volunteering days notice".split()}
+    reason = unlisted_kind(question, LEAVE_KINDS, vocabulary)
+    assert (reason is not None) == refused, reason
+    if refused:
+        assert reason.startswith("the documents list Annual leave, Sick leave") and reason.endswith("leave")
+
+
+@pytest.mark.unit
+def test_a_table_without_a_shared_kind_noun_is_never_read_as_a_list_of_kinds():
+    from assistant.answering.abstention import fold, unlisted_kind
+
+    cities = ("London", "Paris", "New York")
+    assert unlisted_kind("What is the hotel limit in Berlin?", cities, {fold("hotel")}) is None
+    assert unlisted_kind("How many days of bereavement leave?", ("Annual leave",), set()) is None  # one row: no list of kinds

@@ -116,3 +116,23 @@ def test_a_question_of_function_words_alone_is_refused_never_answered(office, qu
     answer = office.ask(question)
     assert answer.abstained and not answer.citations
     assert "nothing to look for" in answer.abstain_reason
+
+
+LEAVE_TABLE = """# Leave entitlements
+
+| Leave type | Days per year | Notice required |
+| --- | --- | --- |
+| Annual leave | 27 days | 4 weeks |
+| Sick leave | 12 days | None |
+| Parental leave | 90 days | 8 weeks |
+"""
+
+
+def test_a_kind_the_table_does_not_list_is_refused_and_the_listed_ones_answered(tmp_path, embedder):
+    a = assistant_over(tmp_path, embedder, {"leave.md": LEAVE_TABLE})
+    gap = a.ask("How many days of bereavement leave do I get?")
+    assert gap.abstained and gap.text == "The documents don't mention bereavement leave.", gap.text
+    assert "Annual leave" in gap.abstain_reason and "bereavement leave" in gap.abstain_reason
+    listed = a.ask("How many days of parental leave do I get?")
+    assert not listed.abstained and "90 days" in listed.text, listed.text
+

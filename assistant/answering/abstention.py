@@ -9,7 +9,9 @@ An extractive answer is a quoted sentence. Quoting the closest sentence is wrong
 2. the question names someone or something the documents never mention (a capitalised
    name absent from every document, accents, plurals and a typing error aside: "What did
    Fumio Kishida say?"), or asks who holds a role no document mentions ("Who is the
-   society's treasurer?" when no document has the word "treasurer");
+   society's treasurer?" when no document has the word "treasurer"), or asks about a kind of thing the quoted row's table lists, but a kind it does not list and no
+   document mentions ("How many days of bereavement leave?" of a table of annual, sick and
+   parental leave; :func:`unlisted_kind`);
 3. the question asks for a kind of answer the quoted sentence cannot contain — a number,
    a date or time, a length of time, an age, a rate, a name — the classic *expected answer type* check of TREC-era
    question answering (Harabagiu et al., "FALCON", TREC-9, 2000), done here with patterns;
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -257,6 +259,42 @@ def unknown_role(question: str, vocabulary: set[str]) -> str | None:
     if all(_known(part.lower(), vocabulary) for part in re.findall(r"\w+", head)):  # "vice-president": both parts
         return None
     return f"the documents never mention a {head if head.isupper() else head.lower()}"  # "a CFO", "a treasurer"
+
+
+def unlisted_kind(question: str, keys: Sequence[str], vocabulary: set[str]) -> str | None:
+    """A reason when the question asks about a kind of thing a table lists, but a kind it does
+    not list and no document mentions ("How many days of bereavement leave?" when the quoted
+    row's table lists "Annual leave", "Sick leave" and "Parental leave").
+
+    ``keys`` are the first cells of the table's rows (:func:`~assistant.answering.procedures.table_keys`).
+    A *kind noun* is the last word shared by at least two keys ("leave"); the check reads the
+    word right before that noun in the question. It refuses when that word is a content word
+    (not in bm25s's ``STOPWORDS_EN_PLUS``, not the word after "how": "how much leave"), in no
+    key, and in no document, spelt as it is or with a typing error (:func:`_known`,
+    :func:`_misspelt`): the table enumerates the kinds, and the one asked about is not among them. A modifier the documents use elsewhere ("paid
+    leave" of a policy that says "each kind of paid leave") is not checked: the text may answer.
+    """
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    lasts = [re.findall(r"\w+", fold(k))[-1:] for k in keys]
+    counts: dict[str, int] = {}
+    for last in lasts:
+        if last:
+            counts[last[0]] = counts.get(last[0], 0) + 1
+    nouns = {n for n, c in counts.items() if c >= 2}
+    if not nouns:
+        return None
+    in_keys = {w for k in keys for w in re.findall(r"\w+", fold(k))}
+    words = re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", question)
+    for i, (before, word) in enumerate(zip(words, words[1:])):
+        noun = fold(word)
+        if not ({noun, noun.rstrip("s")} & nouns) or before.lower() in STOPWORDS_EN_PLUS or i and words[i - 1].lower() == "how":
+            continue  # "the leave", "how much leave": how the question asks, not a kind
+        if fold(before) in in_keys or _known(before, vocabulary) or _misspelt(before, vocabulary):
+            continue
+        listed = [" ".join(k.split()) for k in keys if re.findall(r"\w+", fold(k))[-1:] in ([noun], [noun.rstrip("s")])]
+        return f"the documents list {', '.join(listed)}, but not {before} {word}"
+    return None
 
 
 def _known(word: str, vocabulary: set[str]) -> bool:

@@ -48,6 +48,8 @@ class Case:
         abstain_below: The fused-score floor. answerable_below: The answerability threshold
             (0: the model is not asked). answerability: The fitted model.
         probability: Set by the answerability check: the model's probability, for the checks after it.
+        row_keys: When the sentence to quote first is a table row, the first cells of its table's
+            rows (:func:`~assistant.answering.procedures.table_keys`); else empty.
     """
 
     question: str
@@ -60,6 +62,7 @@ class Case:
     answerable_below: float
     answerability: AnswerabilityModel
     probability: float | None = field(default=None)
+    row_keys: Sequence[str] = ()
 
 
 class Check(Protocol):
@@ -105,6 +108,19 @@ class UnknownName:
         return Verdict(self.name, reason) if reason else None
 
 
+class UnlistedKind:
+    """The quoted row's table lists kinds of a thing, and the question asks about a kind it does
+    not list and no document mentions (:func:`~assistant.answering.abstention.unlisted_kind`)."""
+
+    name = "unlisted_kind"
+
+    def verdict(self, case: Case) -> Verdict | None:
+        if not case.vocabulary or not case.row_keys:
+            return None
+        reason = abstention.unlisted_kind(case.question, case.row_keys, case.vocabulary)
+        return Verdict(self.name, reason) if reason else None
+
+
 class FusedFloor:
     """Nothing is close: the best candidate's fused score is under ``abstain_below``."""
 
@@ -145,7 +161,7 @@ class AnswerType:
         return Verdict(self.name, reason, None, case.probability) if reason else None
 
 
-CHECKS: list[Check] = [Task(), NoTerms(), UnknownName(), FusedFloor(), Answerability(), AnswerType()]
+CHECKS: list[Check] = [Task(), NoTerms(), UnknownName(), UnlistedKind(), FusedFloor(), Answerability(), AnswerType()]
 """The checks, in the order they are applied (the cheap question checks first)."""
 
 

@@ -106,3 +106,19 @@ def _another_row(best: tuple[ScoredSentence, RetrievedPassage], other: tuple[Sco
     (s, r), (t, q) = best, other
     return (q.passage.passage_id == r.passage.passage_id and kind_of(s, r) == "row" and kind_of(t, q) == "row"
             and t.coverage < s.coverage)
+
+
+def table_keys(s: ScoredSentence, r: RetrievedPassage) -> tuple[str, ...]:
+    """When ``s`` is a table row, the first cell of every data row of its table in ``r``'s
+    passage (the run of ``row`` and ``header`` sentences around it), in order: what the table
+    lists ("Annual leave", "Sick leave", ...); else ``()``."""
+    kinds, cells = r.passage.kinds, r.passage.cells
+    i = r.passage.sentences.index(s.span)
+    if kinds[i] != "row":
+        return ()
+    first, last = i, i
+    while first > 0 and kinds[first - 1] in ("row", "header"):
+        first -= 1
+    while last + 1 < len(kinds) and kinds[last + 1] in ("row", "header"):
+        last += 1
+    return tuple(cells[k][0][1] for k in range(first, last + 1) if kinds[k] == "row" and cells[k] and cells[k][0][1].strip())
