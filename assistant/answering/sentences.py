@@ -1,6 +1,8 @@
 """The sentences of retrieved passages as the answer path reads them: which may be quoted
 (:func:`answerable_sentences`), their kinds decided at ingest (:func:`kind_of`), and their text
-as quoted (:func:`_quote`), exact (:func:`_raw`) and before them (:func:`_previous`)."""
+as quoted (:func:`_quote`), exact (:func:`_raw`) and before them (:func:`_previous`); and which of
+them may lead an answer to a given question (:func:`quotable`: never a label that only restates
+it, and an acronym's spelled-out line first when it asks what the acronym stands for)."""
 
 from __future__ import annotations
 
