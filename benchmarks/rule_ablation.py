@@ -15,7 +15,11 @@ Rules (``assistant/answering/answerer.py``, ``assistant/answering/abstention.py`
 * ``followup_first``: a follow-up keeping its best by fused score first (without: the head
   chooses for follow-ups too);
 * ``structure``: the rules that read ingest's kinds (whole procedures, a lead-in giving way to
-  its row or item, other rows only when matching as well, a lead-in never a further quote).
+  its row or item, other rows only when matching as well, a lead-in never a further quote);
+* ``labels``: the rules that read the question against a candidate's words
+  (``assistant/answering/sentences.py``, :func:`quotable`): a label that only restates the
+  question ("LRS Linear Reference System") is never the quote, and "What does NID stand for?"
+  quotes the line that spells NID out first.
 
 * ``speaker``: the follow-up speaker bonus/penalty in retrieval (no metric of any set moves
   without it, but tests/test_answers.py's "What did she say about Abe?" after "Who is Yuki
@@ -66,6 +70,7 @@ def without(rule: str):
         "followup_first": [(answerer.ExtractiveAnswerer, "_order", lambda self, ev, ranked, keep_first=False: order(self, ev, ranked, False))],
         "structure": [(answerer, "whole_procedure", lambda *a: []), (answerer, "lead_in_gives_way", lambda ranked: ranked),
                       (answerer, "_another_row", lambda *a: False), (answerer, "leads_in", none)],
+        "labels": [(answerer, "quotable", lambda question, ranked, lexicon: (ranked, False))],
         "answer_type": [(abstention, "type_mismatch", none)],  # the checks call them through the module
         "names": [(abstention, "unknown_names", none), (abstention, "unknown_role", none)],
         "task": [(abstention, "is_task", none)],
@@ -87,7 +92,7 @@ def main() -> int:
     default_sets = [ROOT / "seeds" / "questions.jsonl", *sorted((ROOT / "benchmarks" / "data").glob("gate-*.json")),
                     ROOT / "benchmarks" / "data" / "structured" / "questions.jsonl"]
     ap.add_argument("--sets", type=Path, nargs="*", default=default_sets)
-    ap.add_argument("--rules", nargs="*", default=["default", "support_head", "head_first", "followup_first", "structure",
+    ap.add_argument("--rules", nargs="*", default=["default", "support_head", "head_first", "followup_first", "structure", "labels",
                                                     "answer_type", "names", "task", "speaker"])
     args = ap.parse_args()
     from assistant.core import Assistant

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from assistant.answering.answerer import ExtractiveAnswerer
-from assistant.answering.sentences import answerable_sentences
+from assistant.answering.sentences import answerable_sentences, asked_acronym, quotable, restates_question, spells_out
 from assistant.answering.procedures import whole_procedure
 from assistant.errors import ModelError
 from assistant.retrieval.retriever import RetrievedPassage, ScoredSentence
@@ -182,3 +182,39 @@ def test_a_related_passage_never_highlights_a_header_row():
     lines = [("header", "| Claim | Limit |"), ("header", "| --- | --- |"), ("row", "| Taxi | 40 euros |")]
     r = _passage(lines, {2: (("Claim", "Taxi"), ("Limit", "40 euros"))}, best=1)
     assert r.best.span == r.passage.sentences[1] and _shown(r).span == r.passage.sentences[2]
+
+
+ABBREVIATIONS = [
+    ("text", "LRS Linear Reference System"),
+    ("text", "NID National Identifier"),
+    ("text", "This method makes it possible to divide a spatial object into two parts."),
+]
+
+
+@pytest.mark.unit
+def test_a_label_that_only_restates_the_question_is_never_the_quote():
+    q = "What does the Linear Reference System make it possible to do?"
+    assert restates_question(q, "LRS Linear Reference System", None)  # the acronym counts as the words it spells
+    assert not restates_question(q, "NID National Identifier", None)  # words the question lacks
+    assert not restates_question("Does the policy cover contractors?", "The policy cover contractors.", None)  # a sentence answers
+    r = _passage(ABBREVIATIONS, best=0)
+    kept, fixed = quotable(q, answerable_sentences([r]), None)
+    assert [r.passage.text[s.span[0]:s.span[1]] for s, _ in kept] == [t for _, t in ABBREVIATIONS[1:]] and not fixed
+    only = _passage(ABBREVIATIONS[:1])
+    assert len(quotable(q, answerable_sentences([only]), None)[0]) == 1  # when every candidate is one, none is dropped
+    text = ExtractiveAnswerer(abstention=False).answer(q, [r]).text
+    assert not text.startswith("LRS")
+
+
+@pytest.mark.unit
+def test_a_question_asking_what_an_acronym_stands_for_quotes_the_line_that_spells_it_out():
+    assert asked_acronym("What does NID stand for in the data model?") == "NID"
+    assert asked_acronym('What is the full form of "GDPR"?') == "GDPR"
+    assert asked_acronym("What does it mean?") is None and asked_acronym("What did Obama mean?") is None
+    assert spells_out("NID", "the National Identifier (NID)") and spells_out("NRCan", "NRCan Natural Resources Canada")
+    assert not spells_out("NID", "NID Network Data")
+    r = _passage(ABBREVIATIONS, best=2)
+    kept, fixed = quotable("What does NID stand for?", answerable_sentences([r]), None)
+    assert fixed and r.passage.text[kept[0][0].span[0]:kept[0][0].span[1]] == "NID National Identifier"
+    assert ExtractiveAnswerer(abstention=False).answer("What does NID stand for?", [r]).text.startswith("NID National Identifier [1]")
+

@@ -20,7 +20,7 @@ from assistant.answering.compose import compose
 from assistant.answering.evidence import answerability_evidence, candidate_places
 from assistant.answering.procedures import _another_row, lead_in_gives_way, leads_in, table_keys, whole_procedure
 from assistant.answering.refusal import refusal
-from assistant.answering.sentences import _previous, _quote, _raw, answerable_sentences, is_heading
+from assistant.answering.sentences import _previous, _quote, _raw, answerable_sentences, is_heading, quotable
 from assistant.answering.support import SupportModel
 from assistant.retrieval.lexical import SentenceLexicon
 from assistant.retrieval.results import RetrievedPassage, ScoredSentence
@@ -239,7 +239,8 @@ class ExtractiveAnswerer:
         ev = answerability_evidence(question, ranked, lexicon)  # once: for the models and for what a refusal says
         # a follow-up's fused score carries the conversation's focus (assistant.retrieval.followup), which the
         # support head, fitted on single questions, never saw: its best by fused score stays first
-        quoting, further = self._order(ev, ranked, keep_first=bool(history))
+        kept, fixed = quotable(question, ranked, lexicon)  # never a label that restates the question; an acronym's expansion first
+        quoting, further = self._order(ev if kept is ranked else answerability_evidence(question, kept, lexicon), kept, keep_first=bool(history) or fixed)
         led = lead_in_gives_way(quoting)
         gave_way = led is not quoting
         if gave_way:  # a row or item took the lead-in's place: further sentences are judged against it
