@@ -118,6 +118,21 @@ def test_a_lead_in_gives_way_to_the_row_that_holds_the_data_and_other_rows_stay_
 
 
 @pytest.mark.unit
+def test_steps_keep_the_numbers_the_document_gives_them():
+    """A procedure that starts at the document's step 2 is never renumbered from 1 (the answer
+    would no longer be the cited text), and an item quoted alone keeps its number; a list whose
+    numbers are not in the text (bullets) is numbered in order."""
+    r = _passage([("text", "To load paper:"), ("item", "2. Open the tray."), ("item", "3. Insert the paper.")], best=1)
+    text = ExtractiveAnswerer(abstention=False).answer("How do I load paper?", [r]).text
+    assert text.split("\n") == ["2. Open the tray. [1]", "3. Insert the paper. [1]"], text
+    alone = _passage([("text", "Before you start, read this."), ("item", "5. Connect to the staff Wi-Fi.")], best=1)
+    assert ExtractiveAnswerer(abstention=False).answer("Which network do I join?", [alone]).text.startswith("5. Connect to the staff Wi-Fi.")
+    bullets = _passage([("text", "To load paper:"), ("item", "- Open the tray."), ("item", "- Insert the paper.")], best=1)
+    text = ExtractiveAnswerer(abstention=False).answer("How do I load paper?", [bullets]).text
+    assert text.split("\n") == ["1. Open the tray. [1]", "2. Insert the paper. [1]"], text
+
+
+@pytest.mark.unit
 def test_the_steps_of_one_item_share_its_number():
     r = _passage([("text", "To submit a request:"), ("item", "1. Open the portal."), ("item", "2. Submit it."),
                   ("item", "Your manager replies within five days."), ("item", "3. Check your email.")], best=1,

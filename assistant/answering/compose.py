@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.answering.sentences import _quote, begins_line, kind_of
+from assistant.answering.sentences import _quote, begins_line, item_number, kind_of
 from assistant.retrieval.results import RetrievedPassage, ScoredSentence
 from assistant.types import Citation
 
@@ -21,7 +21,8 @@ def compose(selection: Selection, unit: str = "sentence") -> Draft:
     """The answer text and citations for ``selection``: each quote followed by its
     passage's ``[n]``; a passage quoted twice keeps one number with both highlights. The
     steps of a procedure (``item`` sentences) are numbered, each on a line of its own, as
-    are notes. ``unit="passage"`` quotes the best passage whole and cites the top 3 (the usual
+    are notes: with the number the document gives them, else in order. A list item quoted
+    outside a procedure keeps the document's number ("5. Connect to the staff Wi-Fi."). ``unit="passage"`` quotes the best passage whole and cites the top 3 (the usual
     RAG baseline, kept to measure sentence selection)."""
     from assistant.answering.answerer import ABSTAIN_TEXT, Draft  # the answerer imports this module
 
@@ -44,9 +45,14 @@ def compose(selection: Selection, unit: str = "sentence") -> Draft:
         support.setdefault(pid, []).append(s)
         by_id[pid] = r
         kind = kind_of(s, r)
-        new_step = selection.procedure and kind == "item" and (previous != "item" or begins_line(s, r))
+        starts_item = kind == "item" and (previous != "item" or begins_line(s, r))  # not an item's second sentence
+        new_step = selection.procedure and starts_item
         step = step + new_step if kind == "item" and selection.procedure else 0
-        quote = f"{step}. {_quote(s, r)}" if new_step else _quote(s, r)
+        # an item shows its number as the document wrote it ("2. Loading paper" stays 2, never
+        # renumbered from 1), in a procedure or quoted alone; a step whose number is not in the
+        # text (bullets, Word's automatic numbering) is numbered in order
+        own = item_number(s, r) if starts_item else None
+        quote = f"{own} {_quote(s, r)}" if own else f"{step}. {_quote(s, r)}" if new_step else _quote(s, r)
         # the steps of a procedure (numbered) and its notes go on lines of their own; a
         # step's further sentences follow it on its line
         own_line = selection.procedure and (new_step or "note" in (kind, previous))

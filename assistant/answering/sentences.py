@@ -90,6 +90,20 @@ def _quote(s: ScoredSentence, r: RetrievedPassage) -> str:
     return escape_footnotes(quote)  # a document's own "[3]" never reads as a citation marker
 
 
+_NUMBER_MARKER = re.compile(r"^\s*(\(?(?:\d{1,3}|[A-Za-z]|[ivxlcdm]{1,5})[.)])\s+\S")
+"""A list item's own number or letter ("2.", "b)", "(iv)"), as the document wrote it."""
+
+
+def item_number(s: ScoredSentence, r: RetrievedPassage) -> str | None:
+    """The number or letter sentence ``s`` of ``r`` starts with as a list item ("5." of "5. Connect
+    to the staff Wi-Fi."), when it is an ``item``; else None (a bullet, or a list whose numbers
+    are not in the text, such as Word's automatic numbering)."""
+    if kind_of(s, r) != "item":
+        return None
+    m = _NUMBER_MARKER.match(_raw(s, r))
+    return m.group(1) if m else None
+
+
 def _raw(s: ScoredSentence, r: RetrievedPassage) -> str:
     """The sentence's exact text."""
     p = r.passage
