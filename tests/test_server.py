@@ -131,6 +131,10 @@ def test_pages_reference_nothing_outside_the_server(http, server, page):
     r = http.get(page)
     assert r.status_code == 200
     assert _external_refs(r.text, server) == []
+    # nor names one for anything else to fetch: Gradio's link-preview <meta> tags (an image on
+    # raw.githubusercontent.com, og:url https://gradio.app/) are taken out (ui.middleware)
+    assert "og:image" not in r.text and "twitter:image" not in r.text and "raw.githubusercontent" not in r.text
+    assert int(r.headers["content-length"]) == len(r.content)
     theme = http.get(page.rstrip("/") + "/theme.css")
     assert theme.status_code == 200 and _external_refs(theme.text, server) == []
     assert "fonts.googleapis" not in theme.text and "fonts.gstatic" not in theme.text

@@ -1,7 +1,10 @@
-"""The server's own ASGI middleware: security headers on every response, and serving under a
-reverse proxy's path prefix."""
+"""The server's own ASGI middleware: security headers on every response, link-preview tags that
+name outside hosts taken out of the pages, and serving under a reverse proxy's path prefix."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,24 +96,51 @@ class RootPathMiddleware:
             await self.app(scope, receive, send)
             return
 
-        start: Message | None = None
-        chunks: list[bytes] = []
+        await rewrite_html(self.app, scope, receive, send, lambda body: body.replace(*self.links))
 
-        async def send_fixing_html(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                if MutableHeaders(scope=message).get("content-type", "").startswith("text/html"):
-                    start = message  # hold it until the body is complete
-                    return
-            elif message["type"] == "http.response.body" and start is not None:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = b"".join(chunks).replace(*self.links)
-                MutableHeaders(scope=start)["content-length"] = str(len(body))
-                await send(start)
-                await send({"type": "http.response.body", "body": body})
+
+async def rewrite_html(app: ASGIApp, scope: Scope, receive: Receive, send: Send, fix: Callable[[bytes], bytes]) -> None:
+    """Run ``app`` with every ``text/html`` response body passed through ``fix`` (the body is
+    held until complete, and ``content-length`` set to the new length); other responses pass
+    through untouched, streamed."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def send_fixing_html(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            if MutableHeaders(scope=message).get("content-type", "").startswith("text/html"):
+                start = message  # hold it until the body is complete
                 return
-            await send(message)
+        elif message["type"] == "http.response.body" and start is not None:
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = fix(b"".join(chunks))
+            MutableHeaders(scope=start)["content-length"] = str(len(body))
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send(message)
 
-        await self.app(scope, receive, send_fixing_html)
+    await app(scope, receive, send_fixing_html)
+
+
+PREVIEW_META = re.compile(rb"<meta\s+(?:property|name)=\"(?:og|twitter):[^\"]*\"[^>]*>\s*", re.I)
+"""Open Graph and Twitter card ``<meta>`` tags. Gradio's page template carries them for link
+previews of public demos: an image on raw.githubusercontent.com, ``og:url`` https://gradio.app/.
+A browser never fetches them, but a chat tool that unfurls a pasted intranet link would."""
+
+
+class NoPreviewMetaMiddleware:
+    """Takes :data:`PREVIEW_META` tags out of every HTML page, so no page of the server names an
+    outside host to fetch (the intranet rule: nothing loads from a CDN or phones home)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await rewrite_html(self.app, scope, receive, send, lambda body: PREVIEW_META.sub(b"", body))

@@ -43,7 +43,7 @@ from assistant import Settings  # noqa: E402
 from ui.api_errors import ASK_USAGE, ErrorOut, add_error_handlers  # noqa: E402
 from ui.api_errors import history_error as _history_error  # noqa: E402
 from ui.api_errors import question_error as _question_error  # noqa: E402
-from ui.middleware import RootPathMiddleware, SecurityHeadersMiddleware  # noqa: E402
+from ui.middleware import NoPreviewMetaMiddleware, RootPathMiddleware, SecurityHeadersMiddleware  # noqa: E402
 from ui.app import THEME, WIDGET_THEME, build_app, build_widget  # noqa: E402
 from ui.auth import AuthMiddleware, reader_of  # noqa: E402
 from ui.feedback_api import add_feedback_route  # noqa: E402
@@ -173,6 +173,7 @@ def create_app(assistant: Assistant, settings: Settings, feedback: FeedbackStore
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600
     )
     app.add_middleware(SecurityHeadersMiddleware, origins=origins)
+    app.add_middleware(NoPreviewMetaMiddleware)
     if settings.server.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.server.root_path)
     app.add_middleware(ErrorShapeMiddleware)  # every 4xx as {"error", "detail"}, Gradio's too
