@@ -136,3 +136,12 @@ def test_a_kind_the_table_does_not_list_is_refused_and_the_listed_ones_answered(
     listed = a.ask("How many days of parental leave do I get?")
     assert not listed.abstained and "90 days" in listed.text, listed.text
 
+
+def test_a_kind_the_policys_sections_do_not_list_is_refused(office):
+    """The new-user trial's question: the policy has a section per kind of leave (annual, sick,
+    parental); bereavement leave is in none of them and in no document."""
+    gap = office.ask("How many days of bereavement leave do I get?")
+    assert gap.abstained and gap.text == "The documents don't mention bereavement leave.", gap.text
+    assert gap.abstain_reason.startswith("the documents list ") and "Sick leave" in gap.abstain_reason
+    assert not office.ask("How many days of sick leave are paid?").abstained
+

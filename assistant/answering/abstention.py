@@ -9,9 +9,10 @@ An extractive answer is a quoted sentence. Quoting the closest sentence is wrong
 2. the question names someone or something the documents never mention (a capitalised
    name absent from every document, accents, plurals and a typing error aside: "What did
    Fumio Kishida say?"), or asks who holds a role no document mentions ("Who is the
-   society's treasurer?" when no document has the word "treasurer"), or asks about a kind of thing the quoted row's table lists, but a kind it does not list and no
-   document mentions ("How many days of bereavement leave?" of a table of annual, sick and
-   parental leave; :func:`unlisted_kind`);
+   society's treasurer?" when no document has the word "treasurer"), or asks about a kind
+   of thing a table or a document's sections list, but a kind they do not list and no
+   document mentions ("How many days of bereavement leave?" of a policy listing annual, sick
+   and parental leave; :func:`unlisted_kind`);
 3. the question asks for a kind of answer the quoted sentence cannot contain — a number,
    a date or time, a length of time, an age, a rate, a name — the classic *expected answer type* check of TREC-era
    question answering (Harabagiu et al., "FALCON", TREC-9, 2000), done here with patterns;
@@ -262,11 +263,13 @@ def unknown_role(question: str, vocabulary: set[str]) -> str | None:
 
 
 def unlisted_kind(question: str, keys: Sequence[str], vocabulary: set[str]) -> str | None:
-    """A reason when the question asks about a kind of thing a table lists, but a kind it does
-    not list and no document mentions ("How many days of bereavement leave?" when the quoted
-    row's table lists "Annual leave", "Sick leave" and "Parental leave").
+    """A reason when the question asks about a kind of thing a table or a document's sections
+    list, but a kind they do not list and no document mentions ("How many days of bereavement
+    leave?" when the quoted row's table, or the policy's sections, list "Annual leave", "Sick
+    leave" and "Parental leave").
 
-    ``keys`` are the first cells of the table's rows (:func:`~assistant.answering.procedures.table_keys`).
+    ``keys`` are the names listed: a table's rows' first cells or a document's section titles
+    (:func:`~assistant.answering.procedures.sibling_keys`).
     A *kind noun* is the last word shared by at least two keys ("leave"); the check reads the
     word right before that noun in the question. It refuses when that word is a content word
     (not in bm25s's ``STOPWORDS_EN_PLUS``, not the word after "how": "how much leave"), in no

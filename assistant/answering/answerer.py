@@ -18,7 +18,7 @@ from assistant.answering.answerability import AnswerabilityModel, Evidence, feat
 from assistant.answering.checks import CHECKS, Case, Check, ReaderFloor, Verdict, first_refusal
 from assistant.answering.compose import compose
 from assistant.answering.evidence import answerability_evidence, candidate_places
-from assistant.answering.procedures import _another_row, lead_in_gives_way, leads_in, table_keys, whole_procedure
+from assistant.answering.procedures import _another_row, lead_in_gives_way, leads_in, sibling_keys, whole_procedure
 from assistant.answering.refusal import refusal
 from assistant.answering.sentences import _previous, _quote, _raw, answerable_sentences, is_heading, quotable
 from assistant.answering.support import SupportModel
@@ -258,7 +258,7 @@ class ExtractiveAnswerer:
         # change what is refused
         near = [ranked[0]] + [sr for sr in ranked[1:] if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
         checked = near[: self.max_sentences] + ([quoting[0]] if gave_way else [])  # and a row or item that took a lead-in's place
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon, row_keys=table_keys(*quoting[0]))
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon, listed=sibling_keys(*quoting[0], retrieved))
         said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability,
@@ -299,7 +299,7 @@ class ExtractiveAnswerer:
                 chosen.append((s, r))
         ev = answerability_evidence(question, by_fused, lexicon)
         floor = ReaderFloor(top.probability, self.reader_threshold)
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon, [floor], table_keys(*read[0]))
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon, [floor], sibling_keys(*read[0], retrieved))
         said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)
@@ -345,7 +345,7 @@ class ExtractiveAnswerer:
 
     def _verdict(
         self, question: str, ev: Evidence, quotes: list[str], vocabulary: set[str] | None, history: Sequence[str],
-        lexicon: SentenceLexicon | None, extra: Sequence[Check] = (), row_keys: Sequence[str] = (),
+        lexicon: SentenceLexicon | None, extra: Sequence[Check] = (), listed: Sequence[str] = (),
     ) -> Verdict:
         """The first of :data:`~assistant.answering.checks.CHECKS` (then ``extra``, a model's own
         checks) that says abstain, or a :class:`Verdict` with no check (with the answerability
@@ -353,7 +353,7 @@ class ExtractiveAnswerer:
         if not self.abstention:
             return Verdict()
         case = Case(question, ev, quotes, vocabulary, history, lexicon, self.abstain_below, self.answerable_below, self.answerability,
-                    row_keys=row_keys)
+                    listed=listed)
         return first_refusal(case, [*CHECKS, *extra])
 
 

@@ -48,8 +48,9 @@ class Case:
         abstain_below: The fused-score floor. answerable_below: The answerability threshold
             (0: the model is not asked). answerability: The fitted model.
         probability: Set by the answerability check: the model's probability, for the checks after it.
-        row_keys: When the sentence to quote first is a table row, the first cells of its table's
-            rows (:func:`~assistant.answering.procedures.table_keys`); else empty.
+        listed: The names of the things listed beside the sentence to quote first: its table's
+            rows' first cells, or the section titles of its document's retrieved passages
+            (:func:`~assistant.answering.procedures.sibling_keys`); may be empty.
     """
 
     question: str
@@ -62,7 +63,7 @@ class Case:
     answerable_below: float
     answerability: AnswerabilityModel
     probability: float | None = field(default=None)
-    row_keys: Sequence[str] = ()
+    listed: Sequence[str] = ()
 
 
 class Check(Protocol):
@@ -109,15 +110,15 @@ class UnknownName:
 
 
 class UnlistedKind:
-    """The quoted row's table lists kinds of a thing, and the question asks about a kind it does
-    not list and no document mentions (:func:`~assistant.answering.abstention.unlisted_kind`)."""
+    """The table or the sections around the answer list kinds of a thing, and the question asks
+    about a kind they do not list and no document mentions (:func:`~assistant.answering.abstention.unlisted_kind`)."""
 
     name = "unlisted_kind"
 
     def verdict(self, case: Case) -> Verdict | None:
-        if not case.vocabulary or not case.row_keys:
+        if not case.vocabulary or not case.listed:
             return None
-        reason = abstention.unlisted_kind(case.question, case.row_keys, case.vocabulary)
+        reason = abstention.unlisted_kind(case.question, case.listed, case.vocabulary)
         return Verdict(self.name, reason) if reason else None
 
 

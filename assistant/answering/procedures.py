@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
 from assistant.retrieval.results import RetrievedPassage, ScoredSentence
 from assistant.answering.sentences import _raw, kind_of
 from assistant.tuning import MAX_PROCEDURE_CHARS, MAX_PROCEDURE_STEPS
+from index.types import SECTION_SEPARATOR
 
 
 _ASKS_HOW = re.compile(
@@ -122,3 +125,16 @@ def table_keys(s: ScoredSentence, r: RetrievedPassage) -> tuple[str, ...]:
     while last + 1 < len(kinds) and kinds[last + 1] in ("row", "header"):
         last += 1
     return tuple(cells[k][0][1] for k in range(first, last + 1) if kinds[k] == "row" and cells[k] and cells[k][0][1].strip())
+
+
+def sibling_keys(s: ScoredSentence, r: RetrievedPassage, retrieved: Sequence[RetrievedPassage]) -> tuple[str, ...]:
+    """The names of the things listed beside the one sentence ``s`` of ``r`` is about: when
+    ``s`` is a table row, the first cells of its table's rows (:func:`table_keys`); else the
+    section titles (the last part of :attr:`index.types.Passage.section`) of the ``retrieved``
+    passages of ``r``'s document ("Annual leave", "Sick leave", "Parental leave" of a policy
+    with a section per kind of leave), in retrieval order, each once."""
+    keys = table_keys(s, r)
+    if keys:
+        return keys
+    sections = [q.passage.section for q in retrieved if q.passage.doc_id == r.passage.doc_id and q.passage.section]
+    return tuple(dict.fromkeys(path.split(SECTION_SEPARATOR)[-1].strip() for path in sections))
