@@ -204,3 +204,17 @@ def test_a_table_without_a_shared_kind_noun_is_never_read_as_a_list_of_kinds():
     cities = ("London", "Paris", "New York")
     assert unlisted_kind("What is the hotel limit in Berlin?", cities, {fold("hotel")}) is None
     assert unlisted_kind("How many days of bereavement leave?", ("Annual leave",), set()) is None  # one row: no list of kinds
+
+
+@pytest.mark.unit
+def test_a_code_no_document_holds_is_missing_and_one_that_is_there_is_not():
+    from assistant.answering.abstention import missing_codes, vocabulary_of
+
+    vocabulary = vocabulary_of(["5.2 Error E17 means the drum is worn.", "Printer LEEDS-PR-02 is on the first floor.",
+                                "Submit form IT-14. Covid-19 rules apply."])
+    assert missing_codes("What does error E99 mean?", vocabulary) == ["E99"]
+    assert missing_codes("Where is printer LEEDS-PR-09?", vocabulary) == ["LEEDS-PR-09"]  # one digit apart: no typo allowance
+    assert missing_codes("What does error e17 mean?", vocabulary) == []  # lower case: not read as a code
+    assert missing_codes("What does error E-17 mean? And E17?", vocabulary) == []  # hyphens and case aside
+    assert missing_codes("Where is LEEDS-PR-02? What about form IT14 and COVID-19?", vocabulary) == []
+    assert missing_codes("What happened in the 1990s on the 30th?", vocabulary) == []  # numbers first are no codes

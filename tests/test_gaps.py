@@ -145,3 +145,11 @@ def test_a_kind_the_policys_sections_do_not_list_is_refused(office):
     assert gap.abstain_reason.startswith("the documents list ") and "Sick leave" in gap.abstain_reason
     assert not office.ask("How many days of sick leave are paid?").abstained
 
+
+def test_a_model_code_the_documents_do_not_hold_is_refused_in_its_own_words(office):
+    """The manual is for the HomeRouter X200; the X300 is another model it does not cover."""
+    other = office.ask("How do I restore the factory settings of the X300?")
+    assert other.abstained and other.text == "The documents don't mention X300.", other.text
+    own = office.ask("How do I restore the factory settings of the X200?")
+    assert not own.abstained and "reset button" in own.text, own.text
+

@@ -259,7 +259,7 @@ class ExtractiveAnswerer:
         near = [ranked[0]] + [sr for sr in ranked[1:] if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
         checked = near[: self.max_sentences] + ([quoting[0]] if gave_way else [])  # and a row or item that took a lead-in's place
         v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon, listed=sibling_keys(*quoting[0], retrieved))
-        said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
+        said = v.said or (refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None)
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability,
                          procedure=bool(quotes) and chosen is procedure)
@@ -300,7 +300,7 @@ class ExtractiveAnswerer:
         ev = answerability_evidence(question, by_fused, lexicon)
         floor = ReaderFloor(top.probability, self.reader_threshold)
         v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon, [floor], sibling_keys(*read[0], retrieved))
-        said = refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None
+        said = v.said or (refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None)
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)
 

@@ -28,12 +28,15 @@ class Verdict:
         reason: Why, in plain words, or None. detail: The scores and thresholds behind it, or None.
         probability: The answerability model's probability, in [0, 1], or None when a check
             before it decided or the model is off.
+        said: The sentence a person reads, when the check words it itself; None: the answerer's
+            (:func:`~assistant.answering.refusal.refusal`).
     """
 
     check: str | None = None
     reason: str | None = None
     detail: str | None = None
     probability: float | None = None
+    said: str | None = None
 
 
 @dataclass
@@ -98,7 +101,7 @@ class NoTerms:
 
 
 class UnknownName:
-    """The question names someone or a role the documents never mention."""
+    """The question names someone, a role or a code ("error E99") the documents never mention."""
 
     name = "unknown_name"
 
@@ -106,7 +109,13 @@ class UnknownName:
         if not case.vocabulary:
             return None
         reason = abstention.unknown_names(case.question, case.vocabulary) or abstention.unknown_role(case.question, case.vocabulary)
-        return Verdict(self.name, reason) if reason else None
+        if reason:
+            return Verdict(self.name, reason)
+        codes = abstention.missing_codes(case.question, case.vocabulary)
+        if not codes:
+            return None  # a code is named as the question writes it ("E99"), never with the words around it
+        said = f"The documents don't mention {', '.join(codes[:-1]) + ' or ' + codes[-1] if len(codes) > 1 else codes[0]}."
+        return Verdict(self.name, f"the documents never mention {', '.join(codes)}", said=said)
 
 
 class UnlistedKind:

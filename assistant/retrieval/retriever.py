@@ -32,7 +32,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from assistant.answering.abstention import fold
+from assistant.answering.abstention import vocabulary_of
 from assistant.retrieval.followup import Focus
 from assistant.retrieval.fusion import FUSIONS, convex
 from assistant.retrieval.lexical import SentenceLexicon
@@ -45,7 +45,6 @@ from index.store import StoreReader
 from index.types import Passage
 from assistant.tuning import PASSAGE_WEIGHT, WINDOW_SHARE
 
-_WORD = re.compile(r"\w+")
 
 
 EXACT_SEARCH_MAX_SENTENCES = 10_000
@@ -137,7 +136,7 @@ class PassageRetriever(BaseModel):
         self._lexicon = SentenceLexicon(texts, windows, docs) if texts else None
         for signal in self._signals:
             signal.prepare(passages)
-        self.vocabulary = {fold(w) for p in passages for w in _WORD.findall(p.text)}
+        self.vocabulary = vocabulary_of(p.text for p in passages)
         self._sentence_vectors, self._passage_vectors = self._load_vectors(store, build.dimension)
         self._doc_groups = {r.doc_id: frozenset(r.groups) for r in store.catalog(build)}
         self._views = {}
@@ -171,7 +170,7 @@ class PassageRetriever(BaseModel):
         key = frozenset(documents)
 
         def view() -> ScopedView:
-            vocabulary = {fold(w) for p in self._passages if p.doc_id in key for w in _WORD.findall(p.text)}
+            vocabulary = vocabulary_of(p.text for p in self._passages if p.doc_id in key)
             lexicon = ScopedLexicon(self._lexicon, self._in_scope(sorted(key))[0]) if self._lexicon is not None else None
             return ScopedView(self, vocabulary, lexicon)
 
