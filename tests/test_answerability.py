@@ -130,3 +130,16 @@ def test_a_single_digit_is_an_index_term():
     assert "3" in lexicon.terms("Who is the fire warden on floor 3?")
     sentence, _ = lexicon.coverage(lexicon.terms("Who is the fire warden on floor 3?"))
     assert sentence[1] > sentence[0]  # the digit tells the two rows apart
+
+
+@pytest.mark.unit
+def test_a_dotted_number_is_one_index_term():
+    """A version, section or decimal is one term: "2.1" no longer matches "1.2" or "2.0" through
+    its digits (release notes with a heading per version, a new user's trial)."""
+    from assistant.retrieval.lexical import SentenceLexicon
+
+    rows = ["Version 1.2 added invoices.", "Version 2.0 added a new dashboard.", "Version 2.1 removed the CSV import."]
+    lexicon = SentenceLexicon(rows, rows)
+    assert "2.1" in lexicon.terms("What changed in version 2.1?") and "1" not in lexicon.terms("What changed in version 2.1?")
+    sentence, _ = lexicon.coverage(lexicon.terms("What changed in version 2.1?"))
+    assert sentence[2] > sentence[1] and sentence[2] > sentence[0]

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 
 
-TOKEN_PATTERN = r"(?u)\b\w\w+\b|\b\d\b"
-"""Index terms: bm25s's default pattern (words of two or more characters) plus single digits,
-which it drops: "floor 3", "step 4", "level 2" tell rows and sections apart that share every
-other word."""
+TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b|\b\d\b"
+"""Index terms: a dotted number whole ("2.1", "4.2.3", "1.5": a version, a section, a
+decimal; bm25s's default would split it into "2" and "1", so version 2.1 matched version
+1.2 as well as itself), then bm25s's default pattern (words of two or more characters) plus
+single digits, which it drops: "floor 3", "step 4", "level 2" tell rows and sections apart
+that share every other word."""
 
 
 def idf(df: int, n: int) -> float:
