@@ -218,3 +218,6 @@ def test_a_code_no_document_holds_is_missing_and_one_that_is_there_is_not():
     assert missing_codes("What does error E-17 mean? And E17?", vocabulary) == []  # hyphens and case aside
     assert missing_codes("Where is LEEDS-PR-02? What about form IT14 and COVID-19?", vocabulary) == []
     assert missing_codes("What happened in the 1990s on the 30th?", vocabulary) == []  # numbers first are no codes
+    notes = vocabulary_of(["Version 2.1: removed the CSV import.", "Version 2.0: a new dashboard."])
+    assert missing_codes("What changed in version 3.0?", notes) == ["version 3.0"]  # a version is named by its number
+    assert missing_codes("What changed in v2.1?", notes) == [] and missing_codes("Is 3.0 faster than 2.0?", notes) == []

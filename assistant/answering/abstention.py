@@ -130,6 +130,13 @@ forms, rooms and versions. A number first ("30th", "1990s", "5GHz") is no code, 
 lower-case letters first ("c1622", "d2008": circa, typing errors)."""
 
 
+VERSION = re.compile(r"\b(?:version|release|v)\s?(\d+(?:\.\d+)+)\b", re.I)
+"""A version named by its number ("version 3.0", "release 2.4.1", "v1.2"): the number is the
+name, so it counts as a code (:func:`missing_codes`); a dotted number alone may be a decimal."""
+
+_DOTTED = re.compile(r"\b\d+(?:\.\d+)+\b")
+
+
 def _code_key(code: str) -> str:
     """A code as compared: folded, separators dropped ("IT-14", "it14" and "IT 14"... "it14")."""
     return "".join(c for c in fold(code) if c.isalnum())
@@ -137,18 +144,20 @@ def _code_key(code: str) -> str:
 
 def vocabulary_of(texts: Iterable[str]) -> set[str]:
     """What the unknown-name and unknown-code checks compare with: every word (``\\w+``) of
-    ``texts`` folded (:func:`fold`), and every :data:`CODE` whole, as :func:`_code_key` keys it."""
+    ``texts`` folded (:func:`fold`), every :data:`CODE` whole, as :func:`_code_key` keys it, and
+    every dotted number ("2.1", for :data:`VERSION`)."""
     vocabulary: set[str] = set()
     for text in texts:
         vocabulary.update(fold(w) for w in _WORD.findall(text))
         vocabulary.update(_code_key(c) for c in CODE.findall(text))
+        vocabulary.update(_DOTTED.findall(text))
     return vocabulary
 
 
 def missing_codes(question: str, vocabulary: set[str]) -> list[str]:
     """The codes the question names (:data:`CODE`: "error E99", "printer LEEDS-PR-09", "form
-    IT-99") that no document holds, compared whole, case and hyphens aside; as the question
-    writes them, each once. A code differs from its neighbours by one character ("PR-02",
+    IT-99"; :data:`VERSION`: "version 3.0") that no document holds, compared whole, case and
+    hyphens aside; as the question writes them, each once. A code differs from its neighbours by one character ("PR-02",
     "PR-09"), so, unlike a name, no typing error is allowed: the documents list other codes.
 
     Measured on the public sets' fit documents (whole and gap sets, this function over their
@@ -156,7 +165,8 @@ def missing_codes(question: str, vocabulary: set[str]) -> list[str]:
     for Newcastle's A167?"), of 1 of 2,836 SQuAD 2.0 unanswerable ones, and of 1 of 8,715
     answerable ones, a typing error ("Romans3:28"). Its use is in manuals and policies, where
     codes are how things are named."""
-    return [c for c in dict.fromkeys(CODE.findall(question)) if _code_key(c) not in vocabulary]
+    codes = [c for c in dict.fromkeys(CODE.findall(question)) if _code_key(c) not in vocabulary]
+    return codes + [m.group() for m in VERSION.finditer(question) if m.group(1) not in vocabulary]
 
 
 def expected_answer_type(question: str) -> str | None:
