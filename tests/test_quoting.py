@@ -118,6 +118,16 @@ def test_a_lead_in_gives_way_to_the_row_that_holds_the_data_and_other_rows_stay_
 
 
 @pytest.mark.unit
+def test_a_sentence_before_a_list_that_holds_the_asked_for_date_does_not_give_way():
+    """Release notes: "Released on 2 August 2026." stands right before the version's list of
+    changes. Asked when, it answers itself; asked what changed, a change (an item) leads."""
+    r = _passage([("heading", "Version 2.1"), ("text", "Released on 2 August 2026."),
+                  ("item", "* Added support for multiple currencies."), ("item", "* The dashboard loads twice as fast.")], best=1)
+    assert ExtractiveAnswerer(abstention=False).answer("When was version 2.1 released?", [r]).text.startswith("Released on 2 August 2026.")
+    assert ExtractiveAnswerer(abstention=False).answer("What changed in version 2.1?", [r]).text.startswith("Added support")
+
+
+@pytest.mark.unit
 def test_steps_keep_the_numbers_the_document_gives_them():
     """A procedure that starts at the document's step 2 is never renumbered from 1 (the answer
     would no longer be the cited text), and an item quoted alone keeps its number; a list whose

@@ -241,7 +241,7 @@ class ExtractiveAnswerer:
         # support head, fitted on single questions, never saw: its best by fused score stays first
         kept, fixed = quotable(question, ranked, lexicon)  # never a label that restates the question; an acronym's expansion first
         quoting, further = self._order(ev if kept is ranked else answerability_evidence(question, kept, lexicon), kept, keep_first=bool(history) or fixed)
-        led = lead_in_gives_way(quoting)
+        led = lead_in_gives_way(quoting, question)
         gave_way = led is not quoting
         if gave_way:  # a row or item took the lead-in's place: further sentences are judged against it
             quoting, further = led, self._order(answerability_evidence(question, led, lexicon), led, keep_first=True)[1]

@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 
 from assistant.retrieval.results import RetrievedPassage, ScoredSentence
-from assistant.answering.sentences import _raw, kind_of
+from assistant.answering.abstention import type_mismatch
+from assistant.answering.sentences import _quote, _raw, kind_of
 from assistant.tuning import MAX_PROCEDURE_CHARS, MAX_PROCEDURE_STEPS
 from index.types import SECTION_SEPARATOR
 
@@ -79,12 +80,15 @@ def leads_in(s: ScoredSentence, r: RetrievedPassage) -> int | None:
     return j if kinds[i] == "text" and j < len(kinds) and kinds[j] in ("row", "item") else None
 
 
-def lead_in_gives_way(ranked: list[tuple[ScoredSentence, RetrievedPassage]]) -> list[tuple[ScoredSentence, RetrievedPassage]]:
+def lead_in_gives_way(ranked: list[tuple[ScoredSentence, RetrievedPassage]], question: str = "") -> list[tuple[ScoredSentence, RetrievedPassage]]:
     """``ranked`` (best first), with the best sentence giving way when it leads into a table or
     a list ("The table below lists each kind of paid leave…", "The light on the front panel
     shows what the router is doing."): the best-ranked row or item of the table or list right
     after it (header rows skipped) moves to the front. A lead-in describes the data; the row or
-    item holds it. ``ranked`` itself when nothing moves."""
+    item holds it. ``ranked`` itself when nothing moves, and when the sentence holds the kind of
+    answer ``question`` asks for and that row or item does not
+    (:func:`~assistant.answering.abstention.type_mismatch`): "Released on 2 August 2026." before
+    a version's list of changes answers "When was it released?" itself."""
     s, r = ranked[0]
     j = leads_in(s, r)
     if j is None:
@@ -98,6 +102,8 @@ def lead_in_gives_way(ranked: list[tuple[ScoredSentence, RetrievedPassage]]) -> 
     spans = {r.passage.sentences[k] for k in run}
     for n, (t, q) in enumerate(ranked):
         if q.passage.passage_id == r.passage.passage_id and t.span in spans:
+            if question and type_mismatch(question, [_quote(s, r)]) is None and type_mismatch(question, [_quote(t, q)]) is not None:
+                return ranked  # the sentence holds the asked-for answer (a date, a number...) and the row or item does not
             return [ranked[n], *ranked[:n], *ranked[n + 1 :]]
     return ranked
 
