@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from rapidfuzz import process
@@ -138,7 +139,7 @@ _DOTTED = re.compile(r"\b\d+(?:\.\d+)+\b")
 
 
 def _code_key(code: str) -> str:
-    """A code as compared: folded, separators dropped ("IT-14", "it14" and "IT 14"... "it14")."""
+    """A code as compared: folded, separators dropped ("IT-14" and "it14" are both "it14")."""
     return "".join(c for c in fold(code) if c.isalnum())
 
 
@@ -157,8 +158,9 @@ def vocabulary_of(texts: Iterable[str]) -> set[str]:
 def missing_codes(question: str, vocabulary: set[str]) -> list[str]:
     """The codes the question names (:data:`CODE`: "error E99", "printer LEEDS-PR-09", "form
     IT-99"; :data:`VERSION`: "version 3.0") that no document holds, compared whole, case and
-    hyphens aside; as the question writes them, each once. A code differs from its neighbours by one character ("PR-02",
-    "PR-09"), so, unlike a name, no typing error is allowed: the documents list other codes.
+    hyphens aside; as the question writes them, each once. A code differs from its neighbours
+    by one character ("PR-02", "PR-09"), so, unlike a name, no typing error is allowed: the
+    documents list other codes.
 
     Measured on the public sets' fit documents (whole and gap sets, this function over their
     questions): the codes of 3 of 1,976 SQuAD gap questions are missing ("What's the nickname
@@ -318,33 +320,31 @@ def unlisted_kind(question: str, keys: Sequence[str], vocabulary: set[str]) -> s
     leave" and "Parental leave").
 
     ``keys`` are the names listed: a table's rows' first cells or a document's section titles
-    (:func:`~assistant.answering.procedures.sibling_keys`).
-    A *kind noun* is the last word shared by at least two keys ("leave"); the check reads the
-    word right before that noun in the question. It refuses when that word is a content word
-    (not in bm25s's ``STOPWORDS_EN_PLUS``, not the word after "how": "how much leave"), in no
-    key, and in no document, spelt as it is or with a typing error (:func:`_known`,
-    :func:`_misspelt`): the table enumerates the kinds, and the one asked about is not among them. A modifier the documents use elsewhere ("paid
-    leave" of a policy that says "each kind of paid leave") is not checked: the text may answer.
+    (:func:`~assistant.answering.procedures.sibling_keys`). A *kind noun* is the last word
+    shared by at least two keys ("leave"); the check reads the word right before that noun in
+    the question. It refuses when that word is a content word (not in bm25s's
+    ``STOPWORDS_EN_PLUS``, not the word after "how": "how much leave"), in no key, and in no
+    document, spelt as it is or with a typing error (:func:`_known`, :func:`_misspelt`): the
+    table enumerates the kinds, and the one asked about is not among them. A modifier the
+    documents use elsewhere ("paid leave" of a policy that says "each kind of paid leave") is
+    not checked: the text may answer.
     """
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    lasts = [re.findall(r"\w+", fold(k))[-1:] for k in keys]
-    counts: dict[str, int] = {}
-    for last in lasts:
-        if last:
-            counts[last[0]] = counts.get(last[0], 0) + 1
-    nouns = {n for n, c in counts.items() if c >= 2}
+    words_of = {k: re.findall(r"\w+", fold(k)) for k in keys}
+    heads = Counter(ws[-1] for ws in words_of.values() if ws)
+    nouns = {n for n, c in heads.items() if c >= 2}
     if not nouns:
         return None
-    in_keys = {w for k in keys for w in re.findall(r"\w+", fold(k))}
+    in_keys = {w for ws in words_of.values() for w in ws}
     words = re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", question)
     for i, (before, word) in enumerate(zip(words, words[1:])):
-        noun = fold(word)
-        if not ({noun, noun.rstrip("s")} & nouns) or before.lower() in STOPWORDS_EN_PLUS or i and words[i - 1].lower() == "how":
-            continue  # "the leave", "how much leave": how the question asks, not a kind
+        noun = next((n for n in (fold(word), fold(word).rstrip("s")) if n in nouns), None)
+        if noun is None or before.lower() in STOPWORDS_EN_PLUS or i and words[i - 1].lower() == "how":
+            continue  # not a kind noun; "the leave", "how much leave": how the question asks, not a kind
         if fold(before) in in_keys or _known(before, vocabulary) or _misspelt(before, vocabulary):
             continue
-        listed = [" ".join(k.split()) for k in keys if re.findall(r"\w+", fold(k))[-1:] in ([noun], [noun.rstrip("s")])]
+        listed = [" ".join(k.split()) for k, ws in words_of.items() if ws[-1:] == [noun]]
         return f"the documents list {', '.join(listed)}, but not {before} {word}"
     return None
 

@@ -258,7 +258,8 @@ class ExtractiveAnswerer:
         # change what is refused
         near = [ranked[0]] + [sr for sr in ranked[1:] if sr[0].fused >= self.second_ratio * ranked[0][0].fused and not is_heading(_quote(*sr))]
         checked = near[: self.max_sentences] + ([quoting[0]] if gave_way else [])  # and a row or item that took a lead-in's place
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon, listed=sibling_keys(*quoting[0], retrieved))
+        listed = sibling_keys(*quoting[0], retrieved)  # what a table or the sections list beside the quote
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in checked], vocabulary, history, lexicon, listed=listed)
         said = v.said or (refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None)
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability,
@@ -299,7 +300,8 @@ class ExtractiveAnswerer:
                 chosen.append((s, r))
         ev = answerability_evidence(question, by_fused, lexicon)
         floor = ReaderFloor(top.probability, self.reader_threshold)
-        v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon, [floor], sibling_keys(*read[0], retrieved))
+        listed = sibling_keys(*read[0], retrieved)
+        v = self._verdict(question, ev, [_quote(s, r) for s, r in chosen], vocabulary, history, lexicon, [floor], listed)
         said = v.said or (refusal(question, ev, lexicon) if v.check in _SAYS_WHAT_IS_MISSING else None)
         quotes = () if v.reason else tuple(chosen)
         return Selection(question, quotes, tuple(retrieved), v.reason, v.check, said, v.detail, v.probability)

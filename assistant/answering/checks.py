@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.answering import abstention
+from assistant.answering.refusal import not_mentioned
 
 if TYPE_CHECKING:
     from assistant.answering.answerability import AnswerabilityModel, Evidence
@@ -114,8 +115,7 @@ class UnknownName:
         codes = abstention.missing_codes(case.question, case.vocabulary)
         if not codes:
             return None  # a code is named as the question writes it ("E99"), never with the words around it
-        said = f"The documents don't mention {', '.join(codes[:-1]) + ' or ' + codes[-1] if len(codes) > 1 else codes[0]}."
-        return Verdict(self.name, f"the documents never mention {', '.join(codes)}", said=said)
+        return Verdict(self.name, f"the documents never mention {', '.join(codes)}", said=not_mentioned(codes))
 
 
 class UnlistedKind:

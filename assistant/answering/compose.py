@@ -22,7 +22,8 @@ def compose(selection: Selection, unit: str = "sentence") -> Draft:
     passage's ``[n]``; a passage quoted twice keeps one number with both highlights. The
     steps of a procedure (``item`` sentences) are numbered, each on a line of its own, as
     are notes: with the number the document gives them, else in order. A list item quoted
-    outside a procedure keeps the document's number ("5. Connect to the staff Wi-Fi."). ``unit="passage"`` quotes the best passage whole and cites the top 3 (the usual
+    outside a procedure keeps the document's number ("5. Connect to the staff Wi-Fi.").
+    ``unit="passage"`` quotes the best passage whole and cites the top 3 (the usual
     RAG baseline, kept to measure sentence selection)."""
     from assistant.answering.answerer import ABSTAIN_TEXT, Draft  # the answerer imports this module
 

@@ -80,7 +80,9 @@ def leads_in(s: ScoredSentence, r: RetrievedPassage) -> int | None:
     return j if kinds[i] == "text" and j < len(kinds) and kinds[j] in ("row", "item") else None
 
 
-def lead_in_gives_way(ranked: list[tuple[ScoredSentence, RetrievedPassage]], question: str = "") -> list[tuple[ScoredSentence, RetrievedPassage]]:
+def lead_in_gives_way(
+    ranked: list[tuple[ScoredSentence, RetrievedPassage]], question: str = ""
+) -> list[tuple[ScoredSentence, RetrievedPassage]]:
     """``ranked`` (best first), with the best sentence giving way when it leads into a table or
     a list ("The table below lists each kind of paid leave…", "The light on the front panel
     shows what the router is doing."): the best-ranked row or item of the table or list right
@@ -102,8 +104,9 @@ def lead_in_gives_way(ranked: list[tuple[ScoredSentence, RetrievedPassage]], que
     spans = {r.passage.sentences[k] for k in run}
     for n, (t, q) in enumerate(ranked):
         if q.passage.passage_id == r.passage.passage_id and t.span in spans:
-            if question and type_mismatch(question, [_quote(s, r)]) is None and type_mismatch(question, [_quote(t, q)]) is not None:
-                return ranked  # the sentence holds the asked-for answer (a date, a number...) and the row or item does not
+            holds_answer = question and type_mismatch(question, [_quote(s, r)]) is None
+            if holds_answer and type_mismatch(question, [_quote(t, q)]) is not None:
+                return ranked  # the sentence holds the asked-for answer (a date, a number...), the row or item does not
             return [ranked[n], *ranked[:n], *ranked[n + 1 :]]
     return ranked
 

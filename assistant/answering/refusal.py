@@ -64,6 +64,11 @@ def _runs(question: str, lexicon: SentenceLexicon) -> list[Run]:
     return [run for run in runs if run]
 
 
+def not_mentioned(phrases: list[str]) -> str:
+    """"The documents don't mention X[, Y or Z]." for ``phrases`` (at most :data:`MAX_PHRASES`, each once)."""
+    return f"The documents don't mention {_join(list(dict.fromkeys(phrases))[:MAX_PHRASES], 'or')}."
+
+
 def _join(items: list[str], conjunction: str = "and") -> str:
     """"X", "X and Y", "X, Y and Z" (``conjunction`` "or" after a negation: "don't mention X or Y")."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
@@ -96,7 +101,7 @@ def refusal(question: str, e: Evidence | None, lexicon: SentenceLexicon | None) 
     runs = _runs(question, lexicon)
     missing = [_from_missing(run, absent) for run in runs if any(absent & set(terms) for _, terms in run)]
     if missing:
-        return f"The documents don't mention {_join(list(dict.fromkeys(missing))[:MAX_PHRASES], 'or')}."
+        return not_mentioned(missing)
     present = [" ".join(w for w, _ in run) for run in runs if len(run) <= MAX_PHRASE_WORDS]
     if present:
         return f"The documents mention {_join(list(dict.fromkeys(present))[:MAX_PHRASES])}, but none of their sentences answers this question."
