@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -81,6 +85,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_http(url: str, proc: subprocess.Popen, seconds: float, interval: float = 0.3) -> str | None:
+    """Poll ``url`` until it answers (any HTTP status counts); None then, else why not: the
+    process exited (``"exited N"``) or ``seconds`` passed (``"no answer in S s"``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return None
+        except urllib.error.HTTPError:
+            return None
+        except OSError:
+            if proc.poll() is not None:
+                return f"exited {proc.returncode}"
+            if time.monotonic() > deadline:
+                return f"no answer in {seconds:.0f} s"
+            time.sleep(interval)
+
+
+def stop_process(proc: subprocess.Popen, seconds: float = 20) -> None:
+    """Terminate ``proc`` and wait up to ``seconds`` for it; kill it if it is still running."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class ThreadedUvicorn:
     """Run an ASGI app with uvicorn in a daemon thread on 127.0.0.1:``port`` (a context manager)."""
 
@@ -147,23 +179,13 @@ def chroma_server(tmp_path_factory):
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                tail = (path / "server.log").read_text(errors="replace")[-500:]
-                pytest.skip(f"`chroma run` did not start (exit {proc.poll()}): {tail}")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+    why = wait_for_http(f"{url}/api/v2/heartbeat", proc, 60, interval=0.2)
+    if why:
         proc.kill()
+        tail = (path / "server.log").read_text(errors="replace")[-500:]
+        pytest.skip(f"`chroma run` did not start ({why}): {tail}")
+    yield url
+    stop_process(proc, 10)
     log.close()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ThreadedUvicorn, free_port
+from conftest import ThreadedUvicorn, free_port, stop_process, wait_for_http
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 PROXY_ADDRESS = "127.0.0.2"
@@ -272,19 +272,12 @@ def behind_nginx(labelled, tmp_path_factory):
         proc = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.skip(f"nginx did not start: {proc.stderr.read().decode(errors='replace')[-400:]}")
-                time.sleep(0.1)
+        why = wait_for_http(url + "/healthz", proc, 20, interval=0.1)
+        if why:
+            proc.kill()
+            pytest.skip(f"nginx did not start ({why}): {proc.stderr.read().decode(errors='replace')[-400:]}")
         yield {"url": url, "direct": server.url, "tmp": tmp}
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc, 10)
 
 
 def auth(user: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ import pytest
 from assistant.settings import Settings
 from index import ChromaStore, build_index
 from index.locks import ServerLease
-from conftest import free_port
+from conftest import free_port, stop_process, wait_for_http
 from test_safety import FACT, _big_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,25 +93,15 @@ def _serve_and_ask(env: dict, question: str) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
-                    pytest.fail(f"serve did not come up (exit {proc.poll()}): {out[-1500:]}")
-                time.sleep(0.3)
+        why = wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, 180)
+        if why:
+            out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
+            pytest.fail(f"serve did not come up ({why}): {out[-1500:]}")
         req = urllib.request.Request(f"http://127.0.0.1:{port}/api/ask", data=json.dumps({"question": question}).encode(),
                                      headers={"Content-Type": "application/json"})
         return json.loads(urllib.request.urlopen(req, timeout=60).read())
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.mark.parametrize("kind", ["embedded", "server"])

@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, stop_process, wait_for_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.wheel]
 
@@ -107,23 +106,12 @@ def test_the_installed_wheel_indexes_answers_and_serves(venv, tmp_path):
     server = subprocess.Popen([str(assistant), "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, f"`assistant serve` exited {server.returncode}: {(tmp_path / 'serve.log').read_text()[-2000:]}"
-                assert time.monotonic() < deadline, "`assistant serve` did not answer /healthz in 120 s"
-                time.sleep(0.5)
+        why = wait_for_http(f"{base}/healthz", server, 120, interval=0.5)
+        assert why is None, f"`assistant serve` did not answer /healthz ({why}): {(tmp_path / 'serve.log').read_text()[-2000:]}"
         with urllib.request.urlopen(f"{base}/embed.js", timeout=30) as r:
             assert r.status == 200 and "iframe" in r.read().decode()
         with urllib.request.urlopen(f"{base}/widget/", timeout=30) as r:
             assert r.status == 200 and "<html" in r.read().decode().lower()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
         log.close()
